@@ -1,0 +1,66 @@
+import { z } from "zod";
+
+export { z };
+
+/** Raised at boot when the environment does not satisfy a service's config schema. */
+export class ConfigError extends Error {
+  readonly code = "CONFIG_INVALID";
+  constructor(readonly issues: readonly string[]) {
+    super(`invalid configuration: ${issues.join("; ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Parses environment variables against a schema whose keys are the variable names.
+ * Every problem is reported at once, each naming its variable, so a bad deploy
+ * fails fast with a message an operator can act on.
+ */
+export function loadConfig<S extends z.ZodObject>(
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<S> {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== "") input[key] = value;
+  }
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => {
+    const name = issue.path.join(".") || "(config)";
+    const missing = issue.code === "invalid_type" && input[String(issue.path[0])] === undefined;
+    return missing ? `${name} is required but not set` : `${name}: ${issue.message}`;
+  });
+  throw new ConfigError(issues);
+}
+
+/** Common variable shapes. Environment values are strings, so numbers are coerced. */
+export const env = {
+  string: () => z.string().min(1),
+  url: () => z.url(),
+  port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
+  int: (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback),
+  number: (fallback: number) => z.coerce.number().default(fallback),
+  bool: (fallback: boolean) =>
+    z
+      .enum(["true", "false", "1", "0"])
+      .default(fallback ? "true" : "false")
+      .transform((v) => v === "true" || v === "1"),
+  list: () =>
+    z
+      .string()
+      .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean)),
+};
+
+/** The variables every service shares: where the servers are and how to reach AWS. */
+export const commonConfig = {
+  NATS_URL: z.string().min(1),
+  JOBS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).default("JOBS"),
+  AWS_REGION: z.string().min(1).default("us-east-1"),
+  S3_ENDPOINT: z.url().optional(),
+  SQS_ENDPOINT: z.url().optional(),
+  S3_BUCKET: z.string().min(3),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  HTTP_HOST: z.string().default("0.0.0.0"),
+};

@@ -1,0 +1,48 @@
+/**
+ * Stable error codes. They appear in failure events, notifications and HTTP bodies, so
+ * clients and operators can branch on them; messages are for people.
+ */
+export const ERROR_CODES = [
+  // input
+  "VALIDATION_FAILED",
+  "INVALID_OPTIONS",
+  "UPLOAD_TOO_LARGE",
+  "UNSUPPORTED_MEDIA_TYPE",
+  "INVALID_VIDEO",
+  "NO_VIDEO_STREAM",
+  "VIDEO_TOO_LONG",
+  "DIMENSIONS_TOO_LARGE",
+  "NO_FRAMES",
+  "SOURCE_NOT_FOUND",
+  "INVALID_MESSAGE",
+  // auth and access
+  "UNAUTHENTICATED",
+  "NOT_FOUND",
+  "JOB_NOT_COMPLETED",
+  // dependencies and internals
+  "S3_UNAVAILABLE",
+  "SQS_UNAVAILABLE",
+  "NATS_UNAVAILABLE",
+  "MONGO_UNAVAILABLE",
+  "FFMPEG_FAILED",
+  "INTERNAL",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly options: { retryable?: boolean; cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "AppError";
+  }
+  get retryable(): boolean {
+    return this.options.retryable ?? false;
+  }
+}
+
+export function isAppError(value: unknown): value is AppError {
+  return value instanceof AppError;
+}

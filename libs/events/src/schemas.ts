@@ -1,0 +1,158 @@
+import { z } from "zod";
+
+/** Job ids become a subject token (`jobs.<jobId>.<event>`): no dots, no wildcards. */
+export const JobId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "job id must be 1-64 of [A-Za-z0-9_-]");
+
+export const FrameFormat = z.enum(["jpg", "png", "webp"]);
+export type FrameFormat = z.infer<typeof FrameFormat>;
+
+/** Extraction options as requested; every field optional. */
+export const ExtractionOptionsInput = z
+  .object({
+    fps: z.number().positive().max(60).optional(),
+    interval: z.number().positive().max(3600).optional(),
+    format: FrameFormat.optional(),
+    width: z.number().int().min(16).max(7680).optional(),
+    maxFrames: z.number().int().min(1).max(100_000).optional(),
+    start: z.number().min(0).optional(),
+    end: z.number().positive().optional(),
+  })
+  .strict()
+  .refine((o) => !(o.fps !== undefined && o.interval !== undefined), {
+    message: "give fps or interval, not both",
+    path: ["interval"],
+  })
+  .refine((o) => o.end === undefined || o.end > (o.start ?? 0), {
+    message: "end must be after start",
+    path: ["end"],
+  });
+export type ExtractionOptionsInput = z.infer<typeof ExtractionOptionsInput>;
+
+/** Options with defaults applied: what the extractor acts on and the read model shows. */
+export const ExtractionOptions = z
+  .object({
+    fps: z.number().positive().max(60),
+    format: FrameFormat,
+    width: z.number().int().min(16).max(7680).optional(),
+    maxFrames: z.number().int().min(1).max(100_000).optional(),
+    start: z.number().min(0),
+    end: z.number().positive().optional(),
+  })
+  .strict();
+export type ExtractionOptions = z.infer<typeof ExtractionOptions>;
+
+export function normalizeOptions(input: ExtractionOptionsInput): ExtractionOptions {
+  const fps = input.fps ?? (input.interval !== undefined ? 1 / input.interval : 1);
+  return {
+    fps,
+    format: input.format ?? "jpg",
+    start: input.start ?? 0,
+    ...(input.width !== undefined && { width: input.width }),
+    ...(input.maxFrames !== undefined && { maxFrames: input.maxFrames }),
+    ...(input.end !== undefined && { end: input.end }),
+  };
+}
+
+export const Stage = z.enum(["ingest", "extractor", "packager", "notifier"]);
+export type Stage = z.infer<typeof Stage>;
+
+const Failure = z.object({
+  code: z.string().min(1),
+  message: z.string(),
+  retryable: z.boolean(),
+  attempt: z.number().int().min(1),
+});
+
+const Probe = z.object({
+  duration: z.number().nonnegative(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  codec: z.string(),
+  rotation: z.number(),
+  startTime: z.number(),
+});
+
+/** Current schema of every event's data, keyed by type. */
+export const dataSchemas = {
+  uploaded: z.object({
+    bucket: z.string().min(1),
+    key: z.string().min(1),
+    size: z.number().int().nonnegative(),
+    etag: z.string(),
+    versionId: z.string().optional(),
+    contentType: z.string().optional(),
+    owner: z.string().min(1),
+    options: ExtractionOptions,
+    source: z.enum(["http", "s3-event", "message"]),
+  }),
+  "extraction-started": z.object({ attempt: z.number().int().min(1), worker: z.string() }),
+  "frames-extracted": z.object({
+    bucket: z.string(),
+    prefix: z.string(),
+    manifestKey: z.string(),
+    frameCount: z.number().int().nonnegative(),
+    format: FrameFormat,
+    /** index → media timestamp in seconds (array position is the index). */
+    timestamps: z.array(z.number().nonnegative()),
+    bytes: z.number().int().nonnegative(),
+    probe: Probe,
+    attempt: z.number().int().min(1),
+  }),
+  "extraction-failed": Failure,
+  "packaging-failed": Failure,
+  "notification-failed": Failure,
+  packaged: z.object({
+    bucket: z.string(),
+    key: z.string(),
+    size: z.number().int().nonnegative(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    frameCount: z.number().int().nonnegative(),
+  }),
+  failed: z.object({ stage: Stage, code: z.string().min(1), message: z.string() }),
+  notified: z.object({
+    queue: z.string(),
+    messageId: z.string(),
+    kind: z.enum(["video.processed", "video.failed"]),
+  }),
+  "retry-requested": z.object({
+    stage: z.enum(["extractor", "packager", "notifier"]),
+    requestedBy: z.string().min(1),
+    reason: z.string().optional(),
+  }),
+} as const;
+
+export type EventType = keyof typeof dataSchemas;
+export const EVENT_TYPES = Object.keys(dataSchemas) as EventType[];
+export type EventData<T extends EventType> = z.infer<(typeof dataSchemas)[T]>;
+
+/** The schema version written today for each type; older versions are upcast on read. */
+export const CURRENT_VERSION: Record<EventType, number> = {
+  uploaded: 2,
+  "extraction-started": 1,
+  "frames-extracted": 1,
+  "extraction-failed": 1,
+  "packaging-failed": 1,
+  "notification-failed": 1,
+  packaged: 1,
+  failed: 1,
+  notified: 1,
+  "retry-requested": 1,
+};
+
+export const Envelope = z.object({
+  id: z.string().min(1).max(128),
+  type: z.enum(EVENT_TYPES as [EventType, ...EventType[]]),
+  schemaVersion: z.number().int().min(1),
+  jobId: JobId,
+  occurredAt: z.iso.datetime({ offset: true }),
+  correlationId: z.string().min(1),
+  causationId: z.string().min(1).nullable(),
+  producer: z.string().regex(/^[a-z0-9-]+@[0-9A-Za-z.+-]+$/, "producer must be service@version"),
+  data: z.unknown(),
+});
+
+type EnvelopeBase = Omit<z.infer<typeof Envelope>, "type" | "data">;
+
+/** The discriminated union of every event, typed from the schemas above. */
+export type JobEvent = { [T in EventType]: EnvelopeBase & { type: T; data: EventData<T> } }[EventType];
+export type EventOf<T extends EventType> = Extract<JobEvent, { type: T }>;

@@ -1,0 +1,6 @@
+export * from "./connect.ts";
+export * from "./publish.ts";
+export * from "./consume.ts";
+export * from "./topology.ts";
+export * from "./shutdown.ts";
+export * from "./history.ts";

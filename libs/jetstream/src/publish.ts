@@ -1,0 +1,50 @@
+import { headers, type NatsConnection } from "@nats-io/transport-node";
+import { jetstream, JetStreamApiError } from "@nats-io/jetstream";
+import { encodeEvent, subjectFor, type JobEvent } from "@hfp/events";
+
+export interface PublishResult {
+  stream: string;
+  seq: number;
+  /** The server already held an event with this id (or, with `firstOnSubject`, any event on the subject). */
+  duplicate: boolean;
+}
+
+/** JetStream's error code for a failed `Nats-Expected-Last-Subject-Sequence` check. */
+const WRONG_LAST_SEQUENCE = 10071;
+
+export class EventPublisher {
+  private readonly js;
+  constructor(
+    nc: NatsConnection,
+    private readonly subjectPrefix = "jobs",
+  ) {
+    this.js = jetstream(nc);
+  }
+
+  /**
+   * Publishes with `Nats-Msg-Id` = event id and resolves only on the PubAck.
+   * `firstOnSubject` adds `Nats-Expected-Last-Subject-Sequence: 0`: the event is stored
+   * only if its subject holds nothing yet, which keeps a job's `uploaded` unique even
+   * beyond the duplicate window.
+   */
+  async publish(event: JobEvent, opts: { firstOnSubject?: boolean } = {}): Promise<PublishResult> {
+    const h = headers();
+    h.set("Hfp-Event-Type", event.type);
+    h.set("Hfp-Job-Id", event.jobId);
+    h.set("Hfp-Correlation-Id", event.correlationId);
+    const subject = subjectFor(event, this.subjectPrefix);
+    try {
+      const ack = await this.js.publish(subject, encodeEvent(event), {
+        msgID: event.id,
+        headers: h,
+        ...(opts.firstOnSubject && { expect: { lastSubjectSequence: 0 } }),
+      });
+      return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+    } catch (err) {
+      if (opts.firstOnSubject && err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) {
+        return { stream: "", seq: 0, duplicate: true };
+      }
+      throw err;
+    }
+  }
+}

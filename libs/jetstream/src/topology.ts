@@ -1,0 +1,166 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiError,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type JetStreamManager,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import { nanos, type NatsConnection } from "@nats-io/transport-node";
+
+export interface StreamSpec {
+  name: string;
+  subjects: string[];
+  maxAgeMs: number;
+  duplicateWindowMs: number;
+  replicas: number;
+}
+
+export interface ConsumerSpec {
+  durable: string;
+  filterSubjects: string[];
+  ackWaitMs: number;
+  maxDeliver: number;
+  /**
+   * Ack deadlines per delivery after an ack timeout (our own naks carry their own delay).
+   * The server takes `backoff[0]` as the ack wait, so a spec with a backoff must start it
+   * with `ackWaitMs`.
+   */
+  backoffMs: number[];
+  maxAckPending: number;
+}
+
+const DAY = 86_400_000;
+
+export function jobsStreamSpec(overrides: Partial<StreamSpec> = {}): StreamSpec {
+  return {
+    name: "JOBS",
+    subjects: ["jobs.>"],
+    maxAgeMs: 365 * DAY,
+    // Longer than the longest SQS redelivery gap (visibility timeout × receives).
+    duplicateWindowMs: 60 * 60_000,
+    replicas: 1,
+    ...overrides,
+  };
+}
+
+const stageDefaults = { ackWaitMs: 60_000, maxDeliver: 5, backoffMs: [60_000, 120_000, 300_000, 600_000], maxAckPending: 1000 };
+
+/** One durable per stage; `prefix` lets tests use their own subject space. */
+export function stageConsumers(prefix = "jobs"): Record<"extractor" | "packager" | "notifier" | "projector", ConsumerSpec> {
+  return {
+    extractor: {
+      durable: "extractor",
+      filterSubjects: [`${prefix}.*.uploaded`, `${prefix}.*.retry-requested`],
+      ...stageDefaults,
+      // An extraction of a long video runs for minutes; working() keeps it alive.
+      ackWaitMs: 120_000,
+      backoffMs: [120_000, 240_000, 480_000, 600_000],
+    },
+    packager: {
+      durable: "packager",
+      filterSubjects: [`${prefix}.*.frames-extracted`, `${prefix}.*.retry-requested`],
+      ...stageDefaults,
+    },
+    notifier: {
+      durable: "notifier",
+      filterSubjects: [`${prefix}.*.packaged`, `${prefix}.*.failed`, `${prefix}.*.retry-requested`],
+      ...stageDefaults,
+      maxDeliver: 8,
+    },
+    projector: { durable: "projector", filterSubjects: [`${prefix}.>`], ...stageDefaults, maxDeliver: 10 },
+  };
+}
+
+/** Subjects of the server's advisories for messages that a stream's consumers gave up on. */
+export function deadLetterSubjects(stream: string): string[] {
+  return [
+    `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.*`,
+    `$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.${stream}.*`,
+  ];
+}
+
+export function deadLetterStreamName(stream: string): string {
+  return `${stream}_DEADLETTERS`;
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError && (err.code === 10059 || err.code === 10014);
+}
+
+export type Change = "created" | "updated" | "unchanged";
+
+function same(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  return Object.entries(b).every(([k, v]) => JSON.stringify(a[k]) === JSON.stringify(v));
+}
+
+export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<Change> {
+  const wanted: Partial<StreamConfig> & { name: string } = {
+    name: spec.name,
+    subjects: spec.subjects,
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    max_age: nanos(spec.maxAgeMs),
+    duplicate_window: nanos(spec.duplicateWindowMs),
+    num_replicas: spec.replicas,
+  };
+  return ensureStreamConfig(jsm, wanted);
+}
+
+/** The stream that keeps every dead-letter advisory, so an operator can list and re-drive. */
+export async function ensureDeadLetterStream(jsm: JetStreamManager, sourceStream: string, maxAgeMs = 90 * DAY, replicas = 1): Promise<Change> {
+  return ensureStreamConfig(jsm, {
+    name: deadLetterStreamName(sourceStream),
+    subjects: deadLetterSubjects(sourceStream),
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    max_age: nanos(maxAgeMs),
+    num_replicas: replicas,
+  });
+}
+
+async function ensureStreamConfig(jsm: JetStreamManager, wanted: Partial<StreamConfig> & { name: string }): Promise<Change> {
+  try {
+    const info = await jsm.streams.info(wanted.name);
+    if (same(info.config as unknown as Record<string, unknown>, wanted as Record<string, unknown>)) return "unchanged";
+    await jsm.streams.update(wanted.name, wanted);
+    return "updated";
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    await jsm.streams.add(wanted);
+    return "created";
+  }
+}
+
+export async function ensureConsumer(jsm: JetStreamManager, stream: string, spec: ConsumerSpec): Promise<Change> {
+  if (spec.backoffMs.length && spec.backoffMs[0] !== spec.ackWaitMs) {
+    throw new Error(`consumer ${spec.durable}: backoff must start with the ack wait (${spec.ackWaitMs} ms)`);
+  }
+  const wanted: Partial<ConsumerConfig> = {
+    durable_name: spec.durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subjects: spec.filterSubjects,
+    ack_wait: nanos(spec.ackWaitMs),
+    max_deliver: spec.maxDeliver,
+    backoff: spec.backoffMs.map(nanos),
+    max_ack_pending: spec.maxAckPending,
+  };
+  try {
+    const info = await jsm.consumers.info(stream, spec.durable);
+    if (same(info.config as unknown as Record<string, unknown>, wanted as Record<string, unknown>)) return "unchanged";
+    await jsm.consumers.update(stream, spec.durable, wanted);
+    return "updated";
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    await jsm.consumers.add(stream, wanted);
+    return "created";
+  }
+}
+
+export async function manager(nc: NatsConnection): Promise<JetStreamManager> {
+  return jetstreamManager(nc);
+}

@@ -1,0 +1,47 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+
+/**
+ * The local stack's environment: process.env where set (CI exports it), otherwise the
+ * file `scripts/stack.sh up` wrote, so a single test file can be run by hand.
+ */
+export function stackEnv(): Record<string, string> {
+  const file = `${repoRoot}.stack/env`;
+  const fromFile: Record<string, string> = {};
+  if (existsSync(file)) {
+    for (const line of readFileSync(file, "utf8").split("\n")) {
+      const at = line.indexOf("=");
+      if (at > 0) fromFile[line.slice(0, at)] = line.slice(at + 1);
+    }
+  }
+  const merged: Record<string, string> = { ...fromFile };
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k in fromFile) merged[k] = v;
+  if (!merged.NATS_URL) throw new Error("the local stack is not up: run `npm run stack up`");
+  return merged;
+}
+
+/** A name no other test run uses: lowercase, digits and dashes (valid for buckets, queues, streams). */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(100);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
