@@ -1,0 +1,3 @@
+export * from "./clients.ts";
+export * from "./s3.ts";
+export * from "./sqs.ts";

@@ -1,0 +1,122 @@
+import type { Readable } from "node:stream";
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  NotFound,
+  NoSuchKey,
+  type HeadObjectCommandOutput,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+
+export interface PutStreamInput {
+  bucket: string;
+  key: string;
+  body: Readable | Uint8Array | string;
+  contentType?: string;
+  metadata?: Record<string, string>;
+  /** Bytes per part; memory held is about partSize × queueSize. */
+  partSize?: number;
+  queueSize?: number;
+}
+
+/** Streams a body to S3, multipart when large, without holding it whole in memory. */
+export async function putStream(s3: S3Client, input: PutStreamInput): Promise<{ etag: string; versionId?: string }> {
+  const upload = new Upload({
+    client: s3,
+    params: {
+      Bucket: input.bucket,
+      Key: input.key,
+      Body: input.body,
+      ContentType: input.contentType,
+      Metadata: input.metadata,
+    },
+    partSize: input.partSize ?? 8 * 1024 * 1024,
+    queueSize: input.queueSize ?? 2,
+    leavePartsOnError: false,
+  });
+  const out = await upload.done();
+  return { etag: out.ETag ?? "", ...(out.VersionId && { versionId: out.VersionId }) };
+}
+
+export async function getStream(s3: S3Client, bucket: string, key: string): Promise<{ body: Readable; size: number; contentType?: string }> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  if (!out.Body) throw new Error(`s3://${bucket}/${key} has no body`);
+  return {
+    body: out.Body as Readable,
+    size: out.ContentLength ?? 0,
+    ...(out.ContentType && { contentType: out.ContentType }),
+  };
+}
+
+export async function getBytes(s3: S3Client, bucket: string, key: string): Promise<Buffer> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await out.Body!.transformToByteArray());
+}
+
+/** HEAD an object; null when it does not exist. */
+export async function headObject(s3: S3Client, bucket: string, key: string): Promise<HeadObjectCommandOutput | null> {
+  try {
+    return await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  } catch (err) {
+    if (isMissing(err)) return null;
+    throw err;
+  }
+}
+
+export function isMissing(err: unknown): boolean {
+  if (err instanceof NotFound || err instanceof NoSuchKey) return true;
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === "NotFound" || e?.name === "NoSuchKey" || e?.$metadata?.httpStatusCode === 404;
+}
+
+export async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
+}
+
+export async function deletePrefix(s3: S3Client, bucket: string, prefix: string): Promise<number> {
+  const keys = await listKeys(s3, bucket, prefix);
+  for (let i = 0; i < keys.length; i += 1000) {
+    await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
+      }),
+    );
+  }
+  return keys.length;
+}
+
+export async function presignGet(s3: S3Client, bucket: string, key: string, expiresIn: number, filename?: string): Promise<string> {
+  return getSignedUrl(
+    s3,
+    new GetObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      ...(filename && { ResponseContentDisposition: `attachment; filename="${filename}"` }),
+    }),
+    { expiresIn },
+  );
+}
+
+export async function presignPut(
+  s3: S3Client,
+  input: { bucket: string; key: string; contentType?: string; metadata?: Record<string, string>; expiresIn: number },
+): Promise<string> {
+  return getSignedUrl(
+    s3,
+    new PutObjectCommand({ Bucket: input.bucket, Key: input.key, ContentType: input.contentType, Metadata: input.metadata }),
+    { expiresIn: input.expiresIn, signableHeaders: new Set(["content-type"]), unhoistableHeaders: new Set(Object.keys(input.metadata ?? {}).map((k) => `x-amz-meta-${k}`)) },
+  );
+}

@@ -1,0 +1,149 @@
+import {
+  CreateBucketCommand,
+  GetBucketNotificationConfigurationCommand,
+  HeadBucketCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketNotificationConfigurationCommand,
+  PutBucketVersioningCommand,
+  type LifecycleRule,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import { isMissing } from "@hfp/aws";
+
+export type Change = "created" | "updated" | "unchanged";
+
+export async function ensureBucket(s3: S3Client, bucket: string, opts: { versioning?: boolean } = {}): Promise<Change> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    return "unchanged";
+  } catch (err) {
+    if (!isMissing(err)) throw err;
+  }
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  if (opts.versioning) {
+    await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }));
+  }
+  return "created";
+}
+
+/** Intermediate frames are scratch: they expire after a day if a packager never cleaned them. */
+export const LIFECYCLE_RULES: LifecycleRule[] = [
+  { ID: "frames-expire", Status: "Enabled", Filter: { Prefix: "frames/" }, Expiration: { Days: 1 } },
+  {
+    ID: "results-tiering",
+    Status: "Enabled",
+    Filter: { Prefix: "results/" },
+    Transitions: [
+      { Days: 30, StorageClass: "STANDARD_IA" },
+      { Days: 90, StorageClass: "GLACIER" },
+    ],
+    Expiration: { Days: 365 },
+  },
+];
+
+export async function ensureLifecycle(s3: S3Client, bucket: string): Promise<void> {
+  await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: LIFECYCLE_RULES } }));
+}
+
+export interface QueueSpec {
+  name: string;
+  visibilityTimeoutSeconds: number;
+  maxReceiveCount: number;
+  /** Days a message may wait; the DLQ keeps its messages for the SQS maximum of 14 days. */
+  retentionSeconds?: number;
+}
+
+export interface ProvisionedQueue {
+  url: string;
+  arn: string;
+  dlqUrl: string;
+  dlqArn: string;
+  change: Change;
+}
+
+async function findQueue(sqs: SQSClient, name: string): Promise<string | undefined> {
+  try {
+    return (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+  } catch (err) {
+    const e = err as { name?: string };
+    if (e.name === "QueueDoesNotExist" || e.name === "AWS.SimpleQueueService.NonExistentQueue") return undefined;
+    throw err;
+  }
+}
+
+async function arnOf(sqs: SQSClient, url: string): Promise<{ arn: string; attributes: Record<string, string> }> {
+  const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["All"] }));
+  return { arn: out.Attributes?.QueueArn ?? "", attributes: out.Attributes ?? {} };
+}
+
+/** A queue and its dead-letter queue (`<name>-dlq`) joined by a redrive policy. */
+export async function ensureQueueWithDlq(sqs: SQSClient, spec: QueueSpec): Promise<ProvisionedQueue> {
+  const dlqName = `${spec.name}-dlq`;
+  const dlqUrl =
+    (await findQueue(sqs, dlqName)) ??
+    (await sqs.send(new CreateQueueCommand({ QueueName: dlqName, Attributes: { MessageRetentionPeriod: "1209600" } }))).QueueUrl!;
+  const { arn: dlqArn } = await arnOf(sqs, dlqUrl);
+  const wanted: Record<string, string> = {
+    VisibilityTimeout: String(spec.visibilityTimeoutSeconds),
+    MessageRetentionPeriod: String(spec.retentionSeconds ?? 345_600),
+    ReceiveMessageWaitTimeSeconds: "20",
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: String(spec.maxReceiveCount) }),
+  };
+  let url = await findQueue(sqs, spec.name);
+  let change: Change = "unchanged";
+  if (!url) {
+    url = (await sqs.send(new CreateQueueCommand({ QueueName: spec.name, Attributes: wanted }))).QueueUrl!;
+    change = "created";
+  }
+  const { arn, attributes } = await arnOf(sqs, url);
+  const differs = Object.entries(wanted).some(([k, v]) =>
+    k === "RedrivePolicy" ? !sameRedrive(attributes[k], v) : attributes[k] !== v,
+  );
+  if (change === "unchanged" && differs) {
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: wanted }));
+    change = "updated";
+  }
+  return { url, arn, dlqUrl, dlqArn, change };
+}
+
+function sameRedrive(have: string | undefined, want: string): boolean {
+  if (!have) return false;
+  const a = JSON.parse(have) as { deadLetterTargetArn: string; maxReceiveCount: string | number };
+  const b = JSON.parse(want) as { deadLetterTargetArn: string; maxReceiveCount: string | number };
+  return a.deadLetterTargetArn === b.deadLetterTargetArn && String(a.maxReceiveCount) === String(b.maxReceiveCount);
+}
+
+/** S3 tells the input queue about every object created under `prefix`: the production path. */
+export async function ensureBucketNotification(s3: S3Client, bucket: string, queueArn: string, prefix: string): Promise<Change> {
+  const current = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
+  const has = (current.QueueConfigurations ?? []).some(
+    (q) =>
+      q.QueueArn === queueArn &&
+      (q.Events ?? []).includes("s3:ObjectCreated:*") &&
+      (q.Filter?.Key?.FilterRules ?? []).some((r) => r.Name?.toLowerCase() === "prefix" && r.Value === prefix),
+  );
+  if (has) return "unchanged";
+  await s3.send(
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: bucket,
+      NotificationConfiguration: {
+        QueueConfigurations: [
+          {
+            Id: "uploads-to-input-queue",
+            QueueArn: queueArn,
+            Events: ["s3:ObjectCreated:*"],
+            Filter: { Key: { FilterRules: [{ Name: "prefix", Value: prefix }] } },
+          },
+        ],
+      },
+    }),
+  );
+  return (current.QueueConfigurations ?? []).length ? "updated" : "created";
+}

@@ -1,0 +1,82 @@
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import {
+  ensureConsumer,
+  ensureDeadLetterStream,
+  ensureStream,
+  jobsStreamSpec,
+  manager,
+  stageConsumers,
+  type NatsConnection,
+} from "@hfp/jetstream";
+import { ensureIndexes, JOB_INDEXES, type Db } from "@hfp/mongo";
+import { ensureBucket, ensureBucketNotification, ensureLifecycle, ensureQueueWithDlq } from "./aws.ts";
+
+export * from "./aws.ts";
+
+export interface ProvisionTarget {
+  nc: NatsConnection;
+  s3: S3Client;
+  sqs: SQSClient;
+  db: Db;
+}
+
+export interface ProvisionNames {
+  stream: string;
+  bucket: string;
+  inputQueue: string;
+  notificationsQueue: string;
+  uploadsPrefix: string;
+  streamMaxAgeMs?: number;
+  streamReplicas?: number;
+  /** Visibility timeout of the input queue: longer than the bridge needs to publish a batch. */
+  inputVisibilitySeconds?: number;
+  maxReceiveCount?: number;
+}
+
+/**
+ * Creates or updates everything the pipeline expects to exist. Idempotent: a second run
+ * reports every item `unchanged`. The same code runs locally (`npm run provision`) and as
+ * the Kubernetes provisioning Job.
+ */
+export async function provision(t: ProvisionTarget, n: ProvisionNames): Promise<Record<string, string>> {
+  const report: Record<string, string> = {};
+  const jsm = await manager(t.nc);
+  report[`stream ${n.stream}`] = await ensureStream(
+    jsm,
+    jobsStreamSpec({
+      name: n.stream,
+      ...(n.streamMaxAgeMs !== undefined && { maxAgeMs: n.streamMaxAgeMs }),
+      ...(n.streamReplicas !== undefined && { replicas: n.streamReplicas }),
+    }),
+  );
+  report[`stream ${n.stream}_DEADLETTERS`] = await ensureDeadLetterStream(jsm, n.stream, undefined, n.streamReplicas ?? 1);
+  for (const spec of Object.values(stageConsumers())) {
+    report[`consumer ${spec.durable}`] = await ensureConsumer(jsm, n.stream, spec);
+  }
+
+  report[`bucket ${n.bucket}`] = await ensureBucket(t.s3, n.bucket, { versioning: true });
+  await ensureLifecycle(t.s3, n.bucket);
+  const input = await ensureQueueWithDlq(t.sqs, {
+    name: n.inputQueue,
+    visibilityTimeoutSeconds: n.inputVisibilitySeconds ?? 60,
+    maxReceiveCount: n.maxReceiveCount ?? 5,
+  });
+  report[`queue ${n.inputQueue}`] = input.change;
+  const notifications = await ensureQueueWithDlq(t.sqs, {
+    name: n.notificationsQueue,
+    visibilityTimeoutSeconds: 60,
+    maxReceiveCount: n.maxReceiveCount ?? 5,
+  });
+  report[`queue ${n.notificationsQueue}`] = notifications.change;
+  report[`notification ${n.bucket}/${n.uploadsPrefix}*`] = await ensureBucketNotification(
+    t.s3,
+    n.bucket,
+    input.arn,
+    n.uploadsPrefix,
+  );
+
+  const created = await ensureIndexes(t.db, "jobs", JOB_INDEXES);
+  report["indexes jobs"] = created.length ? `created ${created.join(", ")}` : "unchanged";
+  return report;
+}
