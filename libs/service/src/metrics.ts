@@ -1,0 +1,76 @@
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@hfp/jetstream";
+
+/** Buckets from 50 ms to 30 min: stages range from a zip of ten frames to an hour of video. */
+const STAGE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
+
+/** The pipeline's metrics; each service registers the ones it feeds (same names everywhere). */
+export function pipelineMetrics(registry: Registry) {
+  return {
+    stageDuration: new Histogram({
+      name: "stage_duration_seconds",
+      help: "Time a stage spent on one event, by stage and outcome",
+      labelNames: ["stage", "outcome"] as const,
+      buckets: STAGE_BUCKETS,
+      registers: [registry],
+    }),
+    framesExtracted: new Counter({
+      name: "frames_extracted_total",
+      help: "Frames written by the extractor",
+      registers: [registry],
+    }),
+    bytesProcessed: new Counter({
+      name: "bytes_processed_total",
+      help: "Bytes read (extractor: source videos) or written (packager: zips) by a stage",
+      labelNames: ["stage"] as const,
+      registers: [registry],
+    }),
+    videosProcessed: new Counter({
+      name: "videos_processed_total",
+      help: "Jobs that reached a terminal state, by status (counted when notified)",
+      labelNames: ["status"] as const,
+      registers: [registry],
+    }),
+    processingTime: new Histogram({
+      name: "processing_time_seconds",
+      help: "Time from upload to the job's notification",
+      labelNames: ["status"] as const,
+      buckets: STAGE_BUCKETS,
+      registers: [registry],
+    }),
+  };
+}
+export type PipelineMetrics = ReturnType<typeof pipelineMetrics>;
+
+/**
+ * Consumer lag read from the server on each scrape: pending (not yet delivered) and
+ * ack-pending (delivered, in progress). KEDA scales on the same numbers.
+ */
+export function consumerLagMetrics(registry: Registry, nc: NatsConnection, stream: string, durable: string): void {
+  let jsm: Awaited<ReturnType<typeof jetstreamManager>> | undefined;
+  const read = async () => {
+    jsm ??= await jetstreamManager(nc);
+    return jsm.consumers.info(stream, durable);
+  };
+  new Gauge({
+    name: "jetstream_consumer_pending",
+    help: "Messages in the stream not yet delivered to the consumer",
+    labelNames: ["consumer"] as const,
+    registers: [registry],
+    async collect() {
+      const info = await read().catch(() => undefined);
+      if (info) this.set({ consumer: durable }, info.num_pending);
+    },
+  });
+  new Gauge({
+    name: "jetstream_consumer_ack_pending",
+    help: "Messages delivered to the consumer and not yet acknowledged",
+    labelNames: ["consumer"] as const,
+    registers: [registry],
+    async collect() {
+      const info = await read().catch(() => undefined);
+      if (info) this.set({ consumer: durable }, info.num_ack_pending);
+    },
+  });
+}

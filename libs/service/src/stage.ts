@@ -1,0 +1,110 @@
+import { hostname } from "node:os";
+import { buildHttp, createMetrics } from "@hfp/http";
+import {
+  connectNats,
+  EventPublisher,
+  onShutdown,
+  runConsumer,
+  type Handler,
+  type NatsConnection,
+  type RunningConsumer,
+} from "@hfp/jetstream";
+import type { Logger } from "@hfp/logging";
+import type { FastifyInstance } from "fastify";
+import { consumerLagMetrics, pipelineMetrics, type PipelineMetrics } from "./metrics.ts";
+
+export interface StageDeps {
+  nc: NatsConnection;
+  publisher: EventPublisher;
+  metrics: PipelineMetrics;
+  log: Logger;
+  /** `service@version`, the producer of every event this stage publishes. */
+  producer: string;
+  /** This replica's name, reported in `extraction-started`. */
+  worker: string;
+}
+
+export interface StageSpec {
+  service: string;
+  version: string;
+  log: Logger;
+  natsUrl: string;
+  stream: string;
+  durable: string;
+  concurrency: number;
+  http: { host: string; port: number };
+  /** Builds the handler once connections exist. */
+  handler: (deps: StageDeps) => Handler;
+  /** Extra readiness checks beyond NATS (e.g. S3). */
+  readiness?: Record<string, () => Promise<void>>;
+  /** Extra routes or metrics on the service's HTTP server. */
+  extend?: (app: FastifyInstance, deps: StageDeps) => void;
+  /** Closed after the consumer has stopped. */
+  onStop?: () => Promise<void>;
+  shutdownGraceMs?: number;
+}
+
+export interface RunningStage {
+  app: FastifyInstance;
+  consumer: RunningConsumer;
+  deps: StageDeps;
+  stop(): Promise<void>;
+}
+
+/**
+ * The shape every consuming service shares: connect, serve /health /ready /metrics,
+ * run the durable consumer with bounded concurrency, and on SIGTERM stop pulling,
+ * finish in-flight work, then drain the connection.
+ */
+export async function startStage(spec: StageSpec): Promise<RunningStage> {
+  const { log } = spec;
+  const nc = await connectNats({ url: spec.natsUrl, name: `${spec.service}@${hostname()}`, log });
+  const httpMetrics = createMetrics(spec.service);
+  const deps: StageDeps = {
+    nc,
+    publisher: new EventPublisher(nc),
+    metrics: pipelineMetrics(httpMetrics.registry),
+    log,
+    producer: `${spec.service}@${spec.version}`,
+    worker: `${hostname()}:${process.pid}`,
+  };
+  consumerLagMetrics(httpMetrics.registry, nc, spec.stream, spec.durable);
+  const app = buildHttp({
+    service: spec.service,
+    logger: log,
+    metrics: httpMetrics,
+    readiness: {
+      nats: async () => {
+        if (nc.isClosed()) throw new Error("closed");
+        await nc.flush();
+      },
+      ...spec.readiness,
+    },
+  });
+  spec.extend?.(app, deps);
+  await app.listen({ host: spec.http.host, port: spec.http.port });
+  const consumer = runConsumer({
+    nc,
+    stream: spec.stream,
+    durable: spec.durable,
+    concurrency: spec.concurrency,
+    handler: spec.handler(deps),
+    log,
+  });
+  log.info({ durable: spec.durable, concurrency: spec.concurrency, port: spec.http.port }, "stage started");
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      await consumer.stop();
+      await spec.onStop?.();
+      await app.close();
+      await nc.drain();
+    })());
+  return { app, consumer, deps, stop };
+}
+
+/** For `main.ts`: start the stage and wire SIGTERM/SIGINT to a graceful stop. */
+export async function runStage(spec: StageSpec): Promise<void> {
+  const stage = await startStage(spec);
+  onShutdown(spec.log, stage.stop, spec.shutdownGraceMs);
+}
