@@ -15,6 +15,9 @@ import { consumerLagMetrics, pipelineMetrics, type PipelineMetrics } from "./met
 
 export interface StageDeps {
   nc: NatsConnection;
+  /** The JOBS stream and its subject prefix (`jobs`), for reading a job's history. */
+  stream: string;
+  subjectPrefix: string;
   publisher: EventPublisher;
   metrics: PipelineMetrics;
   log: Logger;
@@ -62,6 +65,8 @@ export async function startStage(spec: StageSpec): Promise<RunningStage> {
   const httpMetrics = createMetrics(spec.service);
   const deps: StageDeps = {
     nc,
+    stream: spec.stream,
+    subjectPrefix: "jobs",
     publisher: new EventPublisher(nc),
     metrics: pipelineMetrics(httpMetrics.registry),
     log,
