@@ -84,6 +84,13 @@ wait_for() { # name check-command...
 
 tcp_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# A random local signing secret for development tokens, made once per checkout; never committed.
+jwt_secret() {
+  mkdir -p "$STATE"
+  [ -s "$STATE/jwt-secret" ] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$STATE/jwt-secret"
+  cat "$STATE/jwt-secret"
+}
+
 env_lines() {
   cat <<EOF
 NATS_URL=nats://127.0.0.1:$NATS_PORT
@@ -97,6 +104,7 @@ AWS_SECRET_ACCESS_KEY=test
 S3_BUCKET=hfp-media
 SQS_INPUT_QUEUE=hfp-input
 SQS_NOTIFICATIONS_QUEUE=hfp-notifications
+AUTH_JWT_SECRET=$(jwt_secret)
 EOF
 }
 
@@ -120,7 +128,7 @@ up() {
   env_lines >"$STATE/env"
   if [ "${HFP_SKIP_PROVISION:-0}" != 1 ]; then
     log "provisioning streams, consumers, buckets, queues and indexes"
-    (set -a; . "$STATE/env"; set +a; cd "$ROOT" && node --import tsx tools/hfp/src/main.ts provision >&2)
+    (set -a; . "$STATE/env"; set +a; cd "$ROOT" && AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node --import tsx tools/hfp/src/main.ts provision >&2)
   fi
   log "stack is up; environment (also in $STATE/env):"
   cat "$STATE/env"

@@ -1,0 +1,40 @@
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * One base URL for clients, routed by path as the Kubernetes Ingress does:
+ * `POST /videos` and `/videos/presign` go to the ingest-bridge, every other `/videos…`
+ * (and `/openapi.json`) to the projector.
+ */
+export function routeFor(method: string, path: string): "ingest" | "status" | null {
+  if (path === "/videos" || path.startsWith("/videos/") || path === "/openapi.json") {
+    if (method === "POST" && (path === "/videos" || path === "/videos/presign")) return "ingest";
+    return "status";
+  }
+  return null;
+}
+
+export async function startGateway(targets: { ingest: string; status: string }, port: number, host = "127.0.0.1"): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?", 1)[0]!;
+    const route = routeFor(req.method ?? "GET", path);
+    if (!route) {
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(JSON.stringify({ code: "NOT_FOUND", message: `no route ${req.method} ${path}` }));
+      return;
+    }
+    const target = new URL(req.url ?? "/", targets[route]);
+    const upstream = request(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on("error", () => {
+      if (!res.headersSent) res.writeHead(502, { "content-type": "application/json" });
+      res.end(JSON.stringify({ code: "INTERNAL", message: `${route} service unavailable` }));
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  const { port: bound } = server.address() as AddressInfo;
+  return { url: `http://${host}:${bound}`, server };
+}

@@ -1,0 +1,3 @@
+export * from "./services.ts";
+export * from "./gateway.ts";
+export * from "./sample.ts";
