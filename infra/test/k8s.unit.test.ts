@@ -1,0 +1,271 @@
+// Every kustomization renders, every rendered object validates against the Kubernetes
+// schemas offline (custom resources against crd-schemas/), and the workloads have the
+// shape production needs. Tools: bash infra/tools/install.sh.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { find, PORTS, render, SERVICES, validate, type K8sObject, type Validated } from "./lib/k8s.ts";
+import { INFRA, parseYaml } from "./lib/tools.ts";
+
+const OVERLAYS = ["overlays/local", "overlays/staging", "overlays/production"] as const;
+const TARGETS = ["k8s/base", ...OVERLAYS.map((o) => `k8s/${o}`), "k8s/overlays/local/deps", "k8s/platform/mongodb"];
+
+const rendered = new Map<string, Validated[]>();
+function objects(target: string): K8sObject[] {
+  return results(target).map((r) => r.object);
+}
+function results(target: string): Validated[] {
+  let r = rendered.get(target);
+  if (!r) {
+    r = validate(render(target));
+    rendered.set(target, r);
+  }
+  return r;
+}
+
+for (const target of TARGETS) {
+  test(`${target} renders and every object validates against its schema`, () => {
+    const r = results(target);
+    assert.ok(r.length > 0, "rendered nothing");
+    const bad = r.filter((x) => x.errors.length || x.validatedBy === "none");
+    assert.equal(bad.map((x) => `${x.kind}/${x.name}: ${x.errors.join("; ")}`), []);
+  });
+}
+
+test("the validator rejects unknown fields, bad custom resources and unknown kinds", () => {
+  const r = validate(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: typo }
+spec:
+  selector: { matchLabels: { a: b } }
+  template:
+    metadata: { labels: { a: b } }
+    spec:
+      containers: [{ name: c, image: i, readinessprobe: {} }]
+---
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: { name: bad }
+spec:
+  scaleTargetRef: { name: x }
+  triggers: [{ type: nats-jetstream, metadata: { stream: JOBS, consumer: x } }]
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata: { name: w }
+spec: {}
+`);
+  assert.equal(r.length, 3);
+  assert.match(r[0]!.errors.join(), /readinessprobe/);
+  assert.match(r[1]!.errors.join(), /natsServerMonitoringEndpoint|lagThreshold/);
+  assert.is(r[2]!.validatedBy, "none");
+});
+
+const ARCH = ["k8s/base", ...OVERLAYS.map((o) => `k8s/${o}`)];
+
+for (const target of ARCH) {
+  test(`${target}: every service is a hardened Deployment with probes, limits, a Service, a ServiceAccount and a PDB`, () => {
+    const objs = objects(target);
+    for (const svc of SERVICES) {
+      const d = find(objs, "Deployment", svc);
+      const where = `${target} ${svc}`;
+      assert.is(d.metadata.labels?.["app.kubernetes.io/name"], svc, where);
+      assert.is(d.metadata.labels?.["app.kubernetes.io/part-of"], "hackathon-file-processor", where);
+      const pod = d.spec.template;
+      assert.is(pod.metadata.labels["app.kubernetes.io/part-of"], "hackathon-file-processor", where);
+      assert.is(d.spec.replicas, undefined, `${where}: an autoscaler owns replicas`);
+      const ps = pod.spec;
+      assert.is(ps.securityContext.runAsNonRoot, true, where);
+      assert.is(ps.securityContext.seccompProfile.type, "RuntimeDefault", where);
+      assert.is(ps.automountServiceAccountToken, false, where);
+      assert.is(ps.serviceAccountName, svc, where);
+      assert.ok(ps.terminationGracePeriodSeconds >= 60, where);
+      assert.is(ps.containers.length, 1, where);
+      const c = ps.containers[0];
+      assert.is(c.securityContext.readOnlyRootFilesystem, true, where);
+      assert.is(c.securityContext.allowPrivilegeEscalation, false, where);
+      assert.equal(c.securityContext.capabilities.drop, ["ALL"], where);
+      assert.equal(c.args, [`services/${svc}/src/main.ts`], where);
+      assert.equal(c.ports, [{ name: "http", containerPort: PORTS[svc], protocol: "TCP" }], where);
+      assert.equal(c.readinessProbe.httpGet, { path: "/ready", port: "http" }, where);
+      assert.equal(c.livenessProbe.httpGet, { path: "/health", port: "http" }, where);
+      for (const kind of ["requests", "limits"]) {
+        for (const r of ["cpu", "memory", "ephemeral-storage"]) assert.ok(c.resources[kind]?.[r], `${where}: ${kind}.${r}`);
+      }
+      assert.ok(c.env.some((e: { name: string; value?: string }) => e.name === "HTTP_PORT" && e.value === String(PORTS[svc])), where);
+      const tmp = c.volumeMounts.find((m: { mountPath: string }) => m.mountPath === "/tmp");
+      assert.ok(tmp, `${where}: /tmp is mounted`);
+      const vol = ps.volumes.find((v: { name: string }) => v.name === tmp.name);
+      assert.ok(vol.emptyDir?.sizeLimit, `${where}: /tmp is a bounded emptyDir`);
+
+      const sa = find(objs, "ServiceAccount", svc) as K8sObject & { automountServiceAccountToken?: boolean };
+      assert.is(sa.automountServiceAccountToken, false, where);
+      assert.match(sa.metadata.annotations?.["eks.amazonaws.com/role-arn"] ?? "", new RegExp(`^arn:aws:iam::\\d{12}:role/hfp-${svc}$`));
+      const s = find(objs, "Service", svc);
+      assert.equal(s.spec.selector, { "app.kubernetes.io/name": svc }, where);
+      assert.equal(s.spec.ports[0], { name: "http", port: PORTS[svc], targetPort: "http", protocol: "TCP" }, where);
+      const pdb = find(objs, "PodDisruptionBudget", svc);
+      assert.equal(pdb.spec.selector.matchLabels, { "app.kubernetes.io/name": svc }, where);
+    }
+    const cm = find(objs, "ConfigMap", "hfp-config");
+    assert.is(cm.data?.TMPDIR, "/tmp");
+    assert.is(cm.data?.JOBS_STREAM, "JOBS");
+  });
+
+  test(`${target}: every service has exactly one autoscaler`, () => {
+    const objs = objects(target);
+    for (const svc of SERVICES) {
+      const hpas = objs.filter((o) => o.kind === "HorizontalPodAutoscaler" && o.spec.scaleTargetRef.name === svc);
+      const scaled = objs.filter((o) => o.kind === "ScaledObject" && o.spec.scaleTargetRef.name === svc);
+      assert.is(hpas.length + scaled.length, 1, `${target} ${svc}: ${hpas.length} HPA, ${scaled.length} ScaledObject`);
+    }
+  });
+}
+
+function extractorResources(target: string) {
+  return find(objects(target), "Deployment", "extractor").spec.template.spec.containers[0].resources;
+}
+
+test("the extractor gets 2 CPU, 1 GiB and 20 GiB of scratch everywhere but a laptop", () => {
+  for (const target of ["k8s/base", "k8s/overlays/staging", "k8s/overlays/production"]) {
+    const want = { cpu: "2", memory: "1Gi", "ephemeral-storage": "20Gi" };
+    assert.equal(extractorResources(target), { requests: want, limits: want }, target);
+  }
+  assert.is(extractorResources("k8s/overlays/local").limits.memory, "1Gi");
+});
+
+test("base: the extractor HPA runs 4 to 16 replicas at 70% CPU", () => {
+  const hpa = find(objects("k8s/base"), "HorizontalPodAutoscaler", "extractor");
+  assert.is(hpa.spec.minReplicas, 4);
+  assert.is(hpa.spec.maxReplicas, 16);
+  assert.equal(hpa.spec.metrics, [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }]);
+});
+
+test("production: KEDA scales the bridge on the input queue and the stages on their consumer lag", () => {
+  const objs = objects("k8s/overlays/production");
+  const triggers = (name: string) => find(objs, "ScaledObject", name).spec.triggers as { type: string; metadata: Record<string, string> }[];
+  const sqs = triggers("ingest-bridge").find((t) => t.type === "aws-sqs-queue");
+  assert.is(sqs?.metadata.queueLength, "100");
+  assert.match(sqs?.metadata.queueURL ?? "", /\/222222222222\/hfp-prod-input$/);
+  for (const stage of ["extractor", "packager", "notifier"]) {
+    const js = triggers(stage).find((t) => t.type === "nats-jetstream");
+    assert.is(js?.metadata.stream, "JOBS", stage);
+    assert.is(js?.metadata.consumer, stage);
+  }
+  const ex = find(objs, "ScaledObject", "extractor");
+  assert.is(ex.spec.minReplicaCount, 4);
+  assert.is(ex.spec.maxReplicaCount, 16);
+  assert.equal(triggers("extractor").find((t) => t.type === "cpu")?.metadata, { value: "70" });
+  const auth = find(objs, "TriggerAuthentication", "hfp-aws-sqs");
+  assert.is(auth.spec.podIdentity.roleArn, "arn:aws:iam::222222222222:role/hfp-keda-sqs-scaler");
+});
+
+test("staging and production: IRSA roles, image and names are the environment's own", () => {
+  for (const [target, account, prefix] of [
+    ["k8s/overlays/staging", "111111111111", "hfp-staging"],
+    ["k8s/overlays/production", "222222222222", "hfp-prod"],
+  ] as const) {
+    const objs = objects(target);
+    for (const sa of objs.filter((o) => o.kind === "ServiceAccount")) {
+      assert.match(sa.metadata.annotations?.["eks.amazonaws.com/role-arn"] ?? "", new RegExp(`^arn:aws:iam::${account}:role/hfp-`), sa.metadata.name);
+    }
+    for (const d of objs.filter((o) => o.kind === "Deployment")) {
+      assert.is(d.spec.template.spec.containers[0].image, `${account}.dkr.ecr.us-east-1.amazonaws.com/hackathon-file-processor:0.1.0`);
+    }
+    const cm = find(objs, "ConfigMap", "hfp-config");
+    assert.is(cm.data?.S3_BUCKET, `${prefix}-media`);
+    assert.is(cm.data?.SQS_INPUT_QUEUE, `${prefix}-input`);
+    assert.is(cm.data?.S3_ENDPOINT, undefined, "real AWS endpoints");
+    assert.ok(objs.every((o) => o.kind === "Namespace" || o.metadata.namespace === "hfp"), "everything lands in namespace hfp");
+  }
+});
+
+test("the Ingress sends POST /videos to ingest-bridge and GET /videos… to projector", () => {
+  for (const target of ["k8s/overlays/staging", "k8s/overlays/production"]) {
+    const ing = find(objects(target), "Ingress", "hfp");
+    const a = ing.metadata.annotations ?? {};
+    const methods = (svc: string) => JSON.parse(a[`alb.ingress.kubernetes.io/conditions.${svc}`] ?? "[]")[0]?.httpRequestMethodConfig?.Values;
+    assert.equal(methods("ingest-bridge"), ["POST"]);
+    assert.equal(methods("projector"), ["GET", "HEAD"]);
+    const paths = ing.spec.rules[0].http.paths as { path: string; backend: { service: { name: string } } }[];
+    assert.equal(paths.map((p) => [p.path, p.backend.service.name]), [["/videos", "ingest-bridge"], ["/videos", "projector"]]);
+  }
+  assert.not.ok(objects("k8s/overlays/local").some((o) => o.kind === "Ingress"));
+});
+
+test("network policies deny by default and open only what each workload needs", () => {
+  const objs = objects("k8s/overlays/production");
+  const nps = objs.filter((o) => o.kind === "NetworkPolicy");
+  const deny = find(objs, "NetworkPolicy", "default-deny");
+  assert.equal(deny.spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+  const selects = (np: K8sObject, name: string) => {
+    const sel = np.spec.podSelector;
+    if (sel.matchLabels) return sel.matchLabels["app.kubernetes.io/name"] === name;
+    if (sel.matchExpressions) return sel.matchExpressions.some((e: { values: string[] }) => e.values.includes(name));
+    return true;
+  };
+  const egressPorts = (name: string) =>
+    nps
+      .filter((np) => selects(np, name))
+      .flatMap((np) => (np.spec.egress ?? []).flatMap((e: { ports?: { port: number }[] }) => (e.ports ?? []).map((p) => p.port)));
+  const ingressFromOutside = (name: string) =>
+    nps.filter((np) => np.metadata.name !== "allow-prometheus-scrape" && selects(np, name)).some((np) => (np.spec.ingress ?? []).length > 0);
+  for (const svc of SERVICES) {
+    assert.ok(egressPorts(svc).includes(4222), `${svc} reaches NATS`);
+    assert.ok(egressPorts(svc).includes(53), `${svc} resolves names`);
+    assert.is(egressPorts(svc).includes(27017), svc === "projector", `${svc} and MongoDB`);
+    assert.is(ingressFromOutside(svc), svc === "ingest-bridge" || svc === "projector", `${svc} ingress`);
+  }
+  for (const job of ["hfp-provision", "hfp-backup"]) assert.ok(egressPorts(job).includes(4222), job);
+});
+
+test("the provisioning Job runs the same command as locally, with three stream replicas in production", () => {
+  const job = find(objects("k8s/overlays/production"), "Job", "hfp-provision");
+  const c = job.spec.template.spec.containers[0];
+  assert.equal(c.args, ["tools/hfp/src/main.ts", "provision"]);
+  assert.ok(c.env.some((e: { name: string; value: string }) => e.name === "STREAM_REPLICAS" && e.value === "3"));
+  assert.ok(job.spec.ttlSecondsAfterFinished > 0, "a finished Job is cleaned up so the next apply recreates it");
+  const local = find(objects("k8s/overlays/local"), "Job", "hfp-provision").spec.template.spec.containers[0];
+  assert.ok(local.env.some((e: { name: string; value: string }) => e.name === "STREAM_REPLICAS" && e.value === "1"));
+});
+
+test("RBAC: one read-mostly operator Role, no Secrets, no wildcards", () => {
+  const roles = objects("k8s/overlays/production").filter((o) => o.kind === "Role" || o.kind === "ClusterRole");
+  assert.equal(roles.map((r) => r.metadata.name), ["hfp-operator"]);
+  for (const rule of (roles[0] as K8sObject & { rules: { resources: string[]; verbs: string[] }[] }).rules) {
+    assert.not.ok(rule.resources.includes("secrets"));
+    assert.not.ok(rule.resources.includes("*") || rule.verbs.includes("*"));
+  }
+});
+
+test("backups: nightly CronJobs for MongoDB and JetStream, never overlapping, with the upload script shipped", () => {
+  const objs = objects("k8s/overlays/production");
+  for (const name of ["hfp-backup-mongo", "hfp-backup-jetstream"]) {
+    const cj = find(objs, "CronJob", name);
+    assert.is(cj.spec.concurrencyPolicy, "Forbid", name);
+    assert.match(cj.spec.schedule, /^\d+ \d+ \* \* \*$/, `${name} runs daily`);
+    const pod = cj.spec.jobTemplate.spec.template.spec;
+    assert.is(pod.securityContext.runAsNonRoot, true);
+    for (const c of [...pod.initContainers, ...pod.containers]) assert.is(c.securityContext.readOnlyRootFilesystem, true, `${name}/${c.name}`);
+  }
+  const scripts = objs.find((o) => o.kind === "ConfigMap" && o.metadata.name.startsWith("hfp-backup-scripts"));
+  assert.is(scripts?.data?.["backup-upload.sh"], readFileSync(join(INFRA, "k8s/components/backup/scripts/backup-upload.sh"), "utf8"));
+  const cfg = objs.find((o) => o.kind === "ConfigMap" && o.metadata.name.startsWith("hfp-backup-config"));
+  assert.is(cfg?.data?.BACKUP_BUCKET, "hfp-prod-backups");
+});
+
+test("MongoDB is a replica set of three and NATS a JetStream cluster of three on PVCs", () => {
+  const mdb = find(objects("k8s/platform/mongodb"), "MongoDBCommunity", "hfp-mongodb");
+  assert.is(mdb.spec.members, 3);
+  assert.is(mdb.spec.users.find((u: { connectionStringSecretName: string }) => u.connectionStringSecretName === "hfp-mongo")?.connectionStringSecretNamespace, "hfp");
+  const values = parseYaml(readFileSync(join(INFRA, "k8s/platform/nats/values.yaml"), "utf8")) as any; // eslint-disable-line @typescript-eslint/no-explicit-any -- Helm values are free-form
+  assert.equal(values.config.cluster, { enabled: true, replicas: 3 });
+  assert.is(values.config.jetstream.enabled, true);
+  assert.is(values.config.jetstream.fileStore.pvc.enabled, true);
+  assert.is(values.config.monitor.port, 8222);
+  assert.is(values.headlessService.enabled, true, "KEDA reaches each server's monitor port through the headless service");
+});
+
+test.run();
