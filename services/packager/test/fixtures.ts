@@ -1,0 +1,46 @@
+import { createEvent, type EventOf } from "@hfp/events";
+
+export const probe = { duration: 10, width: 64, height: 36, codec: "h264", rotation: 0, startTime: 0 };
+
+export const frameName = (index: number, ext = "jpg") => `frame-${String(index).padStart(6, "0")}-t${index.toFixed(3)}s.${ext}`;
+
+/** A `frames-extracted` for `count` frames of `sizes[i]` bytes each, and the matching manifest. */
+export function framesFixture(opts: { jobId: string; bucket: string; sizes: number[]; format?: "jpg" | "png" | "webp"; at?: Date }) {
+  const format = opts.format ?? "jpg";
+  const prefix = `frames/${opts.jobId}/`;
+  const frames = opts.sizes.map((size, index) => ({
+    index,
+    timestamp: index,
+    name: frameName(index, format),
+    key: `${prefix}${frameName(index, format)}`,
+    size,
+  }));
+  const manifest = { jobId: opts.jobId, format, frameCount: frames.length, frames, probe };
+  const event: EventOf<"frames-extracted"> = createEvent({
+    type: "frames-extracted",
+    jobId: opts.jobId,
+    producer: "extractor@0.1.0",
+    cause: { id: `uploaded-${opts.jobId}`, correlationId: `uploaded-${opts.jobId}` },
+    ...(opts.at && { now: opts.at }),
+    data: {
+      bucket: opts.bucket,
+      prefix,
+      manifestKey: `${prefix}manifest.json`,
+      frameCount: frames.length,
+      format,
+      timestamps: frames.map((f) => f.timestamp),
+      bytes: opts.sizes.reduce((a, b) => a + b, 0),
+      probe,
+      attempt: 1,
+    },
+  });
+  return { event, manifest, frames };
+}
+
+/** Distinct, recognisable bytes for frame `index` (a JPEG SOI marker, then a pattern). */
+export function frameBytes(index: number, size: number): Buffer {
+  const b = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) b[i] = (index * 31 + i * 7) & 0xff;
+  if (size >= 2) b.set([0xff, 0xd8], 0);
+  return b;
+}

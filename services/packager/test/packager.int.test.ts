@@ -1,0 +1,279 @@
+import { createHash } from "node:crypto";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { unzipSync } from "fflate";
+import { createS3, getBytes, headObject, listKeys } from "@hfp/aws";
+import { answerId, createEvent, type JobEvent } from "@hfp/events";
+import { createMetrics } from "@hfp/http";
+import {
+  connectNats,
+  ensureStream,
+  EventPublisher,
+  jobsStreamSpec,
+  manager,
+  readJobHistory,
+  type Delivery,
+  type Handler,
+  type NatsConnection,
+} from "@hfp/jetstream";
+import { createLogger } from "@hfp/logging";
+import { pipelineMetrics, type StageDeps } from "@hfp/service";
+import { stackEnv, uniqueName } from "@hfp/testkit";
+import type { JetStreamManager } from "@nats-io/jetstream";
+import { packagerHandler, type PackagerOptions } from "../src/handler.ts";
+import { PackagerStorage } from "../src/storage.ts";
+import { frameBytes, framesFixture } from "./fixtures.ts";
+
+const env = stackEnv();
+process.env.AWS_ACCESS_KEY_ID ??= env.AWS_ACCESS_KEY_ID;
+process.env.AWS_SECRET_ACCESS_KEY ??= env.AWS_SECRET_ACCESS_KEY;
+const log = createLogger("packager-test", "silent");
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+interface Ctx {
+  nc: NatsConnection;
+  jsm: JetStreamManager;
+  s3: S3Client;
+  stream: string;
+  prefix: string;
+  bucket: string;
+  deps: StageDeps;
+}
+
+const it = suite<Ctx>("packager");
+
+it.before(async (ctx) => {
+  ctx.nc = await connectNats({ url: env.NATS_URL!, name: "packager-test" });
+  ctx.jsm = await manager(ctx.nc);
+  ctx.stream = uniqueName("T").replace(/-/g, "_").toUpperCase();
+  ctx.prefix = ctx.stream.toLowerCase();
+  await ensureStream(ctx.jsm, jobsStreamSpec({ name: ctx.stream, subjects: [`${ctx.prefix}.>`], maxAgeMs: 3_600_000 }));
+  ctx.s3 = createS3({ region: env.AWS_REGION!, s3Endpoint: env.S3_ENDPOINT });
+  ctx.bucket = uniqueName("pkg");
+  await ctx.s3.send(new CreateBucketCommand({ Bucket: ctx.bucket }));
+  // Versioned like the real bucket, so the seal's extra version is exercised too.
+  await ctx.s3.send(new PutBucketVersioningCommand({ Bucket: ctx.bucket, VersioningConfiguration: { Status: "Enabled" } }));
+  ctx.deps = {
+    nc: ctx.nc,
+    stream: ctx.stream,
+    subjectPrefix: ctx.prefix,
+    publisher: new EventPublisher(ctx.nc, ctx.prefix),
+    metrics: pipelineMetrics(createMetrics("packager-test").registry),
+    log,
+    producer: "packager@0.1.0",
+    worker: "test",
+  };
+});
+
+it.after(async (ctx) => {
+  await ctx.jsm.streams.delete(ctx.stream).catch(() => undefined);
+  await emptyBucket(ctx.s3, ctx.bucket).catch(() => undefined);
+  await ctx.s3.send(new DeleteBucketCommand({ Bucket: ctx.bucket })).catch(() => undefined);
+  ctx.s3.destroy();
+  await ctx.nc.drain();
+});
+
+async function emptyBucket(s3: S3Client, bucket: string): Promise<void> {
+  const out = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+  const objects = [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])].map((v) => ({ Key: v.Key!, VersionId: v.VersionId! }));
+  if (objects.length) await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } }));
+}
+
+function handler(ctx: Ctx, overrides: Partial<PackagerOptions> = {}, s3 = ctx.s3): Handler {
+  return packagerHandler(ctx.deps, new PackagerStorage(s3), {
+    resultsBucket: ctx.bucket,
+    failJobs: new Set(),
+    readAhead: { frames: 4, bytes: 8 * MiB },
+    ...overrides,
+  });
+}
+
+function delivery(event: JobEvent, attempt = 1, maxDeliver = 5): Delivery {
+  return { event, subject: `x.${event.jobId}.${event.type}`, streamSeq: 1, deliveryCount: attempt, maxDeliver, lastAttempt: attempt >= maxDeliver };
+}
+
+/** Puts the job's frames and manifest in S3 and its `frames-extracted` in the stream. */
+async function seedJob(ctx: Ctx, sizes: number[]) {
+  const jobId = uniqueName("job");
+  const fx = framesFixture({ jobId, bucket: ctx.bucket, sizes, at: new Date("2030-03-04T05:06:07Z") });
+  const bytes = fx.frames.map((f) => frameBytes(f.index, f.size));
+  await Promise.all(
+    fx.frames.map((f, i) => ctx.s3.send(new PutObjectCommand({ Bucket: ctx.bucket, Key: f.key, Body: bytes[i], ContentType: "image/jpeg" }))),
+  );
+  await ctx.s3.send(
+    new PutObjectCommand({ Bucket: ctx.bucket, Key: fx.event.data.manifestKey, Body: JSON.stringify(fx.manifest), ContentType: "application/json" }),
+  );
+  await ctx.deps.publisher.publish(fx.event);
+  return { jobId, ...fx, bytes };
+}
+
+async function eventsOf(ctx: Ctx, jobId: string, type?: string): Promise<JobEvent[]> {
+  const history = await readJobHistory(ctx.nc, ctx.stream, jobId, ctx.prefix);
+  return history.map((h) => h.event).filter((e) => !type || e.type === type);
+}
+
+/** Each entry's name and compression method, from the central directory and from its local header. */
+function zipMethods(zip: Buffer): { name: string; central: number; local: number }[] {
+  const eocd = zip.length - 22;
+  assert.is(zip.readUInt32LE(eocd), 0x06054b50, "end of central directory");
+  const count = zip.readUInt16LE(eocd + 10);
+  let at = zip.readUInt32LE(eocd + 16);
+  const out = [];
+  for (let i = 0; i < count; i++) {
+    assert.is(zip.readUInt32LE(at), 0x02014b50, "central header");
+    const nameLen = zip.readUInt16LE(at + 28);
+    const name = zip.subarray(at + 46, at + 46 + nameLen).toString("utf8");
+    const localAt = zip.readUInt32LE(at + 42);
+    assert.is(zip.readUInt32LE(localAt), 0x04034b50, `local header of ${name}`);
+    out.push({ name, central: zip.readUInt16LE(at + 10), local: zip.readUInt16LE(localAt + 8) });
+    at += 46 + nameLen + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+  }
+  return out;
+}
+
+it("packs the frames in index order into a stored zip, publishes its true size and sha256, then removes the frames", async (ctx) => {
+  // Two 4.5 MiB frames push the archive past one 8 MiB part: a real multipart upload.
+  const sizes = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => n * 3 * KiB + n).concat([Math.round(4.5 * MiB), Math.round(4.5 * MiB)]);
+  const job = await seedJob(ctx, sizes);
+  const outcome = await handler(ctx)(delivery(job.event), log);
+  assert.equal(outcome, { kind: "ack" });
+
+  const [packaged, ...more] = await eventsOf(ctx, job.jobId, "packaged");
+  assert.ok(packaged && packaged.type === "packaged");
+  assert.is(more.length, 0);
+  assert.is(packaged.id, answerId(job.event, "packaged"));
+  assert.is(packaged.causationId, job.event.id);
+  assert.is(packaged.correlationId, job.event.correlationId);
+  const key = `results/${job.jobId}.zip`;
+  assert.equal({ bucket: packaged.data.bucket, key: packaged.data.key, frameCount: packaged.data.frameCount }, { bucket: ctx.bucket, key, frameCount: 12 });
+
+  const zip = await getBytes(ctx.s3, ctx.bucket, key);
+  assert.is(packaged.data.size, zip.length);
+  assert.is(packaged.data.sha256, createHash("sha256").update(zip).digest("hex"));
+  const head = await headObject(ctx.s3, ctx.bucket, key);
+  assert.equal(head?.Metadata, { sha256: packaged.data.sha256, "frame-count": "12", "frames-event": job.event.id });
+  assert.is(head?.ContentType, "application/zip");
+
+  const files = unzipSync(zip);
+  const frameNames = job.frames.map((f) => f.name);
+  assert.equal(Object.keys(files), ["manifest.json", ...frameNames]);
+  job.bytes.forEach((b, i) => assert.ok(Buffer.from(files[frameNames[i]!]!).equals(b), `${frameNames[i]} bytes`));
+  assert.equal(JSON.parse(Buffer.from(files["manifest.json"]!).toString("utf8")), {
+    jobId: job.jobId,
+    format: "jpg",
+    frameCount: 12,
+    frames: job.frames.map((f) => ({ index: f.index, timestamp: f.timestamp, name: f.name, size: f.size })),
+    probe: job.event.data.probe,
+  });
+  const methods = zipMethods(zip);
+  assert.equal(methods[0], { name: "manifest.json", central: 8, local: 8 });
+  for (const m of methods.slice(1)) assert.equal([m.central, m.local], [0, 0], `${m.name} is stored`);
+
+  assert.equal(await listKeys(ctx.s3, ctx.bucket, `frames/${job.jobId}/`), [], "frames removed");
+  const versions = await ctx.s3.send(new ListObjectVersionsCommand({ Bucket: ctx.bucket, Prefix: key }));
+  assert.is(versions.Versions?.length, 1, "the version without checksum metadata is gone");
+
+  // A redelivery (the frames are gone by now) re-publishes the same event from the object.
+  const before = await headObject(ctx.s3, ctx.bucket, key);
+  const again = await handler(ctx)(delivery(job.event, 2), log);
+  assert.equal(again, { kind: "ack" });
+  const after = await headObject(ctx.s3, ctx.bucket, key);
+  assert.equal(
+    [after?.ETag, after?.VersionId, after?.LastModified?.toISOString()],
+    [before?.ETag, before?.VersionId, before?.LastModified?.toISOString()],
+    "not uploaded again",
+  );
+  const all = await eventsOf(ctx, job.jobId, "packaged");
+  assert.equal(all.map((e) => e.id), [packaged.id], "the stream dropped the repeat");
+
+  // A re-drive does the same: the answer is still to the frames-extracted.
+  const retry = createEvent({ type: "retry-requested", jobId: job.jobId, producer: "hfp@0.1.0", cause: job.event, data: { stage: "packager", requestedBy: "ops" } });
+  await ctx.deps.publisher.publish(retry);
+  assert.equal(await handler(ctx)(delivery(retry), log), { kind: "ack" });
+  assert.equal((await eventsOf(ctx, job.jobId, "packaged")).map((e) => e.id), [packaged.id]);
+  assert.is((await headObject(ctx.s3, ctx.bucket, key))?.VersionId, before?.VersionId);
+});
+
+it("a fault-injected job fails for good and keeps its frames; a re-drive without the fault packages it", async (ctx) => {
+  const job = await seedJob(ctx, [100, 200, 300]);
+  const outcome = await handler(ctx, { failJobs: new Set([job.jobId]) })(delivery(job.event), log);
+  assert.equal(outcome, { kind: "term", reason: "INTERNAL: fault injected" });
+  const events = await eventsOf(ctx, job.jobId);
+  assert.equal(
+    events.slice(1).map((e) => [e.type, e.causationId, e.data]),
+    [
+      ["packaging-failed", job.event.id, { code: "INTERNAL", message: "fault injected", retryable: false, attempt: 1 }],
+      ["failed", job.event.id, { stage: "packager", code: "INTERNAL", message: "fault injected" }],
+    ],
+  );
+  assert.is(await headObject(ctx.s3, ctx.bucket, `results/${job.jobId}.zip`), null);
+  assert.is((await listKeys(ctx.s3, ctx.bucket, `frames/${job.jobId}/`)).length, 4);
+
+  const retry = createEvent({ type: "retry-requested", jobId: job.jobId, producer: "hfp@0.1.0", cause: job.event, data: { stage: "packager", requestedBy: "ops" } });
+  await ctx.deps.publisher.publish(retry);
+  assert.equal(await handler(ctx)(delivery(retry), log), { kind: "ack" });
+  const [packaged] = await eventsOf(ctx, job.jobId, "packaged");
+  assert.is(packaged?.id, answerId(job.event, "packaged"));
+  const files = unzipSync(await getBytes(ctx.s3, ctx.bucket, `results/${job.jobId}.zip`));
+  assert.equal(Object.keys(files).length, 4);
+  assert.equal(await listKeys(ctx.s3, ctx.bucket, `frames/${job.jobId}/`), []);
+});
+
+it("a missing manifest is a permanent failure: packaging-failed (not retryable), failed, term", async (ctx) => {
+  const jobId = uniqueName("job");
+  const { event } = framesFixture({ jobId, bucket: ctx.bucket, sizes: [10, 20] });
+  await ctx.deps.publisher.publish(event);
+  const outcome = await handler(ctx)(delivery(event), log);
+  assert.is(outcome.kind, "term");
+  const [failedStage, failed] = (await eventsOf(ctx, jobId)).slice(1);
+  assert.is(failedStage?.type, "packaging-failed");
+  assert.equal(failedStage?.data, { code: "SOURCE_NOT_FOUND", message: `manifest frames/${jobId}/manifest.json does not exist (frames expired or removed)`, retryable: false, attempt: 1 });
+  assert.equal(failed?.data, { stage: "packager", code: "SOURCE_NOT_FOUND", message: failedStage?.type === "packaging-failed" ? failedStage.data.message : "" });
+});
+
+it("a missing frame is a permanent failure and leaves no zip behind", async (ctx) => {
+  const job = await seedJob(ctx, [100, 200, 300]);
+  await ctx.s3.send(new DeleteObjectsCommand({ Bucket: ctx.bucket, Delete: { Objects: [{ Key: job.frames[1]!.key }] } }));
+  const outcome = await handler(ctx)(delivery(job.event), log);
+  assert.is(outcome.kind, "term");
+  const failed = (await eventsOf(ctx, job.jobId, "packaging-failed"))[0];
+  assert.equal(failed?.data, { code: "SOURCE_NOT_FOUND", message: `frame ${job.frames[1]!.key} does not exist`, retryable: false, attempt: 1 });
+  assert.is(await headObject(ctx.s3, ctx.bucket, `results/${job.jobId}.zip`), null);
+});
+
+it("S3 unreachable: nak with backoff and no event; on the last attempt packaging-failed (retryable) and failed", async (ctx) => {
+  const job = await seedJob(ctx, [100]);
+  const down = createS3({ region: env.AWS_REGION!, s3Endpoint: "http://127.0.0.1:9" });
+  try {
+    assert.equal(await handler(ctx, {}, down)(delivery(job.event, 2), log), { kind: "nak", delayMs: 2000 });
+    assert.equal((await eventsOf(ctx, job.jobId)).map((e) => e.type), ["frames-extracted"]);
+    const last = await handler(ctx, {}, down)(delivery(job.event, 5, 5), log);
+    assert.is(last.kind, "term");
+    const [failedStage, failed] = (await eventsOf(ctx, job.jobId)).slice(1);
+    assert.ok(failedStage?.type === "packaging-failed" && failed?.type === "failed");
+    assert.equal([failedStage.data.code, failedStage.data.retryable, failedStage.data.attempt], ["S3_UNAVAILABLE", true, 5]);
+    assert.equal([failed.data.stage, failed.data.code], ["packager", "S3_UNAVAILABLE"]);
+  } finally {
+    down.destroy();
+  }
+});
+
+it("a retry for another stage is acknowledged and does nothing", async (ctx) => {
+  const job = await seedJob(ctx, [10]);
+  const retry = createEvent({ type: "retry-requested", jobId: job.jobId, producer: "hfp@0.1.0", cause: job.event, data: { stage: "notifier", requestedBy: "ops" } });
+  assert.equal(await handler(ctx)(delivery(retry), log), { kind: "ack" });
+  assert.equal((await eventsOf(ctx, job.jobId)).map((e) => e.type), ["frames-extracted"]);
+  assert.is((await listKeys(ctx.s3, ctx.bucket, `frames/${job.jobId}/`)).length, 2);
+});
+
+it.run();
