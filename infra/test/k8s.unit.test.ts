@@ -6,10 +6,10 @@ import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { find, PORTS, render, SERVICES, validate, type K8sObject, type Validated } from "./lib/k8s.ts";
-import { INFRA, parseYaml } from "./lib/tools.ts";
+import { INFRA, parseYaml, runOk } from "./lib/tools.ts";
 
 const OVERLAYS = ["overlays/local", "overlays/staging", "overlays/production"] as const;
-const TARGETS = ["k8s/base", ...OVERLAYS.map((o) => `k8s/${o}`), "k8s/overlays/local/deps", "k8s/platform/mongodb"];
+const TARGETS = ["k8s/base", ...OVERLAYS.map((o) => `k8s/${o}`), "k8s/overlays/local/deps", "k8s/platform/mongodb", "k8s/ops"];
 
 const rendered = new Map<string, Validated[]>();
 function objects(target: string): K8sObject[] {
@@ -254,6 +254,30 @@ test("backups: nightly CronJobs for MongoDB and JetStream, never overlapping, wi
   assert.is(scripts?.data?.["backup-upload.sh"], readFileSync(join(INFRA, "k8s/components/backup/scripts/backup-upload.sh"), "utf8"));
   const cfg = objs.find((o) => o.kind === "ConfigMap" && o.metadata.name.startsWith("hfp-backup-config"));
   assert.is(cfg?.data?.BACKUP_BUCKET, "hfp-prod-backups");
+});
+
+test("the in-cluster CLI wrapper's pod and Job validate and carry the provisioning identity", () => {
+  for (const flags of [[], ["--detach"]]) {
+    const manifest = runOk(join(INFRA, "k8s/ops/hfp"), ["--print", ...flags, "job", "01JD3XAMPLE", "--json"]);
+    const [r] = validate(manifest);
+    assert.equal(r?.errors, [], flags.join(" "));
+    const o = r!.object;
+    const pod = o.kind === "Job" ? o.spec.template.spec : o.spec;
+    assert.is(o.kind, flags.length ? "Job" : "Pod");
+    assert.is(o.metadata.labels?.["app.kubernetes.io/name"], "hfp-provision", "the provisioning NetworkPolicy applies");
+    assert.is(pod.serviceAccountName, "hfp-provision");
+    assert.equal(pod.containers[0].args, ["tools/hfp/src/main.ts", "job", "01JD3XAMPLE", "--json"]);
+  }
+});
+
+test("restore Jobs use the backup identity and the same bucket config as the backups", () => {
+  const objs = objects("k8s/ops");
+  for (const name of ["hfp-restore-mongo", "hfp-restore-jetstream"]) {
+    const pod = find(objs, "Job", name).spec.template.spec;
+    assert.is(pod.serviceAccountName, "hfp-backup", name);
+    assert.ok(pod.initContainers[0].envFrom.some((e: { configMapRef?: { name: string } }) => e.configMapRef?.name === "hfp-backup-config"), name);
+  }
+  assert.ok(objects("k8s/overlays/production").some((o) => o.kind === "ConfigMap" && o.metadata.name === "hfp-backup-config"), "a fixed name the restore Jobs can find");
 });
 
 test("MongoDB is a replica set of three and NATS a JetStream cluster of three on PVCs", () => {
