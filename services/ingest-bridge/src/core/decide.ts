@@ -1,0 +1,103 @@
+import { createEvent, deterministicId, JobId, type EventOf } from "@hfp/events";
+import { ownerFromKey } from "./keys.ts";
+import { readMetadata } from "./metadata.ts";
+import type { RejectReason, Target } from "./messages.ts";
+import { optionsFromJson, validateOptions } from "./options.ts";
+
+/** What a HeadObject of the target told us. */
+export interface HeadFacts {
+  size: number;
+  /** Unquoted. */
+  etag: string;
+  versionId?: string;
+  contentType?: string;
+  lastModified?: Date;
+  metadata: Record<string, string>;
+}
+
+export type Decision =
+  | { kind: "uploaded"; event: EventOf<"uploaded">; notes: string[] }
+  /** The job cannot run (options unusable): a terminal `failed` so its owner hears of it. */
+  | { kind: "failed"; event: EventOf<"failed">; notes: string[] }
+  | { kind: "skip"; reason: "superseded"; detail: string }
+  | { kind: "reject"; reason: RejectReason; detail: string };
+
+export interface DecideContext {
+  producer: string;
+  /** Used only when neither the event nor the object says when it was created. */
+  now: Date;
+}
+
+function createdAt(target: Target, head: HeadFacts, now: Date): Date {
+  const t = target.eventTime ? new Date(target.eventTime) : undefined;
+  if (t && !Number.isNaN(t.getTime())) return t;
+  return head.lastModified ?? now;
+}
+
+/**
+ * Turns one object to ingest into the event to publish. Pure: the same record and object
+ * always give the same event (same id, same job id, same time), so a redelivered or
+ * re-sent notification is dropped by JetStream as a duplicate.
+ */
+export function decideIngest(target: Target, head: HeadFacts | null, ctx: DecideContext): Decision {
+  const where = `s3://${target.bucket}/${target.key}`;
+  if (!head) return { kind: "reject", reason: "object_missing", detail: `${where} does not exist (any more)` };
+  // Without a version id the HEAD saw the key's current object; if that is not the one
+  // announced, the announced one was overwritten and its successor has its own event.
+  if (!target.versionId && target.etag && target.etag !== head.etag) {
+    return { kind: "skip", reason: "superseded", detail: `${where} was overwritten (etag ${target.etag} → ${head.etag})` };
+  }
+  const versionId = target.versionId ?? head.versionId;
+  const identity = versionId || head.etag;
+  const meta = readMetadata(head.metadata);
+  const notes: string[] = [];
+
+  const owner = meta.owner ?? target.owner ?? ownerFromKey(target.key);
+  if (!owner) return { kind: "reject", reason: "no_owner", detail: `${where} has no owner metadata, and the message names none` };
+
+  let jobId = deterministicId("job", target.bucket, target.key, identity);
+  if (meta.jobId !== undefined) {
+    if (JobId.safeParse(meta.jobId).success) jobId = meta.jobId;
+    else notes.push(`ignored invalid job-id metadata "${meta.jobId.slice(0, 80)}"`);
+  }
+
+  const options =
+    meta.options !== undefined
+      ? optionsFromJson(meta.options)
+      : target.options !== undefined
+        ? validateOptions(target.options)
+        : validateOptions({});
+  const now = createdAt(target, head, ctx.now);
+
+  if (!options.ok) {
+    const event = createEvent({
+      type: "failed",
+      id: deterministicId("ingest-failed", target.bucket, target.key, identity),
+      jobId,
+      producer: ctx.producer,
+      now,
+      data: { stage: "ingest", code: "INVALID_OPTIONS", message: `${where}: ${options.message}` },
+    });
+    return { kind: "failed", event, notes };
+  }
+
+  const event = createEvent({
+    type: "uploaded",
+    id: deterministicId("uploaded", target.bucket, target.key, identity),
+    jobId,
+    producer: ctx.producer,
+    now,
+    data: {
+      bucket: target.bucket,
+      key: target.key,
+      size: head.size,
+      etag: head.etag,
+      ...(versionId && { versionId }),
+      ...(head.contentType && { contentType: head.contentType }),
+      owner,
+      options: options.options,
+      source: target.source,
+    },
+  });
+  return { kind: "uploaded", event, notes };
+}

@@ -1,0 +1,69 @@
+import { ExtractionOptionsInput, normalizeOptions, type ExtractionOptions } from "@hfp/events";
+
+/** The option names a client may give (docs/events.md, Options). */
+export const OPTION_NAMES = ["fps", "interval", "format", "width", "maxFrames", "start", "end"] as const;
+type OptionName = (typeof OPTION_NAMES)[number];
+const NUMERIC: ReadonlySet<string> = new Set<OptionName>(["fps", "interval", "width", "maxFrames", "start", "end"]);
+const NUMBER_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+export type OptionsResult =
+  | { ok: true; input: ExtractionOptionsInput; options: ExtractionOptions }
+  /** `message` names the field first, e.g. `fps: Too big: expected number to be <=60`. */
+  | { ok: false; message: string };
+
+const isOptionName = (name: string): name is OptionName => (OPTION_NAMES as readonly string[]).includes(name);
+
+/**
+ * Validates requested options against the shared schema. `prefix` is how the caller names
+ * the object in messages (`options.` for a JSON body, nothing for form fields).
+ */
+export function validateOptions(raw: unknown, prefix = ""): OptionsResult {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return { ok: false, message: `${prefix ? prefix.slice(0, -1) : "options"} must be an object` };
+  }
+  const unknown = Object.keys(raw).find((k) => !isOptionName(k));
+  if (unknown !== undefined) {
+    return { ok: false, message: `${prefix}${unknown}: unknown option (allowed: ${OPTION_NAMES.join(", ")})` };
+  }
+  const parsed = ExtractionOptionsInput.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return { ok: false, message: `${prefix}${issue.path.join(".") || "options"}: ${issue.message}` };
+  }
+  return { ok: true, input: parsed.data, options: normalizeOptions(parsed.data) };
+}
+
+/**
+ * Options from multipart form fields, which are text: numbers are parsed strictly (`2`,
+ * `0.5`, not `2fps`), and an empty field counts as not given, as HTML forms send one for
+ * every empty input.
+ */
+export function optionsFromFields(fields: ReadonlyMap<string, string>): OptionsResult {
+  const raw: Record<string, unknown> = {};
+  for (const [name, text] of fields) {
+    if (!isOptionName(name)) {
+      return { ok: false, message: `${name}: unknown field (allowed: file, ${OPTION_NAMES.join(", ")})` };
+    }
+    const value = text.trim();
+    if (value === "") continue;
+    if (NUMERIC.has(name)) {
+      if (!NUMBER_TEXT.test(value)) return { ok: false, message: `${name}: must be a number, got "${value.slice(0, 32)}"` };
+      raw[name] = Number(value);
+    } else {
+      raw[name] = value;
+    }
+  }
+  return validateOptions(raw);
+}
+
+/** Options stored as JSON object metadata (or sent in a plain message) → the same checks. */
+export function optionsFromJson(text: string | undefined): OptionsResult {
+  if (text === undefined) return validateOptions({});
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, message: "options: not valid JSON" };
+  }
+  return validateOptions(raw);
+}
