@@ -1,0 +1,118 @@
+import { answerId, createEvent, isAppError, type EventOf, type JobEvent } from "@hfp/events";
+import { defaultRetryDelay, nak, term, type Outcome, type StoredEvent } from "@hfp/jetstream";
+import { kindOf, type OutcomeEvent } from "./message.ts";
+
+/** What the notifier does with a delivered event. */
+export type Route =
+  | { kind: "notify"; outcome: OutcomeEvent }
+  /** An operator re-drive: notify the job's latest outcome, read from the stream. */
+  | { kind: "redrive" }
+  | { kind: "ignore"; reason: string };
+
+export function route(event: JobEvent): Route {
+  switch (event.type) {
+    case "packaged":
+    case "failed":
+      return { kind: "notify", outcome: event };
+    case "retry-requested":
+      return event.data.stage === "notifier"
+        ? { kind: "redrive" }
+        : { kind: "ignore", reason: `retry-requested for ${event.data.stage}` };
+    default:
+      return { kind: "ignore", reason: `${event.type} is not the notifier's` };
+  }
+}
+
+/**
+ * The outcome a re-drive notifies: the newer (by stream sequence) of the job's last
+ * `packaged` and last `failed`. One exception: a `failed` from the notifier itself only
+ * says that `video.processed` could not be sent; the job's outcome is still the zip, so
+ * a re-drive (typically after SQS is back) sends `video.processed`.
+ */
+export function pickOutcome(packaged: StoredEvent | null, failed: StoredEvent | null): OutcomeEvent | null {
+  const p = packaged?.event.type === "packaged" ? { seq: packaged.seq, event: packaged.event } : null;
+  const f = failed?.event.type === "failed" ? { seq: failed.seq, event: failed.event } : null;
+  if (!p) return f?.event ?? null;
+  if (!f || f.seq < p.seq || f.event.data.stage === "notifier") return p.event;
+  return f.event;
+}
+
+/** True when one of `events` is the `notified` answering `outcomeId`. */
+export function alreadyNotified(events: readonly JobEvent[], outcomeId: string): boolean {
+  return events.some((e) => e.type === "notified" && e.causationId === outcomeId);
+}
+
+/**
+ * `notified` answers the outcome, not whatever delivered it: a redelivery or a re-drive
+ * of an outcome already sent finds it and sends nothing.
+ */
+export function notifiedEvent(
+  outcome: OutcomeEvent,
+  sent: { queue: string; messageId: string },
+  producer: string,
+  now: Date,
+): EventOf<"notified"> {
+  return createEvent({
+    type: "notified",
+    jobId: outcome.jobId,
+    id: answerId(outcome, "notified"),
+    cause: outcome,
+    producer,
+    now,
+    data: { queue: sent.queue, messageId: sent.messageId, kind: kindOf(outcome) },
+  });
+}
+
+export interface Failure {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+/** An SQS SDK error (it has `$metadata`) is SQS being unavailable; other surprises are retried too. */
+export function classify(err: unknown): Failure {
+  if (isAppError(err)) return { code: err.code, message: err.message, retryable: err.retryable };
+  const message = err instanceof Error ? err.message : String(err);
+  if (typeof err === "object" && err !== null && "$metadata" in err) {
+    return { code: "SQS_UNAVAILABLE", message: `SQS: ${message}`, retryable: true };
+  }
+  return { code: "INTERNAL", message, retryable: true };
+}
+
+export interface FailurePlan {
+  publish: JobEvent[];
+  outcome: Outcome;
+}
+
+/**
+ * Transient and not the last attempt: nak with backoff. Otherwise `notification-failed`
+ * and `term`; when the job had succeeded (`packaged`), also `failed` (stage notifier), so
+ * the job does not look completed to nobody's knowledge. Never a `failed` in answer to a
+ * `failed`: that would loop.
+ */
+export function planFailure(
+  failure: Failure,
+  ctx: { trigger: JobEvent; outcome: OutcomeEvent | null; attempt: number; lastAttempt: boolean; producer: string; now: Date },
+): FailurePlan {
+  if (failure.retryable && !ctx.lastAttempt) return { publish: [], outcome: nak(defaultRetryDelay(ctx.attempt)) };
+  const common = { jobId: ctx.trigger.jobId, cause: ctx.trigger, producer: ctx.producer, now: ctx.now };
+  const publish: JobEvent[] = [
+    createEvent({
+      ...common,
+      type: "notification-failed",
+      id: answerId(ctx.trigger, "notification-failed"),
+      data: { code: failure.code, message: failure.message, retryable: failure.retryable, attempt: ctx.attempt },
+    }),
+  ];
+  if (ctx.outcome?.type === "packaged") {
+    publish.push(
+      createEvent({
+        ...common,
+        type: "failed",
+        id: answerId(ctx.trigger, "failed"),
+        data: { stage: "notifier", code: failure.code, message: failure.message },
+      }),
+    );
+  }
+  return { publish, outcome: term(`${failure.code}: ${failure.message}`) };
+}

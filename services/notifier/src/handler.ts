@@ -1,0 +1,91 @@
+import { AppError, type EventOf } from "@hfp/events";
+import { ack, lastEventOf, readJobHistory, type Handler, type Outcome } from "@hfp/jetstream";
+import type { StageDeps } from "@hfp/service";
+import { alreadyNotified, classify, notifiedEvent, pickOutcome, planFailure, route } from "./decide.ts";
+import { buildNotification, kindOf, sendRequest, type OutcomeEvent } from "./message.ts";
+import type { NotificationQueue } from "./queue.ts";
+
+type StageOutcome = "ok" | "failed" | "retry" | "ignored";
+
+export function notifierHandler(deps: StageDeps, queue: Pick<NotificationQueue, "name" | "fifo" | "send">): Handler {
+  const last = (jobId: string, type: "packaged" | "failed" | "uploaded" | "notified") =>
+    lastEventOf(deps.nc, deps.stream, jobId, type, deps.subjectPrefix);
+
+  async function latestOutcome(jobId: string): Promise<OutcomeEvent> {
+    const [packaged, failed] = await Promise.all([last(jobId, "packaged"), last(jobId, "failed")]);
+    const outcome = pickOutcome(packaged, failed);
+    if (!outcome) throw new AppError("SOURCE_NOT_FOUND", `job ${jobId} has neither packaged nor failed to notify`);
+    return outcome;
+  }
+
+  /**
+   * The last `notified` answers most questions in one read; only when it is about another
+   * outcome (a job failed, was re-driven and then completed) is the whole history read.
+   */
+  async function wasNotified(outcome: OutcomeEvent): Promise<boolean> {
+    const latest = await last(outcome.jobId, "notified");
+    if (!latest) return false;
+    if (alreadyNotified([latest.event], outcome.id)) return true;
+    const history = await readJobHistory(deps.nc, deps.stream, outcome.jobId, deps.subjectPrefix);
+    return alreadyNotified(
+      history.map((h) => h.event),
+      outcome.id,
+    );
+  }
+
+  async function uploadedOf(jobId: string): Promise<EventOf<"uploaded"> | null> {
+    const stored = await last(jobId, "uploaded");
+    return stored?.event.type === "uploaded" ? stored.event : null;
+  }
+
+  return async (delivery, log) => {
+    const started = performance.now();
+    const finish = (outcome: StageOutcome, result: Outcome): Outcome => {
+      deps.metrics.stageDuration.observe({ stage: "notifier", outcome }, (performance.now() - started) / 1000);
+      return result;
+    };
+    const { event } = delivery;
+    const r = route(event);
+    if (r.kind === "ignore") {
+      log.debug({ reason: r.reason }, "not for the notifier");
+      return finish("ignored", ack);
+    }
+    let outcome: OutcomeEvent | null = null;
+    try {
+      outcome = r.kind === "notify" ? r.outcome : await latestOutcome(event.jobId);
+      if (await wasNotified(outcome)) {
+        log.info({ outcomeId: outcome.id }, "already notified; nothing sent");
+        return finish("ignored", ack);
+      }
+      const uploaded = await uploadedOf(event.jobId);
+      if (!uploaded) log.warn("job has no uploaded event; owner and source are left null");
+      const message = buildNotification(outcome, uploaded);
+      // At least once: a crash between this send and the `notified` below sends again on
+      // redelivery. Subscribers de-duplicate on `eventId` (a FIFO queue does it for 5 min).
+      const messageId = await queue.send(sendRequest(message, queue.fifo));
+      await deps.publisher.publish(notifiedEvent(outcome, { queue: queue.name, messageId }, deps.producer, new Date()));
+      const status = outcome.type === "packaged" ? "completed" : "failed";
+      deps.metrics.videosProcessed.inc({ status });
+      if (uploaded) deps.metrics.processingTime.observe({ status }, (Date.now() - Date.parse(uploaded.occurredAt)) / 1000);
+      log.info({ kind: kindOf(outcome), messageId, queue: queue.name }, "notified");
+      return finish("ok", ack);
+    } catch (err) {
+      const failure = classify(err);
+      const plan = planFailure(failure, {
+        trigger: event,
+        outcome,
+        attempt: delivery.deliveryCount,
+        lastAttempt: delivery.lastAttempt,
+        producer: deps.producer,
+        now: new Date(),
+      });
+      for (const e of plan.publish) await deps.publisher.publish(e);
+      if (plan.outcome.kind === "nak") {
+        log.warn({ err, code: failure.code, retryInMs: plan.outcome.delayMs }, "notification failed; will retry");
+        return finish("retry", plan.outcome);
+      }
+      log.error({ err, code: failure.code, retryable: failure.retryable }, "notification failed");
+      return finish("failed", plan.outcome);
+    }
+  };
+}
