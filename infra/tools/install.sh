@@ -1,18 +1,17 @@
 #!/usr/bin/env bash
 # Installs the tools the infra tests use, outside the checkout, and is safe to run again:
 #   kustomize   built from its Go module at a pinned version
-#   kubeconform built from its Go module at a pinned version
-#   Kubernetes JSON schemas, offline, from the PyPI package kubernetes-validate (in a venv)
+#   Kubernetes JSON schemas, offline, from the PyPI package kubernetes-validate (in a
+#   venv that also gives the tests PyYAML and jsonschema)
 #   promtool    from Debian's package `prometheus`
 # Usage: bash infra/tools/install.sh      (prints the paths it installed)
-# Cache: ${HFP_CACHE_DIR:-$HOME/.cache/hackathon-file-processor}
+# Cache: ${HFP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hackathon-file-processor} (the local stack uses it too)
 set -euo pipefail
 
 KUSTOMIZE_VERSION=v5.8.1
-KUBECONFORM_VERSION=v0.7.0
 KUBERNETES_VALIDATE_VERSION=1.37.0
 
-CACHE="${HFP_CACHE_DIR:-$HOME/.cache/hackathon-file-processor}"
+CACHE="${HFP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hackathon-file-processor}"
 BIN="$CACHE/bin"
 mkdir -p "$BIN"
 log() { printf '[infra-tools] %s\n' "$*" >&2; }
@@ -37,7 +36,6 @@ go_tool() {
 }
 
 go_tool kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION"
-go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION"
 
 # Kubernetes JSON schemas: kubernetes-validate ships them inside its wheel.
 VENV="$CACHE/kubernetes-validate-$KUBERNETES_VALIDATE_VERSION"
@@ -62,8 +60,7 @@ if ! command -v promtool >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   SUDO=""
   [[ $(id -u) -eq 0 ]] || SUDO="sudo"
-  stamp="$CACHE/.apt-updated"
-  if [[ ! -f "$stamp" ]]; then $SUDO apt-get update -qq; touch "$stamp"; fi
+  $SUDO apt-get update -qq
   policy=/usr/sbin/policy-rc.d
   made_policy=""
   if [[ ! -e $policy ]]; then
@@ -75,7 +72,6 @@ fi
 ln -sfn "$(command -v promtool)" "$BIN/promtool"
 
 log "kustomize:   $("$BIN/kustomize" version)"
-log "kubeconform: $("$BIN/kubeconform" -v)"
 log "promtool:    $("$BIN/promtool" --version 2>&1 | head -1)"
 log "schemas:     $CACHE/kubernetes-json-schema"
 echo "$BIN"
