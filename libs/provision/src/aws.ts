@@ -35,7 +35,14 @@ export async function ensureBucket(s3: S3Client, bucket: string, opts: { version
 
 /** Intermediate frames are scratch: they expire after a day if a packager never cleaned them. */
 export const LIFECYCLE_RULES: LifecycleRule[] = [
-  { ID: "frames-expire", Status: "Enabled", Filter: { Prefix: "frames/" }, Expiration: { Days: 1 } },
+  {
+    ID: "frames-expire",
+    Status: "Enabled",
+    Filter: { Prefix: "frames/" },
+    Expiration: { Days: 1 },
+    // The bucket is versioned: deleting frames leaves noncurrent versions behind.
+    NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+  },
   {
     ID: "results-tiering",
     Status: "Enabled",
@@ -45,6 +52,7 @@ export const LIFECYCLE_RULES: LifecycleRule[] = [
       { Days: 90, StorageClass: "GLACIER" },
     ],
     Expiration: { Days: 365 },
+    NoncurrentVersionExpiration: { NoncurrentDays: 30 },
   },
 ];
 
