@@ -13,6 +13,7 @@ export const cliConfig = z.object({
   UPLOADS_PREFIX: z.string().default("uploads/"),
   STREAM_MAX_AGE_DAYS: z.coerce.number().positive().default(365),
   STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  AUTH_JWT_SECRET: z.string().optional(),
 });
 export type CliConfig = z.infer<typeof cliConfig>;
 
