@@ -1,0 +1,235 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { projectJob, projectRecords, toApplied, type JobDoc } from "../src/projection.ts";
+import { JobStory, random, shuffle } from "./fixtures.ts";
+
+const T = (s: number) => new Date(Date.parse("2026-03-01T10:00:00.000Z") + s * 1000).toISOString();
+const project = (story: JobStory): JobDoc => projectJob(story.events);
+
+test("given nothing, when uploaded, then the job is queued with owner, source, options and creation time", () => {
+  const doc = project(new JobStory("job-1").uploaded(0, "alice"));
+  assert.is(doc._id, "job-1");
+  assert.is(doc.status, "queued");
+  assert.is(doc.owner, "alice");
+  assert.equal(doc.source, {
+    bucket: "media",
+    key: "uploads/alice/job-1/clip.mp4",
+    size: 1_234_567,
+    etag: '"abc"',
+    contentType: "video/mp4",
+  });
+  assert.equal(doc.options, { fps: 2, format: "jpg", start: 0, width: 320 });
+  assert.is(doc.createdAt, T(0));
+  assert.is(doc.updatedAt, T(0));
+  assert.is(doc.timings.queuedAt, T(0));
+  assert.equal(doc.attempts, { extractor: 0, packager: 0, notifier: 0 });
+  assert.is(doc.lastSeq, 1);
+  assert.is(doc.eventCount, 1);
+  assert.is(doc.rev, 1);
+  assert.is(doc.error, null);
+  assert.is(doc.result, null);
+});
+
+test("given queued, when extraction starts, then extracting with one attempt and the queue wait", () => {
+  const doc = project(new JobStory("j").uploaded(0).started(2));
+  assert.is(doc.status, "extracting");
+  assert.is(doc.attempts.extractor, 1);
+  assert.is(doc.timings.extractionStartedAt, T(2));
+  assert.is(doc.durationsMs.queued, 2000);
+});
+
+test("given extracting, when a redelivery starts again, then attempts count it but the run keeps its first start", () => {
+  const doc = project(new JobStory("j").uploaded(0).started(2, 1).started(4, 2));
+  assert.is(doc.attempts.extractor, 2);
+  assert.is(doc.timings.extractionStartedAt, T(2));
+  assert.is(doc.durationsMs.queued, 2000);
+  assert.is(doc.updatedAt, T(4));
+});
+
+test("given extracting, when frames are extracted, then packaging with frame count, probe and extraction time", () => {
+  const doc = project(new JobStory("j").uploaded(0).started(1).extracted(5, 20));
+  assert.is(doc.status, "packaging");
+  assert.is(doc.frameCount, 20);
+  assert.equal(doc.probe, { duration: 10, width: 1280, height: 720, codec: "h264", rotation: 0, startTime: 0 });
+  assert.is(doc.timings.extractedAt, T(5));
+  assert.is(doc.durationsMs.extraction, 4000);
+});
+
+test("given packaging, when packaged, then notifying with the zip as result", () => {
+  const doc = project(new JobStory("j").uploaded(0).started(1).extracted(5).packaged(7.5));
+  assert.is(doc.status, "notifying");
+  assert.equal(doc.result, { bucket: "media", key: "results/j.zip", size: 210_000, sha256: "a".repeat(64) });
+  assert.is(doc.attempts.packager, 1);
+  assert.is(doc.timings.packagedAt, T(7.5));
+  assert.is(doc.durationsMs.packaging, 2500);
+});
+
+test("given notifying, when notified video.processed, then completed with every duration and the total", () => {
+  const doc = project(JobStory.completed("j"));
+  assert.is(doc.status, "completed");
+  assert.is(doc.timings.completedAt, T(9));
+  assert.is(doc.timings.notifiedAt, T(9));
+  assert.equal(doc.durationsMs, { queued: 1000, extraction: 4000, packaging: 2000, notification: 2000, total: 9000 });
+  assert.equal(doc.notification, { kind: "video.processed", queue: "notifications", messageId: "m-4" });
+  assert.equal(doc.attempts, { extractor: 1, packager: 1, notifier: 1 });
+  assert.is(doc.lastSeq, 5);
+  assert.is(doc.eventCount, 5);
+});
+
+test("given extracting, when extraction fails and the job fails, then failed with the error and total time", () => {
+  const doc = project(
+    new JobStory("j").uploaded(0).started(1).stageFailed("extraction-failed", 3, "NO_VIDEO_STREAM").failed(3, "extractor", "NO_VIDEO_STREAM"),
+  );
+  assert.is(doc.status, "failed");
+  assert.equal(doc.error, { stage: "extractor", code: "NO_VIDEO_STREAM", message: "NO_VIDEO_STREAM happened" });
+  assert.is(doc.timings.failedAt, T(3));
+  assert.is(doc.durationsMs.total, 3000);
+  assert.is(doc.timings.completedAt, null);
+});
+
+test("given a stage failure without the terminal event, then the status does not move", () => {
+  const doc = project(new JobStory("j").uploaded(0).started(1).extracted(2).stageFailed("packaging-failed", 3));
+  assert.is(doc.status, "packaging");
+  assert.is(doc.attempts.packager, 1);
+  assert.is(doc.error, null);
+});
+
+test("given failed, when notified video.failed, then it stays failed and records the notification", () => {
+  const doc = project(new JobStory("j").uploaded(0).started(1).failed(2, "extractor", "INVALID_VIDEO").notified(3, "video.failed"));
+  assert.is(doc.status, "failed");
+  assert.is(doc.timings.notifiedAt, T(3));
+  assert.is(doc.timings.completedAt, null);
+  assert.is(doc.notification?.kind, "video.failed");
+  assert.is(doc.error?.code, "INVALID_VIDEO");
+});
+
+test("given a failed notification of a processed video, then the notifier's attempts count it", () => {
+  const doc = project(new JobStory("j").uploaded(0).started(1).extracted(2).packaged(3).stageFailed("notification-failed", 4, "SQS_UNAVAILABLE").failed(4, "notifier", "SQS_UNAVAILABLE"));
+  assert.is(doc.status, "failed");
+  assert.is(doc.attempts.notifier, 1);
+  assert.equal(doc.error, { stage: "notifier", code: "SQS_UNAVAILABLE", message: "SQS_UNAVAILABLE happened" });
+});
+
+test("redrive: failed in packaging → retry-requested → packaged → notified ends completed with the error cleared", () => {
+  const story = new JobStory("j")
+    .uploaded(0)
+    .started(1)
+    .extracted(5)
+    .stageFailed("packaging-failed", 6)
+    .failed(6, "packager")
+    .notified(7, "video.failed");
+  const failed = project(story);
+  assert.is(failed.status, "failed");
+  assert.is(failed.error?.stage, "packager");
+
+  story.retry(100, "packager");
+  const retrying = project(story);
+  assert.is(retrying.status, "packaging", "a packager redrive goes back to packaging");
+  assert.is(retrying.redrives, 1);
+  assert.is(retrying.error?.code, "S3_UNAVAILABLE", "the error stays visible while the redrive runs");
+  assert.is(retrying.timings.notifiedAt, null);
+
+  story.packaged(104).notified(105);
+  const done = project(story);
+  assert.is(done.status, "completed");
+  assert.is(done.error, null);
+  assert.is(done.timings.failedAt, null);
+  assert.is(done.timings.completedAt, T(105));
+  assert.is(done.timings.extractedAt, T(5), "extraction is not re-run by a packager redrive");
+  assert.is(done.durationsMs.packaging, 4000, "packaging is timed from the redrive, not from the extraction");
+  assert.is(done.durationsMs.notification, 1000);
+  assert.is(done.durationsMs.total, 105_000);
+  assert.equal(done.attempts, { extractor: 1, packager: 2, notifier: 2 });
+  assert.is(done.result?.key, "results/j.zip");
+});
+
+test("redrive of the extractor re-queues the job and clears the later timings of the run", () => {
+  const story = new JobStory("j").uploaded(0).started(1).failed(2, "extractor", "S3_UNAVAILABLE").retry(50, "extractor");
+  const doc = project(story);
+  assert.is(doc.status, "queued");
+  assert.is(doc.timings.queuedAt, T(50));
+  assert.is(doc.timings.extractionStartedAt, null);
+  assert.is(doc.createdAt, T(0), "the job's creation time does not move");
+  story.started(53).extracted(60).packaged(61).notified(62);
+  const done = project(story);
+  assert.is(done.status, "completed");
+  assert.is(done.durationsMs.queued, 3000);
+  assert.is(done.attempts.extractor, 2);
+});
+
+test("redrive of the notifier after a failure notifies again and stays failed", () => {
+  const story = new JobStory("j").uploaded(0).started(1).failed(2, "extractor", "INVALID_VIDEO").retry(10, "notifier");
+  assert.is(project(story).status, "notifying");
+  story.notified(11, "video.failed");
+  assert.is(project(story).status, "failed");
+});
+
+test("given events before their upload, the document exists without an owner", () => {
+  const story = JobStory.completed("j");
+  const withoutUpload = story.events.slice(1);
+  const doc = projectJob(withoutUpload);
+  assert.is(doc.owner, null);
+  assert.is(doc.source, null);
+  assert.is(doc.createdAt, null);
+  assert.is(doc.status, "completed");
+  assert.is(doc.durationsMs.total, null);
+});
+
+test("occurredAt with an offset is stored as UTC milliseconds", () => {
+  const story = new JobStory("j").uploaded(0);
+  const upload = story.events[0]!.event;
+  const doc = projectJob([{ seq: 1, event: { ...upload, occurredAt: "2026-03-01T12:00:00+02:00" } }]);
+  assert.is(doc.createdAt, "2026-03-01T10:00:00.000Z");
+});
+
+test("the stored record of frames-extracted has no timestamps, and refolding the records gives the same document", () => {
+  const story = JobStory.completed("j");
+  const doc = project(story);
+  const frames = doc._applied.find((r) => r.type === "frames-extracted");
+  assert.ok(frames);
+  assert.not.ok("timestamps" in frames.data);
+  assert.equal(projectRecords("j", doc._applied), doc);
+  assert.equal(doc._applied.map((r) => r.seq), [1, 2, 3, 4, 5]);
+});
+
+test("the same set of events, shuffled and duplicated in 500 ways, always gives the in-order document", () => {
+  const story = new JobStory("job-x", undefined, 10, 3)
+    .uploaded(0)
+    .started(1, 1)
+    .started(3, 2)
+    .extracted(5)
+    .stageFailed("packaging-failed", 6)
+    .failed(6, "packager")
+    .notified(7, "video.failed")
+    .retry(60, "packager")
+    .packaged(64)
+    .notified(65);
+  const expected = project(story);
+  assert.is(expected.status, "completed");
+  const rand = random(42);
+  for (let i = 0; i < 500; i++) {
+    const repeated = story.events.flatMap((e) => Array.from({ length: 1 + Math.floor(rand() * 3) }, () => e));
+    const doc = projectJob(shuffle(repeated, rand));
+    assert.equal(doc, expected, `permutation ${i}`);
+  }
+});
+
+test("applying records one at a time in arrival order equals projecting them all at once", () => {
+  const story = JobStory.completed("j");
+  const expected = project(story);
+  const rand = random(7);
+  for (let i = 0; i < 100; i++) {
+    let applied = [] as JobDoc["_applied"];
+    for (const { seq, event } of shuffle([...story.events, ...story.events], rand)) {
+      // What the store does: fold the stored records plus the new one.
+      applied = projectRecords("j", [...applied, toApplied(seq, event)])._applied;
+    }
+    assert.equal(projectRecords("j", applied), expected);
+  }
+});
+
+test("no events is a programming error", () => {
+  assert.throws(() => projectJob([]), /at least one event/);
+});
+
+test.run();
