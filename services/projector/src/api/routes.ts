@@ -1,0 +1,124 @@
+import type { FastifyInstance, FastifyReply } from "fastify";
+import {
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+} from "mongodb";
+import { ownerOf, requireAuth, type Verifier } from "@hfp/auth";
+import { AppError, InvalidEventError } from "@hfp/events";
+import type { StoredEvent } from "@hfp/jetstream";
+import type { JobStatus } from "../projection.ts";
+import { findOwnedJob, listOwnedJobs, type JobView } from "../queries.ts";
+import type { JobStore } from "../store.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { fastifySchema, routeSpec, ROUTES } from "./spec.ts";
+
+export interface ApiDeps {
+  store: JobStore;
+  verify: Verifier;
+  /** The job's stored events, oldest first (readJobHistory on the JOBS stream). */
+  history: (jobId: string) => Promise<StoredEvent[]>;
+  /** A short-lived GET URL for an object, served as `filename`, on the endpoint clients reach. */
+  presign: (bucket: string, key: string, filename: string) => Promise<string>;
+  openapi: object;
+}
+
+type IdParams = { Params: { id: string } };
+
+/**
+ * Registers the status API on the service's app. Every route comes from the specification
+ * table (which also produces the OpenAPI document); registering one that is not in it fails.
+ */
+export function registerStatusApi(app: FastifyInstance, deps: ApiDeps): void {
+  const { store } = deps;
+  const authenticate = requireAuth(deps.verify);
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) if (method !== "HEAD") routeSpec(method, route.url);
+  });
+  const options = (url: string) => {
+    const spec = routeSpec("GET", url);
+    return {
+      schema: fastifySchema(spec),
+      // Authentication before validation: a caller without a token learns nothing about the input.
+      ...(spec.auth && { onRequest: [authenticate, noStore] }),
+    };
+  };
+
+  app.get<{ Querystring: { status?: JobStatus; limit: number; cursor?: string } }>(
+    "/videos",
+    options("/videos"),
+    async (request) => {
+      const { status, limit, cursor } = request.query;
+      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      const page = await mongo(() => listOwnedJobs(store, { owner: ownerOf(request), status, limit, after }));
+      return { items: page.items, nextCursor: page.next && encodeCursor(page.next) };
+    },
+  );
+
+  const ownedJob = async (id: string, owner: string): Promise<JobView> => {
+    const job = await mongo(() => findOwnedJob(store, id, owner));
+    // The same answer for someone else's job as for none: existence is not revealed.
+    if (!job) throw new AppError("NOT_FOUND", `job ${id} not found`);
+    return job;
+  };
+
+  app.get<IdParams>("/videos/:id", options("/videos/:id"), async (request) => {
+    return ownedJob(request.params.id, ownerOf(request));
+  });
+
+  app.get<IdParams>("/videos/:id/events", options("/videos/:id/events"), async (request) => {
+    const { id } = request.params;
+    await ownedJob(id, ownerOf(request));
+    const history = await deps.history(id).catch((err: unknown) => {
+      if (err instanceof InvalidEventError) throw err;
+      throw new AppError("NATS_UNAVAILABLE", "cannot read the job's events", { cause: err });
+    });
+    let previous: number | null = null;
+    const events = history.map(({ seq, event }) => {
+      const at = Date.parse(event.occurredAt);
+      const sincePreviousMs = previous === null ? null : at - previous;
+      previous = at;
+      const { id: eventId, type, occurredAt, producer, data } = event;
+      return { seq, id: eventId, type, occurredAt, producer, sincePreviousMs, data };
+    });
+    return { jobId: id, events };
+  });
+
+  app.get<IdParams>("/videos/:id/download", options("/videos/:id/download"), async (request, reply) => {
+    const { id } = request.params;
+    const job = await ownedJob(id, ownerOf(request));
+    if (job.status !== "completed" || !job.result) {
+      throw new AppError("JOB_NOT_COMPLETED", `job ${id} is ${job.status}; its zip can be downloaded once it is completed`);
+    }
+    const url = await deps.presign(job.result.bucket, job.result.key, `${id}.zip`);
+    return reply.redirect(url, 302);
+  });
+
+  app.get("/openapi.json", options("/openapi.json"), async () => deps.openapi);
+
+  for (const spec of ROUTES) {
+    if (!app.hasRoute({ method: spec.method, url: spec.url })) {
+      throw new Error(`route ${spec.method} ${spec.url} is specified but not served`);
+    }
+  }
+}
+
+/** Answers about one caller's jobs, and a download URL, are not for shared caches. */
+async function noStore(_request: unknown, reply: FastifyReply): Promise<void> {
+  reply.header("cache-control", "private, no-store");
+}
+
+const MONGO_DOWN = [MongoNetworkError, MongoServerSelectionError, MongoTopologyClosedError, MongoNotConnectedError];
+
+/** A read-model query; an unreachable server is a 503 with a code, not an opaque 500. */
+async function mongo<T>(query: () => Promise<T>): Promise<T> {
+  try {
+    return await query();
+  } catch (err) {
+    if (MONGO_DOWN.some((type) => err instanceof type)) {
+      throw new AppError("MONGO_UNAVAILABLE", "the read model is unavailable", { cause: err });
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,250 @@
+import { EVENT_TYPES } from "@hfp/events";
+import { errorBodySchema } from "@hfp/http";
+import { JOB_STATUSES } from "../projection.ts";
+
+/**
+ * JSON schemas of the status API. Fastify validates requests and serializes responses with
+ * them (a field missing here is dropped from the response), and the OpenAPI document is
+ * generated from them, so they are the one description of the API.
+ */
+
+/** The job id as the event catalog defines it: a subject token. */
+export const JOB_ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$";
+
+const isoTime = { type: "string", format: "date-time" } as const;
+const nullableTime = { type: ["string", "null"], format: "date-time" } as const;
+const nullableMs = { type: ["integer", "null"], minimum: 0 } as const;
+const count = { type: "integer", minimum: 0 } as const;
+
+export const ErrorSchema = { ...errorBodySchema, description: "Every error: a stable code and a message for people." };
+
+export const JobSchema = {
+  type: "object",
+  description: "One job, as projected from its events.",
+  required: [
+    "id", "owner", "status", "source", "options", "attempts", "redrives", "timings", "durationsMs",
+    "frameCount", "probe", "result", "error", "notification", "createdAt", "updatedAt", "lastSeq", "eventCount",
+  ],
+  additionalProperties: false,
+  properties: {
+    id: { type: "string", pattern: JOB_ID_PATTERN },
+    owner: { type: "string" },
+    status: { type: "string", enum: [...JOB_STATUSES] },
+    source: {
+      type: "object",
+      description: "The uploaded video.",
+      required: ["bucket", "key", "size", "etag", "contentType"],
+      additionalProperties: false,
+      properties: {
+        bucket: { type: "string" },
+        key: { type: "string" },
+        size: count,
+        etag: { type: "string" },
+        contentType: { type: ["string", "null"] },
+      },
+    },
+    options: {
+      type: "object",
+      description: "Extraction options with defaults applied.",
+      required: ["fps", "format", "start"],
+      additionalProperties: false,
+      properties: {
+        fps: { type: "number" },
+        format: { type: "string", enum: ["jpg", "png", "webp"] },
+        width: { type: "integer" },
+        maxFrames: { type: "integer" },
+        start: { type: "number" },
+        end: { type: "number" },
+      },
+    },
+    attempts: {
+      type: "object",
+      description: "Recorded runs per stage: extraction starts; packager and notifier outcomes.",
+      required: ["extractor", "packager", "notifier"],
+      additionalProperties: false,
+      properties: { extractor: count, packager: count, notifier: count },
+    },
+    redrives: { ...count, description: "Operator re-runs (retry-requested events)." },
+    timings: {
+      type: "object",
+      description: "When each step of the latest run happened (null until it has).",
+      required: ["queuedAt", "extractionStartedAt", "extractedAt", "packagedAt", "notifiedAt", "completedAt", "failedAt"],
+      additionalProperties: false,
+      properties: {
+        queuedAt: nullableTime,
+        extractionStartedAt: nullableTime,
+        extractedAt: nullableTime,
+        packagedAt: nullableTime,
+        notifiedAt: nullableTime,
+        completedAt: nullableTime,
+        failedAt: nullableTime,
+      },
+    },
+    durationsMs: {
+      type: "object",
+      description: "Milliseconds per step of the latest run, and in total.",
+      required: ["queued", "extraction", "packaging", "notification", "total"],
+      additionalProperties: false,
+      properties: {
+        queued: nullableMs,
+        extraction: nullableMs,
+        packaging: nullableMs,
+        notification: nullableMs,
+        total: nullableMs,
+      },
+    },
+    frameCount: { type: ["integer", "null"], minimum: 0 },
+    probe: {
+      type: ["object", "null"],
+      description: "What ffprobe found in the video.",
+      required: ["duration", "width", "height", "codec", "rotation", "startTime"],
+      additionalProperties: false,
+      properties: {
+        duration: { type: "number" },
+        width: { type: "integer" },
+        height: { type: "integer" },
+        codec: { type: "string" },
+        rotation: { type: "number" },
+        startTime: { type: "number" },
+      },
+    },
+    result: {
+      type: ["object", "null"],
+      description: "The zip of the frames, once packaged.",
+      required: ["bucket", "key", "size", "sha256"],
+      additionalProperties: false,
+      properties: { bucket: { type: "string" }, key: { type: "string" }, size: count, sha256: { type: "string" } },
+    },
+    error: {
+      type: ["object", "null"],
+      description: "Why the job failed; cleared when a redrive completes it.",
+      required: ["stage", "code", "message"],
+      additionalProperties: false,
+      properties: {
+        stage: { type: "string", enum: ["ingest", "extractor", "packager", "notifier"] },
+        code: { type: "string" },
+        message: { type: "string" },
+      },
+    },
+    notification: {
+      type: ["object", "null"],
+      description: "The latest message sent to the notifications queue.",
+      required: ["kind", "queue", "messageId"],
+      additionalProperties: false,
+      properties: {
+        kind: { type: "string", enum: ["video.processed", "video.failed"] },
+        queue: { type: "string" },
+        messageId: { type: "string" },
+      },
+    },
+    createdAt: isoTime,
+    updatedAt: { ...isoTime, description: "Time of the newest event applied." },
+    lastSeq: { ...count, description: "Stream sequence of the newest event applied." },
+    eventCount: count,
+  },
+} as const;
+
+export const JobPageSchema = {
+  type: "object",
+  description: "One page of the caller's jobs, newest first.",
+  required: ["items", "nextCursor"],
+  additionalProperties: false,
+  properties: {
+    items: { type: "array", items: JobSchema },
+    nextCursor: {
+      type: ["string", "null"],
+      description: "Pass as `cursor` for the next page; null on the last page.",
+    },
+  },
+} as const;
+
+export const EventSchema = {
+  type: "object",
+  description: "One event of a job, as stored in the stream.",
+  required: ["seq", "id", "type", "occurredAt", "producer", "sincePreviousMs", "data"],
+  additionalProperties: false,
+  properties: {
+    seq: { ...count, description: "Stream sequence." },
+    id: { type: "string" },
+    type: { type: "string", enum: [...EVENT_TYPES] },
+    occurredAt: isoTime,
+    producer: { type: "string", description: "service@version" },
+    sincePreviousMs: { ...nullableMs, description: "Milliseconds since the job's previous event; null for the first." },
+    data: { type: "object", additionalProperties: true, description: "The event's data, per the event catalog." },
+  },
+} as const;
+
+export const JobEventsSchema = {
+  type: "object",
+  description: "A job's event history, in stream order.",
+  required: ["jobId", "events"],
+  additionalProperties: false,
+  properties: {
+    jobId: { type: "string", pattern: JOB_ID_PATTERN },
+    events: { type: "array", items: EventSchema },
+  },
+} as const;
+
+export const JobIdParams = {
+  type: "object",
+  required: ["id"],
+  additionalProperties: false,
+  properties: { id: { type: "string", pattern: JOB_ID_PATTERN, description: "The job id." } },
+} as const;
+
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+
+export const ListQuerySchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    status: { type: "string", enum: [...JOB_STATUSES], description: "Only jobs in this status." },
+    limit: {
+      type: "integer",
+      minimum: 1,
+      maximum: MAX_PAGE_SIZE,
+      default: DEFAULT_PAGE_SIZE,
+      description: "Page size.",
+    },
+    cursor: {
+      type: "string",
+      pattern: "^[A-Za-z0-9_-]{1,512}$",
+      description: "`nextCursor` of the previous page.",
+    },
+  },
+} as const;
+
+export const HealthSchema = {
+  type: "object",
+  required: ["status", "service"],
+  properties: { status: { type: "string", enum: ["ok"] }, service: { type: "string" } },
+} as const;
+
+export const ReadinessSchema = {
+  type: "object",
+  required: ["status", "checks"],
+  properties: {
+    status: { type: "string", enum: ["ready", "unavailable"] },
+    checks: {
+      type: "object",
+      additionalProperties: { type: "string" },
+      description: "Per dependency: `ok`, or why not.",
+    },
+  },
+} as const;
+
+export const OpenApiSchema = {
+  type: "object",
+  description: "This document.",
+  additionalProperties: true,
+} as const;
+
+/** Named schemas, listed under `components.schemas` and referenced from the operations. */
+export const NAMED_SCHEMAS: Record<string, object> = {
+  Job: JobSchema,
+  JobPage: JobPageSchema,
+  Event: EventSchema,
+  JobEvents: JobEventsSchema,
+  Error: ErrorSchema,
+};

@@ -1,0 +1,97 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { readFileSync } from "node:fs";
+import { createVerifier } from "@hfp/auth";
+import { AppError } from "@hfp/events";
+import { buildHttp, createMetrics } from "@hfp/http";
+import { createLogger } from "@hfp/logging";
+import { decodeCursor, encodeCursor } from "../src/api/cursor.ts";
+import { OPENAPI_FILE, renderOpenApi, statusApiDocument } from "../src/api/info.ts";
+import { registerStatusApi, type ApiDeps } from "../src/api/routes.ts";
+import { ROUTES } from "../src/api/spec.ts";
+import type { JobStore } from "../src/store.ts";
+
+/** An app whose dependencies fail if touched: these tests stop before any handler runs. */
+function app() {
+  const http = buildHttp({
+    service: "projector",
+    logger: createLogger("test", "silent"),
+    metrics: createMetrics("projector"),
+    readiness: {},
+  });
+  const untouched = () => Promise.reject(new Error("not expected in a unit test"));
+  const deps: ApiDeps = {
+    store: {} as JobStore,
+    verify: createVerifier({ secret: "unit-test-secret-that-is-32-bytes-long" }),
+    history: untouched,
+    presign: untouched,
+    openapi: statusApiDocument(),
+  };
+  registerStatusApi(http, deps);
+  return http;
+}
+
+test("docs/openapi.json is the document the routes generate (regenerate: npm run openapi -w @hfp/projector)", () => {
+  assert.fixture(readFileSync(OPENAPI_FILE, "utf8"), renderOpenApi());
+});
+
+test("GET /openapi.json serves the generated document", async () => {
+  const res = await app().inject({ method: "GET", url: "/openapi.json" });
+  assert.is(res.statusCode, 200);
+  assert.equal(res.json(), JSON.parse(renderOpenApi()));
+});
+
+test("every operation has a unique id, its path parameters, and 401 when it needs a token", () => {
+  const doc = statusApiDocument();
+  const ids = new Set<string>();
+  for (const route of ROUTES) {
+    const path = route.url.replace(/:(\w+)/g, "{$1}");
+    const op = (doc.paths[path] as Record<string, { operationId: string; responses: object; parameters?: { name: string; in: string }[] }>)[
+      "get"
+    ]!;
+    assert.not.ok(ids.has(op.operationId));
+    ids.add(op.operationId);
+    const pathParams = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+    assert.equal((op.parameters ?? []).filter((p) => p.in === "path").map((p) => p.name), pathParams, route.url);
+    assert.is("401" in op.responses, route.auth, route.url);
+  }
+});
+
+test("a route outside the specification cannot be registered", async () => {
+  const http = app();
+  assert.throws(() => http.get("/videos/:id/thumbnails", async () => ({})), /not in the API specification/);
+});
+
+test("without a token, a route answers 401 before any dependency is used", async () => {
+  const res = await app().inject({ method: "GET", url: "/videos?limit=1000" });
+  assert.is(res.statusCode, 401);
+  assert.equal(res.json(), { code: "UNAUTHENTICATED", message: "a bearer token is required" });
+});
+
+test("a cursor round-trips and is opaque base64url", () => {
+  const cursor = encodeCursor({ createdAt: "2026-03-01T10:00:00.000Z", id: "job-1" });
+  assert.match(cursor, /^[A-Za-z0-9_-]+$/);
+  assert.equal(decodeCursor(cursor), { createdAt: "2026-03-01T10:00:00.000Z", id: "job-1" });
+});
+
+test("a cursor that this API did not make is a VALIDATION_FAILED naming the field", () => {
+  const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+  for (const bad of [
+    "abc",
+    enc([1, 2]),
+    enc({ createdAt: "2026-03-01T10:00:00Z", _id: "j" }),
+    enc({ createdAt: "2026-03-01T10:00:00.000Z", _id: "j.k" }),
+    enc({ createdAt: 5, _id: "j" }),
+  ]) {
+    try {
+      decodeCursor(bad);
+      assert.unreachable(bad);
+    } catch (err) {
+      assert.instance(err, AppError);
+      assert.is((err as AppError).code, "VALIDATION_FAILED");
+      assert.match((err as Error).message, /^querystring\.cursor /);
+    }
+  }
+});
+
+test.run();
