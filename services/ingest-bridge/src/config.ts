@@ -1,0 +1,22 @@
+import { commonConfig, env, z } from "@hfp/config";
+
+const GiB = 1024 ** 3;
+
+/** The bridge's environment; `main.ts` loads it at boot and fails naming any bad variable. */
+export const configSchema = z.object({
+  ...commonConfig,
+  HTTP_PORT: env.port(8080),
+  SQS_INPUT_QUEUE: z.string().min(1),
+  /** Local development: HS256 tokens. Production: AUTH_JWKS_URL (+ issuer, audience). */
+  AUTH_JWT_SECRET: z.string().min(32).optional(),
+  AUTH_JWKS_URL: z.url().optional(),
+  AUTH_ISSUER: z.string().min(1).optional(),
+  AUTH_AUDIENCE: z.string().min(1).optional(),
+  UPLOAD_MAX_BYTES: env.int(2 * GiB, 1),
+  UPLOAD_URL_TTL_SECONDS: env.int(900, 1).pipe(z.number().max(7 * 24 * 3600)),
+  /** The S3 endpoint clients reach for presigned uploads; defaults to S3_ENDPOINT. */
+  S3_PUBLIC_ENDPOINT: z.url().optional(),
+  /** Below the pod's terminationGracePeriodSeconds: an upload in progress may take minutes. */
+  SHUTDOWN_GRACE_MS: env.int(110_000, 1000),
+});
+export type BridgeConfig = z.infer<typeof configSchema>;

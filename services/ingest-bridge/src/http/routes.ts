@@ -1,0 +1,127 @@
+import type { S3Client } from "@aws-sdk/client-s3";
+import multipart from "@fastify/multipart";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { ownerOf, requireAuth, type Verifier } from "@hfp/auth";
+import { presignPut } from "@hfp/aws";
+import { AppError } from "@hfp/events";
+import { toHttpError } from "@hfp/http";
+import { newJobId, uploadKey } from "../core/keys.ts";
+import { uploadMetadata } from "../core/metadata.ts";
+import { validateOptions } from "../core/options.ts";
+import type { BridgeMetrics } from "../metrics.ts";
+import { presignRouteSchema, uploadRouteSchema } from "./schemas.ts";
+import { ACCEPTED_TYPES, isAcceptedType, receiveUpload } from "./upload.ts";
+
+export interface IngestRoutesDeps {
+  /** Writes the uploads. */
+  s3: S3Client;
+  /** Signs upload URLs for clients: configured with the endpoint clients can reach. */
+  presignS3: S3Client;
+  bucket: string;
+  verify: Verifier;
+  maxBytes: number;
+  urlTtlSeconds: number;
+  metrics: BridgeMetrics;
+  newJobId?: () => string;
+  now?: () => Date;
+}
+
+/** Room for the multipart framing and option fields around the file, for the early size check. */
+const MULTIPART_OVERHEAD = 1024 * 1024;
+
+const statusUrl = (jobId: string) => `/videos/${jobId}`;
+
+interface PresignBody {
+  filename: string;
+  contentType: string;
+  size: number;
+  options?: unknown;
+}
+
+/** `POST /videos` and `POST /videos/presign`, both behind bearer-token authentication. */
+export function registerIngestRoutes(app: FastifyInstance, deps: IngestRoutesDeps): void {
+  const jobIds = deps.newJobId ?? newJobId;
+  const now = deps.now ?? (() => new Date());
+
+  app.register(async (scope) => {
+    await scope.register(multipart, {
+      limits: { files: 2, fields: 16, parts: 20, fieldNameSize: 100, fieldSize: 1024, headerPairs: 100, fileSize: deps.maxBytes + 1 },
+    });
+
+    const outcomes = new WeakMap<FastifyRequest, string>();
+    scope.addHook("onError", async (request, _reply, error) => {
+      outcomes.set(request, toHttpError(error).body.code);
+    });
+    scope.addHook("onResponse", async (request, reply) => {
+      const outcome = reply.statusCode < 400 ? "created" : (outcomes.get(request) ?? String(reply.statusCode));
+      deps.metrics.uploads.inc({ route: request.routeOptions.url ?? "unmatched", outcome });
+    });
+
+    const authenticate = requireAuth(deps.verify);
+
+    scope.post(
+      "/videos",
+      {
+        preHandler: authenticate,
+        schema: uploadRouteSchema,
+      },
+      async (request, reply) => {
+        const owner = ownerOf(request);
+        const declared = Number(request.headers["content-length"]);
+        try {
+          if (declared > deps.maxBytes + MULTIPART_OVERHEAD) {
+            throw new AppError("UPLOAD_TOO_LARGE", `the request is larger than the limit of ${deps.maxBytes} bytes`);
+          }
+          const jobId = jobIds();
+          const upload = await receiveUpload(request, { s3: deps.s3, bucket: deps.bucket, owner, jobId, maxBytes: deps.maxBytes });
+          request.log.info({ jobId, key: upload.key, size: upload.size, options: upload.input }, "upload stored");
+          return reply
+            .code(201)
+            .header("location", statusUrl(jobId))
+            .send({ jobId, status: "queued", statusUrl: statusUrl(jobId), key: upload.key });
+        } catch (err) {
+          // The rest of the body may still be arriving: close the connection after the error
+          // rather than read (or stall on) a body that will be thrown away.
+          if (!request.raw.complete) reply.header("connection", "close");
+          throw err;
+        }
+      },
+    );
+
+    scope.post<{ Body: PresignBody }>(
+      "/videos/presign",
+      {
+        preHandler: authenticate,
+        schema: presignRouteSchema,
+      },
+      async (request, reply) => {
+        const owner = ownerOf(request);
+        const { filename, contentType, size } = request.body;
+        if (!isAcceptedType(contentType)) {
+          throw new AppError("UNSUPPORTED_MEDIA_TYPE", `contentType ${contentType} is not accepted (${ACCEPTED_TYPES})`);
+        }
+        if (size > deps.maxBytes) throw new AppError("UPLOAD_TOO_LARGE", `size ${size} is larger than the limit of ${deps.maxBytes} bytes`);
+        const options = validateOptions(request.body.options ?? {}, "options.");
+        if (!options.ok) throw new AppError("INVALID_OPTIONS", options.message);
+        const jobId = jobIds();
+        const key = uploadKey(owner, jobId, filename);
+        const metadata = uploadMetadata({ owner, jobId, options: options.input });
+        const uploadUrl = await presignPut(deps.presignS3, {
+          bucket: deps.bucket,
+          key,
+          contentType,
+          metadata,
+          expiresIn: deps.urlTtlSeconds,
+        });
+        const headers: Record<string, string> = { "content-type": contentType };
+        for (const [k, v] of Object.entries(metadata)) headers[`x-amz-meta-${k}`] = v;
+        const expiresAt = new Date(now().getTime() + deps.urlTtlSeconds * 1000).toISOString();
+        request.log.info({ jobId, key, size, options: options.input }, "upload URL issued");
+        return reply
+          .code(201)
+          .header("location", statusUrl(jobId))
+          .send({ jobId, uploadUrl, method: "PUT", headers, key, statusUrl: statusUrl(jobId), expiresAt });
+      },
+    );
+  });
+}

@@ -1,0 +1,233 @@
+import { HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DeleteMessageCommand, ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
+import { isMissing } from "@hfp/aws";
+import type { EventPublisher } from "@hfp/jetstream";
+import { forEvent, type Logger } from "@hfp/logging";
+import { decideIngest, type HeadFacts } from "./core/decide.ts";
+import { parseMessage, type RejectReason, type Target } from "./core/messages.ts";
+import type { BridgeMetrics } from "./metrics.ts";
+
+export interface PollerDeps {
+  sqs: SQSClient;
+  s3: S3Client;
+  queueUrl: string;
+  publisher: EventPublisher;
+  /** `service@version`, the producer of the events. */
+  producer: string;
+  log: Logger;
+  metrics: BridgeMetrics;
+  /** Whether a job already has its `uploaded`: an ingest `failed` must never end a running job. */
+  hasUploaded: (jobId: string) => Promise<boolean>;
+  /** Long-poll wait (SQS maximum, and default, 20 s). */
+  waitTimeSeconds?: number;
+  /** Batch size (SQS maximum, and default, 10). */
+  maxMessages?: number;
+  now?: () => Date;
+}
+
+export interface PollSummary {
+  received: number;
+  /** Handled completely: every record's event acknowledged, or skipped on purpose. */
+  deleted: number;
+  /** Left on the queue: rejected (it will reach the DLQ) or failed transiently (it comes back). */
+  kept: number;
+}
+
+export interface Poller {
+  /** One receive and the handling of everything it returned. */
+  pollOnce(): Promise<PollSummary>;
+  /** Polls until `stop()`; a failing receive is retried with backoff (1 s doubling to 30 s). */
+  start(): void;
+  /** Stops polling (an idle long poll is cancelled), and resolves once the batch in hand is finished. */
+  stop(): Promise<void>;
+}
+
+type Verdict = "delete" | "keep";
+const isAbort = (err: unknown) => (err as { name?: string })?.name === "AbortError";
+
+export function createPoller(deps: PollerDeps): Poller {
+  const { sqs, s3, queueUrl, publisher, metrics, log } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  async function head(target: Target): Promise<HeadFacts | null> {
+    try {
+      const out = await s3.send(
+        new HeadObjectCommand({ Bucket: target.bucket, Key: target.key, ...(target.versionId && { VersionId: target.versionId }) }),
+      );
+      return {
+        size: out.ContentLength ?? 0,
+        etag: (out.ETag ?? "").replace(/"/g, ""),
+        ...(out.VersionId && out.VersionId !== "null" && { versionId: out.VersionId }),
+        ...(out.ContentType && { contentType: out.ContentType }),
+        ...(out.LastModified && { lastModified: out.LastModified }),
+        metadata: out.Metadata ?? {},
+      };
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw err;
+    }
+  }
+
+  /** One object: returns the reason to keep the message, or undefined when it is done. */
+  async function ingest(target: Target, mlog: Logger): Promise<RejectReason | undefined> {
+    const decision = decideIngest(target, await head(target), { producer: deps.producer, now: now() });
+    switch (decision.kind) {
+      case "reject":
+        mlog.warn({ reason: decision.reason, detail: decision.detail }, "object rejected");
+        return decision.reason;
+      case "skip":
+        metrics.recordsSkipped.inc({ reason: decision.reason });
+        mlog.info({ reason: decision.reason, detail: decision.detail }, "record skipped");
+        return undefined;
+      case "uploaded": {
+        const elog = forEvent(mlog, decision.event);
+        for (const note of decision.notes) elog.warn({ note }, "object metadata ignored");
+        const res = await publisher.publish(decision.event, { firstOnSubject: true });
+        metrics.uploadedPublished.inc({ source: decision.event.data.source, duplicate: String(res.duplicate) });
+        elog.info(
+          { bucket: target.bucket, key: target.key, seq: res.seq, duplicate: res.duplicate },
+          res.duplicate ? "uploaded already in the stream" : "uploaded published",
+        );
+        return undefined;
+      }
+      case "failed": {
+        const elog = forEvent(mlog, decision.event);
+        if (await deps.hasUploaded(decision.event.jobId)) {
+          elog.warn({ detail: decision.event.data.message }, "job already started from another object; this one is ignored");
+          return undefined;
+        }
+        const res = await publisher.publish(decision.event, { firstOnSubject: true });
+        metrics.ingestFailures.inc({ code: decision.event.data.code, duplicate: String(res.duplicate) });
+        elog.warn({ code: decision.event.data.code, detail: decision.event.data.message, duplicate: res.duplicate }, "job failed at ingest");
+        return undefined;
+      }
+      default: {
+        const _never: never = decision;
+        throw new Error(`unhandled decision ${JSON.stringify(_never)}`);
+      }
+    }
+  }
+
+  async function handle(message: Message): Promise<Verdict> {
+    const mlog = log.child({ sqsMessageId: message.MessageId, receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1) });
+    const reject = (reason: RejectReason, detail: string): Verdict => {
+      metrics.sqsRejected.inc({ reason });
+      mlog.warn({ reason, detail, body: message.Body?.slice(0, 256) }, "message rejected; left for the dead-letter queue");
+      return "keep";
+    };
+    const parsed = parseMessage(message.Body);
+    if (parsed.kind === "reject") return reject(parsed.reason, parsed.detail);
+    let rejected: { reason: RejectReason; detail: string } | undefined;
+    try {
+      // Every record is handled even after one is rejected: the others' events are then in
+      // the stream, and the message's redeliveries only repeat duplicates.
+      for (const plan of parsed.plans) {
+        switch (plan.kind) {
+          case "skip":
+            metrics.recordsSkipped.inc({ reason: plan.reason });
+            mlog.debug({ reason: plan.reason, detail: plan.detail }, "record skipped");
+            break;
+          case "reject":
+            rejected ??= plan;
+            mlog.warn({ reason: plan.reason, detail: plan.detail }, "record rejected");
+            break;
+          case "ingest": {
+            const reason = await ingest(plan.target, mlog);
+            if (reason) rejected ??= { reason, detail: `s3://${plan.target.bucket}/${plan.target.key}` };
+            break;
+          }
+          default: {
+            const _never: never = plan;
+            throw new Error(`unhandled plan ${JSON.stringify(_never)}`);
+          }
+        }
+      }
+    } catch (err) {
+      // S3 or NATS unavailable: the message comes back after its visibility timeout.
+      metrics.sqsFailed.inc();
+      mlog.error({ err }, "message failed; it will be retried");
+      return "keep";
+    }
+    return rejected ? reject(rejected.reason, rejected.detail) : "delete";
+  }
+
+  async function receive(signal?: AbortSignal): Promise<Message[]> {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: deps.maxMessages ?? 10,
+        WaitTimeSeconds: deps.waitTimeSeconds ?? 20,
+        MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+      }),
+      signal ? { abortSignal: signal } : {},
+    );
+    return out.Messages ?? [];
+  }
+
+  async function handleBatch(messages: Message[]): Promise<PollSummary> {
+    metrics.sqsReceived.inc(messages.length);
+    const verdicts = await Promise.all(
+      messages.map(async (m) => {
+        const verdict = await handle(m);
+        if (verdict === "delete") {
+          // Only after every record's PubAck: a crash before this line redelivers the
+          // message, and its events are dropped as duplicates.
+          await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle })).catch((err: unknown) => {
+            log.warn({ err, sqsMessageId: m.MessageId }, "could not delete a handled message; its redelivery will be a duplicate");
+          });
+        }
+        return verdict;
+      }),
+    );
+    const deleted = verdicts.filter((v) => v === "delete").length;
+    return { received: messages.length, deleted, kept: messages.length - deleted };
+  }
+
+  let stopping = false;
+  let abort: AbortController | undefined;
+  let running: Promise<void> | undefined;
+
+  const pause = (ms: number, signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+    });
+
+  async function loop(signal: AbortSignal): Promise<void> {
+    let delay = 1000;
+    while (!stopping) {
+      let messages: Message[];
+      try {
+        messages = await receive(signal);
+        delay = 1000;
+      } catch (err) {
+        if (stopping && isAbort(err)) break;
+        log.error({ err, retryInMs: delay }, "input queue receive failed");
+        await pause(delay, signal);
+        delay = Math.min(delay * 2, 30_000);
+        continue;
+      }
+      // Not abortable: a batch in hand is finished before stop() resolves.
+      if (messages.length) await handleBatch(messages);
+    }
+  }
+
+  return {
+    async pollOnce() {
+      return handleBatch(await receive());
+    },
+    start() {
+      if (running) return;
+      stopping = false;
+      abort = new AbortController();
+      running = loop(abort.signal);
+      log.info({ queueUrl, waitTimeSeconds: deps.waitTimeSeconds ?? 20 }, "polling the input queue");
+    },
+    async stop() {
+      stopping = true;
+      abort?.abort();
+      await running;
+      running = undefined;
+    },
+  };
+}

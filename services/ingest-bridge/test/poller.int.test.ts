@@ -1,0 +1,180 @@
+import { randomBytes } from "node:crypto";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { deterministicId, type JobEvent } from "@hfp/events";
+import { connectNats, EventPublisher, readJobHistory } from "@hfp/jetstream";
+import { sleep, stackEnv } from "@hfp/testkit";
+import { counter, multipart, setup, type Fixture } from "./fixture.ts";
+
+interface Ctx {
+  fx: Fixture;
+  web: ReturnType<Fixture["app"]>;
+}
+const s = suite<Ctx>("the input queue poller against real S3, SQS and JetStream");
+
+s.before(async (ctx) => {
+  ctx.fx = await setup();
+  ctx.web = ctx.fx.app(1024 * 1024);
+  assert.equal((await ctx.fx.poller(ctx.web.metrics).pollOnce()).deleted, 1, "the s3:TestEvent");
+});
+
+s.after(async (ctx) => {
+  await ctx.web.app.close();
+  await ctx.fx.close();
+});
+
+const send = (ctx: Ctx, body: string) => ctx.fx.sqs.send(new SendMessageCommand({ QueueUrl: ctx.fx.queue.url, MessageBody: body }));
+
+async function history(ctx: Ctx, jobId: string): Promise<JobEvent[]> {
+  return (await readJobHistory(ctx.fx.nc, ctx.fx.stream, jobId, ctx.fx.prefix)).map((e) => e.event);
+}
+
+async function queueDepth(ctx: Ctx, url = ctx.fx.queue.url): Promise<number> {
+  const out = await ctx.fx.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+  );
+  return Number(out.Attributes?.ApproximateNumberOfMessages) + Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible);
+}
+
+async function upload(ctx: Ctx, owner: string): Promise<{ jobId: string; key: string }> {
+  const body = multipart([{ name: "file", filename: "clip.mp4", type: "video/mp4", data: randomBytes(2000) }]);
+  const res = await ctx.web.app.inject({
+    method: "POST",
+    url: "/videos",
+    payload: body.payload,
+    headers: { ...body.headers, authorization: `Bearer ${await ctx.fx.token(owner)}` },
+  });
+  assert.equal(res.statusCode, 201, res.body);
+  return res.json();
+}
+
+s("the same S3 notification delivered twice gives one uploaded, and both copies are deleted", async (ctx) => {
+  const { jobId } = await upload(ctx, "dora");
+  // Take S3's notification off the queue and deliver its body twice, as S3 may.
+  const got = await ctx.fx.sqs.send(new ReceiveMessageCommand({ QueueUrl: ctx.fx.queue.url, WaitTimeSeconds: 2 }));
+  const original = got.Messages?.[0];
+  assert.ok(original?.Body?.includes("ObjectCreated"));
+  await ctx.fx.sqs.send(new DeleteMessageCommand({ QueueUrl: ctx.fx.queue.url, ReceiptHandle: original!.ReceiptHandle }));
+  await send(ctx, original!.Body!);
+  await send(ctx, original!.Body!);
+
+  const poller = ctx.fx.poller(ctx.web.metrics);
+  let deleted = 0;
+  for (let i = 0; i < 5 && deleted < 2; i++) deleted += (await poller.pollOnce()).deleted;
+  assert.equal(deleted, 2);
+  assert.equal(await queueDepth(ctx), 0);
+
+  const events = await history(ctx, jobId);
+  assert.equal(events.map((e) => e.type), ["uploaded"], "one job, one uploaded");
+  assert.equal(await counter(ctx.web.metrics.uploadedPublished, { source: "s3-event", duplicate: "false" }), 1);
+  assert.equal(await counter(ctx.web.metrics.uploadedPublished, { source: "s3-event", duplicate: "true" }), 1);
+});
+
+s("a plain message from another system is accepted: owner and options from the message, job id from the object", async (ctx) => {
+  const key = "incoming/partner clip.mp4"; // outside uploads/: S3 does not announce it
+  const put = await ctx.fx.s3.send(new PutObjectCommand({ Bucket: ctx.fx.bucket, Key: key, Body: randomBytes(777), ContentType: "video/mp4" }));
+  await send(ctx, JSON.stringify({ bucket: ctx.fx.bucket, key, owner: "partner-bob", options: { fps: 3, maxFrames: 5 } }));
+  assert.equal(await ctx.fx.poller(ctx.web.metrics).pollOnce(), { received: 1, deleted: 1, kept: 0 });
+
+  const jobId = deterministicId("job", ctx.fx.bucket, key, put.VersionId!);
+  const [event, ...rest] = await history(ctx, jobId);
+  assert.equal(rest, []);
+  assert.ok(event?.type === "uploaded");
+  if (event?.type !== "uploaded") return;
+  assert.equal(event.id, deterministicId("uploaded", ctx.fx.bucket, key, put.VersionId!));
+  assert.equal(event.data, {
+    bucket: ctx.fx.bucket,
+    key,
+    size: 777,
+    etag: put.ETag!.replace(/"/g, ""),
+    versionId: put.VersionId!,
+    contentType: "video/mp4",
+    owner: "partner-bob",
+    options: { fps: 3, format: "jpg", start: 0, maxFrames: 5 },
+    source: "message",
+  });
+  assert.equal(await counter(ctx.web.metrics.uploadedPublished, { source: "message", duplicate: "false" }), 1);
+});
+
+s("invalid options in a plain message fail the job at ingest, unless the job already started", async (ctx) => {
+  const key = "incoming/bad-options.mp4";
+  const put = await ctx.fx.s3.send(new PutObjectCommand({ Bucket: ctx.fx.bucket, Key: key, Body: randomBytes(10) }));
+  const jobId = deterministicId("job", ctx.fx.bucket, key, put.VersionId!);
+  await send(ctx, JSON.stringify({ bucket: ctx.fx.bucket, key, owner: "erin", options: { fps: 1000 } }));
+  assert.equal((await ctx.fx.poller(ctx.web.metrics).pollOnce()).deleted, 1);
+  const [failed, ...rest] = await history(ctx, jobId);
+  assert.equal(rest, []);
+  assert.ok(failed?.type === "failed");
+  if (failed?.type !== "failed") return;
+  assert.equal(failed.data.stage, "ingest");
+  assert.equal(failed.data.code, "INVALID_OPTIONS");
+  assert.match(failed.data.message, /fps: /);
+
+  // The same object with good options started a job earlier: a bad message must not end it.
+  const okKey = "incoming/started.mp4";
+  const okPut = await ctx.fx.s3.send(new PutObjectCommand({ Bucket: ctx.fx.bucket, Key: okKey, Body: randomBytes(10) }));
+  const okJob = deterministicId("job", ctx.fx.bucket, okKey, okPut.VersionId!);
+  await send(ctx, JSON.stringify({ bucket: ctx.fx.bucket, key: okKey, owner: "erin" }));
+  assert.equal((await ctx.fx.poller(ctx.web.metrics).pollOnce()).deleted, 1);
+  await send(ctx, JSON.stringify({ bucket: ctx.fx.bucket, key: okKey, owner: "erin", options: { fps: 1000 } }));
+  assert.equal((await ctx.fx.poller(ctx.web.metrics).pollOnce()).deleted, 1);
+  assert.equal((await history(ctx, okJob)).map((e) => e.type), ["uploaded"]);
+  assert.equal(await counter(ctx.web.metrics.ingestFailures, { code: "INVALID_OPTIONS", duplicate: "false" }), 1);
+});
+
+s("NATS unavailable: the message is kept and comes back; once NATS is back it is published", async (ctx) => {
+  const { jobId } = await upload(ctx, "fred");
+  const down = await connectNats({ url: stackEnv().NATS_URL!, name: "ingest-bridge-test-down" });
+  await down.close();
+  const broken = ctx.fx.poller(ctx.web.metrics, { publisher: new EventPublisher(down, ctx.fx.prefix) });
+  assert.equal(await broken.pollOnce(), { received: 1, deleted: 0, kept: 1 });
+  assert.equal(await counter(ctx.web.metrics.sqsFailed), 1);
+  assert.equal(await counter(ctx.web.metrics.sqsRejected), 0, "a transient failure is not a rejection");
+  assert.equal(await history(ctx, jobId), []);
+
+  await sleep(2500); // the visibility timeout
+  assert.equal(await ctx.fx.poller(ctx.web.metrics).pollOnce(), { received: 1, deleted: 1, kept: 0 });
+  assert.equal((await history(ctx, jobId)).map((e) => e.type), ["uploaded"]);
+});
+
+s("a malformed message is counted and kept; it comes back, then moves to the DLQ", async (ctx) => {
+  await send(ctx, "this is not json");
+  const poller = ctx.fx.poller(ctx.web.metrics);
+  assert.equal(await poller.pollOnce(), { received: 1, deleted: 0, kept: 1 });
+  assert.equal(await counter(ctx.web.metrics.sqsRejected, { reason: "not_json" }), 1);
+  assert.equal(await queueDepth(ctx), 1, "not deleted");
+
+  await sleep(2500); // the visibility timeout
+  assert.equal(await poller.pollOnce(), { received: 1, deleted: 0, kept: 1 }, "redelivered, rejected again");
+  assert.equal(await counter(ctx.web.metrics.sqsRejected, { reason: "not_json" }), 2);
+
+  await sleep(2500); // maxReceiveCount is 2: the next receive moves it to the DLQ
+  assert.equal((await poller.pollOnce()).received, 0);
+  const dead = await ctx.fx.sqs.send(new ReceiveMessageCommand({ QueueUrl: ctx.fx.queue.dlqUrl, WaitTimeSeconds: 2 }));
+  assert.equal(dead.Messages?.map((m) => m.Body), ["this is not json"]);
+});
+
+s("a message about an object that does not exist, or with no owner to find, is rejected and kept", async (ctx) => {
+  await send(ctx, JSON.stringify({ bucket: ctx.fx.bucket, key: "uploads/ghost/none.mp4", owner: "x" }));
+  await ctx.fx.s3.send(new PutObjectCommand({ Bucket: ctx.fx.bucket, Key: "incoming/orphan.mp4", Body: "x" }));
+  await send(ctx, JSON.stringify({ bucket: ctx.fx.bucket, key: "incoming/orphan.mp4" }));
+  const poller = ctx.fx.poller(ctx.web.metrics);
+  let kept = 0;
+  for (let i = 0; i < 3 && kept < 2; i++) kept += (await poller.pollOnce()).kept;
+  assert.equal(kept, 2);
+  assert.equal(await counter(ctx.web.metrics.sqsRejected, { reason: "object_missing" }), 1);
+  assert.equal(await counter(ctx.web.metrics.sqsRejected, { reason: "no_owner" }), 1);
+});
+
+s("stop() ends a 20 s long poll at once", async (ctx) => {
+  const poller = ctx.fx.poller(ctx.web.metrics, { waitTimeSeconds: 20, queueUrl: ctx.fx.queue.dlqUrl });
+  poller.start();
+  await sleep(300);
+  const started = Date.now();
+  await poller.stop();
+  assert.ok(Date.now() - started < 2000, `stopped in ${Date.now() - started} ms`);
+});
+
+s.run();
