@@ -1,11 +1,11 @@
-import { HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { DeleteMessageCommand, ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
-import { isMissing } from "@hfp/aws";
 import type { EventPublisher } from "@hfp/jetstream";
 import { forEvent, type Logger } from "@hfp/logging";
-import { decideIngest, type HeadFacts } from "./core/decide.ts";
+import { decideIngest } from "./core/decide.ts";
 import { parseMessage, type RejectReason, type Target } from "./core/messages.ts";
 import type { BridgeMetrics } from "./metrics.ts";
+import { headObject } from "./s3-head.ts";
 
 export interface PollerDeps {
   sqs: SQSClient;
@@ -49,28 +49,9 @@ export function createPoller(deps: PollerDeps): Poller {
   const { sqs, s3, queueUrl, publisher, metrics, log } = deps;
   const now = deps.now ?? (() => new Date());
 
-  async function head(target: Target): Promise<HeadFacts | null> {
-    try {
-      const out = await s3.send(
-        new HeadObjectCommand({ Bucket: target.bucket, Key: target.key, ...(target.versionId && { VersionId: target.versionId }) }),
-      );
-      return {
-        size: out.ContentLength ?? 0,
-        etag: (out.ETag ?? "").replace(/"/g, ""),
-        ...(out.VersionId && out.VersionId !== "null" && { versionId: out.VersionId }),
-        ...(out.ContentType && { contentType: out.ContentType }),
-        ...(out.LastModified && { lastModified: out.LastModified }),
-        metadata: out.Metadata ?? {},
-      };
-    } catch (err) {
-      if (isMissing(err)) return null;
-      throw err;
-    }
-  }
-
   /** One object: returns the reason to keep the message, or undefined when it is done. */
   async function ingest(target: Target, mlog: Logger): Promise<RejectReason | undefined> {
-    const decision = decideIngest(target, await head(target), { producer: deps.producer, now: now() });
+    const decision = decideIngest(target, await headObject(s3, target), { producer: deps.producer, now: now() });
     switch (decision.kind) {
       case "reject":
         mlog.warn({ reason: decision.reason, detail: decision.detail }, "object rejected");
