@@ -27,13 +27,28 @@ export class JobStory {
       data,
       producer: "test@1.0.0",
       now: this.at(seconds),
-      ...(this.uploadedEvent && { cause: this.uploadedEvent }),
+      ...(this.causeOf(type) && { cause: this.causeOf(type) }),
       id: id ?? `${this.jobId}-${type}-${this.events.length}`,
     }) as JobEvent;
     if (type === "uploaded") this.uploadedEvent = event;
     this.events.push({ seq: this.seq, event });
     this.seq += this.gap;
     return event;
+  }
+
+  /** Stores `event` again as a new message (a re-publication after the duplicate window). */
+  repeat(event: JobEvent): this {
+    this.events.push({ seq: this.seq, event });
+    this.seq += this.gap;
+    return this;
+  }
+
+  /** As the stages answer (docs/events.md): packaged its frames, notified its outcome. */
+  private causeOf(type: EventType): JobEvent | undefined {
+    const last = (...types: EventType[]) => [...this.events].reverse().find((e) => types.includes(e.event.type))?.event;
+    if (type === "packaged") return last("frames-extracted") ?? this.uploadedEvent;
+    if (type === "notified") return last("packaged", "failed") ?? this.uploadedEvent;
+    return this.uploadedEvent;
   }
 
   uploaded(seconds = 0, owner = "alice"): this {

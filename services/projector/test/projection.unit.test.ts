@@ -164,6 +164,46 @@ test("redrive of the notifier after a failure notifies again and stays failed", 
   assert.is(project(story).status, "failed");
 });
 
+test("a packager redrive of a job whose zip was already announced changes nothing", () => {
+  const story = JobStory.completed("j").retry(100, "packager");
+  const doc = project(story);
+  assert.is(doc.status, "completed", "the packager re-publishes the same packaged, which the stream drops");
+  assert.is(doc.timings.completedAt, T(9));
+  assert.is(doc.redrives, 1);
+  // Beyond the duplicate window the same packaged is stored again: still one event.
+  const packaged = story.events.find((e) => e.event.type === "packaged")!.event;
+  const copy = project(story.repeat(packaged));
+  assert.is(copy.status, "completed");
+  assert.is(copy.attempts.packager, 1);
+  assert.is(copy.eventCount, 6, "uploaded … notified, the retry; the copy counts once");
+  assert.is(copy.rev, 7, "but every stored message is applied");
+  assert.is(copy.lastSeq, 7);
+});
+
+test("a packager redrive after a notifier failure leaves the job failed until the notifier runs", () => {
+  const story = new JobStory("j").uploaded(0).started(1).extracted(2).packaged(3);
+  story.stageFailed("notification-failed", 4, "SQS_UNAVAILABLE").failed(4, "notifier", "SQS_UNAVAILABLE").retry(50, "packager");
+  assert.is(project(story).status, "failed", "the zip exists: the packager has nothing new to say");
+  story.retry(60, "notifier");
+  assert.is(project(story).status, "notifying", "the zip was never announced: the notifier sends it");
+  story.notified(61);
+  const done = project(story);
+  assert.is(done.status, "completed");
+  assert.is(done.error, null);
+  assert.is(done.durationsMs.notification, 1000, "timed from the notifier redrive");
+});
+
+test("a notifier redrive of a job already announced changes nothing", () => {
+  assert.is(project(JobStory.completed("j").retry(100, "notifier")).status, "completed");
+  const failed = new JobStory("j").uploaded(0).started(1).failed(2, "extractor", "INVALID_VIDEO").notified(3, "video.failed");
+  assert.is(project(failed.retry(100, "notifier")).status, "failed");
+});
+
+test("a packager redrive of a job with no frames yet moves to packaging (the packager will fail it)", () => {
+  const doc = project(new JobStory("j").uploaded(0).started(1).failed(2, "extractor").retry(9, "packager"));
+  assert.is(doc.status, "packaging");
+});
+
 test("given events before their upload, the document exists without an owner", () => {
   const story = JobStory.completed("j");
   const withoutUpload = story.events.slice(1);
@@ -192,7 +232,7 @@ test("the stored record of frames-extracted has no timestamps, and refolding the
   assert.equal(doc._applied.map((r) => r.seq), [1, 2, 3, 4, 5]);
 });
 
-test("the same set of events, shuffled and duplicated in 500 ways, always gives the in-order document", () => {
+test("the same set of messages, shuffled and duplicated in 500 ways, always gives the in-order document", () => {
   const story = new JobStory("job-x", undefined, 10, 3)
     .uploaded(0)
     .started(1, 1)
@@ -204,8 +244,10 @@ test("the same set of events, shuffled and duplicated in 500 ways, always gives 
     .retry(60, "packager")
     .packaged(64)
     .notified(65);
+  story.repeat(story.events.find((e) => e.event.type === "packaged")!.event);
   const expected = project(story);
   assert.is(expected.status, "completed");
+  assert.is(expected.eventCount, story.events.length - 1);
   const rand = random(42);
   for (let i = 0; i < 500; i++) {
     const repeated = story.events.flatMap((e) => Array.from({ length: 1 + Math.floor(rand() * 3) }, () => e));

@@ -1,0 +1,225 @@
+import type { Stage } from "@hfp/events";
+import type { AppliedRecord, JobDoc } from "./job.ts";
+
+/**
+ * How each event moves a job's document: `evolve` folds one event into the state, in
+ * stream order. Pure; time comes from the events.
+ */
+
+export type Fields = Omit<JobDoc, "lastSeq" | "eventCount" | "rev" | "_applied">;
+
+export interface FoldState {
+  doc: Fields;
+  /** When each stage's current run began, for its duration (derived, not stored). */
+  since: { extractor: string | null; packager: string | null; notifier: string | null };
+  /** What a redrive of the packager or the notifier would act on, and what was answered. */
+  lastFramesExtracted: string | null;
+  lastPackaged: { id: string; seq: number } | null;
+  lastFailed: { id: string; seq: number; stage: Stage } | null;
+  answered: { packaged: Set<string>; notified: Set<string> };
+}
+
+export function initial(jobId: string, updatedAt: string): FoldState {
+  return {
+    doc: {
+      _id: jobId,
+      owner: null,
+      source: null,
+      options: null,
+      status: "queued",
+      attempts: { extractor: 0, packager: 0, notifier: 0 },
+      redrives: 0,
+      timings: {
+        queuedAt: null,
+        extractionStartedAt: null,
+        extractedAt: null,
+        packagedAt: null,
+        notifiedAt: null,
+        completedAt: null,
+        failedAt: null,
+      },
+      durationsMs: { queued: null, extraction: null, packaging: null, notification: null, total: null },
+      frameCount: null,
+      probe: null,
+      result: null,
+      error: null,
+      notification: null,
+      createdAt: null,
+      updatedAt,
+    },
+    since: { extractor: null, packager: null, notifier: null },
+    lastFramesExtracted: null,
+    lastPackaged: null,
+    lastFailed: null,
+    answered: { packaged: new Set(), notified: new Set() },
+  };
+}
+
+export function evolve(state: FoldState, r: AppliedRecord): void {
+  const { doc, since } = state;
+  const t = iso(r.occurredAt);
+  if (t > doc.updatedAt) doc.updatedAt = t;
+  switch (r.type) {
+    case "uploaded": {
+      const d = r.data;
+      doc.owner = d.owner;
+      doc.source = { bucket: d.bucket, key: d.key, size: d.size, etag: d.etag, contentType: d.contentType ?? null };
+      doc.options = d.options;
+      doc.createdAt = t;
+      doc.status = "queued";
+      doc.timings.queuedAt = t;
+      since.extractor = t;
+      return;
+    }
+    case "extraction-started":
+      doc.status = "extracting";
+      doc.attempts.extractor++;
+      // A redelivery within the same run starts again but the run began at its first start.
+      if (doc.timings.extractionStartedAt === null) {
+        doc.timings.extractionStartedAt = t;
+        doc.durationsMs.queued = between(since.extractor, t);
+      }
+      return;
+    case "frames-extracted":
+      state.lastFramesExtracted = r.id;
+      doc.status = "packaging";
+      doc.frameCount = r.data.frameCount;
+      doc.probe = r.data.probe;
+      doc.timings.extractedAt = t;
+      doc.durationsMs.extraction = between(doc.timings.extractionStartedAt, t);
+      since.packager = t;
+      return;
+    case "packaged":
+      state.lastPackaged = { id: r.id, seq: r.seq };
+      if (r.causationId) state.answered.packaged.add(r.causationId);
+      doc.status = "notifying";
+      doc.attempts.packager++;
+      doc.frameCount = r.data.frameCount;
+      doc.result = { bucket: r.data.bucket, key: r.data.key, size: r.data.size, sha256: r.data.sha256 };
+      doc.timings.packagedAt = t;
+      doc.durationsMs.packaging = between(since.packager, t);
+      since.notifier = t;
+      return;
+    case "failed":
+      state.lastFailed = { id: r.id, seq: r.seq, stage: r.data.stage };
+      doc.status = "failed";
+      doc.error = { stage: r.data.stage, code: r.data.code, message: r.data.message };
+      doc.timings.failedAt = t;
+      doc.durationsMs.total = between(doc.createdAt, t);
+      since.notifier = t;
+      return;
+    case "notified":
+      if (r.causationId) state.answered.notified.add(r.causationId);
+      doc.attempts.notifier++;
+      doc.notification = { kind: r.data.kind, queue: r.data.queue, messageId: r.data.messageId };
+      doc.timings.notifiedAt = t;
+      if (r.data.kind === "video.processed") {
+        doc.status = "completed";
+        doc.error = null;
+        doc.timings.completedAt = t;
+        doc.timings.failedAt = null;
+        doc.durationsMs.notification = between(since.notifier, t);
+        doc.durationsMs.total = between(doc.createdAt, t);
+      } else {
+        // Telling the world about a failure leaves the job failed (also after a notifier redrive).
+        doc.status = "failed";
+      }
+      return;
+    case "extraction-failed":
+      // Status moves with the terminal `failed` that follows a give-up, not with each failure.
+      return;
+    case "packaging-failed":
+      doc.attempts.packager++;
+      return;
+    case "notification-failed":
+      doc.attempts.notifier++;
+      return;
+    case "retry-requested":
+      doc.redrives++;
+      if (willRerun(state, r.data.stage)) redrive(state, r.data.stage, t);
+      return;
+    default: {
+      const _never: never = r;
+      throw new Error(`unknown event type ${JSON.stringify(_never)}`);
+    }
+  }
+}
+
+/**
+ * Whether a redrive makes its stage publish anything new (docs/events.md, "Ids"). The
+ * extractor always runs again. The packager packs the job's last `frames-extracted`, and
+ * when a `packaged` already answers it, re-publishes that same event (which the stream
+ * drops, or stores again as a copy that is folded once). The notifier notifies the newer of
+ * the last `packaged` and `failed` (the zip, when the failure was the notifier's own), and
+ * sends nothing when a `notified` already answers it. A redrive that changes nothing leaves
+ * the status alone rather than showing a stage that will never report back.
+ */
+function willRerun(state: FoldState, stage: "extractor" | "packager" | "notifier"): boolean {
+  switch (stage) {
+    case "extractor":
+      return true;
+    case "packager":
+      return state.lastFramesExtracted === null || !state.answered.packaged.has(state.lastFramesExtracted);
+    case "notifier": {
+      const { lastPackaged: p, lastFailed: f } = state;
+      const outcome = !p ? f : !f || f.seq < p.seq || f.stage === "notifier" ? p : f;
+      return outcome !== null && !state.answered.notified.has(outcome.id);
+    }
+    default: {
+      const _never: never = stage;
+      throw new Error(`unknown stage ${String(_never)}`);
+    }
+  }
+}
+
+/**
+ * A redrive re-runs one stage: the status goes back to that stage, and the timings of that
+ * stage and the ones after it are cleared for the new run. The error stays until the job
+ * completes, so a re-running job still shows why it failed.
+ */
+function redrive(state: FoldState, stage: "extractor" | "packager" | "notifier", t: string): void {
+  const { doc, since } = state;
+  const { timings, durationsMs } = doc;
+  timings.completedAt = null;
+  timings.notifiedAt = null;
+  durationsMs.notification = null;
+  durationsMs.total = null;
+  switch (stage) {
+    case "extractor":
+      doc.status = "queued";
+      timings.queuedAt = t;
+      timings.extractionStartedAt = null;
+      timings.extractedAt = null;
+      timings.packagedAt = null;
+      durationsMs.queued = null;
+      durationsMs.extraction = null;
+      durationsMs.packaging = null;
+      since.extractor = t;
+      return;
+    case "packager":
+      doc.status = "packaging";
+      timings.packagedAt = null;
+      durationsMs.packaging = null;
+      since.packager = t;
+      return;
+    case "notifier":
+      doc.status = "notifying";
+      since.notifier = t;
+      return;
+    default: {
+      const _never: never = stage;
+      throw new Error(`unknown stage ${String(_never)}`);
+    }
+  }
+}
+
+/** Producers may write any offset; UTC with milliseconds sorts as a string. */
+export function iso(occurredAt: string): string {
+  return new Date(occurredAt).toISOString();
+}
+
+function between(from: string | null, to: string): number | null {
+  if (from === null) return null;
+  // Producers' clocks may disagree by a little; a duration is never negative.
+  return Math.max(0, Date.parse(to) - Date.parse(from));
+}

@@ -1,0 +1,80 @@
+import type { EventData, EventType, ExtractionOptions, Stage } from "@hfp/events";
+
+/** The shape of the `jobs` read model: one document per job. */
+
+export const JOB_STATUSES = ["queued", "extracting", "packaging", "notifying", "completed", "failed"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** `frames-extracted` minus `timestamps`: one number per frame, and the manifest in S3 has them. */
+type AppliedData<T extends EventType> = T extends "frames-extracted" ? Omit<EventData<T>, "timestamps"> : EventData<T>;
+
+/** What the document keeps of each applied message: enough to fold it again. */
+export type AppliedRecord = {
+  [T in EventType]: {
+    seq: number;
+    id: string;
+    type: T;
+    occurredAt: string;
+    causationId: string | null;
+    data: AppliedData<T>;
+  };
+}[EventType];
+
+export interface Timings {
+  /** When the job last entered the extractor's queue: its upload, or a redrive of the extractor. */
+  queuedAt: string | null;
+  /** The first `extraction-started` of the latest extraction run. */
+  extractionStartedAt: string | null;
+  extractedAt: string | null;
+  packagedAt: string | null;
+  notifiedAt: string | null;
+  completedAt: string | null;
+  failedAt: string | null;
+}
+
+/** Milliseconds spent in each step of the latest run; null until both ends are known. */
+export interface Durations {
+  /** Waiting for the extractor: queuedAt → extractionStartedAt. */
+  queued: number | null;
+  extraction: number | null;
+  /** frames-extracted (or a packager redrive) → packaged. */
+  packaging: number | null;
+  /** packaged (or a notifier redrive) → notified `video.processed`. */
+  notification: number | null;
+  /** createdAt → completedAt or failedAt. */
+  total: number | null;
+}
+
+export interface JobDoc {
+  _id: string;
+  /** Unknown (null) until `uploaded` is applied; such a document is never shown to anyone. */
+  owner: string | null;
+  source: { bucket: string; key: string; size: number; etag: string; contentType: string | null } | null;
+  options: ExtractionOptions | null;
+  status: JobStatus;
+  /** Recorded runs per stage: extraction starts; packager and notifier outcomes (success or failure). */
+  attempts: { extractor: number; packager: number; notifier: number };
+  /** `retry-requested` events applied. */
+  redrives: number;
+  timings: Timings;
+  durationsMs: Durations;
+  frameCount: number | null;
+  probe: EventData<"frames-extracted">["probe"] | null;
+  result: { bucket: string; key: string; size: number; sha256: string } | null;
+  /** The terminal failure; cleared when a redrive later completes the job. */
+  error: { stage: Stage; code: string; message: string } | null;
+  notification: { kind: EventData<"notified">["kind"]; queue: string; messageId: string } | null;
+  /** `uploaded`'s occurredAt (ISO-8601, UTC, milliseconds). */
+  createdAt: string | null;
+  /** The newest occurredAt among applied events: derived from events, never the wall clock. */
+  updatedAt: string;
+  lastSeq: number;
+  /** Distinct events applied (an event stored again under the same id counts once). */
+  eventCount: number;
+  /**
+   * The optimistic-concurrency token: the number of applied messages. The applied set only
+   * grows, so every write raises it, and a rebuild reproduces it.
+   */
+  rev: number;
+  _applied: AppliedRecord[];
+}
