@@ -32,7 +32,7 @@ interface AlertTest {
 interface PromtoolTests {
   rule_files: string[];
   evaluation_interval?: string;
-  tests: { name: string; alert_rule_test?: AlertTest[]; [k: string]: unknown }[];
+  tests: { name: string; alert_rule_test?: AlertTest[]; promql_expr_test?: unknown[]; [k: string]: unknown }[];
 }
 
 const MON = join(INFRA, "monitoring");
