@@ -112,11 +112,30 @@ export async function presignGet(s3: S3Client, bucket: string, key: string, expi
 
 export async function presignPut(
   s3: S3Client,
-  input: { bucket: string; key: string; contentType?: string; metadata?: Record<string, string>; expiresIn: number },
+  input: {
+    bucket: string;
+    key: string;
+    contentType?: string;
+    /** Signed, so S3 refuses a body of any other length than the one declared. */
+    contentLength?: number;
+    metadata?: Record<string, string>;
+    expiresIn: number;
+  },
 ): Promise<string> {
   return getSignedUrl(
     s3,
-    new PutObjectCommand({ Bucket: input.bucket, Key: input.key, ContentType: input.contentType, Metadata: input.metadata }),
-    { expiresIn: input.expiresIn, signableHeaders: new Set(["content-type"]), unhoistableHeaders: new Set(Object.keys(input.metadata ?? {}).map((k) => `x-amz-meta-${k}`)) },
+    new PutObjectCommand({
+      Bucket: input.bucket,
+      Key: input.key,
+      ContentType: input.contentType,
+      ContentLength: input.contentLength,
+      Metadata: input.metadata,
+    }),
+    {
+      expiresIn: input.expiresIn,
+      // Metadata stays in signed headers the client must send, rather than the query string.
+      signableHeaders: new Set(["content-type", ...(input.contentLength !== undefined ? ["content-length"] : [])]),
+      unhoistableHeaders: new Set(Object.keys(input.metadata ?? {}).map((k) => `x-amz-meta-${k}`)),
+    },
   );
 }

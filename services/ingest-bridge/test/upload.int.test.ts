@@ -225,6 +225,7 @@ s("presigned upload: the client PUTs to S3 with the returned headers; a poll pub
   assert.equal(p.statusUrl, `/videos/${p.jobId}`);
   assert.equal(p.headers, {
     "content-type": "video/quicktime",
+    "content-length": String(data.length),
     "x-amz-meta-owner": OWNER,
     "x-amz-meta-job-id": p.jobId,
     "x-amz-meta-options": '{"interval":2,"width":320}',

@@ -110,10 +110,11 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRoutesDep
           bucket: deps.bucket,
           key,
           contentType,
+          contentLength: size,
           metadata,
           expiresIn: deps.urlTtlSeconds,
         });
-        const headers: Record<string, string> = { "content-type": contentType };
+        const headers: Record<string, string> = { "content-type": contentType, "content-length": String(size) };
         for (const [k, v] of Object.entries(metadata)) headers[`x-amz-meta-${k}`] = v;
         const expiresAt = new Date(now().getTime() + deps.urlTtlSeconds * 1000).toISOString();
         request.log.info({ jobId, key, size, options: options.input }, "upload URL issued");
