@@ -1,0 +1,123 @@
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { AppError, type ExtractionOptions } from "@hfp/events";
+import type { Logger } from "@hfp/logging";
+import { buildFfmpegArgs } from "./args.ts";
+import { runFfmpeg, runProbe } from "./ffmpeg.ts";
+import { buildManifest, CONTENT_TYPES, frameKey, frameName, frameTimestamp, framesPrefix, manifestKey, type Manifest } from "./frames.ts";
+import { produceFrames } from "./pipeline.ts";
+import { parseProbe, validateProbe, validateSize, type Limits } from "./probe.ts";
+import { downloadSource, type SourceObject } from "./source.ts";
+import { putFile, putJson } from "./store.ts";
+import type { Tools } from "./tools.ts";
+
+export interface ExtractorContext {
+  s3: S3Client;
+  /** Where frames and manifests go (S3_BUCKET). */
+  bucket: string;
+  tools: Tools;
+  /** Encoders of the resolved ffmpeg; webp needs libwebp. */
+  encoders: ReadonlySet<string>;
+  limits: Limits;
+  uploadConcurrency: number;
+  /** Parent of the per-job temp directories. */
+  tmpRoot: string;
+  probeTimeoutMs: number;
+  ffmpegTimeoutMs: number;
+}
+
+export interface ExtractionJob {
+  jobId: string;
+  source: SourceObject;
+  /** Size stated by the `uploaded` event, checked before downloading. */
+  size: number;
+  options: ExtractionOptions;
+}
+
+export interface Extraction {
+  bucket: string;
+  prefix: string;
+  manifestKey: string;
+  manifest: Manifest;
+}
+
+export interface ExtractionReport {
+  result: Extraction | AppError;
+  /** Source bytes downloaded (0 if the download did not happen). */
+  sourceBytes: number;
+}
+
+/**
+ * One extraction: source → temp file → ffprobe → checks → ffmpeg, uploading frames as
+ * they appear → manifest. Expected failures come back as an AppError; the temp
+ * directory is removed on every path.
+ */
+export async function extract(ctx: ExtractorContext, job: ExtractionJob, log: Logger): Promise<ExtractionReport> {
+  const { options } = job;
+  if (options.format === "webp" && !ctx.encoders.has("libwebp")) {
+    return { result: new AppError("INVALID_OPTIONS", "webp frames are not available: this ffmpeg has no libwebp encoder"), sourceBytes: 0 };
+  }
+  const tooLarge = validateSize(job.size, ctx.limits);
+  if (tooLarge) return { result: tooLarge, sourceBytes: 0 };
+
+  const dir = await mkdtemp(join(ctx.tmpRoot, `extract-${job.jobId}-`));
+  try {
+    const sourcePath = join(dir, "source");
+    const outDir = join(dir, "frames");
+    await mkdir(outDir);
+
+    const t0 = performance.now();
+    const downloaded = await downloadSource(ctx.s3, job.source, sourcePath, ctx.limits.maxInputBytes);
+    if (downloaded instanceof AppError) return { result: downloaded, sourceBytes: 0 };
+    const sourceBytes = downloaded;
+    const fail = (result: AppError): ExtractionReport => ({ result, sourceBytes });
+
+    const probed = await runProbe(ctx.tools.ffprobe, sourcePath, ctx.probeTimeoutMs);
+    if (probed instanceof AppError) return fail(probed);
+    const probe = parseProbe(probed.json);
+    if (probe instanceof AppError) return fail(probe);
+    const invalid = validateProbe(probe, ctx.limits, options.start);
+    if (invalid) return fail(invalid);
+    log.info({ bytes: sourceBytes, probe: probe.facts, format: probe.formatName, downloadMs: Math.round(performance.now() - t0) }, "source probed");
+
+    const args = buildFfmpegArgs(sourcePath, outDir, {
+      ...options,
+      streamIndex: probe.streamIndex,
+      ...(!probe.durationKnown && { maxDurationSeconds: ctx.limits.maxDurationSeconds }),
+    });
+    const t1 = performance.now();
+    const produced = await produceFrames({
+      outDir,
+      concurrency: ctx.uploadConcurrency,
+      run: (signal) => runFfmpeg(ctx.tools.ffmpeg, {
+          args,
+          signal,
+          timeoutMs: ctx.ffmpegTimeoutMs,
+          redact: { [sourcePath]: "input", [outDir]: "frames" },
+        }),
+      upload: async ({ index, path }) => {
+        const timestamp = frameTimestamp(index, options.fps, options.start);
+        const name = frameName(index, timestamp, options.format);
+        const key = frameKey(job.jobId, name);
+        const size = await putFile(ctx.s3, ctx.bucket, key, path, CONTENT_TYPES[options.format]);
+        return { index, timestamp, name, key, size };
+      },
+    });
+    if (produced instanceof AppError) return fail(produced);
+    if (produced.frames.length === 0) {
+      return fail(new AppError("NO_FRAMES", "no frame was produced for the requested window"));
+    }
+    const manifest = buildManifest(job.jobId, options.format, produced.frames, probe.facts);
+    const key = manifestKey(job.jobId);
+    try {
+      await putJson(ctx.s3, ctx.bucket, key, manifest);
+    } catch (err) {
+      return fail(new AppError("S3_UNAVAILABLE", `manifest upload failed: ${(err as Error).message}`, { retryable: true, cause: err }));
+    }
+    log.info({ frames: manifest.frameCount, ffmpegMs: Math.round(performance.now() - t1) }, "frames extracted");
+    return { result: { bucket: ctx.bucket, prefix: framesPrefix(job.jobId), manifestKey: key, manifest }, sourceBytes };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,111 @@
+import { execa } from "execa";
+import { AppError } from "@hfp/events";
+import { buildProbeArgs } from "./args.ts";
+import { parseEncoders } from "./tools.ts";
+
+/** How a tool run ended, as far as deciding what to do next needs. */
+export interface ToolExit {
+  exitCode?: number | undefined;
+  signal?: string | undefined;
+  timedOut: boolean;
+  /** The tool could not be started at all (not installed, not executable). */
+  spawnError?: string | undefined;
+  stderrTail: string;
+}
+
+const lastLine = (text: string) => text.trim().split("\n").filter(Boolean).slice(-1)[0] ?? "";
+
+/**
+ * A tool that ran and said no is about the input (not retryable); one that was killed
+ * (out of memory, timeout, shutdown), could not start, or ran out of disk is about this
+ * replica, and another attempt may succeed.
+ */
+export function classifyExit(tool: "ffmpeg" | "ffprobe", exit: ToolExit): AppError | null {
+  if (exit.spawnError) return new AppError("FFMPEG_FAILED", `${tool} could not start: ${exit.spawnError}`, { retryable: true });
+  if (exit.timedOut) return new AppError("FFMPEG_FAILED", `${tool} timed out`, { retryable: true });
+  if (exit.signal) return new AppError("FFMPEG_FAILED", `${tool} was killed by ${exit.signal}`, { retryable: true });
+  if (exit.exitCode === 0) return null;
+  if (/No space left on device|Cannot allocate memory/i.test(exit.stderrTail)) {
+    return new AppError("FFMPEG_FAILED", `${tool} failed: ${lastLine(exit.stderrTail)}`, { retryable: true });
+  }
+  const refused = /\[(\w+) @ [^\]]*\] Format not on whitelist/.exec(exit.stderrTail);
+  if (refused) {
+    return new AppError("INVALID_VIDEO", `the container format "${refused[1]}" is not accepted (playlists and scripts are refused)`);
+  }
+  const detail = lastLine(exit.stderrTail) || `exit code ${exit.exitCode}`;
+  return new AppError("INVALID_VIDEO", `the video cannot be read: ${detail}`.slice(0, 500));
+}
+
+/** Failure messages reach events and notifications: temp paths are replaced by what they are. */
+export function redactPaths(text: string, paths: Record<string, string>): string {
+  let out = text;
+  for (const [path, label] of Object.entries(paths)) out = out.split(`file:${path}`).join(label).split(path).join(label);
+  return out;
+}
+
+type Result = { exitCode?: number | undefined; signal?: string | undefined; timedOut: boolean; code?: string | undefined; isCanceled: boolean };
+
+function toExit(r: Result, stderrTail: string): ToolExit {
+  const spawnError = r.exitCode === undefined && !r.signal && !r.timedOut && !r.isCanceled && r.code ? r.code : undefined;
+  return { exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut, spawnError, stderrTail };
+}
+
+/** ffprobe's JSON for a local file, or the error that ends the job (or retries it). */
+export async function runProbe(ffprobe: string, path: string, timeoutMs: number): Promise<{ json: unknown } | AppError> {
+  const r = await execa(ffprobe, buildProbeArgs(path), {
+    stdin: "ignore",
+    reject: false,
+    timeout: timeoutMs,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const stderr = redactPaths(String(r.stderr ?? ""), { [path]: "input" });
+  const failure = classifyExit("ffprobe", toExit(r as Result, stderr));
+  if (failure) return failure;
+  try {
+    return { json: JSON.parse(String(r.stdout)) as unknown };
+  } catch {
+    return new AppError("INVALID_VIDEO", "ffprobe did not describe the file");
+  }
+}
+
+export interface FfmpegRun {
+  args: string[];
+  timeoutMs: number;
+  /** Aborted when an upload fails: there is no point in decoding further. */
+  signal: AbortSignal;
+  /** Local paths in the arguments and how to name them in messages. */
+  redact: Record<string, string>;
+}
+
+/** Runs ffmpeg (argument array, no shell); resolves with how it ended, `canceled` if aborted. */
+export async function runFfmpeg(ffmpeg: string, run: FfmpegRun): Promise<{ canceled: boolean; error: AppError | null }> {
+  const child = execa(ffmpeg, run.args, {
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "pipe",
+    // stderr is read here and only its tail kept: a noisy, damaged input must not grow memory.
+    buffer: false,
+    reject: false,
+    timeout: run.timeoutMs,
+    cancelSignal: run.signal,
+    forceKillAfterDelay: 5000,
+  });
+  let tail = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    tail = (tail + chunk.toString("utf8")).slice(-4096);
+  });
+  const r = await child;
+  if (r.isCanceled) return { canceled: true, error: null };
+  return { canceled: false, error: classifyExit("ffmpeg", toExit(r as Result, redactPaths(tail, run.redact))) };
+}
+
+/** The encoders this ffmpeg has (webp needs libwebp), read once at start-up. */
+export async function listEncoders(ffmpeg: string): Promise<Set<string>> {
+  const r = await execa(ffmpeg, ["-hide_banner", "-encoders"], { stdin: "ignore", timeout: 30_000 });
+  return parseEncoders(String(r.stdout));
+}
+
+export async function toolVersion(tool: string): Promise<string> {
+  const r = await execa(tool, ["-version"], { stdin: "ignore", timeout: 30_000 });
+  return String(r.stdout).split("\n")[0] ?? "";
+}

@@ -1,0 +1,117 @@
+import { watch, type FSWatcher } from "node:fs";
+import { readdir, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { AppError, isAppError } from "@hfp/events";
+import { localFramePattern } from "./args.ts";
+import type { FrameEntry } from "./frames.ts";
+
+export interface ReadyFrame {
+  index: number;
+  path: string;
+}
+
+export interface ProduceSpec {
+  outDir: string;
+  /** Uploads in flight at once. */
+  concurrency: number;
+  /** Uploads one finished frame and describes it. */
+  upload: (frame: ReadyFrame) => Promise<FrameEntry>;
+  /** Runs the producer (ffmpeg) writing into outDir; aborting the signal stops it. */
+  run: (signal: AbortSignal) => Promise<{ canceled: boolean; error: AppError | null }>;
+  /** How often the directory is re-read besides file-system notifications. */
+  pollMs?: number;
+}
+
+/** A bound on concurrent promises: `limit(fn)` starts fn when a slot is free. */
+function limiter(size: number) {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (active >= size) await new Promise<void>((resolve) => queue.push(resolve));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      queue.shift()?.();
+    }
+  };
+}
+
+/**
+ * Runs ffmpeg and uploads each frame as soon as it exists under its final name
+ * (ffmpeg writes `<name>.tmp` and renames it), so uploads overlap decoding; each
+ * local file is deleted once uploaded, keeping the disk footprint small. The first
+ * upload failure stops ffmpeg: the attempt is lost anyway.
+ */
+export async function produceFrames(spec: ProduceSpec): Promise<{ frames: FrameEntry[] } | AppError> {
+  const seen = new Set<number>();
+  const frames: FrameEntry[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const stop = new AbortController();
+  const limit = limiter(spec.concurrency);
+  let uploadError: unknown;
+
+  const scan = async () => {
+    for (const name of await readdir(spec.outDir)) {
+      const m = localFramePattern.exec(name);
+      if (!m || seen.has(Number(m[1]))) continue;
+      const frame = { index: Number(m[1]), path: join(spec.outDir, name) };
+      seen.add(frame.index);
+      const task = limit(async () => {
+        if (uploadError !== undefined) return;
+        frames.push(await spec.upload(frame));
+        await unlink(frame.path);
+      })
+        .catch((err: unknown) => {
+          uploadError ??= err;
+          stop.abort();
+        })
+        .finally(() => inFlight.delete(task));
+      inFlight.add(task);
+    }
+  };
+  // Scans never overlap; a trigger during a scan schedules exactly one more.
+  let scanning: Promise<void> | undefined;
+  let again = false;
+  const trigger = (): Promise<void> => {
+    if (scanning) {
+      again = true;
+      return scanning;
+    }
+    scanning = (async () => {
+      do {
+        again = false;
+        await scan().catch(() => undefined);
+      } while (again);
+      scanning = undefined;
+    })();
+    return scanning;
+  };
+
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(spec.outDir, () => void trigger());
+  } catch {
+    // Notifications are an optimisation; the poll below finds every file anyway.
+  }
+  const poll = setInterval(() => void trigger(), spec.pollMs ?? 200);
+  let result: Awaited<ReturnType<ProduceSpec["run"]>>;
+  try {
+    result = await spec.run(stop.signal);
+  } finally {
+    clearInterval(poll);
+    watcher?.close();
+  }
+  await trigger(); // ffmpeg has exited: whatever is in the directory now is complete
+  while (inFlight.size) await Promise.allSettled([...inFlight]);
+
+  if (uploadError !== undefined) {
+    if (isAppError(uploadError)) return uploadError;
+    const message = uploadError instanceof Error ? uploadError.message : String(uploadError);
+    return new AppError("S3_UNAVAILABLE", `frame upload failed: ${message}`, { retryable: true, cause: uploadError });
+  }
+  if (result.error) return result.error;
+  if (result.canceled) return new AppError("FFMPEG_FAILED", "ffmpeg was stopped", { retryable: true });
+  return { frames };
+}
