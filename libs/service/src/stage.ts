@@ -11,6 +11,7 @@ import {
 } from "@hfp/jetstream";
 import type { Logger } from "@hfp/logging";
 import type { FastifyInstance } from "fastify";
+import type { Registry } from "prom-client";
 import { consumerLagMetrics, pipelineMetrics, type PipelineMetrics } from "./metrics.ts";
 
 export interface StageDeps {
@@ -20,6 +21,8 @@ export interface StageDeps {
   subjectPrefix: string;
   publisher: EventPublisher;
   metrics: PipelineMetrics;
+  /** The registry `/metrics` serves, for a service's own metrics. */
+  registry: Registry;
   log: Logger;
   /** `service@version`, the producer of every event this stage publishes. */
   producer: string;
@@ -69,6 +72,7 @@ export async function startStage(spec: StageSpec): Promise<RunningStage> {
     subjectPrefix: "jobs",
     publisher: new EventPublisher(nc),
     metrics: pipelineMetrics(httpMetrics.registry),
+    registry: httpMetrics.registry,
     log,
     producer: `${spec.service}@${spec.version}`,
     worker: `${hostname()}:${process.pid}`,

@@ -65,7 +65,10 @@ it.before(async (ctx) => {
     stream: ctx.stream,
     subjectPrefix: ctx.prefix,
     publisher: new EventPublisher(ctx.nc, ctx.prefix),
-    metrics: pipelineMetrics(createMetrics("notifier-test").registry),
+    ...(() => {
+      const { registry } = createMetrics("notifier-test");
+      return { metrics: pipelineMetrics(registry), registry };
+    })(),
     log,
     producer: "notifier@0.1.0",
     worker: "test",

@@ -68,7 +68,10 @@ it.before(async (ctx) => {
     stream: ctx.stream,
     subjectPrefix: ctx.prefix,
     publisher: new EventPublisher(ctx.nc, ctx.prefix),
-    metrics: pipelineMetrics(createMetrics("packager-test").registry),
+    ...(() => {
+      const { registry } = createMetrics("packager-test");
+      return { metrics: pipelineMetrics(registry), registry };
+    })(),
     log,
     producer: "packager@0.1.0",
     worker: "test",

@@ -67,8 +67,7 @@ await runStage({
   handler: (deps) =>
     projectorHandler({ store, metrics: deps.metrics, onConflicts: (n) => writeConflicts?.inc(n) }),
   extend: (app, deps) => {
-    const registry = registryOf(deps.metrics.stageDuration);
-    writeConflicts = projectorMetrics(registry, {
+    writeConflicts = projectorMetrics(deps.registry, {
       store,
       jsm: () => manager(deps.nc),
       deadLetterStream: deadLetterStreamName(deps.stream),
@@ -85,13 +84,3 @@ await runStage({
   },
   onStop: async () => clearInterval(pruner),
 });
-
-/**
- * The registry behind `/metrics`. startStage does not hand it out, but the pipeline
- * metrics it gives us are registered in it (prom-client keeps a metric's `registers`).
- */
-function registryOf(metric: object): Registry {
-  const registry = (metric as { registers?: Registry[] }).registers?.[0];
-  if (!registry) throw new Error("the stage's metrics registry is not reachable");
-  return registry;
-}

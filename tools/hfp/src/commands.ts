@@ -159,10 +159,10 @@ export const commands: Record<string, Command> = {
 
   rebuild: {
     summary: "replay the stream into a fresh collection and swap it in atomically",
-    usage: "rebuild [--batch 500]",
+    usage: "rebuild [--collection jobs]",
     async run(ctx, args) {
       const { flags } = parseArgs(args);
-      return rebuild(ctx, { batch: Number(flags.batch ?? 500), out });
+      return rebuild(ctx, { out, ...(typeof flags.collection === "string" && { collection: flags.collection }) });
     },
   },
 
