@@ -124,7 +124,7 @@ up() {
   start moto env MOTO_PORT="$MOTO_PORT" "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT"
   wait_for nats curl -fsS "http://127.0.0.1:$NATS_MONITOR_PORT/healthz?js-enabled-only=true"
   wait_for ferretdb tcp_open "$MONGO_PORT"
-  wait_for moto curl -fsS "http://127.0.0.1:$MOTO_PORT/moto-api/data.json"
+  wait_for moto curl -fsS -o /dev/null "http://127.0.0.1:$MOTO_PORT/moto-api/"
   env_lines >"$STATE/env"
   if [ "${HFP_SKIP_PROVISION:-0}" != 1 ]; then
     log "provisioning streams, consumers, buckets, queues and indexes"
