@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { FrameFormat } from "@hfp/events";
+import type { Run } from "./plan.ts";
 
 /**
  * Demuxers ffmpeg may use on a source: real media containers only. Playlists and
@@ -15,17 +16,13 @@ export const PROTOCOL_WHITELIST = "file";
 export const LOCAL_PATTERN = "f-%06d";
 export const localFramePattern = /^f-(\d{6})\.(jpg|png|webp)$/;
 
-export interface FfmpegPlan {
+/** What every run of a job shares. */
+export interface OutputSpec {
   fps: number;
   format: FrameFormat;
   width?: number | undefined;
-  maxFrames?: number | undefined;
-  start: number;
-  end?: number | undefined;
   /** The video stream ffprobe chose (cover art skipped). */
   streamIndex: number;
-  /** Upper bound on the media read when the container does not state a duration. */
-  maxDurationSeconds?: number | undefined;
 }
 
 const input = (path: string) => ["-protocol_whitelist", PROTOCOL_WHITELIST, "-format_whitelist", FORMAT_WHITELIST, "-i", `file:${path}`];
@@ -60,37 +57,40 @@ export function codecArgs(format: FrameFormat): string[] {
 const seconds = (s: number) => String(Math.round(s * 1e6) / 1e6);
 
 /**
- * One ffmpeg run writing `f-000000.<ext>`, `f-000001.<ext>`, … into `outDir`.
- * - `-ss` before `-i` seeks the input, and timestamps then start at 0 at `start`.
+ * One ffmpeg run (see plan.ts) writing `f-<index>.<ext>` files into `outDir`.
+ * - `-noaccurate_seek -ss` opens the input at the keyframe before `seek` and keeps every
+ *   decoded frame; `setpts` then shifts time so the run's first frame time is 0.
  * - `fps=…:round=up:start_time=0`: output slot i takes the last frame whose time is
- *   ≤ i/fps, i.e. the frame displayed at start + i/fps (the default rounding would take
- *   the one half an interval later). start_time=0 pins slot 0 to `start` even when the
- *   first video frame comes a little later, so index i always means that time.
+ *   ≤ i/fps, i.e. the frame displayed then (the default rounding would take the one
+ *   half an interval later); start_time=0 pins slot 0 to the run's first frame time
+ *   even when the first decoded frame comes later.
  * - `-atomic_writing` writes `<name>.tmp` and renames it: a file under its final name is
  *   complete and can be uploaded at once, while ffmpeg goes on.
  * - ffmpeg rotates by the display matrix before the filters, so `scale` and the frames
  *   are upright.
  */
-export function buildFfmpegArgs(path: string, outDir: string, plan: FfmpegPlan): string[] {
-  const filters = [`fps=fps=${fpsExpression(plan.fps)}:round=up:start_time=0`];
-  if (plan.width !== undefined) filters.push(`scale=${plan.width}:-2`);
-  const length = plan.end !== undefined ? plan.end - plan.start : plan.maxDurationSeconds;
+export function buildFfmpegArgs(path: string, outDir: string, output: OutputSpec, run: Run): string[] {
+  const filters: string[] = [];
+  const shift = run.from - run.seek;
+  if (shift > 0) filters.push(`setpts=PTS-${seconds(shift)}/TB`);
+  filters.push(`fps=fps=${fpsExpression(output.fps)}:round=up:start_time=0`);
+  if (output.width !== undefined) filters.push(`scale=${output.width}:-2`);
   return [
     "-hide_banner",
     "-nostdin",
     "-loglevel",
     "error",
-    ...(plan.start > 0 ? ["-ss", seconds(plan.start)] : []),
+    ...(run.seek > 0 ? ["-noaccurate_seek", "-ss", seconds(run.seek)] : []),
     ...input(path),
     "-map",
-    `0:${plan.streamIndex}`,
-    ...(length !== undefined ? ["-t", seconds(length)] : []),
+    `0:${output.streamIndex}`,
+    ...(run.limit !== undefined ? ["-t", seconds(run.limit)] : []),
     "-vf",
     filters.join(","),
     "-fps_mode",
     "passthrough",
-    ...(plan.maxFrames !== undefined ? ["-frames:v", String(plan.maxFrames)] : []),
-    ...codecArgs(plan.format),
+    ...(run.count !== undefined ? ["-frames:v", String(run.count)] : []),
+    ...codecArgs(output.format),
     "-map_metadata",
     "-1",
     "-f",
@@ -98,7 +98,7 @@ export function buildFfmpegArgs(path: string, outDir: string, plan: FfmpegPlan):
     "-atomic_writing",
     "1",
     "-start_number",
-    "0",
-    join(outDir, `${LOCAL_PATTERN}.${plan.format}`),
+    String(run.firstIndex),
+    join(outDir, `${LOCAL_PATTERN}.${output.format}`),
   ];
 }

@@ -3,12 +3,13 @@ import { join } from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { AppError, type ExtractionOptions } from "@hfp/events";
 import type { Logger } from "@hfp/logging";
-import { buildFfmpegArgs } from "./args.ts";
-import { runFfmpeg, runProbe } from "./ffmpeg.ts";
+import { runProbe } from "./ffmpeg.ts";
 import { buildManifest, CONTENT_TYPES, frameKey, frameName, frameTimestamp, framesPrefix, manifestKey, type Manifest } from "./frames.ts";
 import { produceFrames } from "./pipeline.ts";
+import { isContiguous, planRuns, type PlanConfig, type Run } from "./plan.ts";
 import { parseProbe, validateProbe, validateSize, type Limits } from "./probe.ts";
 import { downloadSource, type SourceObject } from "./source.ts";
+import { runPlan } from "./runs.ts";
 import { putFile, putJson } from "./store.ts";
 import type { Tools } from "./tools.ts";
 
@@ -21,11 +22,17 @@ export interface ExtractorContext {
   encoders: ReadonlySet<string>;
   limits: Limits;
   uploadConcurrency: number;
+  /** How runs are split and how many ffmpeg processes one job may use. */
+  plan: Omit<PlanConfig, "maxDurationSeconds">;
   /** Parent of the per-job temp directories. */
   tmpRoot: string;
   probeTimeoutMs: number;
   ffmpegTimeoutMs: number;
 }
+
+/** Containers whose index makes a seek land on a keyframe at or before the target. */
+const SEEKABLE = new Set(["mov", "mp4", "matroska", "webm"]);
+export const isSeekable = (formatName: string) => formatName.split(",").some((f) => SEEKABLE.has(f));
 
 export interface ExtractionJob {
   jobId: string;
@@ -81,29 +88,41 @@ export async function extract(ctx: ExtractorContext, job: ExtractionJob, log: Lo
     if (invalid) return fail(invalid);
     log.info({ bytes: sourceBytes, probe: probe.facts, format: probe.formatName, downloadMs: Math.round(performance.now() - t0) }, "source probed");
 
-    const args = buildFfmpegArgs(sourcePath, outDir, {
-      ...options,
-      streamIndex: probe.streamIndex,
-      ...(!probe.durationKnown && { maxDurationSeconds: ctx.limits.maxDurationSeconds }),
-    });
+    const output = { fps: options.fps, format: options.format, width: options.width, streamIndex: probe.streamIndex };
+    const produce = (runs: readonly Run[]) =>
+      produceFrames({
+        outDir,
+        concurrency: ctx.uploadConcurrency,
+        run: (signal) =>
+          runPlan({
+            ffmpeg: ctx.tools.ffmpeg,
+            source: sourcePath,
+            outDir,
+            output,
+            runs,
+            parallelism: ctx.plan.parallelism,
+            signal,
+            timeoutMs: ctx.ffmpegTimeoutMs,
+            redact: { [sourcePath]: "input", [outDir]: "frames" },
+          }),
+        upload: async ({ index, path }) => {
+          const timestamp = frameTimestamp(index, options.fps, options.start);
+          const name = frameName(index, timestamp, options.format);
+          const key = frameKey(job.jobId, name);
+          const size = await putFile(ctx.s3, ctx.bucket, key, path, CONTENT_TYPES[options.format]);
+          return { index, timestamp, name, key, size };
+        },
+      });
+    const input = { options, duration: probe.facts.duration, durationKnown: probe.durationKnown, seekable: isSeekable(probe.formatName) };
+    const runs = planRuns(input, { ...ctx.plan, maxDurationSeconds: ctx.limits.maxDurationSeconds });
     const t1 = performance.now();
-    const produced = await produceFrames({
-      outDir,
-      concurrency: ctx.uploadConcurrency,
-      run: (signal) => runFfmpeg(ctx.tools.ffmpeg, {
-          args,
-          signal,
-          timeoutMs: ctx.ffmpegTimeoutMs,
-          redact: { [sourcePath]: "input", [outDir]: "frames" },
-        }),
-      upload: async ({ index, path }) => {
-        const timestamp = frameTimestamp(index, options.fps, options.start);
-        const name = frameName(index, timestamp, options.format);
-        const key = frameKey(job.jobId, name);
-        const size = await putFile(ctx.s3, ctx.bucket, key, path, CONTENT_TYPES[options.format]);
-        return { index, timestamp, name, key, size };
-      },
-    });
+    let produced = await produce(runs);
+    if (!(produced instanceof AppError) && runs.length > 1 && !isContiguous(produced.frames.map((f) => f.index))) {
+      // A split run disagreed with the media (e.g. a duration longer than the video): the
+      // one-run plan has no boundaries to get wrong; its frames overwrite the same keys.
+      log.warn({ runs: runs.length, frames: produced.frames.length }, "split extraction left a gap; extracting in one run");
+      produced = await produce(planRuns({ ...input, seekable: false }, { ...ctx.plan, parallelism: 1, maxDurationSeconds: ctx.limits.maxDurationSeconds }));
+    }
     if (produced instanceof AppError) return fail(produced);
     if (produced.frames.length === 0) {
       return fail(new AppError("NO_FRAMES", "no frame was produced for the requested window"));
@@ -115,7 +134,7 @@ export async function extract(ctx: ExtractorContext, job: ExtractionJob, log: Lo
     } catch (err) {
       return fail(new AppError("S3_UNAVAILABLE", `manifest upload failed: ${(err as Error).message}`, { retryable: true, cause: err }));
     }
-    log.info({ frames: manifest.frameCount, ffmpegMs: Math.round(performance.now() - t1) }, "frames extracted");
+    log.info({ frames: manifest.frameCount, runs: runs.length, extractMs: Math.round(performance.now() - t1) }, "frames extracted");
     return { result: { bucket: ctx.bucket, prefix: framesPrefix(job.jobId), manifestKey: key, manifest }, sourceBytes };
   } finally {
     await rm(dir, { recursive: true, force: true });

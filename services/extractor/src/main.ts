@@ -24,6 +24,9 @@ const config = loadConfig(
     EXTRACTOR_MAX_HEIGHT: env.int(4320, 16),
     EXTRACTOR_MAX_INPUT_BYTES: env.int(10 * GiB, 1),
     EXTRACTOR_UPLOAD_CONCURRENCY: env.int(4, 1),
+    EXTRACTOR_PARALLELISM: env.int(2, 1),
+    EXTRACTOR_MIN_SEGMENT_SECONDS: env.number(10),
+    EXTRACTOR_SPARSE_MAX_FPS: env.number(0.1),
     EXTRACTOR_TMP_DIR: z.string().min(1).default(tmpdir()),
     EXTRACTOR_PROBE_TIMEOUT_SECONDS: env.int(60, 1),
     EXTRACTOR_FFMPEG_TIMEOUT_SECONDS: env.int(7200, 1),
@@ -64,6 +67,13 @@ await runStage({
         maxInputBytes: config.EXTRACTOR_MAX_INPUT_BYTES,
       },
       uploadConcurrency: config.EXTRACTOR_UPLOAD_CONCURRENCY,
+      plan: {
+        parallelism: config.EXTRACTOR_PARALLELISM,
+        minSegmentSeconds: config.EXTRACTOR_MIN_SEGMENT_SECONDS,
+        sparseMaxFps: config.EXTRACTOR_SPARSE_MAX_FPS,
+        // Longer than any B-frame reordering delay, so the keyframe found precedes the frame.
+        seekMarginSeconds: 1,
+      },
       tmpRoot: config.EXTRACTOR_TMP_DIR,
       probeTimeoutMs: config.EXTRACTOR_PROBE_TIMEOUT_SECONDS * 1000,
       ffmpegTimeoutMs: config.EXTRACTOR_FFMPEG_TIMEOUT_SECONDS * 1000,

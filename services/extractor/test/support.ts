@@ -72,6 +72,7 @@ export async function createWorld(overrides: Partial<ExtractorContext> = {}): Pr
     encoders: await listEncoders(tools.ffmpeg),
     limits: { maxDurationSeconds: 10_800, maxWidth: 7680, maxHeight: 4320, maxInputBytes: 10 * 1024 ** 3 },
     uploadConcurrency: 4,
+    plan: { parallelism: 2, minSegmentSeconds: 10, sparseMaxFps: 0.1, seekMarginSeconds: 1 },
     tmpRoot,
     probeTimeoutMs: 30_000,
     ffmpegTimeoutMs: 120_000,
