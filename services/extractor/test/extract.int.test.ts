@@ -59,12 +59,14 @@ test("default options: ten JPEG frames at 0..9 s, each the frame ffmpeg -ss t sh
     names(keys),
     Array.from({ length: 10 }, (_, i) => `frame-${String(i).padStart(6, "0")}-t${i}.000s.jpg`),
   );
-  for (const [i, key] of keys.entries()) {
-    const frame = await download(w, key, `frame-${i}.jpg`);
-    assert.equal(await probeImage(frame), { width: 320, height: 240, codec: "mjpeg" }, key);
-    const ref = await reference(w, clip, i, "jpg");
-    assert.is(await pixelMd5(frame), await pixelMd5(ref), `frame ${i} equals ffmpeg -ss ${i}`);
-  }
+  await Promise.all(
+    keys.map(async (key, i) => {
+      const frame = await download(w, key, `frame-${i}.jpg`);
+      assert.equal(await probeImage(frame), { width: 320, height: 240, codec: "mjpeg" }, key);
+      const ref = await reference(w, clip, i, "jpg");
+      assert.is(await pixelMd5(frame), await pixelMd5(ref), `frame ${i} equals ffmpeg -ss ${i}`);
+    }),
+  );
 
   const events = await history(w, job.jobId);
   assert.equal(events.map((e) => e.type), ["uploaded", "extraction-started", "frames-extracted"]);
@@ -124,10 +126,12 @@ test("start=2,end=5 gives the frames at 2, 3 and 4 s", async ({ w, clip }) => {
   assert.equal(await w.handler(job.delivery, log), { kind: "ack" });
   const keys = await frameKeys(w, job.jobId);
   assert.equal(names(keys), ["frame-000000-t2.000s.jpg", "frame-000001-t3.000s.jpg", "frame-000002-t4.000s.jpg"]);
-  for (const [i, key] of keys.entries()) {
-    const frame = await download(w, key, `win-${i}.jpg`);
-    assert.is(await pixelMd5(frame), await pixelMd5(await reference(w, clip, 2 + i, "jpg")), key);
-  }
+  await Promise.all(
+    keys.map(async (key, i) => {
+      const frame = await download(w, key, `win-${i}.jpg`);
+      assert.is(await pixelMd5(frame), await pixelMd5(await reference(w, clip, 2 + i, "jpg")), key);
+    }),
+  );
 });
 
 test("format=png gives PNG frames", async ({ w, clip }) => {

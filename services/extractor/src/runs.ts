@@ -1,0 +1,46 @@
+import type { AppError } from "@hfp/events";
+import { buildFfmpegArgs, type OutputSpec } from "./args.ts";
+import { runFfmpeg } from "./ffmpeg.ts";
+import type { Run } from "./plan.ts";
+
+export interface RunPlanSpec {
+  ffmpeg: string;
+  source: string;
+  outDir: string;
+  output: OutputSpec;
+  runs: readonly Run[];
+  /** ffmpeg processes at once. */
+  parallelism: number;
+  signal: AbortSignal;
+  timeoutMs: number;
+  redact: Record<string, string>;
+}
+
+/**
+ * Runs a plan's ffmpeg processes, `parallelism` at a time, all writing into one
+ * directory (their index ranges do not overlap). The first failure stops the others.
+ */
+export async function runPlan(spec: RunPlanSpec): Promise<{ canceled: boolean; error: AppError | null }> {
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  spec.signal.addEventListener("abort", onAbort, { once: true });
+  let error: AppError | null = null;
+  let next = 0;
+  const worker = async () => {
+    while (next < spec.runs.length && !stop.signal.aborted) {
+      const run = spec.runs[next++]!;
+      const args = buildFfmpegArgs(spec.source, spec.outDir, spec.output, run);
+      const r = await runFfmpeg(spec.ffmpeg, { args, signal: stop.signal, timeoutMs: spec.timeoutMs, redact: spec.redact });
+      if (r.error && !error) {
+        error = r.error;
+        stop.abort();
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(spec.parallelism, spec.runs.length)) }, worker));
+  } finally {
+    spec.signal.removeEventListener("abort", onAbort);
+  }
+  return { canceled: spec.signal.aborted && !error, error };
+}
