@@ -40,7 +40,10 @@ const [ffmpegVersion, ffprobeVersion, encoders] = await Promise.all([
   toolVersion(tools.ffmpeg),
   toolVersion(tools.ffprobe),
   listEncoders(tools.ffmpeg),
-]);
+]).catch((err: unknown) => {
+  log.fatal({ tools, err: String(err) }, "ffmpeg or ffprobe does not run: set FFMPEG_PATH / FFPROBE_PATH or install them on PATH");
+  process.exit(1);
+});
 log.info({ tools, ffmpegVersion, ffprobeVersion, webp: encoders.has("libwebp") }, "ffmpeg resolved");
 
 const s3 = createS3({ region: config.AWS_REGION, s3Endpoint: config.S3_ENDPOINT });
