@@ -18,8 +18,10 @@ export interface RunningServices {
   pids: Record<ServiceName, number>;
   /** SIGTERM every service, wait for each to exit (SIGKILL after `graceMs`); returns exit codes. */
   stop(graceMs?: number): Promise<Record<ServiceName, number | null>>;
-  /** Stop one service (e.g. to restart it with other env). */
+  /** Restart one service, e.g. with other env (fault injection). */
   restart(name: ServiceName, extraEnv?: Record<string, string>): Promise<void>;
+  stopService(name: ServiceName): Promise<number | null>;
+  startService(name: ServiceName, extraEnv?: Record<string, string>): Promise<void>;
 }
 
 export interface StartOptions {
@@ -109,6 +111,10 @@ export async function startServices(opts: StartOptions): Promise<RunningServices
     },
     async restart(name, extraEnv) {
       await stopOne(name, 30_000);
+      await waitReady(urls[name], launch(name, extraEnv), opts.readyTimeoutMs ?? 60_000, name);
+    },
+    stopService: (name) => stopOne(name, 30_000),
+    async startService(name, extraEnv) {
       await waitReady(urls[name], launch(name, extraEnv), opts.readyTimeoutMs ?? 60_000, name);
     },
   };

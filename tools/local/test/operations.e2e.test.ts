@@ -1,0 +1,126 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn, spawnSync } from "node:child_process";
+import { connectMongo } from "@hfp/mongo";
+import { repoRoot } from "@hfp/testkit";
+import { env, getJob, h264Clip, history, startPipeline, upload, waitDone, type Pipeline } from "./e2e-kit.ts";
+
+const ops = suite<{ p: Pipeline; faulty: string }>("operations end to end");
+const user = `ops-${Date.now().toString(36)}`;
+
+function hfp(args: string[]) {
+  const r = spawnSync("bash", [`${repoRoot}tools/hfp/bin/hfp`, ...args], { env: { ...process.env, ...env }, encoding: "utf8", timeout: 300_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+ops.before(async (ctx) => {
+  ctx.p = await startPipeline();
+});
+ops.after(async (ctx) => {
+  await ctx.p.close();
+});
+
+ops("a job that failed in packaging (fault injected) completes after `hfp redrive --stage packager`", async (ctx) => {
+  const { p } = ctx;
+  const clip = h264Clip("redrive.mp4", 3);
+  // With the packager stopped, the job waits in `packaging`; then a packager that fails
+  // this job id (PACKAGER_FAIL_JOBS) picks it up.
+  await p.services.stopService("packager");
+  const up = await upload(p, user, clip);
+  const jobId = String(up.body.jobId);
+  const deadline0 = Date.now() + 60_000;
+  while ((await getJob(p, user, jobId)).body.status !== "packaging") {
+    assert.ok(Date.now() < deadline0, "the job reached packaging");
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  await p.services.startService("packager", { PACKAGER_FAIL_JOBS: jobId });
+  const failed = await waitDone(p, user, jobId);
+  assert.equal(failed.status, "failed");
+  assert.equal(failed.error, { stage: "packager", code: "INTERNAL", message: failed.error!.message });
+
+  await p.services.restart("packager", { PACKAGER_FAIL_JOBS: "" });
+  const r = hfp(["redrive", jobId, "--stage", "packager", "--reason", "fault cleared"]);
+  assert.equal(r.code, 0, r.err);
+  const deadline = Date.now() + 60_000;
+  let done = failed;
+  while (Date.now() < deadline) {
+    done = await waitDone(p, user, jobId);
+    if (done.status === "completed") break;
+    await new Promise((res) => setTimeout(res, 300));
+  }
+  assert.equal(done.status, "completed", JSON.stringify(done));
+  assert.equal(done.frameCount, 3);
+  assert.not.ok(done.error, "the error is cleared once the job completes");
+
+  const types = (await history(p, jobId)).map((h) => h.event.type);
+  const retryAt = types.indexOf("retry-requested");
+  assert.ok(retryAt > types.indexOf("packaging-failed"), types.join(","));
+  assert.equal(types.slice(retryAt), ["retry-requested", "packaged", "notified"]);
+  const timeline = hfp(["job", jobId]);
+  assert.match(timeline.out, /retry-requested\s+hfp-cli@0\.1\.0\s+stage packager by .*: fault cleared/);
+});
+
+ops("rebuild: the read model rebuilt from the stream equals the live one, while uploads keep flowing", async ({ p }) => {
+  const mongo = await connectMongo(env.MONGO_URL!, { appName: "ops-e2e" });
+  const jobs = mongo.db(env.MONGO_DB ?? "hfp").collection("jobs");
+  try {
+    const seed = [];
+    for (let i = 0; i < 3; i++) seed.push(String((await upload(p, user, h264Clip(`seed-${i}.mp4`, 2))).body.jobId));
+    for (const id of seed) assert.equal((await waitDone(p, user, id)).status, "completed");
+    const before = new Map((await jobs.find({}).toArray()).map((d) => [String(d._id), d]));
+    assert.ok(before.size >= 3);
+
+    // Uploads during the rebuild.
+    const during = h264Clip("during.mp4", 2);
+    const rebuild = new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn("bash", [`${repoRoot}tools/hfp/bin/hfp`, "rebuild"], { env: { ...process.env, ...env } });
+      let out = "";
+      child.stdout.on("data", (c) => (out += c));
+      child.stderr.on("data", (c) => (out += c));
+      child.on("close", (code) => resolve({ code, out }));
+    });
+    const late = [];
+    for (let i = 0; i < 2; i++) late.push(String((await upload(p, user, during)).body.jobId));
+    const result = await rebuild;
+    assert.equal(result.code, 0, result.out);
+    assert.match(result.out, /events\/s/);
+    assert.match(result.out, /swapped in: \d+ job documents/);
+
+    for (const id of late) assert.equal((await waitDone(p, user, id)).status, "completed", `job ${id} uploaded during the rebuild`);
+    const after = new Map((await jobs.find({}).toArray()).map((d) => [String(d._id), d]));
+    for (const [id, doc] of before) {
+      const rebuilt = after.get(id);
+      assert.ok(rebuilt, `job ${id} is in the rebuilt model`);
+      // Field by field, timings included; `rev` counts this collection's writes, not the job.
+      const { rev: _a, ...want } = doc;
+      const { rev: _b, ...got } = rebuilt;
+      assert.equal(got, want, `job ${id}`);
+    }
+  } finally {
+    await mongo.close();
+  }
+});
+
+ops("the main-job command processes a generated video end to end and stops cleanly", async () => {
+  const child = spawn("node", ["--import", "tsx", "tools/local/src/main.ts", "--exit"], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env, HFP_PORT_OFFSET: "500" },
+  });
+  let out = "";
+  child.stdout.on("data", (c) => (out += c));
+  child.stderr.on("data", (c) => (out += c));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  assert.equal(code, 0, out);
+  assert.match(out, /all services ready; API base URL: http:\/\/127\.0\.0\.1:8500/);
+  for (const status of ["completed"]) assert.match(out, new RegExp(`\\d+\\.\\d s\\s+${status}`));
+  const zip = /zip:\s+s3:\/\/(\S+?)\/(results\/\S+\.zip) \((\d+) bytes\)/.exec(out);
+  assert.ok(zip, out);
+  const { headObject, createS3 } = await import("@hfp/aws");
+  const head = await headObject(createS3({ region: env.AWS_REGION!, s3Endpoint: env.S3_ENDPOINT }), zip[1]!, zip[2]!);
+  assert.ok(head, "the zip exists");
+  assert.equal(head.ContentLength, Number(zip[3]));
+  assert.match(out, /download: curl -L -H "Authorization: Bearer \$TOKEN"/);
+  assert.match(out, /stopped: ingest-bridge=0 extractor=0 packager=0 notifier=0 projector=0/);
+});
+
+ops.run();
