@@ -85,10 +85,17 @@ const MATRIX: [string, string, string, boolean][] = [
   ["ingest-bridge", "s3:PutObject", obj("uploads/u1/j1/v.mp4"), true],
   ["ingest-bridge", "s3:PutObject", obj("results/j1.zip"), false],
   ["ingest-bridge", "s3:GetObject", obj("results/j1.zip"), false],
+  // The poller reads the exact version an S3 event names; /ready heads the bucket.
+  ["ingest-bridge", "s3:GetObjectVersion", obj("uploads/u1/j1/v.mp4"), true],
+  ["ingest-bridge", "s3:ListBucket", "arn:aws:s3:::hfp-prod-media", true],
   ["ingest-bridge", "sqs:ReceiveMessage", queue("hfp-prod-input"), true],
   ["ingest-bridge", "sqs:DeleteMessage", queue("hfp-prod-input"), true],
   ["ingest-bridge", "sqs:SendMessage", queue("hfp-prod-notifications"), false],
+  // The zip is sealed by a copy onto itself; the unsealed first version is deleted by id.
+  ["packager", "s3:DeleteObjectVersion", obj("results/j1.zip"), true],
+  ["packager", "s3:DeleteObjectVersion", obj("uploads/u1/j1/v.mp4"), false],
   ["extractor", "s3:GetObject", obj("uploads/u1/j1/v.mp4"), true],
+  ["extractor", "s3:GetObjectVersion", obj("uploads/u1/j1/v.mp4"), true],
   ["extractor", "s3:PutObject", obj("frames/j1/000001.jpg"), true],
   ["extractor", "s3:PutObject", obj("uploads/u1/j1/v.mp4"), false],
   ["extractor", "s3:DeleteObject", obj("uploads/u1/j1/v.mp4"), false],
