@@ -1,2 +1,3 @@
+export * from "./failure.ts";
 export * from "./metrics.ts";
 export * from "./stage.ts";

@@ -1,5 +1,5 @@
 import { answerId, createEvent, type AppError, type EventOf, type JobEvent } from "@hfp/events";
-import { defaultRetryDelay, nak, term, type Outcome } from "@hfp/jetstream";
+import { planStageFailure, type FailurePlan } from "@hfp/service";
 import type { Manifest } from "./frames.ts";
 
 /** What an incoming event asks of the extractor. */
@@ -79,34 +79,18 @@ export function extractedEvent(ctx: AnswerContext, bucket: string, prefix: strin
   });
 }
 
-export interface FailurePlan {
-  /** Published in order before the outcome is applied. */
-  publish: JobEvent[];
-  outcome: Outcome;
-}
-
 /**
  * Invalid input fails the job at once; a transient error is retried with backoff until
  * the last allowed delivery, which reports the failure instead of dead-lettering silently.
  */
 export function planFailure(error: AppError, ctx: AnswerContext): FailurePlan {
-  if (error.retryable && !ctx.lastAttempt) return { publish: [], outcome: nak(defaultRetryDelay(ctx.attempt)) };
-  const common = { jobId: ctx.jobId, cause: ctx.cause, producer: ctx.producer, now: ctx.now };
-  return {
-    publish: [
-      createEvent({
-        ...common,
-        type: "extraction-failed",
-        id: answerId(ctx.cause, "extraction-failed"),
-        data: { code: error.code, message: error.message, retryable: error.retryable, attempt: ctx.attempt },
-      }),
-      createEvent({
-        ...common,
-        type: "failed",
-        id: answerId(ctx.cause, "failed"),
-        data: { stage: "extractor", code: error.code, message: error.message },
-      }),
-    ],
-    outcome: term(`${error.code}: ${error.message}`),
-  };
+  return planStageFailure({
+    stage: "extractor",
+    failure: { code: error.code, message: error.message, retryable: error.retryable },
+    cause: { ...ctx.cause, jobId: ctx.jobId },
+    attempt: ctx.attempt,
+    lastAttempt: ctx.lastAttempt,
+    producer: ctx.producer,
+    now: ctx.now,
+  });
 }

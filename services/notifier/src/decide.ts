@@ -1,5 +1,6 @@
-import { answerId, createEvent, isAppError, type EventOf, type JobEvent } from "@hfp/events";
-import { defaultRetryDelay, nak, term, type Outcome, type StoredEvent } from "@hfp/jetstream";
+import { answerId, createEvent, type EventOf, type JobEvent } from "@hfp/events";
+import type { StoredEvent } from "@hfp/jetstream";
+import { classifyError, planStageFailure, type Failure, type FailurePlan } from "@hfp/service";
 import { kindOf, type OutcomeEvent } from "./message.ts";
 
 /** What the notifier does with a delivered event. */
@@ -63,56 +64,18 @@ export function notifiedEvent(
   });
 }
 
-export interface Failure {
-  code: string;
-  message: string;
-  retryable: boolean;
-}
-
-/** An SQS SDK error (it has `$metadata`) is SQS being unavailable; other surprises are retried too. */
-export function classify(err: unknown): Failure {
-  if (isAppError(err)) return { code: err.code, message: err.message, retryable: err.retryable };
-  const message = err instanceof Error ? err.message : String(err);
-  if (typeof err === "object" && err !== null && "$metadata" in err) {
-    return { code: "SQS_UNAVAILABLE", message: `SQS: ${message}`, retryable: true };
-  }
-  return { code: "INTERNAL", message, retryable: true };
-}
-
-export interface FailurePlan {
-  publish: JobEvent[];
-  outcome: Outcome;
-}
+/** SQS is the notifier's dependency: its SDK errors are SQS_UNAVAILABLE. */
+export const classify = (err: unknown): Failure => classifyError(err, "SQS_UNAVAILABLE");
 
 /**
- * Transient and not the last attempt: nak with backoff. Otherwise `notification-failed`
- * and `term`; when the job had succeeded (`packaged`), also `failed` (stage notifier), so
- * the job does not look completed to nobody's knowledge. Never a `failed` in answer to a
- * `failed`: that would loop.
+ * `notification-failed` answering the trigger; when the job had succeeded (`packaged`),
+ * also `failed` (stage notifier), so the job does not look completed to nobody's
+ * knowledge. Never a `failed` in answer to a `failed`: that would loop.
  */
 export function planFailure(
   failure: Failure,
   ctx: { trigger: JobEvent; outcome: OutcomeEvent | null; attempt: number; lastAttempt: boolean; producer: string; now: Date },
 ): FailurePlan {
-  if (failure.retryable && !ctx.lastAttempt) return { publish: [], outcome: nak(defaultRetryDelay(ctx.attempt)) };
-  const common = { jobId: ctx.trigger.jobId, cause: ctx.trigger, producer: ctx.producer, now: ctx.now };
-  const publish: JobEvent[] = [
-    createEvent({
-      ...common,
-      type: "notification-failed",
-      id: answerId(ctx.trigger, "notification-failed"),
-      data: { code: failure.code, message: failure.message, retryable: failure.retryable, attempt: ctx.attempt },
-    }),
-  ];
-  if (ctx.outcome?.type === "packaged") {
-    publish.push(
-      createEvent({
-        ...common,
-        type: "failed",
-        id: answerId(ctx.trigger, "failed"),
-        data: { stage: "notifier", code: failure.code, message: failure.message },
-      }),
-    );
-  }
-  return { publish, outcome: term(`${failure.code}: ${failure.message}`) };
+  const { trigger, outcome, ...attempt } = ctx;
+  return planStageFailure({ stage: "notifier", failure, cause: trigger, ...attempt, terminal: outcome?.type === "packaged" });
 }

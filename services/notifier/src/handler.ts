@@ -1,6 +1,6 @@
 import { AppError, type EventOf } from "@hfp/events";
 import { ack, lastEventOf, readJobHistory, type Handler, type Outcome } from "@hfp/jetstream";
-import type { StageDeps } from "@hfp/service";
+import { applyFailurePlan, type StageDeps } from "@hfp/service";
 import { alreadyNotified, classify, notifiedEvent, pickOutcome, planFailure, route } from "./decide.ts";
 import { buildNotification, kindOf, sendRequest, type OutcomeEvent } from "./message.ts";
 import type { NotificationQueue } from "./queue.ts";
@@ -79,13 +79,8 @@ export function notifierHandler(deps: StageDeps, queue: Pick<NotificationQueue, 
         producer: deps.producer,
         now: new Date(),
       });
-      for (const e of plan.publish) await deps.publisher.publish(e);
-      if (plan.outcome.kind === "nak") {
-        log.warn({ err, code: failure.code, retryInMs: plan.outcome.delayMs }, "notification failed; will retry");
-        return finish("retry", plan.outcome);
-      }
-      log.error({ err, code: failure.code, retryable: failure.retryable }, "notification failed");
-      return finish("failed", plan.outcome);
+      const settled = await applyFailurePlan(plan, { publisher: deps.publisher, log }, { err, failure, what: "notification failed" });
+      return finish(settled.kind === "nak" ? "retry" : "failed", settled);
     }
   };
 }

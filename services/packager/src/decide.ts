@@ -1,5 +1,5 @@
-import { answerId, createEvent, isAppError, type EventOf, type JobEvent } from "@hfp/events";
-import { defaultRetryDelay, nak, term, type Outcome } from "@hfp/jetstream";
+import { answerId, createEvent, type EventOf, type JobEvent } from "@hfp/events";
+import { classifyError, planStageFailure, type Failure, type FailurePlan } from "@hfp/service";
 import type { StoredZip } from "./storage.ts";
 
 export type FramesExtracted = EventOf<"frames-extracted">;
@@ -41,57 +41,13 @@ export function packagedEvent(source: FramesExtracted, zip: StoredZip, producer:
   });
 }
 
-export interface Failure {
-  code: string;
-  message: string;
-  retryable: boolean;
-}
+/** S3 is the packager's dependency: its SDK errors are S3_UNAVAILABLE. */
+export const classify = (err: unknown): Failure => classifyError(err, "S3_UNAVAILABLE");
 
-/**
- * Known failures carry their code; an S3 SDK error (it has `$metadata`) is S3 being
- * unavailable; anything else is unexpected but retried all the same: a retry costs little
- * and the last attempt reports it.
- */
-export function classify(err: unknown): Failure {
-  if (isAppError(err)) return { code: err.code, message: err.message, retryable: err.retryable };
-  const message = err instanceof Error ? err.message : String(err);
-  if (typeof err === "object" && err !== null && "$metadata" in err) {
-    return { code: "S3_UNAVAILABLE", message: `S3: ${message}`, retryable: true };
-  }
-  return { code: "INTERNAL", message, retryable: true };
-}
-
-export interface FailurePlan {
-  publish: JobEvent[];
-  outcome: Outcome;
-}
-
-/**
- * Transient and not the last attempt: nak with backoff, publish nothing. Otherwise
- * `packaging-failed` then the terminal `failed`, both answering the delivered event (a
- * re-drive's answers are new events), then `term`: nothing dead-letters silently.
- */
+/** `packaging-failed` then the terminal `failed`, both answering the delivered event. */
 export function planFailure(
   failure: Failure,
   ctx: { cause: JobEvent; attempt: number; lastAttempt: boolean; producer: string; now: Date },
 ): FailurePlan {
-  if (failure.retryable && !ctx.lastAttempt) return { publish: [], outcome: nak(defaultRetryDelay(ctx.attempt)) };
-  const common = { jobId: ctx.cause.jobId, cause: ctx.cause, producer: ctx.producer, now: ctx.now };
-  return {
-    publish: [
-      createEvent({
-        ...common,
-        type: "packaging-failed",
-        id: answerId(ctx.cause, "packaging-failed"),
-        data: { code: failure.code, message: failure.message, retryable: failure.retryable, attempt: ctx.attempt },
-      }),
-      createEvent({
-        ...common,
-        type: "failed",
-        id: answerId(ctx.cause, "failed"),
-        data: { stage: "packager", code: failure.code, message: failure.message },
-      }),
-    ],
-    outcome: term(`${failure.code}: ${failure.message}`),
-  };
+  return planStageFailure({ stage: "packager", failure, ...ctx });
 }

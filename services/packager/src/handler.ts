@@ -1,7 +1,7 @@
 import { AppError } from "@hfp/events";
 import { ack, lastEventOf, type Handler, type Outcome } from "@hfp/jetstream";
 import type { Logger } from "@hfp/logging";
-import type { StageDeps } from "@hfp/service";
+import { applyFailurePlan, type StageDeps } from "@hfp/service";
 import { planArchive } from "./archive.ts";
 import { classify, packagedEvent, planFailure, route, type FramesExtracted } from "./decide.ts";
 import { packFrames, type ReadAheadLimits } from "./pack.ts";
@@ -89,13 +89,8 @@ export function packagerHandler(deps: StageDeps, storage: PackagerStorage, opts:
         producer: deps.producer,
         now: new Date(),
       });
-      for (const e of plan.publish) await deps.publisher.publish(e);
-      if (plan.outcome.kind === "nak") {
-        log.warn({ err, code: failure.code, retryInMs: plan.outcome.delayMs }, "packaging failed; will retry");
-        return finish("retry", plan.outcome);
-      }
-      log.error({ err, code: failure.code, retryable: failure.retryable }, "packaging failed");
-      return finish("failed", plan.outcome);
+      const settled = await applyFailurePlan(plan, { publisher: deps.publisher, log }, { err, failure, what: "packaging failed" });
+      return finish(settled.kind === "nak" ? "retry" : "failed", settled);
     }
   };
 }
