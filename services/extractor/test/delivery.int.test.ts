@@ -149,7 +149,7 @@ test("S3 unavailable: nak with backoff, and on the last attempt a retryable fail
   assert.equal({ code: failure.data.code, retryable: failure.data.retryable, attempt: failure.data.attempt }, { code: "S3_UNAVAILABLE", retryable: true, attempt: 3 });
   assert.equal(await leftovers(w), []);
 
-  const durations = await w.metrics.stageDuration.get();
+  const durations = await w.deps.metrics.stageDuration.get();
   const outcomes = new Set(durations.values.filter((v) => v.metricName?.endsWith("_count")).map((v) => v.labels.outcome));
   assert.ok(outcomes.has("nak") && outcomes.has("term"), [...outcomes].join(","));
   broken.destroy();

@@ -100,7 +100,7 @@ test("default options: ten JPEG frames at 0..9 s, each the frame ffmpeg -ss t sh
   const started = events[1] as EventOf<"extraction-started">;
   assert.equal(started.data, { attempt: 1, worker: "test-worker" });
   assert.equal(await leftovers(w), [], "temp dir empty after success");
-  const frames = await w.metrics.framesExtracted.get();
+  const frames = await w.deps.metrics.framesExtracted.get();
   assert.ok((frames.values[0]?.value ?? 0) >= 10);
 });
 

@@ -5,23 +5,12 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateBucketCommand, DeleteBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { execa } from "execa";
 import { createS3, deletePrefix, getBytes, listKeys } from "@hfp/aws";
 import { createEvent, deterministicId, normalizeOptions, type EventOf, type ExtractionOptionsInput, type JobEvent } from "@hfp/events";
-import { createMetrics } from "@hfp/http";
-import {
-  connectNats,
-  ensureStream,
-  EventPublisher,
-  jobsStreamSpec,
-  readJobHistory,
-  type Delivery,
-  type Handler,
-  type NatsConnection,
-} from "@hfp/jetstream";
+import { readJobHistory, type Delivery, type EventPublisher, type Handler } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
-import { pipelineMetrics, type PipelineMetrics } from "@hfp/service";
+import { testStageDeps, type TestStage } from "@hfp/service";
 import { stackEnv, uniqueName } from "@hfp/testkit";
 import { listEncoders } from "../src/ffmpeg.ts";
 import { createHandler } from "../src/handler.ts";
@@ -30,11 +19,8 @@ import type { ExtractorContext } from "../src/extract.ts";
 
 export const log = createLogger("extractor-test", "silent");
 
-export interface World {
-  nc: NatsConnection;
-  jsm: JetStreamManager;
-  stream: string;
-  prefix: string;
+export interface World extends TestStage {
+  /** The handler's publisher (`deps.publisher` unless a test swaps it). */
   publisher: EventPublisher;
   s3: S3Client;
   bucket: string;
@@ -42,7 +28,6 @@ export interface World {
   clips: string;
   /** Parent of the extractor's per-job temp directories. */
   tmpRoot: string;
-  metrics: PipelineMetrics;
   ctx: ExtractorContext;
   handler: Handler;
 }
@@ -52,19 +37,13 @@ export async function createWorld(overrides: Partial<ExtractorContext> = {}): Pr
   // The SDK reads credentials from the environment, as in production.
   process.env.AWS_ACCESS_KEY_ID ??= env.AWS_ACCESS_KEY_ID;
   process.env.AWS_SECRET_ACCESS_KEY ??= env.AWS_SECRET_ACCESS_KEY;
-  const nc = await connectNats({ url: env.NATS_URL!, name: "extractor-test" });
-  const jsm = await jetstreamManager(nc);
-  const stream = uniqueName("T").replace(/-/g, "_").toUpperCase();
-  const prefix = stream.toLowerCase();
-  await ensureStream(jsm, jobsStreamSpec({ name: stream, subjects: [`${prefix}.>`], maxAgeMs: 3_600_000 }));
-  const publisher = new EventPublisher(nc, prefix);
+  const stage = await testStageDeps("extractor", { worker: "test-worker" });
   const s3 = createS3({ region: env.AWS_REGION ?? "us-east-1", s3Endpoint: env.S3_ENDPOINT });
   const bucket = uniqueName("extractor");
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const clips = await mkdtemp(join(tmpdir(), "extractor-clips-"));
   const tmpRoot = await mkdtemp(join(tmpdir(), "extractor-work-"));
   const tools = await resolveTools({});
-  const metrics = pipelineMetrics(createMetrics("extractor-test").registry);
   const ctx: ExtractorContext = {
     s3,
     bucket,
@@ -78,21 +57,17 @@ export async function createWorld(overrides: Partial<ExtractorContext> = {}): Pr
     ffmpegTimeoutMs: 120_000,
     ...overrides,
   };
-  const world = { nc, jsm, stream, prefix, publisher, s3, bucket, clips, tmpRoot, metrics, ctx };
+  const world = { ...stage, publisher: stage.deps.publisher, s3, bucket, clips, tmpRoot, ctx };
   return { ...world, handler: handlerWith(world) };
 }
 
-/** A handler on the world's stream and metrics, with a context of its own (e.g. a broken S3 client). */
+/** A handler on the world's stream and metrics (`deps`), with a context of its own (e.g. a broken S3 client). */
 export function handlerWith(w: Omit<World, "handler">, overrides: Partial<ExtractorContext> = {}): Handler {
-  return createHandler(
-    { nc: w.nc, stream: w.stream, subjectPrefix: w.prefix, publisher: w.publisher, metrics: w.metrics, producer: "extractor@0.1.0", worker: "test-worker" },
-    { ...w.ctx, ...overrides },
-  );
+  return createHandler({ ...w.deps, publisher: w.publisher }, { ...w.ctx, ...overrides });
 }
 
 export async function destroyWorld(w: World): Promise<void> {
-  await w.jsm.streams.delete(w.stream).catch(() => undefined);
-  await w.nc.drain().catch(() => undefined);
+  await w.cleanup().catch(() => undefined);
   await deletePrefix(w.s3, w.bucket, "").catch(() => undefined);
   await w.s3.send(new DeleteBucketCommand({ Bucket: w.bucket })).catch(() => undefined);
   w.s3.destroy();

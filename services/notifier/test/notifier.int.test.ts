@@ -10,22 +10,10 @@ import {
 } from "@aws-sdk/client-sqs";
 import { createSqs } from "@hfp/aws";
 import { answerId, createEvent, type JobEvent } from "@hfp/events";
-import { createMetrics } from "@hfp/http";
-import {
-  connectNats,
-  ensureStream,
-  EventPublisher,
-  jobsStreamSpec,
-  lastEventOf,
-  manager,
-  readJobHistory,
-  type Delivery,
-  type NatsConnection,
-} from "@hfp/jetstream";
+import { lastEventOf, readJobHistory, type Delivery } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
-import { pipelineMetrics, type StageDeps } from "@hfp/service";
+import { testStageDeps, type TestStage } from "@hfp/service";
 import { stackEnv, uniqueName } from "@hfp/testkit";
-import type { JetStreamManager } from "@nats-io/jetstream";
 import { notifierHandler } from "../src/handler.ts";
 import { NotificationQueue } from "../src/queue.ts";
 import { jobEvents } from "./fixtures.ts";
@@ -35,13 +23,8 @@ process.env.AWS_ACCESS_KEY_ID ??= env.AWS_ACCESS_KEY_ID;
 process.env.AWS_SECRET_ACCESS_KEY ??= env.AWS_SECRET_ACCESS_KEY;
 const log = createLogger("notifier-test", "silent");
 
-interface Ctx {
-  nc: NatsConnection;
-  jsm: JetStreamManager;
+interface Ctx extends TestStage {
   sqs: SQSClient;
-  stream: string;
-  prefix: string;
-  deps: StageDeps;
   queue: NotificationQueue;
   fifo: NotificationQueue;
 }
@@ -49,37 +32,19 @@ interface Ctx {
 const it = suite<Ctx>("notifier");
 
 it.before(async (ctx) => {
-  ctx.nc = await connectNats({ url: env.NATS_URL!, name: "notifier-test" });
-  ctx.jsm = await manager(ctx.nc);
-  ctx.stream = uniqueName("T").replace(/-/g, "_").toUpperCase();
-  ctx.prefix = ctx.stream.toLowerCase();
-  await ensureStream(ctx.jsm, jobsStreamSpec({ name: ctx.stream, subjects: [`${ctx.prefix}.>`], maxAgeMs: 3_600_000 }));
+  Object.assign(ctx, await testStageDeps("notifier"));
   ctx.sqs = createSqs({ region: env.AWS_REGION!, sqsEndpoint: env.SQS_ENDPOINT });
   const name = uniqueName("notif");
   await ctx.sqs.send(new CreateQueueCommand({ QueueName: name }));
   await ctx.sqs.send(new CreateQueueCommand({ QueueName: `${name}.fifo`, Attributes: { FifoQueue: "true" } }));
   ctx.queue = await NotificationQueue.resolve(ctx.sqs, name);
   ctx.fifo = await NotificationQueue.resolve(ctx.sqs, `${name}.fifo`);
-  ctx.deps = {
-    nc: ctx.nc,
-    stream: ctx.stream,
-    subjectPrefix: ctx.prefix,
-    publisher: new EventPublisher(ctx.nc, ctx.prefix),
-    ...(() => {
-      const { registry } = createMetrics("notifier-test");
-      return { metrics: pipelineMetrics(registry), registry };
-    })(),
-    log,
-    producer: "notifier@0.1.0",
-    worker: "test",
-  };
 });
 
 it.after(async (ctx) => {
-  await ctx.jsm.streams.delete(ctx.stream).catch(() => undefined);
   for (const q of [ctx.queue, ctx.fifo]) await ctx.sqs.send(new DeleteQueueCommand({ QueueUrl: q.url })).catch(() => undefined);
   ctx.sqs.destroy();
-  await ctx.nc.drain();
+  await ctx.cleanup();
 });
 
 function delivery(event: JobEvent, attempt = 1, maxDeliver = 8): Delivery {

@@ -13,22 +13,10 @@ import {
 import { unzipSync } from "fflate";
 import { createS3, getBytes, headObject, listKeys } from "@hfp/aws";
 import { answerId, createEvent, type JobEvent } from "@hfp/events";
-import { createMetrics } from "@hfp/http";
-import {
-  connectNats,
-  ensureStream,
-  EventPublisher,
-  jobsStreamSpec,
-  manager,
-  readJobHistory,
-  type Delivery,
-  type Handler,
-  type NatsConnection,
-} from "@hfp/jetstream";
+import { readJobHistory, type Delivery, type Handler } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
-import { pipelineMetrics, type StageDeps } from "@hfp/service";
+import { testStageDeps, type TestStage } from "@hfp/service";
 import { stackEnv, uniqueName } from "@hfp/testkit";
-import type { JetStreamManager } from "@nats-io/jetstream";
 import { packagerHandler, type PackagerOptions } from "../src/handler.ts";
 import { PackagerStorage } from "../src/storage.ts";
 import { frameBytes, framesFixture } from "./fixtures.ts";
@@ -40,50 +28,27 @@ const log = createLogger("packager-test", "silent");
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-interface Ctx {
-  nc: NatsConnection;
-  jsm: JetStreamManager;
+interface Ctx extends TestStage {
   s3: S3Client;
-  stream: string;
-  prefix: string;
   bucket: string;
-  deps: StageDeps;
 }
 
 const it = suite<Ctx>("packager");
 
 it.before(async (ctx) => {
-  ctx.nc = await connectNats({ url: env.NATS_URL!, name: "packager-test" });
-  ctx.jsm = await manager(ctx.nc);
-  ctx.stream = uniqueName("T").replace(/-/g, "_").toUpperCase();
-  ctx.prefix = ctx.stream.toLowerCase();
-  await ensureStream(ctx.jsm, jobsStreamSpec({ name: ctx.stream, subjects: [`${ctx.prefix}.>`], maxAgeMs: 3_600_000 }));
+  Object.assign(ctx, await testStageDeps("packager"));
   ctx.s3 = createS3({ region: env.AWS_REGION!, s3Endpoint: env.S3_ENDPOINT });
   ctx.bucket = uniqueName("pkg");
   await ctx.s3.send(new CreateBucketCommand({ Bucket: ctx.bucket }));
   // Versioned like the real bucket, so the seal's extra version is exercised too.
   await ctx.s3.send(new PutBucketVersioningCommand({ Bucket: ctx.bucket, VersioningConfiguration: { Status: "Enabled" } }));
-  ctx.deps = {
-    nc: ctx.nc,
-    stream: ctx.stream,
-    subjectPrefix: ctx.prefix,
-    publisher: new EventPublisher(ctx.nc, ctx.prefix),
-    ...(() => {
-      const { registry } = createMetrics("packager-test");
-      return { metrics: pipelineMetrics(registry), registry };
-    })(),
-    log,
-    producer: "packager@0.1.0",
-    worker: "test",
-  };
 });
 
 it.after(async (ctx) => {
-  await ctx.jsm.streams.delete(ctx.stream).catch(() => undefined);
   await emptyBucket(ctx.s3, ctx.bucket).catch(() => undefined);
   await ctx.s3.send(new DeleteBucketCommand({ Bucket: ctx.bucket })).catch(() => undefined);
   ctx.s3.destroy();
-  await ctx.nc.drain();
+  await ctx.cleanup();
 });
 
 async function emptyBucket(s3: S3Client, bucket: string): Promise<void> {

@@ -7,17 +7,10 @@ import { CreateBucketCommand, DeleteBucketCommand, type S3Client } from "@aws-sd
 import { createVerifier, mintDevToken } from "@hfp/auth";
 import { createS3, deletePrefix, presignGet, putStream } from "@hfp/aws";
 import { buildHttp, createMetrics } from "@hfp/http";
-import {
-  connectNats,
-  ensureStream,
-  EventPublisher,
-  jobsStreamSpec,
-  manager,
-  readJobHistory,
-  type NatsConnection,
-} from "@hfp/jetstream";
+import { connectNats, readJobHistory, type NatsConnection } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
 import { connectMongo } from "@hfp/mongo";
+import { testStream, type TestStream } from "@hfp/service";
 import { stackEnv, uniqueName } from "@hfp/testkit";
 import { statusApiDocument } from "../src/api/info.ts";
 import { registerStatusApi } from "../src/api/routes.ts";
@@ -31,14 +24,11 @@ process.env.AWS_ACCESS_KEY_ID ??= env.AWS_ACCESS_KEY_ID;
 process.env.AWS_SECRET_ACCESS_KEY ??= env.AWS_SECRET_ACCESS_KEY;
 const secret = "projector-test-secret-of-at-least-32-bytes";
 
-interface Ctx {
+interface Ctx extends TestStream {
   client: MongoClient;
   db: Db;
   store: JobStore;
   nc: NatsConnection;
-  stream: string;
-  prefix: string;
-  publisher: EventPublisher;
   s3: S3Client;
   bucket: string;
   app: FastifyInstance;
@@ -52,10 +42,7 @@ api.before(async (ctx) => {
   ctx.store = jobStore(ctx.db);
   await ensureStoreIndexes(ctx.db, ctx.store);
   ctx.nc = await connectNats({ url: env.NATS_URL!, name: "projector-api-test" });
-  ctx.stream = uniqueName("T").replace(/-/g, "_").toUpperCase();
-  ctx.prefix = ctx.stream.toLowerCase();
-  await ensureStream(await manager(ctx.nc), jobsStreamSpec({ name: ctx.stream, subjects: [`${ctx.prefix}.>`], maxAgeMs: 3_600_000 }));
-  ctx.publisher = new EventPublisher(ctx.nc, ctx.prefix);
+  Object.assign(ctx, await testStream(ctx.nc));
   ctx.s3 = createS3({ region: env.AWS_REGION!, s3Endpoint: env.S3_ENDPOINT });
   ctx.bucket = uniqueName("projector");
   await ctx.s3.send(new CreateBucketCommand({ Bucket: ctx.bucket }));
@@ -79,7 +66,7 @@ api.after(async (ctx) => {
   await ctx.app.close();
   await ctx.db.dropDatabase();
   await ctx.client.close();
-  await (await manager(ctx.nc)).streams.delete(ctx.stream).catch(() => undefined);
+  await ctx.deleteStream();
   await ctx.nc.drain();
   await deletePrefix(ctx.s3, ctx.bucket, "");
   await ctx.s3.send(new DeleteBucketCommand({ Bucket: ctx.bucket }));

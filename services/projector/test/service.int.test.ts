@@ -9,14 +9,11 @@ import {
   deadLetterStreamName,
   ensureConsumer,
   ensureDeadLetterStream,
-  ensureStream,
-  EventPublisher,
-  jobsStreamSpec,
-  manager,
   stageConsumers,
   type NatsConnection,
 } from "@hfp/jetstream";
 import { connectMongo } from "@hfp/mongo";
+import { testStream, type TestStream } from "@hfp/service";
 import { eventually, repoRoot, stackEnv, uniqueName } from "@hfp/testkit";
 import { projectJob } from "../src/projection.ts";
 import { JobStory } from "./fixtures.ts";
@@ -26,13 +23,11 @@ import { JobStory } from "./fixtures.ts";
 const env = stackEnv();
 const secret = "projector-service-test-secret-32-bytes!!";
 
-interface Ctx {
+interface Ctx extends TestStream {
   nc: NatsConnection;
   client: MongoClient;
   db: Db;
   dbName: string;
-  stream: string;
-  prefix: string;
   port: number;
   child: ChildProcess;
   output: string;
@@ -50,12 +45,9 @@ async function freePort(): Promise<number> {
 
 svc.before(async (ctx) => {
   ctx.nc = await connectNats({ url: env.NATS_URL!, name: "projector-service-test" });
-  const jsm = await manager(ctx.nc);
-  ctx.stream = uniqueName("T").replace(/-/g, "_").toUpperCase();
-  ctx.prefix = ctx.stream.toLowerCase();
-  await ensureStream(jsm, jobsStreamSpec({ name: ctx.stream, subjects: [`${ctx.prefix}.>`], maxAgeMs: 3_600_000 }));
-  await ensureDeadLetterStream(jsm, ctx.stream, 3_600_000);
-  await ensureConsumer(jsm, ctx.stream, stageConsumers(ctx.prefix).projector);
+  Object.assign(ctx, await testStream(ctx.nc));
+  await ensureDeadLetterStream(ctx.jsm, ctx.stream, 3_600_000);
+  await ensureConsumer(ctx.jsm, ctx.stream, stageConsumers(ctx.prefix).projector);
   ctx.client = await connectMongo(env.MONGO_URL!, { appName: "projector-service-test" });
   ctx.dbName = uniqueName("projector").replace(/-/g, "_");
   ctx.db = ctx.client.db(ctx.dbName);
@@ -92,16 +84,15 @@ svc.before(async (ctx) => {
 
 svc.after(async (ctx) => {
   if (ctx.child && ctx.child.exitCode === null) ctx.child.kill("SIGKILL");
-  const jsm = await manager(ctx.nc);
-  await jsm.streams.delete(ctx.stream).catch(() => undefined);
-  await jsm.streams.delete(deadLetterStreamName(ctx.stream)).catch(() => undefined);
+  await ctx.deleteStream();
+  await ctx.jsm.streams.delete(deadLetterStreamName(ctx.stream)).catch(() => undefined);
   await ctx.nc.drain();
   await ctx.db.dropDatabase();
   await ctx.client.close();
 });
 
 svc("events published to the stream become the job's document, readable through the API", async (ctx) => {
-  const publisher = new EventPublisher(ctx.nc, ctx.prefix);
+  const { publisher } = ctx;
   const story = JobStory.completed("svc-job", "dana");
   const stored: { seq: number; event: (typeof story.events)[number]["event"] }[] = [];
   for (const { event } of story.events) stored.push({ seq: (await publisher.publish(event)).seq, event });

@@ -1,0 +1,31 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { createEvent } from "@hfp/events";
+import { readJobHistory } from "@hfp/jetstream";
+import { testStageDeps } from "../src/testing.ts";
+
+test("given test stage deps, when an event is published, then it is in the test's own stream, which cleanup deletes", async () => {
+  const a = await testStageDeps("svc", { worker: "w-1" });
+  const b = await testStageDeps("svc");
+  try {
+    assert.is.not(a.stream, b.stream);
+    assert.equal([a.deps.stream, a.deps.subjectPrefix, a.deps.producer, a.deps.worker], [a.stream, a.prefix, "svc@0.1.0", "w-1"]);
+    assert.is(b.deps.worker, "test");
+    const event = createEvent({ type: "extraction-started", jobId: "job-t", producer: a.deps.producer, data: { attempt: 1, worker: "w-1" } });
+    assert.is((await a.deps.publisher.publish(event)).stream, a.stream);
+    assert.equal((await readJobHistory(a.nc, a.stream, "job-t", a.prefix)).map((h) => h.event.id), [event.id]);
+    assert.equal(await readJobHistory(b.nc, b.stream, "job-t", b.prefix), [], "the other test's stream sees nothing");
+
+    await a.cleanup();
+    assert.ok(a.nc.isClosed(), "connection drained");
+    const names: string[] = [];
+    for await (const name of b.jsm.streams.names()) names.push(name);
+    assert.ok(names.includes(b.stream));
+    assert.not.ok(names.includes(a.stream), "stream deleted");
+  } finally {
+    await a.cleanup().catch(() => undefined);
+    await b.cleanup();
+  }
+});
+
+test.run();
