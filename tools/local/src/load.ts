@@ -5,7 +5,7 @@
 // with throughput and latency percentiles. Exit 1 when any job was lost or refused.
 //
 // Without --base-url it starts the five services and a gateway on the local stack
-// (ports shifted by HFP_PORT_OFFSET, default 500, so a running `npm start` is untouched);
+// (ports shifted by HFP_PORT_OFFSET, default 800, so a running `npm start` is untouched);
 // with --base-url it loads an already running API (token from --token or HFP_TOKEN, else
 // minted with AUTH_JWT_SECRET).
 import { join, resolve } from "node:path";
@@ -78,7 +78,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => vo
 
 let baseUrl = parsed["base-url"];
 if (!baseUrl) {
-  process.env.HFP_PORT_OFFSET ??= "500";
+  process.env.HFP_PORT_OFFSET ??= "800";
   const logDir = join(repoRoot, ".stack", "logs", "load");
   say(`starting the five services (logs in ${logDir}) ...`);
   services = await startServices({ root: repoRoot, env: stackEnv(), logDir, readyTimeoutMs: 120_000 });
