@@ -3,6 +3,7 @@ import { mintDevToken } from "@hfp/auth";
 import { createEvent, JobId, type JobEvent } from "@hfp/events";
 import { EventPublisher, lastEventOf, readJobHistory } from "@hfp/jetstream";
 import { provision } from "@hfp/provision";
+import { backupCommand } from "./backup.ts";
 import { CliError, type Context } from "./context.ts";
 import { listDeadLetters } from "./dead-letters.ts";
 import { parseArgs, parseDuration, table } from "./format.ts";
@@ -163,6 +164,14 @@ export const commands: Record<string, Command> = {
     async run(ctx, args) {
       const { flags } = parseArgs(args);
       return rebuild(ctx, { out, ...(typeof flags.collection === "string" && { collection: flags.collection }) });
+    },
+  },
+
+  backup: {
+    summary: "dump a read-model collection to a directory as EJSON lines, or restore it from one (checked against the dump's SHA-256 first)",
+    usage: "backup dump|restore <dir> [--collection jobs] [--into <collection>] [--drop]",
+    async run(ctx, args) {
+      return backupCommand(ctx, args, this.usage, out);
     },
   },
 
