@@ -3,7 +3,7 @@
 #   kustomize   built from its Go module at a pinned version
 #   Kubernetes JSON schemas, offline, from the PyPI package kubernetes-validate (in a
 #   venv that also gives the tests PyYAML and jsonschema)
-#   promtool    from Debian's package `prometheus`
+#   promtool    from Debian's package `prometheus`, with the server the e2e scrape test runs
 # Usage: bash infra/tools/install.sh      (prints the paths it installed)
 # Cache: ${HFP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hackathon-file-processor} (the local stack uses it too)
 set -euo pipefail
@@ -53,10 +53,10 @@ PY
 [[ -d "$SCHEMAS" ]] || { log "no schema folder at $SCHEMAS"; exit 1; }
 ln -sfn "$SCHEMAS" "$CACHE/kubernetes-json-schema"
 
-# promtool: Debian's prometheus package. The package's service is not started here
-# (policy-rc.d), only its binaries are wanted.
-if ! command -v promtool >/dev/null; then
-  log "installing promtool (Debian package prometheus)"
+# promtool and prometheus: Debian's prometheus package. The package's service is not
+# started here (policy-rc.d), only its binaries are wanted.
+if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
+  log "installing promtool and prometheus (Debian package prometheus)"
   export DEBIAN_FRONTEND=noninteractive
   SUDO=""
   [[ $(id -u) -eq 0 ]] || SUDO="sudo"
@@ -70,8 +70,10 @@ if ! command -v promtool >/dev/null; then
   [[ -n $made_policy ]] && $SUDO rm -f $policy
 fi
 ln -sfn "$(command -v promtool)" "$BIN/promtool"
+ln -sfn "$(command -v prometheus)" "$BIN/prometheus"
 
 log "kustomize:   $("$BIN/kustomize" version)"
 log "promtool:    $("$BIN/promtool" --version 2>&1 | head -1)"
+log "prometheus:  $("$BIN/prometheus" --version 2>&1 | head -1)"
 log "schemas:     $CACHE/kubernetes-json-schema"
 echo "$BIN"
