@@ -1,23 +1,10 @@
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createS3 } from "@hfp/aws";
 import { answerId, createEvent, type EventOf, type JobEvent } from "@hfp/events";
 import { EventPublisher, type PublishResult } from "@hfp/jetstream";
 import { uniqueName } from "@hfp/testkit";
-import {
-  createWorld,
-  deliveryOf,
-  destroyWorld,
-  frameKeys,
-  handlerWith,
-  history,
-  leftovers,
-  log,
-  makeClip,
-  uploadJob,
-  type World,
-} from "./support.ts";
+import { deliveryOf, frameKeys, handlerWith, history, leftovers, log, uploadJob, worldSuite } from "./support.ts";
 
 /** Records what was published and whether the stream already had it. */
 class RecordingPublisher extends EventPublisher {
@@ -29,13 +16,7 @@ class RecordingPublisher extends EventPublisher {
   }
 }
 
-const test = suite<{ w: World; clip: string }>("extractor: redelivery, re-drives and transient failures");
-
-test.before(async (ctx) => {
-  ctx.w = await createWorld();
-  ctx.clip = await makeClip(ctx.w, "clip3.mp4", { seconds: 3 });
-});
-test.after(async (ctx) => destroyWorld(ctx.w));
+const test = worldSuite("extractor: redelivery, re-drives and transient failures", { name: "clip3.mp4", seconds: 3 });
 
 const types = (events: JobEvent[]) => events.map((e) => e.type);
 

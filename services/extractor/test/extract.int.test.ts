@@ -1,53 +1,22 @@
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { EventOf } from "@hfp/events";
 import type { Manifest } from "../src/frames.ts";
 import {
-  createWorld,
-  destroyWorld,
-  ffmpeg,
   frameKeys,
+  frameNames,
   history,
   leftovers,
   log,
-  makeClip,
   objectBytes,
   pixelMd5,
   probeImage,
+  referencePixels,
+  saveObject,
   uploadJob,
-  type World,
+  worldSuite,
 } from "./support.ts";
 
-interface Ctx {
-  w: World;
-  clip: string;
-}
-
-const test = suite<Ctx>("extractor: frames from a 10 s clip");
-
-test.before(async (ctx) => {
-  ctx.w = await createWorld();
-  ctx.clip = await makeClip(ctx.w, "clip10.mp4", { seconds: 10, size: "320x240", rate: 25 });
-});
-test.after(async (ctx) => destroyWorld(ctx.w));
-
-/** Saves an S3 object to a local file, for ffprobe / ffmpeg to look at. */
-async function download(w: World, key: string, name: string): Promise<string> {
-  const path = join(w.clips, name);
-  await writeFile(path, await objectBytes(w, key));
-  return path;
-}
-
-/** What a user gets with `ffmpeg -ss t -i clip -frames:v 1` in the same format. */
-async function reference(w: World, clip: string, t: number, ext: string): Promise<string> {
-  const path = join(w.clips, `ref-${t}.${ext}`);
-  await ffmpeg(["-ss", String(t), "-i", clip, "-frames:v", "1", ...(ext === "jpg" ? ["-c:v", "mjpeg", "-q:v", "2"] : []), path]);
-  return path;
-}
-
-const names = (keys: string[]) => keys.map((k) => k.split("/").pop());
+const test = worldSuite("extractor: frames from a 10 s clip", { name: "clip10.mp4", seconds: 10, size: "320x240", rate: 25 });
 
 test("default options: ten JPEG frames at 0..9 s, each the frame ffmpeg -ss t shows", async ({ w, clip }) => {
   const job = await uploadJob(w, clip);
@@ -56,15 +25,15 @@ test("default options: ten JPEG frames at 0..9 s, each the frame ffmpeg -ss t sh
 
   const keys = await frameKeys(w, job.jobId);
   assert.equal(
-    names(keys),
+    frameNames(keys),
     Array.from({ length: 10 }, (_, i) => `frame-${String(i).padStart(6, "0")}-t${i}.000s.jpg`),
   );
   await Promise.all(
     keys.map(async (key, i) => {
-      const frame = await download(w, key, `frame-${i}.jpg`);
+      const frame = await saveObject(w, key, `frame-${i}.jpg`);
       assert.equal(await probeImage(frame), { width: 320, height: 240, codec: "mjpeg" }, key);
-      const ref = await reference(w, clip, i, "jpg");
-      assert.is(await pixelMd5(frame), await pixelMd5(ref), `frame ${i} equals ffmpeg -ss ${i}`);
+      const ref = await referencePixels(w, clip, i, "jpg");
+      assert.is(await pixelMd5(frame), ref, `frame ${i} equals ffmpeg -ss ${i}`);
     }),
   );
 
@@ -109,8 +78,8 @@ test("fps=2 gives 20 frames, half a second apart", async ({ w, clip }) => {
   assert.equal(await w.handler(job.delivery, log), { kind: "ack" });
   const keys = await frameKeys(w, job.jobId);
   assert.is(keys.length, 20);
-  assert.equal(names(keys).slice(0, 3), ["frame-000000-t0.000s.jpg", "frame-000001-t0.500s.jpg", "frame-000002-t1.000s.jpg"]);
-  assert.is(names(keys)[19], "frame-000019-t9.500s.jpg");
+  assert.equal(frameNames(keys).slice(0, 3), ["frame-000000-t0.000s.jpg", "frame-000001-t0.500s.jpg", "frame-000002-t1.000s.jpg"]);
+  assert.is(frameNames(keys)[19], "frame-000019-t9.500s.jpg");
 });
 
 test("width=160 gives 160-pixel-wide frames with the aspect kept", async ({ w, clip }) => {
@@ -118,18 +87,18 @@ test("width=160 gives 160-pixel-wide frames with the aspect kept", async ({ w, c
   assert.equal(await w.handler(job.delivery, log), { kind: "ack" });
   const keys = await frameKeys(w, job.jobId);
   assert.is(keys.length, 10);
-  assert.equal(await probeImage(await download(w, keys[3]!, "w160.jpg")), { width: 160, height: 120, codec: "mjpeg" });
+  assert.equal(await probeImage(await saveObject(w, keys[3]!, "w160.jpg")), { width: 160, height: 120, codec: "mjpeg" });
 });
 
 test("start=2,end=5 gives the frames at 2, 3 and 4 s", async ({ w, clip }) => {
   const job = await uploadJob(w, clip, { start: 2, end: 5 });
   assert.equal(await w.handler(job.delivery, log), { kind: "ack" });
   const keys = await frameKeys(w, job.jobId);
-  assert.equal(names(keys), ["frame-000000-t2.000s.jpg", "frame-000001-t3.000s.jpg", "frame-000002-t4.000s.jpg"]);
+  assert.equal(frameNames(keys), ["frame-000000-t2.000s.jpg", "frame-000001-t3.000s.jpg", "frame-000002-t4.000s.jpg"]);
   await Promise.all(
     keys.map(async (key, i) => {
-      const frame = await download(w, key, `win-${i}.jpg`);
-      assert.is(await pixelMd5(frame), await pixelMd5(await reference(w, clip, 2 + i, "jpg")), key);
+      const frame = await saveObject(w, key, `win-${i}.jpg`);
+      assert.is(await pixelMd5(frame), await referencePixels(w, clip, 2 + i, "jpg"), key);
     }),
   );
 });
@@ -138,25 +107,25 @@ test("format=png gives PNG frames", async ({ w, clip }) => {
   const job = await uploadJob(w, clip, { format: "png", maxFrames: 3 });
   assert.equal(await w.handler(job.delivery, log), { kind: "ack" });
   const keys = await frameKeys(w, job.jobId);
-  assert.equal(names(keys), ["frame-000000-t0.000s.png", "frame-000001-t1.000s.png", "frame-000002-t2.000s.png"]);
-  const frame = await download(w, keys[1]!, "f1.png");
+  assert.equal(frameNames(keys), ["frame-000000-t0.000s.png", "frame-000001-t1.000s.png", "frame-000002-t2.000s.png"]);
+  const frame = await saveObject(w, keys[1]!, "f1.png");
   assert.equal(await probeImage(frame), { width: 320, height: 240, codec: "png" });
   // PNG is lossless: the pixels are exactly the decoded source frame.
-  assert.is(await pixelMd5(frame), await pixelMd5(await reference(w, clip, 1, "png")));
+  assert.is(await pixelMd5(frame), await referencePixels(w, clip, 1, "png"));
 });
 
 test("format=webp gives WebP frames", async ({ w, clip }) => {
   const job = await uploadJob(w, clip, { format: "webp", maxFrames: 2 });
   assert.equal(await w.handler(job.delivery, log), { kind: "ack" });
   const keys = await frameKeys(w, job.jobId);
-  assert.equal(names(keys), ["frame-000000-t0.000s.webp", "frame-000001-t1.000s.webp"]);
-  assert.equal(await probeImage(await download(w, keys[0]!, "f0.webp")), { width: 320, height: 240, codec: "webp" });
+  assert.equal(frameNames(keys), ["frame-000000-t0.000s.webp", "frame-000001-t1.000s.webp"]);
+  assert.equal(await probeImage(await saveObject(w, keys[0]!, "f0.webp")), { width: 320, height: 240, codec: "webp" });
 });
 
 test("interval=4 and maxFrames=2 give the frames at 0 and 4 s", async ({ w, clip }) => {
   const job = await uploadJob(w, clip, { interval: 4, maxFrames: 2 });
   assert.equal(await w.handler(job.delivery, log), { kind: "ack" });
-  assert.equal(names(await frameKeys(w, job.jobId)), ["frame-000000-t0.000s.jpg", "frame-000001-t4.000s.jpg"]);
+  assert.equal(frameNames(await frameKeys(w, job.jobId)), ["frame-000000-t0.000s.jpg", "frame-000001-t4.000s.jpg"]);
 });
 
 test.run();

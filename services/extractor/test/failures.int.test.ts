@@ -2,38 +2,13 @@ import { createServer, type Server } from "node:http";
 import { open } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execa } from "execa";
 import { answerId, type EventOf } from "@hfp/events";
 import type { Limits } from "../src/probe.ts";
-import {
-  createWorld,
-  destroyWorld,
-  ffmpeg,
-  frameKeys,
-  handlerWith,
-  history,
-  leftovers,
-  log,
-  makeClip,
-  uploadJob,
-  type Job,
-  type World,
-} from "./support.ts";
+import { ffmpeg, frameKeys, handlerWith, history, leftovers, log, uploadJob, worldSuite, type Job, type World } from "./support.ts";
 
-interface Ctx {
-  w: World;
-  clip: string;
-}
-
-const test = suite<Ctx>("extractor: invalid input fails the job");
-
-test.before(async (ctx) => {
-  ctx.w = await createWorld();
-  ctx.clip = await makeClip(ctx.w, "clip3.ts", { seconds: 3, extra: ["-f", "mpegts"] });
-});
-test.after(async (ctx) => destroyWorld(ctx.w));
+const test = worldSuite("extractor: invalid input fails the job", { name: "clip3.ts", seconds: 3, extra: ["-f", "mpegts"] });
 
 /** Runs the job and checks the failure contract: extraction-failed then failed, both answering the upload, term. */
 async function expectFailure(w: World, job: Job, code: string): Promise<EventOf<"extraction-failed">> {

@@ -1,46 +1,27 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { EventOf } from "@hfp/events";
 import {
-  createWorld,
-  destroyWorld,
   ffmpeg,
   frameKeys,
+  frameNames,
   history,
   leftovers,
   log,
   makeClip,
-  objectBytes,
   pixelMd5,
   probeImage,
+  referencePixels,
+  saveObject,
   uploadJob,
+  worldSuite,
   type World,
 } from "./support.ts";
 
-const test = suite<{ w: World }>("extractor: rotation, VFR, offset starts, moov at the end");
+const test = worldSuite("extractor: rotation, VFR, offset starts, moov at the end");
 
-test.before(async (ctx) => {
-  ctx.w = await createWorld();
-});
-test.after(async (ctx) => destroyWorld(ctx.w));
-
-const names = (keys: string[]) => keys.map((k) => k.split("/").pop()!);
-const seconds = (keys: string[]) => names(keys).map((n) => Number(/-t([\d.]+)s\./.exec(n)![1]));
-
-async function saved(w: World, key: string, name: string): Promise<string> {
-  const path = join(w.clips, name);
-  await writeFile(path, await objectBytes(w, key));
-  return path;
-}
-
-/** Decoded pixels of `ffmpeg -ss t -i clip -frames:v 1` (png: lossless, so only the frame choice matters). */
-async function referencePixels(w: World, clip: string, t: number, tag: string): Promise<string> {
-  const path = join(w.clips, `ref-${tag}-${t}.png`);
-  await ffmpeg(["-ss", String(t), "-i", clip, "-frames:v", "1", path]);
-  return pixelMd5(path);
-}
+const seconds = (keys: string[]) => frameNames(keys).map((n) => Number(/-t([\d.]+)s\./.exec(n)![1]));
 
 async function extracted(w: World, jobId: string): Promise<EventOf<"frames-extracted">> {
   const e = (await history(w, jobId)).find((x) => x.type === "frames-extracted");
@@ -69,18 +50,18 @@ test("rotation metadata: frames and reported size are upright, as ffmpeg shows t
   assert.equal(await w.handler(job.delivery, log), { kind: "ack" });
   const keys = await frameKeys(w, job.jobId);
   assert.is(keys.length, 3);
-  const first = await saved(w, keys[1]!, "rot-1.png");
+  const first = await saveObject(w, keys[1]!, "rot-1.png");
   assert.equal(await probeImage(first), { width: 240, height: 320, codec: "png" });
-  assert.is(await pixelMd5(first), await referencePixels(w, rotated, 1, "rot"));
+  assert.is(await pixelMd5(first), await referencePixels(w, rotated, 1));
   // Not merely transposed dimensions: the picture differs from the unrotated one.
-  assert.is.not(await pixelMd5(first), await referencePixels(w, plain, 1, "plain"));
+  assert.is.not(await pixelMd5(first), await referencePixels(w, plain, 1));
   const e = await extracted(w, job.jobId);
   assert.equal({ w: e.data.probe.width, h: e.data.probe.height, r: e.data.probe.rotation }, { w: 240, h: 320, r: 90 });
 
   const scaled = await uploadJob(w, rotated, { width: 120, maxFrames: 1 });
   assert.equal(await w.handler(scaled.delivery, log), { kind: "ack" });
   const [one] = await frameKeys(w, scaled.jobId);
-  assert.equal(await probeImage(await saved(w, one!, "rot-scaled.jpg")), { width: 120, height: 160, codec: "mjpeg" });
+  assert.equal(await probeImage(await saveObject(w, one!, "rot-scaled.jpg")), { width: 120, height: 160, codec: "mjpeg" });
 });
 
 test("variable frame rate: one frame per second of media time", async ({ w }) => {
@@ -96,7 +77,7 @@ test("variable frame rate: one frame per second of media time", async ({ w }) =>
   const keys = await frameKeys(w, job.jobId);
   assert.equal(seconds(keys), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   for (const t of [1, 4, 8]) {
-    assert.is(await pixelMd5(await saved(w, keys[t]!, `vfr-${t}.png`)), await referencePixels(w, vfr, t, "vfr"), `frame at ${t} s`);
+    assert.is(await pixelMd5(await saveObject(w, keys[t]!, `vfr-${t}.png`)), await referencePixels(w, vfr, t), `frame at ${t} s`);
   }
 });
 
@@ -105,8 +86,8 @@ test("a stream starting at an offset: names start at t0.000s", async ({ w }) => 
   const job = await uploadJob(w, offset, { format: "png" });
   assert.equal(await w.handler(job.delivery, log), { kind: "ack" });
   const keys = await frameKeys(w, job.jobId);
-  assert.equal(names(keys), ["frame-000000-t0.000s.png", "frame-000001-t1.000s.png", "frame-000002-t2.000s.png", "frame-000003-t3.000s.png"]);
-  assert.is(await pixelMd5(await saved(w, keys[2]!, "off-2.png")), await referencePixels(w, offset, 2, "off"));
+  assert.equal(frameNames(keys), ["frame-000000-t0.000s.png", "frame-000001-t1.000s.png", "frame-000002-t2.000s.png", "frame-000003-t3.000s.png"]);
+  assert.is(await pixelMd5(await saveObject(w, keys[2]!, "off-2.png")), await referencePixels(w, offset, 2));
   const e = await extracted(w, job.jobId);
   assert.ok(e.data.probe.startTime > 5, `startTime ${e.data.probe.startTime}`);
   assert.equal(e.data.timestamps, [0, 1, 2, 3]);

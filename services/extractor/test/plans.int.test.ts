@@ -1,23 +1,14 @@
 // Every way of producing a job's frames (one run, parallel stretches, a seek per frame,
 // reading from the beginning) must give the very same files.
 import { join } from "node:path";
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { ExtractionOptionsInput } from "@hfp/events";
 import type { PlanConfig } from "../src/plan.ts";
-import { createWorld, destroyWorld, ffmpeg, frameKeys, handlerWith, log, objectBytes, uploadJob, type World } from "./support.ts";
+import { ffmpeg, frameKeys, handlerWith, log, objectBytes, uploadJob, worldSuite, type World } from "./support.ts";
 
-interface Ctx {
-  w: World;
-  mp4: string;
-  mkv: string;
-  ts: string;
-}
-
-const test = suite<Ctx>("extractor: split and sparse plans give the frames of one dense run");
+const test = worldSuite<{ mp4: string; mkv: string; ts: string }>("extractor: split and sparse plans give the frames of one dense run");
 
 test.before(async (ctx) => {
-  ctx.w = await createWorld();
   // Awkward on purpose: 7.3 fps (frame times never on whole seconds), B-frames, a
   // keyframe only every 50 frames (~6.8 s), 24 s long.
   ctx.mp4 = join(ctx.w.clips, "awkward.mp4");
@@ -31,7 +22,6 @@ test.before(async (ctx) => {
   ctx.ts = join(ctx.w.clips, "awkward.ts");
   await ffmpeg(["-i", ctx.mp4, "-c", "copy", "-f", "mpegts", ctx.ts]);
 });
-test.after(async (ctx) => destroyWorld(ctx.w));
 
 const dense: Partial<PlanConfig> = { parallelism: 1, sparseMaxFps: 0 };
 const split: Partial<PlanConfig> = { parallelism: 3, minSegmentSeconds: 4, sparseMaxFps: 0 };

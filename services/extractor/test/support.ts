@@ -1,11 +1,12 @@
 // Shared set-up for the extractor's integration tests: an isolated stream, bucket and
 // temp root per suite, clip generation with ffmpeg, and a handler wired to all of it.
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { CreateBucketCommand, DeleteBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { execa } from "execa";
+import { suite, type Test } from "uvu";
 import { createS3, deletePrefix, getBytes, listKeys } from "@hfp/aws";
 import { createEvent, deterministicId, normalizeOptions, type EventOf, type ExtractionOptionsInput, type JobEvent } from "@hfp/events";
 import { readJobHistory, type Delivery, type EventPublisher, type Handler } from "@hfp/jetstream";
@@ -61,6 +62,33 @@ export async function createWorld(overrides: Partial<ExtractorContext> = {}): Pr
   return { ...world, handler: handlerWith(world) };
 }
 
+/** What a suite made by `worldSuite` gives each test: its world, and its clip when one was asked for. */
+export interface WorldSuite {
+  w: World;
+}
+
+/** A clip made once for a whole suite. */
+export interface SuiteClip extends ClipOptions {
+  name: string;
+}
+
+/**
+ * A suite with a world of its own, created before its first test and destroyed after its
+ * last (and a clip made for it, when `clip` is given); `Extra` is what the suite's own
+ * `before` hooks add, which run after the world exists.
+ */
+export function worldSuite<Extra extends object = object>(title: string): Test<WorldSuite & Extra>;
+export function worldSuite<Extra extends object = object>(title: string, clip: SuiteClip): Test<WorldSuite & { clip: string } & Extra>;
+export function worldSuite(title: string, clip?: SuiteClip): Test<WorldSuite & { clip?: string }> {
+  const test = suite<WorldSuite & { clip?: string }>(title);
+  test.before(async (ctx) => {
+    ctx.w = await createWorld();
+    if (clip) ctx.clip = await makeClip(ctx.w, clip.name, clip);
+  });
+  test.after(async (ctx) => destroyWorld(ctx.w));
+  return test;
+}
+
 /** A handler on the world's stream and metrics (`deps`), with a context of its own (e.g. a broken S3 client). */
 export function handlerWith(w: Omit<World, "handler">, overrides: Partial<ExtractorContext> = {}): Handler {
   return createHandler({ ...w.deps, publisher: w.publisher }, { ...w.ctx, ...overrides });
@@ -80,8 +108,16 @@ export async function ffmpeg(args: string[]): Promise<void> {
   await execa("ffmpeg", ["-hide_banner", "-loglevel", "error", "-nostdin", "-y", ...args]);
 }
 
-/** A `seconds`-long H.264 testsrc2 clip at `size` and `rate`, as mp4 unless `out` says otherwise. */
-export async function makeClip(w: World, name: string, opts: { seconds?: number; size?: string; rate?: number; extra?: string[] } = {}): Promise<string> {
+export interface ClipOptions {
+  seconds?: number;
+  size?: string;
+  rate?: number;
+  /** Output options, e.g. `-f mpegts`. */
+  extra?: string[];
+}
+
+/** A `seconds`-long H.264 testsrc2 clip at `size` and `rate`, in the container `name` ends with (or `extra` names). */
+export async function makeClip(w: World, name: string, opts: ClipOptions = {}): Promise<string> {
   const path = join(w.clips, name);
   await ffmpeg([
     "-f", "lavfi", "-i", `testsrc2=size=${opts.size ?? "320x240"}:rate=${opts.rate ?? 25}`,
@@ -144,6 +180,16 @@ export async function frameKeys(w: World, jobId: string): Promise<string[]> {
 
 export const objectBytes = (w: World, key: string) => getBytes(w.s3, w.bucket, key);
 
+/** Saves an S3 object as `name` among the clips, for ffprobe / ffmpeg to look at. */
+export async function saveObject(w: World, key: string, name: string): Promise<string> {
+  const path = join(w.clips, name);
+  await writeFile(path, await objectBytes(w, key));
+  return path;
+}
+
+/** The file names of frame keys. */
+export const frameNames = (keys: string[]) => keys.map((k) => k.split("/").pop()!);
+
 /** Width, height and codec of an image or video file, via ffprobe. */
 export async function probeImage(path: string): Promise<{ width: number; height: number; codec: string }> {
   const r = await execa("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height,codec_name", "-of", "json", path]);
@@ -157,6 +203,17 @@ export async function pixelMd5(path: string): Promise<string> {
     encoding: "buffer",
   });
   return createHash("md5").update(r.stdout).digest("hex");
+}
+
+/**
+ * md5 of the pixels of what a user gets with `ffmpeg -ss t -i clip -frames:v 1` as `ext`:
+ * the frame the extractor should give for time `t`. PNG by default: lossless, so only the
+ * choice of frame matters; JPEG at the extractor's quality.
+ */
+export async function referencePixels(w: World, clip: string, t: number, ext: "jpg" | "png" = "png"): Promise<string> {
+  const path = join(w.clips, `ref-${basename(clip)}-${t}.${ext}`);
+  await ffmpeg(["-ss", String(t), "-i", clip, "-frames:v", "1", ...(ext === "jpg" ? ["-c:v", "mjpeg", "-q:v", "2"] : []), path]);
+  return pixelMd5(path);
 }
 
 /** Files left anywhere under the extractor's temp root. */
