@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs a command with the local stack up: sets up what is missing, starts the stack when
+# it is not running (and stops it again afterwards), and exports its environment.
+#   scripts/with-stack.sh <command> [args...]
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+
+bash scripts/setup.sh >&2 || { echo "setup failed" >&2; exit 1; }
+started_stack=0
+bash scripts/stack.sh status >/dev/null 2>&1 || started_stack=1
+cleanup() { [ "$started_stack" = 1 ] && bash scripts/stack.sh down >&2 || true; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+bash scripts/stack.sh up >/dev/null || { echo "the local stack did not start" >&2; exit 1; }
+set -a; . "$ROOT/.stack/env"; set +a
+"$@"
