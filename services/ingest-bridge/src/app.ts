@@ -1,7 +1,9 @@
 import type { FastifyInstance } from "fastify";
-import { buildHttp, type HttpMetrics, type ReadinessCheck } from "@hfp/http";
+import type { Registry } from "prom-client";
+import { buildHttp, createMetrics, type HttpMetrics, type ReadinessCheck } from "@hfp/http";
 import type { Logger } from "@hfp/logging";
 import { registerIngestRoutes, type IngestRoutesDeps } from "./http/routes.ts";
+import { bridgeMetrics, type BridgeMetrics } from "./metrics.ts";
 
 export const SERVICE = "ingest-bridge";
 
@@ -16,4 +18,19 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const app = buildHttp({ service: SERVICE, logger: deps.log, metrics: deps.httpMetrics, readiness: deps.readiness });
   registerIngestRoutes(app, deps);
   return app;
+}
+
+export interface BridgeApp {
+  app: FastifyInstance;
+  /** The bridge's own metrics, which the poller counts on too. */
+  metrics: BridgeMetrics;
+  /** What `/metrics` serves: the HTTP metrics and the bridge's. */
+  registry: Registry;
+}
+
+/** The app with a registry of its own holding the HTTP and the bridge metrics. */
+export function createBridgeApp(deps: Omit<AppDeps, "httpMetrics" | "metrics">): BridgeApp {
+  const httpMetrics = createMetrics(SERVICE);
+  const metrics = bridgeMetrics(httpMetrics.registry);
+  return { app: buildApp({ ...deps, httpMetrics, metrics }), metrics, registry: httpMetrics.registry };
 }

@@ -4,13 +4,11 @@ import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { createVerifier } from "@hfp/auth";
 import { createS3, createSqs, queueUrl } from "@hfp/aws";
 import { ConfigError, loadConfig } from "@hfp/config";
-import { createMetrics } from "@hfp/http";
 import { connectNats, EventPublisher, lastEventOf, onShutdown } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
 import pkg from "../package.json" with { type: "json" };
-import { buildApp, SERVICE } from "./app.ts";
+import { createBridgeApp, SERVICE } from "./app.ts";
 import { configSchema } from "./config.ts";
-import { bridgeMetrics } from "./metrics.ts";
 import { createPoller } from "./poller.ts";
 
 const cfg = loadConfig(configSchema);
@@ -30,13 +28,8 @@ const presignS3 = createS3({ ...aws, s3Endpoint: cfg.S3_PUBLIC_ENDPOINT ?? cfg.S
 const sqs = createSqs(aws);
 const inputQueueUrl = await queueUrl(sqs, cfg.SQS_INPUT_QUEUE);
 
-const httpMetrics = createMetrics(SERVICE);
-const metrics = bridgeMetrics(httpMetrics.registry);
-
-const app = buildApp({
+const { app, metrics } = createBridgeApp({
   log,
-  httpMetrics,
-  metrics,
   s3,
   presignS3,
   bucket: cfg.S3_BUCKET,

@@ -9,13 +9,12 @@ import {
 import { DeleteQueueCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { createVerifier, mintDevToken } from "@hfp/auth";
 import { createS3, createSqs } from "@hfp/aws";
-import { createMetrics } from "@hfp/http";
 import { connectNats, EventPublisher, ensureStream, jobsStreamSpec, lastEventOf, manager, type NatsConnection } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
 import { ensureBucket, ensureBucketNotification, ensureQueueWithDlq, type ProvisionedQueue } from "@hfp/provision";
 import { stackEnv, uniqueName } from "@hfp/testkit";
-import { buildApp } from "../src/app.ts";
-import { bridgeMetrics } from "../src/metrics.ts";
+import { createBridgeApp, type BridgeApp } from "../src/app.ts";
+import type { BridgeMetrics } from "../src/metrics.ts";
 import { createPoller, type Poller, type PollerDeps } from "../src/poller.ts";
 
 export const SECRET = "ingest-bridge-integration-test-secret-0123456789";
@@ -36,8 +35,8 @@ export interface Fixture {
   publisher: EventPublisher;
   token(subject: string): Promise<string>;
   /** An app and a poller over the test's bucket, queue and stream; `maxBytes` per app. */
-  app(maxBytes: number): { app: ReturnType<typeof buildApp>; metrics: ReturnType<typeof bridgeMetrics>; registry: ReturnType<typeof createMetrics>["registry"] };
-  poller(metrics: ReturnType<typeof bridgeMetrics>, over?: Partial<PollerDeps>): Poller;
+  app(maxBytes: number): BridgeApp;
+  poller(metrics: BridgeMetrics, over?: Partial<PollerDeps>): Poller;
   close(): Promise<void>;
 }
 
@@ -72,12 +71,8 @@ export async function setup(): Promise<Fixture> {
     publisher,
     token: (subject) => mintDevToken(SECRET, subject),
     app(maxBytes) {
-      const httpMetrics = createMetrics("ingest-bridge");
-      const metrics = bridgeMetrics(httpMetrics.registry);
-      const app = buildApp({
+      return createBridgeApp({
         log,
-        httpMetrics,
-        metrics,
         s3,
         presignS3: s3,
         bucket,
@@ -86,7 +81,6 @@ export async function setup(): Promise<Fixture> {
         urlTtlSeconds: 900,
         readiness: { nats: () => nc.flush() },
       });
-      return { app, metrics, registry: httpMetrics.registry };
     },
     poller(metrics, over = {}) {
       return createPoller({
