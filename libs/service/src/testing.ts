@@ -1,7 +1,8 @@
 // For integration tests: a job stream of the test's own and StageDeps on it, so a test can
 // call a stage's handler directly with the events it publishes, unseen by other tests.
 import { createMetrics } from "@hfp/http";
-import { connectNats, ensureStream, EventPublisher, jobsStreamSpec, manager, type NatsConnection } from "@hfp/jetstream";
+import type { JobEvent } from "@hfp/events";
+import { connectNats, ensureStream, EventPublisher, jobsStreamSpec, manager, type Delivery, type NatsConnection } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
 import { stackEnv, uniqueName } from "@hfp/testkit";
 import type { JetStreamManager } from "@nats-io/jetstream";
@@ -43,6 +44,19 @@ export interface TestStage {
   prefix: string;
   /** Deletes the stream and drains the connection. */
   cleanup(): Promise<void>;
+}
+
+/** A delivery of `event` as the consumer would hand it over: attempt 1 of 5 unless said otherwise. */
+export function testDelivery(event: JobEvent, opts: { attempt?: number; maxDeliver?: number; streamSeq?: number } = {}): Delivery {
+  const { attempt = 1, maxDeliver = 5, streamSeq = 1 } = opts;
+  return {
+    event,
+    subject: `x.${event.jobId}.${event.type}`,
+    streamSeq,
+    deliveryCount: attempt,
+    maxDeliver,
+    lastAttempt: attempt >= maxDeliver,
+  };
 }
 
 /** Connects to the local stack's NATS and builds `service`'s StageDeps on a fresh test stream. */

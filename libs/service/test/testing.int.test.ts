@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createEvent } from "@hfp/events";
 import { readJobHistory } from "@hfp/jetstream";
-import { testStageDeps } from "../src/testing.ts";
+import { testDelivery, testStageDeps } from "../src/testing.ts";
 
 test("given test stage deps, when an event is published, then it is in the test's own stream, which cleanup deletes", async () => {
   const a = await testStageDeps("svc", { worker: "w-1" });
@@ -26,6 +26,13 @@ test("given test stage deps, when an event is published, then it is in the test'
     await a.cleanup().catch(() => undefined);
     await b.cleanup();
   }
+});
+
+test("given an event, when a test delivery is built, then the last attempt is the one that reaches maxDeliver", () => {
+  const event = createEvent({ type: "extraction-started", jobId: "job-d", producer: "x@1", data: { attempt: 1, worker: "w" } });
+  assert.equal(testDelivery(event), { event, subject: "x.job-d.extraction-started", streamSeq: 1, deliveryCount: 1, maxDeliver: 5, lastAttempt: false });
+  assert.equal(testDelivery(event, { attempt: 4, maxDeliver: 4, streamSeq: 9 }), { event, subject: "x.job-d.extraction-started", streamSeq: 9, deliveryCount: 4, maxDeliver: 4, lastAttempt: true });
+  assert.is(testDelivery(event, { attempt: 4 }).lastAttempt, false);
 });
 
 test.run();

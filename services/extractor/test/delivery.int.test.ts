@@ -3,8 +3,9 @@ import * as assert from "uvu/assert";
 import { createS3 } from "@hfp/aws";
 import { answerId, createEvent, type EventOf, type JobEvent } from "@hfp/events";
 import { EventPublisher, type PublishResult } from "@hfp/jetstream";
+import { testDelivery } from "@hfp/service";
 import { uniqueName } from "@hfp/testkit";
-import { deliveryOf, frameKeys, handlerWith, history, leftovers, log, uploadJob, worldSuite } from "./support.ts";
+import { frameKeys, handlerWith, history, leftovers, log, uploadJob, worldSuite } from "./support.ts";
 
 /** Records what was published and whether the stream already had it. */
 class RecordingPublisher extends EventPublisher {
@@ -54,7 +55,7 @@ test("retry-requested for the extractor re-runs from the job's upload and answer
     data: { stage: "extractor", requestedBy: "operator", reason: "test" },
   });
   const ack = await w.publisher.publish(retry);
-  assert.equal(await w.handler(deliveryOf(retry, ack.seq), log), { kind: "ack" });
+  assert.equal(await w.handler(testDelivery(retry, { streamSeq: ack.seq }), log), { kind: "ack" });
   const events = await history(w, job.jobId);
   assert.equal(types(events), ["uploaded", "extraction-started", "frames-extracted", "retry-requested", "extraction-started", "frames-extracted"]);
   const [, , first, , started, again] = events as [JobEvent, JobEvent, EventOf<"frames-extracted">, JobEvent, JobEvent, EventOf<"frames-extracted">];
@@ -76,7 +77,7 @@ test("retry-requested for another stage is acknowledged and changes nothing", as
     data: { stage: "packager", requestedBy: "operator" },
   });
   const ack = await w.publisher.publish(retry);
-  assert.equal(await w.handler(deliveryOf(retry, ack.seq), log), { kind: "ack" });
+  assert.equal(await w.handler(testDelivery(retry, { streamSeq: ack.seq }), log), { kind: "ack" });
   assert.equal(types(await history(w, job.jobId)), ["uploaded", "retry-requested"]);
   assert.equal(await frameKeys(w, job.jobId), []);
 });
@@ -89,7 +90,7 @@ test("retry-requested for a job without an upload fails it with SOURCE_NOT_FOUND
     data: { stage: "extractor", requestedBy: "operator" },
   });
   const ack = await w.publisher.publish(retry);
-  const outcome = await w.handler(deliveryOf(retry, ack.seq), log);
+  const outcome = await w.handler(testDelivery(retry, { streamSeq: ack.seq }), log);
   assert.is(outcome.kind, "term");
   const events = await history(w, retry.jobId);
   assert.equal(types(events), ["retry-requested", "extraction-failed", "failed"]);
@@ -117,12 +118,13 @@ test("S3 unavailable: nak with backoff, and on the last attempt a retryable fail
   const broken = createS3({ region: "us-east-1", s3Endpoint: "http://127.0.0.1:9" });
   const handler = handlerWith(w, { s3: broken });
   const job = await uploadJob(w, clip);
+  const attempt = (n: number) => testDelivery(job.uploaded, { streamSeq: job.delivery.streamSeq, attempt: n, maxDeliver: 3 });
 
-  assert.equal(await handler(deliveryOf(job.uploaded, job.delivery.streamSeq, 1, 3), log), { kind: "nak", delayMs: 1000 });
-  assert.equal(await handler(deliveryOf(job.uploaded, job.delivery.streamSeq, 2, 3), log), { kind: "nak", delayMs: 2000 });
+  assert.equal(await handler(attempt(1), log), { kind: "nak", delayMs: 1000 });
+  assert.equal(await handler(attempt(2), log), { kind: "nak", delayMs: 2000 });
   assert.equal(types(await history(w, job.jobId)), ["uploaded", "extraction-started", "extraction-started"]);
 
-  const last = await handler(deliveryOf(job.uploaded, job.delivery.streamSeq, 3, 3), log);
+  const last = await handler(attempt(3), log);
   assert.is(last.kind, "term");
   const events = await history(w, job.jobId);
   assert.equal(types(events), ["uploaded", "extraction-started", "extraction-started", "extraction-started", "extraction-failed", "failed"]);

@@ -11,7 +11,7 @@ import { createS3, deletePrefix, getBytes, listKeys } from "@hfp/aws";
 import { createEvent, deterministicId, normalizeOptions, type EventOf, type ExtractionOptionsInput, type JobEvent } from "@hfp/events";
 import { readJobHistory, type Delivery, type EventPublisher, type Handler } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
-import { testStageDeps, type TestStage } from "@hfp/service";
+import { testDelivery, testStageDeps, type TestStage } from "@hfp/service";
 import { stackEnv, uniqueName } from "@hfp/testkit";
 import { listEncoders } from "../src/ffmpeg.ts";
 import { createHandler } from "../src/handler.ts";
@@ -158,18 +158,7 @@ export async function uploadJob(w: World, file: string | Buffer, options: Extrac
     },
   });
   const ack = await w.publisher.publish(uploaded, { firstOnSubject: true });
-  return { jobId, key, uploaded, delivery: deliveryOf(uploaded, ack.seq) };
-}
-
-export function deliveryOf(event: JobEvent, streamSeq: number, deliveryCount = 1, maxDeliver = 5): Delivery {
-  return {
-    event,
-    subject: `x.${event.jobId}.${event.type}`,
-    streamSeq,
-    deliveryCount,
-    maxDeliver,
-    lastAttempt: deliveryCount >= maxDeliver,
-  };
+  return { jobId, key, uploaded, delivery: testDelivery(uploaded, { streamSeq: ack.seq }) };
 }
 
 export const history = async (w: World, jobId: string) => (await readJobHistory(w.nc, w.stream, jobId, w.prefix)).map((s) => s.event);

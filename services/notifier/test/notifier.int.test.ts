@@ -10,9 +10,9 @@ import {
 } from "@aws-sdk/client-sqs";
 import { createSqs } from "@hfp/aws";
 import { answerId, createEvent, type JobEvent } from "@hfp/events";
-import { lastEventOf, readJobHistory, type Delivery } from "@hfp/jetstream";
+import { lastEventOf, readJobHistory } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
-import { testStageDeps, type TestStage } from "@hfp/service";
+import { testDelivery, testStageDeps, type TestStage } from "@hfp/service";
 import { stackEnv, uniqueName } from "@hfp/testkit";
 import { notifierHandler } from "../src/handler.ts";
 import { NotificationQueue } from "../src/queue.ts";
@@ -47,9 +47,8 @@ it.after(async (ctx) => {
   await ctx.cleanup();
 });
 
-function delivery(event: JobEvent, attempt = 1, maxDeliver = 8): Delivery {
-  return { event, subject: `x.${event.jobId}.${event.type}`, streamSeq: 1, deliveryCount: attempt, maxDeliver, lastAttempt: attempt >= maxDeliver };
-}
+/** The notifier's consumer allows 8 deliveries. */
+const delivery = (event: JobEvent, attempt = 1) => testDelivery(event, { attempt, maxDeliver: 8 });
 
 /** Every message on the queue now (deleted once read, so a later call sees only new ones). */
 async function drain(sqs: SQSClient, q: NotificationQueue, waitSeconds = 1): Promise<Message[]> {

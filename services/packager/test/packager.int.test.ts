@@ -13,9 +13,9 @@ import {
 import { unzipSync } from "fflate";
 import { createS3, getBytes, headObject, listKeys } from "@hfp/aws";
 import { answerId, createEvent, type JobEvent } from "@hfp/events";
-import { readJobHistory, type Delivery, type Handler } from "@hfp/jetstream";
+import { readJobHistory, type Handler } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
-import { testStageDeps, type TestStage } from "@hfp/service";
+import { testDelivery, testStageDeps, type TestStage } from "@hfp/service";
 import { stackEnv, uniqueName } from "@hfp/testkit";
 import { packagerHandler, type PackagerOptions } from "../src/handler.ts";
 import { PackagerStorage } from "../src/storage.ts";
@@ -66,9 +66,8 @@ function handler(ctx: Ctx, overrides: Partial<PackagerOptions> = {}, s3 = ctx.s3
   });
 }
 
-function delivery(event: JobEvent, attempt = 1, maxDeliver = 5): Delivery {
-  return { event, subject: `x.${event.jobId}.${event.type}`, streamSeq: 1, deliveryCount: attempt, maxDeliver, lastAttempt: attempt >= maxDeliver };
-}
+/** The packager's consumer allows 5 deliveries. */
+const delivery = (event: JobEvent, attempt = 1) => testDelivery(event, { attempt, maxDeliver: 5 });
 
 /** Puts the job's frames and manifest in S3 and its `frames-extracted` in the stream. */
 async function seedJob(ctx: Ctx, sizes: number[]) {
@@ -225,7 +224,7 @@ it("S3 unreachable: nak with backoff and no event; on the last attempt packaging
   try {
     assert.equal(await handler(ctx, {}, down)(delivery(job.event, 2), log), { kind: "nak", delayMs: 2000 });
     assert.equal((await eventsOf(ctx, job.jobId)).map((e) => e.type), ["frames-extracted"]);
-    const last = await handler(ctx, {}, down)(delivery(job.event, 5, 5), log);
+    const last = await handler(ctx, {}, down)(delivery(job.event, 5), log);
     assert.is(last.kind, "term");
     const [failedStage, failed] = (await eventsOf(ctx, job.jobId)).slice(1);
     assert.ok(failedStage?.type === "packaging-failed" && failed?.type === "failed");
