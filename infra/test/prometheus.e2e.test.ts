@@ -241,9 +241,12 @@ e2e("the five services start and Prometheus reports up = 1 for each", async (ctx
   assert.equal(await query(ctx, serviceDown.expr), []);
 });
 
-e2e("after a video and a rejected input message, every dashboard metric exists", async (ctx) => {
+e2e("after a video, a non-video and a rejected input message, every dashboard metric exists", async (ctx) => {
   assert.ok(ctx.services && ctx.gateway, "the services are running");
   await sqsClient().send(new SendMessageCommand({ QueueUrl: ctx.queueUrl, MessageBody: "not an S3 event" }));
+  // A file that is no video fails extraction: the failure metrics get their series.
+  const notVideo = join(work, "not-a-video.mp4");
+  writeFileSync(notVideo, "plain text, not a video\n".repeat(20));
 
   const clip = makeSampleVideo(join(work, "clip-2s.mp4"), { seconds: 2, width: 320, height: 240 });
   const token = await mintDevToken(env.AUTH_JWT_SECRET!, uniqueName("prom"));
@@ -251,6 +254,9 @@ e2e("after a video and a rejected input message, every dashboard metric exists",
   let missing: string[] = expected;
   // Other runs of the services on this stack share the durable consumers, so a stage of
   // theirs may take this job's step; another clip then gives ours a turn.
+  const failed = await processClip(ctx, token, notVideo);
+  ctx.jobs.push(failed.jobId);
+  assert.is(failed.status, "failed");
   for (let i = 0; i < MAX_CLIPS && missing.length; i++) {
     const job = await processClip(ctx, token, clip);
     ctx.jobs.push(job.jobId);

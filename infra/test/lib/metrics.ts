@@ -5,7 +5,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 
 /** Exported by the five services, each with a `service` label. */
 export const APPLICATION = {
-  counters: ["http_requests_total", "videos_processed_total", "frames_extracted_total", "bytes_processed_total", "sqs_messages_rejected_total"],
+  counters: ["http_requests_total", "videos_processed_total", "frames_extracted_total", "bytes_processed_total", "sqs_messages_rejected_total", "stage_failures_total"],
   histograms: ["http_request_duration_seconds", "processing_time_seconds", "stage_duration_seconds"],
   gauges: ["jetstream_consumer_pending", "jetstream_consumer_ack_pending", "dead_letters_total", "jobs_in_progress"],
 };

@@ -1,9 +1,31 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@hfp/jetstream";
+import type { NatsConnection, Outcome } from "@hfp/jetstream";
 
 /** Buckets from 50 ms to 30 min: stages range from a zip of ten frames to an hour of video. */
 const STAGE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
+
+/**
+ * `outcome` of `stage_duration_seconds`, the same set in every stage: `ok` (acknowledged),
+ * `retry` (nak'd for a later attempt), `failed` (failure events published, terminated),
+ * `ignored` (not for this stage), `error` (an unexpected exception; retried).
+ */
+export type StageOutcome = "ok" | "retry" | "failed" | "ignored" | "error";
+
+export function outcomeLabel(outcome: Outcome): StageOutcome {
+  switch (outcome.kind) {
+    case "ack":
+      return "ok";
+    case "nak":
+      return "retry";
+    case "term":
+      return "failed";
+    default: {
+      const _never: never = outcome;
+      return _never;
+    }
+  }
+}
 
 /** The pipeline's metrics; each service registers the ones it feeds (same names everywhere). */
 export function pipelineMetrics(registry: Registry) {

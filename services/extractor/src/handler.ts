@@ -1,7 +1,7 @@
 import { AppError, type EventOf, type JobEvent } from "@hfp/events";
 import { ack, lastEventOf, type Delivery, type Handler, type Outcome } from "@hfp/jetstream";
 import type { Logger } from "@hfp/logging";
-import type { StageDeps } from "@hfp/service";
+import { outcomeLabel, type StageDeps, type StageOutcome } from "@hfp/service";
 import { extractedEvent, planFailure, route, startedEvent, type AnswerContext } from "./decide.ts";
 import { extract, type ExtractorContext } from "./extract.ts";
 
@@ -83,14 +83,14 @@ export function createHandler(deps: Deps, ctx: ExtractorContext, now: () => Date
 
   return async (delivery, log) => {
     const started = performance.now();
-    let label: string = "error";
+    let label: StageOutcome = "error";
     try {
       const outcome = await handle(delivery, log);
       if (outcome === null) {
         label = "ignored";
         return ack;
       }
-      label = outcome.kind;
+      label = outcomeLabel(outcome);
       return outcome;
     } finally {
       if (label !== "ignored") {

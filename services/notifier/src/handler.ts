@@ -1,11 +1,10 @@
 import { AppError, type EventOf } from "@hfp/events";
 import { ack, lastEventOf, readJobHistory, type Handler, type Outcome } from "@hfp/jetstream";
-import { applyFailurePlan, type StageDeps } from "@hfp/service";
+import { applyFailurePlan, type StageDeps, type StageOutcome } from "@hfp/service";
 import { alreadyNotified, classify, notifiedEvent, pickOutcome, planFailure, route } from "./decide.ts";
 import { buildNotification, kindOf, sendRequest, type OutcomeEvent } from "./message.ts";
 import type { NotificationQueue } from "./queue.ts";
 
-type StageOutcome = "ok" | "failed" | "retry" | "ignored";
 
 export function notifierHandler(deps: StageDeps, queue: Pick<NotificationQueue, "name" | "fifo" | "send">): Handler {
   const last = (jobId: string, type: "packaged" | "failed" | "uploaded" | "notified") =>

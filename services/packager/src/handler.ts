@@ -1,7 +1,7 @@
 import { AppError } from "@hfp/events";
 import { ack, lastEventOf, type Handler, type Outcome } from "@hfp/jetstream";
 import type { Logger } from "@hfp/logging";
-import { applyFailurePlan, type StageDeps } from "@hfp/service";
+import { applyFailurePlan, type StageDeps, type StageOutcome } from "@hfp/service";
 import { planArchive } from "./archive.ts";
 import { classify, packagedEvent, planFailure, route, type FramesExtracted } from "./decide.ts";
 import { packFrames, type ReadAheadLimits } from "./pack.ts";
@@ -15,7 +15,6 @@ export interface PackagerOptions {
   readAhead: ReadAheadLimits;
 }
 
-type StageOutcome = "ok" | "failed" | "retry" | "ignored";
 
 export function packagerHandler(deps: StageDeps, storage: PackagerStorage, opts: PackagerOptions): Handler {
   async function sourceOf(jobId: string): Promise<FramesExtracted> {

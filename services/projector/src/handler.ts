@@ -1,3 +1,4 @@
+import type { JobEvent } from "@hfp/events";
 import { ack, type Handler } from "@hfp/jetstream";
 import type { PipelineMetrics } from "@hfp/service";
 import { applyEvent, type JobStore } from "./store.ts";
@@ -13,13 +14,17 @@ export function projectorHandler(deps: {
   metrics: Pick<PipelineMetrics, "stageDuration">;
   /** Told how many conflicting writes an event took (for `projector_write_conflicts_total`). */
   onConflicts?: (count: number) => void;
+  /** Told of each failure event the first time it is projected (for `stage_failures_total`). */
+  onFailure?: (failure: { stage: string; code: string; retryable: boolean }) => void;
 }): Handler {
   return async (delivery, log) => {
     const stop = deps.metrics.stageDuration.startTimer({ stage: "projector" });
     try {
       const { outcome, wrote, conflicts, doc } = await applyEvent(deps.store, delivery.streamSeq, delivery.event);
       if (conflicts) deps.onConflicts?.(conflicts);
-      stop({ outcome });
+      const failure = failureOf(delivery.event);
+      if (failure && outcome === "applied") deps.onFailure?.(failure);
+      stop({ outcome: "ok" });
       log.debug({ seq: delivery.streamSeq, outcome, wrote, conflicts, status: doc.status, rev: doc.rev }, "event projected");
       return ack;
     } catch (err) {
@@ -27,4 +32,21 @@ export function projectorHandler(deps: {
       throw err;
     }
   };
+}
+
+const FAILING_STAGE = {
+  "extraction-failed": "extractor",
+  "packaging-failed": "packager",
+  "notification-failed": "notifier",
+} as const;
+
+function failureOf(event: JobEvent): { stage: string; code: string; retryable: boolean } | undefined {
+  switch (event.type) {
+    case "extraction-failed":
+    case "packaging-failed":
+    case "notification-failed":
+      return { stage: FAILING_STAGE[event.type], code: event.data.code, retryable: event.data.retryable };
+    default:
+      return undefined;
+  }
 }

@@ -1,4 +1,3 @@
-import type { Counter, Registry } from "prom-client";
 import { createVerifier } from "@hfp/auth";
 import { createS3, presignGet } from "@hfp/aws";
 import { ConfigError, loadConfig } from "@hfp/config";
@@ -10,7 +9,7 @@ import { PROJECTOR_VERSION as version, statusApiDocument } from "./api/info.ts";
 import { registerStatusApi } from "./api/routes.ts";
 import { projectorConfig } from "./config.ts";
 import { projectorHandler } from "./handler.ts";
-import { projectorMetrics } from "./metrics.ts";
+import { projectorMetrics, type ProjectorMetrics } from "./metrics.ts";
 import { ensureStoreIndexes, jobStore, pruneLedger } from "./store.ts";
 
 let config;
@@ -52,7 +51,7 @@ const pruner = setInterval(() => {
 pruner.unref();
 
 // Set in `extend`, which startStage runs before it starts the consumer that uses it.
-let writeConflicts: Counter | undefined;
+let projected: ProjectorMetrics | undefined;
 
 await runStage({
   service: "projector",
@@ -65,13 +64,18 @@ await runStage({
   http: { host: config.HTTP_HOST, port: config.HTTP_PORT },
   readiness: { mongo: () => pingMongo(db) },
   handler: (deps) =>
-    projectorHandler({ store, metrics: deps.metrics, onConflicts: (n) => writeConflicts?.inc(n) }),
+    projectorHandler({
+      store,
+      metrics: deps.metrics,
+      onConflicts: (n) => projected?.writeConflicts.inc(n),
+      onFailure: (f) => projected?.stageFailures.inc({ stage: f.stage, code: f.code, retryable: String(f.retryable) }),
+    }),
   extend: (app, deps) => {
-    writeConflicts = projectorMetrics(deps.registry, {
+    projected = projectorMetrics(deps.registry, {
       store,
       jsm: () => manager(deps.nc),
       deadLetterStream: deadLetterStreamName(deps.stream),
-    }).writeConflicts;
+    });
     // Closed with the HTTP server, once in-flight requests are answered.
     app.addHook("onClose", async () => mongo.close());
     registerStatusApi(app, {

@@ -7,6 +7,8 @@ import type { JobStore } from "./store.ts";
 export interface ProjectorMetrics {
   /** Writes that lost to another writer of the same job and were retried. */
   writeConflicts: Counter;
+  /** Failure events by stage and code, counted once per event as it is first projected. */
+  stageFailures: Counter<"stage" | "code" | "retryable">;
 }
 
 /**
@@ -44,6 +46,12 @@ export function projectorMetrics(
     },
   });
   return {
+    stageFailures: new Counter({
+      name: "stage_failures_total",
+      help: "Failure events (extraction-, packaging-, notification-failed) by stage, code and whether a retry may help",
+      labelNames: ["stage", "code", "retryable"] as const,
+      registers: [registry],
+    }),
     writeConflicts: new Counter({
       name: "projector_write_conflicts_total",
       help: "Read-model writes that lost to a concurrent writer of the same job and were retried",
