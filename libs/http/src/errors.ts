@@ -10,6 +10,7 @@ export interface ErrorBody {
 /** JSON schema of `ErrorBody`, for routes to declare their error responses. */
 export const errorBodySchema = {
   type: "object",
+  description: "Every error: a stable `code` to branch on and a `message` for people.",
   required: ["code", "message"],
   properties: { code: { type: "string" }, message: { type: "string" } },
 } as const;

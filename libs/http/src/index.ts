@@ -3,3 +3,7 @@ export * from "./errors.ts";
 export * from "./metrics.ts";
 export * from "./readiness.ts";
 export * from "./status.ts";
+export * from "./openapi.ts";
+export * from "./openapi-check.ts";
+export * from "./probes.ts";
+export * from "./routes.ts";
