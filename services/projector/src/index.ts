@@ -5,3 +5,4 @@ export type { ApplyResult, JobStore, LedgerRow } from "./store.ts";
 export { countByStatus, findOwnedJob, listOwnedJobs } from "./queries.ts";
 export type { JobView } from "./queries.ts";
 export { statusApiDocument } from "./api/info.ts";
+export { statusApi } from "./api/spec.ts";

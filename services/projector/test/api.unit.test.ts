@@ -1,12 +1,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { readFileSync } from "node:fs";
 import { createVerifier } from "@hfp/auth";
 import { AppError } from "@hfp/events";
-import { buildHttp, createMetrics } from "@hfp/http";
+import { buildHttp, createMetrics, openApiProblems } from "@hfp/http";
 import { createLogger } from "@hfp/logging";
 import { decodeCursor, encodeCursor } from "../src/api/cursor.ts";
-import { OPENAPI_FILE, renderOpenApi, statusApiDocument } from "../src/api/info.ts";
+import { statusApiDocument } from "../src/api/info.ts";
 import { registerStatusApi, type ApiDeps } from "../src/api/routes.ts";
 import { ROUTES } from "../src/api/spec.ts";
 import type { JobStore } from "../src/store.ts";
@@ -31,14 +30,18 @@ function app() {
   return http;
 }
 
-test("docs/openapi.json is the document the routes generate (regenerate: npm run openapi -w @hfp/projector)", () => {
-  assert.fixture(readFileSync(OPENAPI_FILE, "utf8"), renderOpenApi());
-});
-
-test("GET /openapi.json serves the generated document", async () => {
+test("GET /openapi.json serves the status API's generated document, which is structurally valid", async () => {
   const res = await app().inject({ method: "GET", url: "/openapi.json" });
   assert.is(res.statusCode, 200);
-  assert.equal(res.json(), JSON.parse(renderOpenApi()));
+  const doc = statusApiDocument();
+  assert.equal(res.json(), JSON.parse(JSON.stringify(doc)));
+  assert.equal(openApiProblems(doc), []);
+  assert.equal(doc.components.schemas.Error, {
+    type: "object",
+    description: "Every error: a stable `code` to branch on and a `message` for people.",
+    required: ["code", "message"],
+    properties: { code: { type: "string" }, message: { type: "string" } },
+  });
 });
 
 test("every operation has a unique id, its path parameters, and 401 when it needs a token", () => {
@@ -60,6 +63,13 @@ test("every operation has a unique id, its path parameters, and 401 when it need
 test("a route outside the specification cannot be registered", async () => {
   const http = app();
   assert.throws(() => http.get("/videos/:id/thumbnails", async () => ({})), /not in the API specification/);
+});
+
+test("every route in the specification is served, the probes included", async () => {
+  const http = app();
+  await http.ready();
+  for (const route of ROUTES) assert.ok(http.hasRoute({ method: route.method, url: route.url }), route.url);
+  assert.equal(ROUTES.filter((r) => r.operational).map((r) => r.url), ["/health", "/ready", "/metrics"]);
 });
 
 test("without a token, a route answers 401 before any dependency is used", async () => {

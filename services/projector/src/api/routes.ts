@@ -7,12 +7,13 @@ import {
 } from "mongodb";
 import { ownerOf, requireAuth, type Verifier } from "@hfp/auth";
 import { AppError, InvalidEventError } from "@hfp/events";
+import { enforceRouteTable, fastifySchema, findRoute } from "@hfp/http";
 import type { StoredEvent } from "@hfp/jetstream";
 import type { JobStatus } from "../projection.ts";
 import { findOwnedJob, listOwnedJobs, type JobView } from "../queries.ts";
 import type { JobStore } from "../store.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
-import { fastifySchema, routeSpec, ROUTES } from "./spec.ts";
+import { ROUTES } from "./spec.ts";
 
 export interface ApiDeps {
   store: JobStore;
@@ -28,16 +29,15 @@ type IdParams = { Params: { id: string } };
 
 /**
  * Registers the status API on the service's app. Every route comes from the specification
- * table (which also produces the OpenAPI document); registering one that is not in it fails.
+ * table (which also produces the OpenAPI document); registering one that is not in it
+ * fails, and so does `ready()` while one in it is not served.
  */
 export function registerStatusApi(app: FastifyInstance, deps: ApiDeps): void {
   const { store } = deps;
   const authenticate = requireAuth(deps.verify);
-  app.addHook("onRoute", (route) => {
-    for (const method of [route.method].flat()) if (method !== "HEAD") routeSpec(method, route.url);
-  });
+  enforceRouteTable(app, ROUTES);
   const options = (url: string) => {
-    const spec = routeSpec("GET", url);
+    const spec = findRoute(ROUTES, "GET", url);
     return {
       schema: fastifySchema(spec),
       // Authentication before validation: a caller without a token learns nothing about the input.
@@ -96,12 +96,6 @@ export function registerStatusApi(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   app.get("/openapi.json", options("/openapi.json"), async () => deps.openapi);
-
-  for (const spec of ROUTES) {
-    if (!app.hasRoute({ method: spec.method, url: spec.url })) {
-      throw new Error(`route ${spec.method} ${spec.url} is specified but not served`);
-    }
-  }
 }
 
 /** Answers about one caller's jobs, and a download URL, are not for shared caches. */

@@ -16,7 +16,8 @@ const nullableTime = { type: ["string", "null"], format: "date-time" } as const;
 const nullableMs = { type: ["integer", "null"], minimum: 0 } as const;
 const count = { type: "integer", minimum: 0 } as const;
 
-export const ErrorSchema = { ...errorBodySchema, description: "Every error: a stable code and a message for people." };
+/** The error body every service shares, so that the public document lists it once. */
+export const ErrorSchema = errorBodySchema;
 
 export const JobSchema = {
   type: "object",
@@ -211,25 +212,6 @@ export const ListQuerySchema = {
       type: "string",
       pattern: "^[A-Za-z0-9_-]{1,512}$",
       description: "`nextCursor` of the previous page.",
-    },
-  },
-} as const;
-
-export const HealthSchema = {
-  type: "object",
-  required: ["status", "service"],
-  properties: { status: { type: "string", enum: ["ok"] }, service: { type: "string" } },
-} as const;
-
-export const ReadinessSchema = {
-  type: "object",
-  required: ["status", "checks"],
-  properties: {
-    status: { type: "string", enum: ["ready", "unavailable"] },
-    checks: {
-      type: "object",
-      additionalProperties: { type: "string" },
-      description: "Per dependency: `ok`, or why not.",
     },
   },
 } as const;

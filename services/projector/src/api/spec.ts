@@ -1,40 +1,19 @@
+import { OPERATIONS_TAG, probeRoutes, type ApiDescription, type ResponseSpec, type RouteSpec } from "@hfp/http";
 import {
   ErrorSchema,
-  HealthSchema,
   JobEventsSchema,
   JobIdParams,
   JobPageSchema,
   JobSchema,
   ListQuerySchema,
+  NAMED_SCHEMAS,
   OpenApiSchema,
-  ReadinessSchema,
 } from "./schemas.ts";
 
-/** One response of a route: its status code's meaning, body schema and headers. */
-export interface ResponseSpec {
-  description: string;
-  schema?: object;
-  /** Default `application/json`. */
-  contentType?: string;
-  headers?: Record<string, { description: string; schema: object }>;
-}
-
-/** Everything the API says about a route: what fastify validates with and what OpenAPI shows. */
-export interface RouteSpec {
-  method: "GET";
-  url: string;
-  operationId: string;
-  summary: string;
-  description?: string;
-  tag: "videos" | "operations";
-  /** Bearer token required; the caller sees only its own jobs. */
-  auth: boolean;
-  /** Served by @hfp/http's `buildHttp` rather than registered by this service. */
-  shared?: boolean;
-  params?: object;
-  querystring?: object;
-  responses: Record<number, ResponseSpec>;
-}
+const STATUS_TAG = {
+  name: "status",
+  description: "The caller's jobs: status, timings, event history and the zip of frames. Bearer token required.",
+};
 
 const error = (description: string): ResponseSpec => ({ description, schema: ErrorSchema });
 const unauthenticated = error("UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid.");
@@ -52,7 +31,7 @@ export const ROUTES: readonly RouteSpec[] = [
       "Sorted by creation time then id, both descending. Cursor pagination: pass the previous page's " +
       "`nextCursor` as `cursor`. Jobs created while paging are newer than any cursor, so they never " +
       "shift a later page; no job is skipped or repeated.",
-    tag: "videos",
+    tag: STATUS_TAG.name,
     auth: true,
     querystring: ListQuerySchema,
     responses: {
@@ -67,7 +46,7 @@ export const ROUTES: readonly RouteSpec[] = [
     url: "/videos/:id",
     operationId: "getVideo",
     summary: "One job: status, timings, attempts, frame count, result, error",
-    tag: "videos",
+    tag: STATUS_TAG.name,
     auth: true,
     params: JobIdParams,
     responses: {
@@ -84,7 +63,7 @@ export const ROUTES: readonly RouteSpec[] = [
     operationId: "getVideoEvents",
     summary: "The job's event history, read from the stream",
     description: "Every event of the job in stream order, with the time since the previous one.",
-    tag: "videos",
+    tag: STATUS_TAG.name,
     auth: true,
     params: JobIdParams,
     responses: {
@@ -101,7 +80,7 @@ export const ROUTES: readonly RouteSpec[] = [
     operationId: "downloadVideoFrames",
     summary: "Redirect to a short-lived download URL of the job's zip",
     description: "The URL is a presigned S3 GET, valid for a few minutes; the file is named `<id>.zip`.",
-    tag: "videos",
+    tag: STATUS_TAG.name,
     auth: true,
     params: JobIdParams,
     responses: {
@@ -121,64 +100,16 @@ export const ROUTES: readonly RouteSpec[] = [
     url: "/openapi.json",
     operationId: "getOpenApi",
     summary: "This API's OpenAPI document",
-    tag: "operations",
+    tag: OPERATIONS_TAG.name,
     auth: false,
     responses: { 200: { description: "OpenAPI 3.1 document.", schema: OpenApiSchema } },
   },
-  {
-    method: "GET",
-    url: "/health",
-    operationId: "getHealth",
-    summary: "Liveness: the process answers",
-    tag: "operations",
-    auth: false,
-    shared: true,
-    responses: { 200: { description: "Alive.", schema: HealthSchema } },
-  },
-  {
-    method: "GET",
-    url: "/ready",
-    operationId: "getReadiness",
-    summary: "Readiness: NATS and MongoDB answer",
-    tag: "operations",
-    auth: false,
-    shared: true,
-    responses: {
-      200: { description: "Ready.", schema: ReadinessSchema },
-      503: { description: "A dependency does not answer.", schema: ReadinessSchema },
-    },
-  },
-  {
-    method: "GET",
-    url: "/metrics",
-    operationId: "getMetrics",
-    summary: "Prometheus metrics",
-    tag: "operations",
-    auth: false,
-    shared: true,
-    responses: {
-      200: { description: "Prometheus text exposition.", contentType: "text/plain", schema: { type: "string" } },
-    },
-  },
+  ...probeRoutes("NATS and MongoDB"),
 ];
 
-export function routeSpec(method: string, url: string): RouteSpec {
-  const spec = ROUTES.find((r) => r.method === method && r.url === url);
-  if (!spec) throw new Error(`route ${method} ${url} is not in the API specification`);
-  return spec;
-}
-
-/** The fastify `schema` of a route: what requests are validated and responses serialized with. */
-export function fastifySchema(spec: RouteSpec) {
-  const response: Record<number, object> = {};
-  for (const [code, r] of Object.entries(spec.responses)) {
-    if (r.schema && (r.contentType ?? "application/json") === "application/json") response[Number(code)] = r.schema;
-  }
-  return {
-    summary: spec.summary,
-    tags: [spec.tag],
-    ...(spec.params && { params: spec.params }),
-    ...(spec.querystring && { querystring: spec.querystring }),
-    response,
-  };
-}
+/** The status API: the projector's routes, for its own document and the public one. */
+export const statusApi: ApiDescription = {
+  tags: [STATUS_TAG, OPERATIONS_TAG],
+  routes: ROUTES,
+  schemas: NAMED_SCHEMAS,
+};
