@@ -1,8 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
-import { buildHttp, createMetrics, type HttpMetrics, type ReadinessCheck } from "@hfp/http";
+import { buildHttp, createMetrics, enforceRouteTable, type HttpMetrics, type ReadinessCheck } from "@hfp/http";
 import type { Logger } from "@hfp/logging";
 import { registerIngestRoutes, type IngestRoutesDeps } from "./http/routes.ts";
+import { ROUTES } from "./http/spec.ts";
 import { bridgeMetrics, type BridgeMetrics } from "./metrics.ts";
 
 export const SERVICE = "ingest-bridge";
@@ -13,9 +14,14 @@ export interface AppDeps extends IngestRoutesDeps {
   readiness: Record<string, ReadinessCheck>;
 }
 
-/** The bridge's HTTP app: probes and metrics from @hfp/http, plus the upload routes. */
+/**
+ * The bridge's HTTP app: probes and metrics from @hfp/http, plus the upload routes. It
+ * serves exactly the route table (which also produces the OpenAPI document): `ready()`
+ * fails on a route outside it or one in it that is not served.
+ */
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = buildHttp({ service: SERVICE, logger: deps.log, metrics: deps.httpMetrics, readiness: deps.readiness });
+  enforceRouteTable(app, ROUTES);
   registerIngestRoutes(app, deps);
   return app;
 }

@@ -4,12 +4,12 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { ownerOf, requireAuth, type Verifier } from "@hfp/auth";
 import { presignPut } from "@hfp/aws";
 import { AppError } from "@hfp/events";
-import { toHttpError } from "@hfp/http";
+import { fastifySchema, findRoute, toHttpError } from "@hfp/http";
 import { newJobId, uploadKey } from "../core/keys.ts";
 import { uploadMetadata } from "../core/metadata.ts";
 import { validateOptions } from "../core/options.ts";
 import type { BridgeMetrics } from "../metrics.ts";
-import { presignRouteSchema, uploadRouteSchema } from "./schemas.ts";
+import { ROUTES } from "./spec.ts";
 import { ACCEPTED_TYPES, isAcceptedType, receiveUpload } from "./upload.ts";
 
 export interface IngestRoutesDeps {
@@ -38,7 +38,10 @@ interface PresignBody {
   options?: unknown;
 }
 
-/** `POST /videos` and `POST /videos/presign`, both behind bearer-token authentication. */
+/**
+ * `POST /videos` and `POST /videos/presign`, both behind bearer-token authentication, with
+ * the schemas of their entries in the route table (src/http/spec.ts).
+ */
 export function registerIngestRoutes(app: FastifyInstance, deps: IngestRoutesDeps): void {
   const jobIds = deps.newJobId ?? newJobId;
   const now = deps.now ?? (() => new Date());
@@ -63,7 +66,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRoutesDep
       "/videos",
       {
         preHandler: authenticate,
-        schema: uploadRouteSchema,
+        schema: fastifySchema(findRoute(ROUTES, "POST", "/videos")),
       },
       async (request, reply) => {
         const owner = ownerOf(request);
@@ -92,7 +95,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRoutesDep
       "/videos/presign",
       {
         preHandler: authenticate,
-        schema: presignRouteSchema,
+        schema: fastifySchema(findRoute(ROUTES, "POST", "/videos/presign")),
       },
       async (request, reply) => {
         const owner = ownerOf(request);

@@ -1,8 +1,68 @@
-/** JSON schemas of the ingest routes (they also feed the OpenAPI document). */
+/**
+ * JSON schemas of the upload routes. Fastify validates the presign body and serializes
+ * responses with them, and the OpenAPI document is generated from them.
+ */
+import { ExtractionOptionsInput } from "@hfp/events";
 import { errorBodySchema } from "@hfp/http";
+import { z } from "zod";
+import { OPTION_NAMES } from "../core/options.ts";
 import { ACCEPTED_TYPES } from "./upload.ts";
 
-export const createdSchema = {
+export const ErrorSchema = errorBodySchema;
+
+const OPTION_DESCRIPTIONS: Record<(typeof OPTION_NAMES)[number], string> = {
+  fps: "Frames per second (default 1). Not together with `interval`.",
+  interval: "Seconds between frames, instead of `fps` (fps = 1/interval).",
+  format: "Image format of the frames (default `jpg`).",
+  width: "Frame width in pixels; the height keeps the aspect ratio.",
+  maxFrames: "At most this many frames.",
+  start: "Where extraction starts, in seconds (default 0).",
+  end: "Where extraction stops, in seconds; after `start`.",
+};
+
+/**
+ * The option rules as JSON Schema, generated from the schema the bridge checks options with
+ * (`ExtractionOptionsInput`), so the document cannot drift from the checks. Its two
+ * cross-field rules are not expressible per property; the description states them.
+ */
+function optionsSchema() {
+  const generated = z.toJSONSchema(ExtractionOptionsInput, { target: "draft-2020-12" }) as {
+    properties: Record<string, object>;
+  };
+  const properties = Object.fromEntries(
+    OPTION_NAMES.map((name) => [name, { ...generated.properties[name], description: OPTION_DESCRIPTIONS[name] }]),
+  );
+  return {
+    type: "object",
+    description:
+      "Extraction options, all optional. `fps` and `interval` exclude each other; `end` must be after " +
+      "`start`; unknown names are refused. A refused option is 400 INVALID_OPTIONS, its message naming the field.",
+    additionalProperties: false,
+    properties,
+  } as const;
+}
+
+export const UploadOptionsSchema = optionsSchema();
+
+export const UploadFormSchema = {
+  type: "object",
+  description:
+    "Form fields in this order: the option fields (each optional, at most once), then exactly one `file` part. " +
+    "Option fields after the file are refused (400 VALIDATION_FAILED): the object's metadata is sent to S3 " +
+    "when the file starts. Numbers are plain decimals (`2`, `0.5`); an empty field counts as not given.",
+  required: ["file"],
+  additionalProperties: false,
+  properties: {
+    ...UploadOptionsSchema.properties,
+    file: {
+      type: "string",
+      contentMediaType: "application/octet-stream",
+      description: `The video, after every option field; its part's content type ${ACCEPTED_TYPES}.`,
+    },
+  },
+} as const;
+
+export const UploadCreatedSchema = {
   type: "object",
   required: ["jobId", "status", "statusUrl", "key"],
   properties: {
@@ -13,29 +73,35 @@ export const createdSchema = {
   },
 } as const;
 
-export const presignBodySchema = {
-  type: "object",
-  required: ["filename", "contentType", "size"],
-  additionalProperties: false,
-  properties: {
-    filename: { type: "string", minLength: 1, maxLength: 1024 },
-    contentType: { type: "string", minLength: 1, maxLength: 255, description: "video/* or application/octet-stream" },
-    size: { type: "integer", minimum: 1, description: "bytes; at most the upload limit" },
-    options: {
-      type: "object",
-      description:
-        "extraction options: fps (≤ 60) or interval (seconds), format (jpg | png | webp), width (16–7680), " +
-        "maxFrames, start, end (seconds). Checked by the same rules as the form fields (400 INVALID_OPTIONS).",
+/** The presign body, with `options` described by `options`. */
+const presignBody = (options: object) =>
+  ({
+    type: "object",
+    required: ["filename", "contentType", "size"],
+    additionalProperties: false,
+    properties: {
+      filename: { type: "string", minLength: 1, maxLength: 1024, description: "made safe for the S3 key" },
+      contentType: { type: "string", minLength: 1, maxLength: 255, description: ACCEPTED_TYPES },
+      size: { type: "integer", minimum: 1, description: "bytes; at most the upload limit" },
+      options,
     },
-  },
-} as const;
+  }) as const;
 
-export const presignedSchema = {
+export const PresignRequestSchema = presignBody(UploadOptionsSchema);
+
+/**
+ * What fastify checks of the presign body: `options` only as an object. The handler
+ * checks the options by the same rules as the form fields, so both routes refuse them
+ * with INVALID_OPTIONS naming the field.
+ */
+export const presignValidation = presignBody({ type: "object" });
+
+export const PresignedUploadSchema = {
   type: "object",
   required: ["jobId", "uploadUrl", "method", "headers", "key", "statusUrl", "expiresAt"],
   properties: {
     jobId: { type: "string" },
-    uploadUrl: { type: "string" },
+    uploadUrl: { type: "string", description: "PUT the file here" },
     method: { type: "string", enum: ["PUT"] },
     headers: {
       type: "object",
@@ -48,26 +114,12 @@ export const presignedSchema = {
   },
 } as const;
 
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, errorBodySchema]));
-
-/** Multipart bodies are read as a stream, so the body is described, not validated, here. */
-export const uploadRouteSchema = {
-  summary: "Upload a video and start a job",
-  description:
-    "multipart/form-data: optional option fields first (fps, interval, format, width, maxFrames, start, end), " +
-    `then one file field named "file" (${ACCEPTED_TYPES}). The file is streamed to S3; ` +
-    "the job starts when S3 announces the object.",
-  consumes: ["multipart/form-data"],
-  security: [{ bearerAuth: [] }],
-  response: { 201: createdSchema, ...errors(400, 401, 413, 415, 503) },
-};
-
-export const presignRouteSchema = {
-  summary: "Get a presigned URL to upload a large video directly to S3",
-  description:
-    "PUT the file to uploadUrl with exactly the returned headers before expiresAt; " +
-    "the job starts when S3 announces the object.",
-  security: [{ bearerAuth: [] }],
-  body: presignBodySchema,
-  response: { 201: presignedSchema, ...errors(400, 401, 413, 415) },
+/** Named schemas, listed under `components.schemas` and referenced from the operations. */
+export const NAMED_SCHEMAS: Record<string, object> = {
+  UploadForm: UploadFormSchema,
+  UploadOptions: UploadOptionsSchema,
+  UploadCreated: UploadCreatedSchema,
+  PresignRequest: PresignRequestSchema,
+  PresignedUpload: PresignedUploadSchema,
+  Error: ErrorSchema,
 };

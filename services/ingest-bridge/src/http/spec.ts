@@ -1,0 +1,89 @@
+import { OPERATIONS_TAG, probeRoutes, type ApiDescription, type ResponseSpec, type RouteSpec } from "@hfp/http";
+import {
+  ErrorSchema,
+  NAMED_SCHEMAS,
+  PresignedUploadSchema,
+  PresignRequestSchema,
+  presignValidation,
+  UploadCreatedSchema,
+  UploadFormSchema,
+} from "./schemas.ts";
+import { ACCEPTED_TYPES } from "./upload.ts";
+
+const UPLOADS_TAG = {
+  name: "uploads",
+  description:
+    "Start a job: upload a video through the API, or get a URL to upload it to S3 directly. Bearer token required.",
+};
+
+const error = (description: string): ResponseSpec => ({ description, schema: ErrorSchema });
+const unauthenticated = error("UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid.");
+const statusLocation = {
+  Location: { description: "The job's status URL, `/videos/<jobId>`.", schema: { type: "string" } },
+};
+
+export const ROUTES: readonly RouteSpec[] = [
+  {
+    method: "POST",
+    url: "/videos",
+    operationId: "uploadVideo",
+    summary: "Upload a video and start a job",
+    description:
+      "The file is streamed to S3, never held whole; the job starts when S3 announces the object, " +
+      "normally well under a second later. A refused upload leaves no object behind; a refusal before " +
+      "the body was read in full answers with `Connection: close`.",
+    tag: UPLOADS_TAG.name,
+    auth: true,
+    body: {
+      contentType: "multipart/form-data",
+      description: "Option fields first, then one `file` part: the order matters.",
+      schema: UploadFormSchema,
+      encoding: { file: { contentType: ACCEPTED_TYPES } },
+    },
+    responses: {
+      201: { description: "Stored; the job is queued.", schema: UploadCreatedSchema, headers: statusLocation },
+      400: error(
+        "INVALID_OPTIONS: an option is out of range, unknown, not a number or given twice (the message starts " +
+          "with the field). VALIDATION_FAILED: no file, an empty file, a field after the file, a second file, " +
+          "a file under another name, an over-long field.",
+      ),
+      401: unauthenticated,
+      413: error(
+        "UPLOAD_TOO_LARGE: the file is larger than the upload limit (default 2 GiB), or the request's " +
+          "Content-Length already says so.",
+      ),
+      415: error(`UNSUPPORTED_MEDIA_TYPE: the file is not ${ACCEPTED_TYPES}, or the body is not multipart/form-data.`),
+      503: error("S3_UNAVAILABLE: storing the upload failed; retry later."),
+    },
+  },
+  {
+    method: "POST",
+    url: "/videos/presign",
+    operationId: "presignVideoUpload",
+    summary: "Get a presigned URL to upload a large video directly to S3",
+    description:
+      "PUT the file to `uploadUrl` with exactly the returned `headers` before `expiresAt`; they are part " +
+      "of the signature. The job starts when S3 announces the object.",
+    tag: UPLOADS_TAG.name,
+    auth: true,
+    body: { contentType: "application/json", schema: PresignRequestSchema, validation: presignValidation },
+    responses: {
+      201: { description: "The upload URL.", schema: PresignedUploadSchema, headers: statusLocation },
+      400: error(
+        "VALIDATION_FAILED: a body field is missing or mistyped (`body.size is required`). " +
+          "INVALID_OPTIONS: an option is refused (`options.fps: …`).",
+      ),
+      401: unauthenticated,
+      413: error("UPLOAD_TOO_LARGE: `size` is larger than the upload limit."),
+      415: error(`UNSUPPORTED_MEDIA_TYPE: \`contentType\` is not ${ACCEPTED_TYPES}.`),
+    },
+  },
+  ...probeRoutes("NATS, S3 and the input queue"),
+];
+
+/** The upload API: the bridge's routes, for its own document and the public one. */
+export const ingestApi: ApiDescription = {
+  tags: [UPLOADS_TAG, OPERATIONS_TAG],
+  routes: ROUTES,
+  schemas: NAMED_SCHEMAS,
+};
