@@ -6,7 +6,6 @@ import { ExtractionOptionsInput } from "@hfp/events";
 import { errorBodySchema } from "@hfp/http";
 import { z } from "zod";
 import { OPTION_NAMES } from "../core/options.ts";
-import { ACCEPTED_TYPES } from "./upload.ts";
 
 export const ErrorSchema = errorBodySchema;
 
@@ -57,7 +56,7 @@ export const UploadFormSchema = {
     file: {
       type: "string",
       contentMediaType: "application/octet-stream",
-      description: `The video, after every option field; its part's content type ${ACCEPTED_TYPES}.`,
+      description: "The video, after every option field; its part's content type video/* or application/octet-stream.",
     },
   },
 } as const;
@@ -81,7 +80,7 @@ const presignBody = (options: object) =>
     additionalProperties: false,
     properties: {
       filename: { type: "string", minLength: 1, maxLength: 1024, description: "made safe for the S3 key" },
-      contentType: { type: "string", minLength: 1, maxLength: 255, description: ACCEPTED_TYPES },
+      contentType: { type: "string", minLength: 1, maxLength: 255, description: "video/* or application/octet-stream" },
       size: { type: "integer", minimum: 1, description: "bytes; at most the upload limit" },
       options,
     },

@@ -52,7 +52,10 @@ export const ROUTES: readonly RouteSpec[] = [
         "UPLOAD_TOO_LARGE: the file is larger than the upload limit (default 2 GiB), or the request's " +
           "Content-Length already says so.",
       ),
-      415: error(`UNSUPPORTED_MEDIA_TYPE: the file is not ${ACCEPTED_TYPES}, or the body is not multipart/form-data.`),
+      415: error(
+        "UNSUPPORTED_MEDIA_TYPE: the file's content type is neither video/* nor application/octet-stream, " +
+          "or the body is not multipart/form-data.",
+      ),
       503: error("S3_UNAVAILABLE: storing the upload failed; retry later."),
     },
   },
@@ -75,7 +78,7 @@ export const ROUTES: readonly RouteSpec[] = [
       ),
       401: unauthenticated,
       413: error("UPLOAD_TOO_LARGE: `size` is larger than the upload limit."),
-      415: error(`UNSUPPORTED_MEDIA_TYPE: \`contentType\` is not ${ACCEPTED_TYPES}.`),
+      415: error("UNSUPPORTED_MEDIA_TYPE: `contentType` is neither video/* nor application/octet-stream."),
     },
   },
   ...probeRoutes("NATS, S3 and the input queue"),
