@@ -1,13 +1,19 @@
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { renderPublicApi } from "./openapi.ts";
+
+/** Where the gateway sends a request: a service, or itself for the public OpenAPI document. */
+export type GatewayRoute = "ingest" | "status" | "openapi";
 
 /**
  * One base URL for clients, routed by path as the Kubernetes Ingress does:
- * `POST /videos` and `/videos/presign` go to the ingest-bridge, every other `/videos…`
- * (and `/openapi.json`) to the projector.
+ * `POST /videos` and `/videos/presign` go to the ingest-bridge, every other `/videos…` to
+ * the projector. `/openapi.json` is the public document of both, which the gateway
+ * serves itself (each service knows only its own routes).
  */
-export function routeFor(method: string, path: string): "ingest" | "status" | null {
-  if (path === "/videos" || path.startsWith("/videos/") || path === "/openapi.json") {
+export function routeFor(method: string, path: string): GatewayRoute | null {
+  if (path === "/openapi.json") return method === "GET" || method === "HEAD" ? "openapi" : null;
+  if (path === "/videos" || path.startsWith("/videos/")) {
     if (method === "POST" && (path === "/videos" || path === "/videos/presign")) return "ingest";
     return "status";
   }
@@ -15,12 +21,18 @@ export function routeFor(method: string, path: string): "ingest" | "status" | nu
 }
 
 export async function startGateway(targets: { ingest: string; status: string }, port: number, host = "127.0.0.1"): Promise<{ url: string; server: Server }> {
+  const openapi = renderPublicApi();
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?", 1)[0]!;
     const route = routeFor(req.method ?? "GET", path);
     if (!route) {
       res.writeHead(404, { "content-type": "application/json" });
       res.end(JSON.stringify({ code: "NOT_FOUND", message: `no route ${req.method} ${path}` }));
+      return;
+    }
+    if (route === "openapi") {
+      res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(openapi) });
+      res.end(req.method === "HEAD" ? undefined : openapi);
       return;
     }
     const target = new URL(req.url ?? "/", targets[route]);
