@@ -122,7 +122,7 @@ svc("/ready checks NATS and MongoDB; /metrics counts jobs by status and dead let
       ?.split(" ")[1];
   assert.is(series("jobs_in_progress", { status: "completed" }), "1");
   assert.is(series("jobs_in_progress", { status: "queued" }), "0");
-  assert.is(series("stage_duration_seconds_count", { stage: "projector", outcome: "applied" }), "5");
+  assert.is(series("stage_duration_seconds_count", { stage: "projector", outcome: "ok" }), "5");
   assert.is(series("jetstream_consumer_pending", { consumer: "projector" }), "0");
 });
 
