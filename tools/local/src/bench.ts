@@ -48,6 +48,8 @@ const gateway = await startGateway({ ingest: services.urls["ingest-bridge"], sta
 const token = await mintDevToken(env.AUTH_JWT_SECRET!, "bench");
 const a: number[] = [];
 const b: number[] = [];
+/** Per run: ms from the upload request to each event of the job, from its history. */
+const hops: Record<string, number[]> = {};
 let rawFrames = 0;
 let pipelineFrames = 0;
 try {
@@ -60,6 +62,17 @@ try {
     b.push(performance.now() - t0);
     if (result.status !== "completed") throw new Error(`pipeline run ${i} ended ${result.status}: ${JSON.stringify(result.doc.error)}`);
     pipelineFrames = Number(result.doc.frameCount);
+    const history = (await (await fetch(`${gateway.url}/videos/${result.jobId}/events`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      events: { type: string; occurredAt: string }[];
+    };
+    const uploadStarted = Date.now() - (performance.now() - t0);
+    let previous = uploadStarted;
+    for (const e of history.events) {
+      const at = Date.parse(e.occurredAt);
+      (hops[e.type] ??= []).push(at - previous);
+      previous = at;
+    }
+    (hops["completed visible to the client"] ??= []).push(uploadStarted + b[i]! - previous);
     process.stdout.write(`rep ${i + 1}/${reps}: raw ${(r.ms / 1000).toFixed(2)} s, pipeline ${(b[i]! / 1000).toFixed(2)} s\n`);
   }
 } finally {
@@ -84,6 +97,13 @@ Input: a generated ${seconds} s 1280x720 30 fps H.264 clip (testsrc2). ${reps} r
 | (b) pipeline | \`POST /videos\` until the job reads \`completed\` (${pipelineFrames} frames, zip in S3, notification sent) | ${(mb / 1000).toFixed(2)} s | ${b.map((x) => (x / 1000).toFixed(2)).join(", ")} |
 
 **Ratio b/a: ${(mb / ma).toFixed(2)}** (target ≤ 1.15).
+
+Where the pipeline's time goes (median ms from the previous step, from the job's events;
+the first row starts at the upload request):
+
+| step | median ms |
+|---|---|
+${Object.entries(hops).map(([step, xs]) => `| ${step} | ${median(xs).toFixed(0)} |`).join("\n")}
 
 Peak RSS per service over the run (VmHWM; target ≤ 256 MiB):
 

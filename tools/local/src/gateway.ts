@@ -46,6 +46,10 @@ export async function startGateway(targets: { ingest: string; status: string }, 
     });
     req.pipe(upstream);
   });
+  // Longer than clients' idle keep-alive (undici: 4 s), so the server never closes a socket
+  // a client is about to reuse (that race shows up as ECONNRESET on the next request).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
   const { port: bound } = server.address() as AddressInfo;
   return { url: `http://${host}:${bound}`, server };
