@@ -65,7 +65,8 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRoutesDep
     scope.post(
       "/videos",
       {
-        preHandler: authenticate,
+        // Before the body is read or validated: an unauthenticated caller learns nothing.
+        onRequest: authenticate,
         schema: fastifySchema(findRoute(ROUTES, "POST", "/videos")),
       },
       async (request, reply) => {
@@ -94,7 +95,8 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRoutesDep
     scope.post<{ Body: PresignBody }>(
       "/videos/presign",
       {
-        preHandler: authenticate,
+        // Before the body is read or validated: an unauthenticated caller learns nothing.
+        onRequest: authenticate,
         schema: fastifySchema(findRoute(ROUTES, "POST", "/videos/presign")),
       },
       async (request, reply) => {
