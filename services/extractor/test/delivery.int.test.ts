@@ -134,7 +134,7 @@ test("S3 unavailable: nak with backoff, and on the last attempt a retryable fail
 
   const durations = await w.deps.metrics.stageDuration.get();
   const outcomes = new Set(durations.values.filter((v) => v.metricName?.endsWith("_count")).map((v) => v.labels.outcome));
-  assert.ok(outcomes.has("nak") && outcomes.has("term"), [...outcomes].join(","));
+  assert.ok(outcomes.has("retry") && outcomes.has("failed"), [...outcomes].join(","));
   broken.destroy();
 });
 
