@@ -10,7 +10,8 @@ export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 bash scripts/setup.sh >&2 || { echo "setup failed" >&2; exit 1; }
 started_stack=0
 bash scripts/stack.sh status >/dev/null 2>&1 || started_stack=1
-cleanup() { [ "$started_stack" = 1 ] && bash scripts/stack.sh down >&2 || true; }
+# Quietly: the wrapped command's last line (the test summary) stays the last line printed.
+cleanup() { [ "$started_stack" = 1 ] && bash scripts/stack.sh down >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 bash scripts/stack.sh up >/dev/null || { echo "the local stack did not start" >&2; exit 1; }
