@@ -50,6 +50,7 @@ const a: number[] = [];
 const b: number[] = [];
 /** Per run: ms from the upload request to each event of the job, from its history. */
 const hops: Record<string, number[]> = {};
+const rss = {} as Record<ServiceName, number>;
 let rawFrames = 0;
 let pipelineFrames = 0;
 try {
@@ -76,7 +77,8 @@ try {
     process.stdout.write(`rep ${i + 1}/${reps}: raw ${(r.ms / 1000).toFixed(2)} s, pipeline ${(b[i]! / 1000).toFixed(2)} s\n`);
   }
 } finally {
-  var rss = Object.fromEntries(SERVICES.map((s) => [s, peakRss(services.pids[s])])) as Record<ServiceName, number>;
+  // Read before stopping: VmHWM is gone with the process.
+  Object.assign(rss, Object.fromEntries(SERVICES.map((s) => [s, peakRss(services.pids[s])])));
   gateway.server.close();
   await services.stop();
 }
