@@ -42,6 +42,8 @@ process.on("SIGTERM", () => void shutdown(0));
 
 const user = process.env.HFP_DEMO_USER ?? "demo-user";
 const token = await mintDevToken(env.AUTH_JWT_SECRET!, user, { ttlSeconds: 12 * 3600 });
+say(`TOKEN=${token}`);
+say(`  (a local development token for ${user}, valid 12 h; mint others with: npm run hfp -- token <user>)`);
 
 if (!servicesOnly) {
   const file = fileArg ? resolve(fileArg) : makeSampleVideo(join(repoRoot, ".stack", "samples", "sample-10s.mp4"));
@@ -70,5 +72,4 @@ if (!servicesOnly) {
     if (exitWhenDone) await shutdown(1);
   }
 }
-say(`\nTOKEN=${token}   (a local development token for ${user}; mint others with: npm run hfp -- token <user>)`);
-say(`API base URL: ${gateway.url}   — Ctrl-C stops the services.`);
+say(`\nAPI base URL: ${gateway.url}   — Ctrl-C stops the services.`);
