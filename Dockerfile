@@ -29,6 +29,7 @@ COPY package.json package-lock.json ./
 COPY libs ./libs
 COPY services ./services
 COPY tools ./tools
+COPY docs/openapi.json ./docs/openapi.json
 # ffmpeg comes from Debian in the runtime stage, so the optional ffmpeg-static download
 # is skipped (--omit=optional).
 RUN npm ci --omit=dev --omit=optional --no-audit --no-fund \

@@ -182,7 +182,7 @@ test("staging and production: IRSA roles, image and names are the environment's 
   }
 });
 
-test("the Ingress sends POST /videos to ingest-bridge and GET /videos… to projector", () => {
+test("the Ingress sends POST /videos to ingest-bridge, GET /videos… and /openapi.json to projector", () => {
   for (const target of ["k8s/overlays/staging", "k8s/overlays/production"]) {
     const ing = find(objects(target), "Ingress", "hfp");
     const a = ing.metadata.annotations ?? {};
@@ -190,7 +190,9 @@ test("the Ingress sends POST /videos to ingest-bridge and GET /videos… to proj
     assert.equal(methods("ingest-bridge"), ["POST"]);
     assert.equal(methods("projector"), ["GET", "HEAD"]);
     const paths = ing.spec.rules[0].http.paths as { path: string; backend: { service: { name: string } } }[];
-    assert.equal(paths.map((p) => [p.path, p.backend.service.name]), [["/videos", "ingest-bridge"], ["/videos", "projector"]]);
+    assert.equal(paths.map((p) => [p.path, p.backend.service.name]), [["/videos", "ingest-bridge"], ["/videos", "projector"], ["/openapi.json", "projector"]]);
+    const projector = find(objects(target), "Deployment", "projector").spec.template.spec.containers[0];
+    assert.ok(projector.env.some((e: { name: string; value?: string }) => e.name === "OPENAPI_DOCUMENT" && e.value === "/app/docs/openapi.json"));
   }
   assert.not.ok(objects("k8s/overlays/local").some((o) => o.kind === "Ingress"));
 });

@@ -23,6 +23,12 @@ export const projectorConfig = z
     S3_PUBLIC_ENDPOINT: z.url().optional(),
     DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(1).max(604_800).default(300),
     LEDGER_RETENTION_HOURS: env.int(24, 1),
+    /**
+     * A file holding the public OpenAPI document (both services' routes, docs/openapi.json
+     * in the image) to serve at /openapi.json, where the Ingress sends it; by default the
+     * projector serves the description of its own routes.
+     */
+    OPENAPI_DOCUMENT: z.string().min(1).optional(),
   })
   .refine((c) => c.AUTH_JWKS_URL || c.AUTH_JWT_SECRET, {
     message: "set AUTH_JWKS_URL (production) or AUTH_JWT_SECRET (local development)",

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { createVerifier } from "@hfp/auth";
 import { createS3, presignGet } from "@hfp/aws";
 import { ConfigError, loadConfig } from "@hfp/config";
@@ -39,7 +40,9 @@ const verify = createVerifier({
 // Presigning is local computation; the endpoint only has to be the one clients can reach.
 const publicS3 = createS3({ region: config.AWS_REGION, s3Endpoint: config.S3_PUBLIC_ENDPOINT ?? config.S3_ENDPOINT });
 const ttl = config.DOWNLOAD_URL_TTL_SECONDS;
-const openapi = statusApiDocument(version);
+const openapi: object = config.OPENAPI_DOCUMENT
+  ? (JSON.parse(readFileSync(config.OPENAPI_DOCUMENT, "utf8")) as object)
+  : statusApiDocument(version);
 
 const retentionMs = config.LEDGER_RETENTION_HOURS * 3_600_000;
 const pruner = setInterval(() => {

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -67,6 +68,8 @@ svc.before(async (ctx) => {
       HTTP_HOST: "127.0.0.1",
       HTTP_PORT: String(ctx.port),
       LOG_LEVEL: "info",
+      // As in Kubernetes: the public document (both services) is served here.
+      OPENAPI_DOCUMENT: `${repoRoot}docs/openapi.json`,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -124,6 +127,13 @@ svc("/ready checks NATS and MongoDB; /metrics counts jobs by status and dead let
   assert.is(series("jobs_in_progress", { status: "queued" }), "0");
   assert.is(series("stage_duration_seconds_count", { stage: "projector", outcome: "ok" }), "5");
   assert.is(series("jetstream_consumer_pending", { consumer: "projector" }), "0");
+});
+
+svc("/openapi.json serves the public document given by OPENAPI_DOCUMENT", async (ctx) => {
+  const doc = (await (await fetch(`http://127.0.0.1:${ctx.port}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+  assert.ok(doc.paths["/videos"]?.post, "the upload route of the ingest-bridge is described");
+  assert.ok(doc.paths["/videos/{id}"]?.get, "and the status routes");
+  assert.equal(doc, JSON.parse(readFileSync(`${repoRoot}docs/openapi.json`, "utf8")));
 });
 
 svc("SIGTERM stops the projector cleanly", async (ctx) => {
