@@ -8,13 +8,12 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { mintDevToken } from "@hfp/auth";
 import { createSqs } from "@hfp/aws";
-import { stackEnv, uniqueName } from "@hfp/testkit";
+import { eventually, freePort, sleep, stackEnv, uniqueName } from "@hfp/testkit";
 import { makeSampleVideo, SERVICES, startGateway, startServices, type RunningServices } from "../../tools/local/src/index.ts";
 import { STANDARD } from "./lib/metrics.ts";
 import { metricNames } from "./lib/promql.ts";
@@ -70,15 +69,6 @@ function dashboardMetrics(): Map<string, string[]> {
   return used;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The server from infra/tools/install.sh's cache, else PATH (Debian installs /usr/bin/prometheus). */
 function prometheusBin(): string {
@@ -131,20 +121,8 @@ type Vector = { metric: Record<string, string>; value: [number, string] }[];
 const query = (ctx: Ctx, q: string) => promGet<{ result: Vector }>(ctx, "/api/v1/query", { query: q }).then((d) => d.result);
 const names = async (ctx: Ctx) => new Set(await promGet<string[]>(ctx, "/api/v1/label/__name__/values"));
 
-async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(500);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-}
+/** Polls every 100 ms until `check` gives a value (the test kit's `eventually`, named first). */
+const until = <T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> => eventually(check, timeoutMs, what);
 
 const dashboards = dashboardMetrics();
 /** What must exist in the local Prometheus: the dashboards' series, minus recorded and production-only ones, plus what the recording rules read. */

@@ -7,6 +7,8 @@ export const configSchema = z.object({
   ...commonConfig,
   HTTP_PORT: env.port(8080),
   SQS_INPUT_QUEUE: z.string().min(1),
+  /** Long-poll wait (SQS allows 0-20 s); shutdown waits for the poll in flight, so at most this long. */
+  SQS_WAIT_TIME_SECONDS: env.int(20, 0).pipe(z.number().max(20)),
   /** Local development: HS256 tokens. Production: AUTH_JWKS_URL (+ issuer, audience). */
   AUTH_JWT_SECRET: z.string().min(32).optional(),
   AUTH_JWKS_URL: z.url().optional(),

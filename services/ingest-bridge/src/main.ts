@@ -56,6 +56,7 @@ const poller = createPoller({
   sqs,
   s3,
   queueUrl: inputQueueUrl,
+  waitTimeSeconds: cfg.SQS_WAIT_TIME_SECONDS,
   publisher,
   producer,
   log,

@@ -43,7 +43,6 @@ export interface Poller {
 }
 
 type Verdict = "delete" | "keep";
-const isAbort = (err: unknown) => (err as { name?: string })?.name === "AbortError";
 
 export function createPoller(deps: PollerDeps): Poller {
   const { sqs, s3, queueUrl, publisher, metrics, log } = deps;
@@ -132,7 +131,7 @@ export function createPoller(deps: PollerDeps): Poller {
     return rejected ? reject(rejected.reason, rejected.detail) : "delete";
   }
 
-  async function receive(signal?: AbortSignal): Promise<Message[]> {
+  async function receive(): Promise<Message[]> {
     const out = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
@@ -140,7 +139,6 @@ export function createPoller(deps: PollerDeps): Poller {
         WaitTimeSeconds: deps.waitTimeSeconds ?? 20,
         MessageSystemAttributeNames: ["ApproximateReceiveCount"],
       }),
-      signal ? { abortSignal: signal } : {},
     );
     return out.Messages ?? [];
   }
@@ -165,7 +163,7 @@ export function createPoller(deps: PollerDeps): Poller {
   }
 
   let stopping = false;
-  let abort: AbortController | undefined;
+  let pausing: AbortController | undefined;
   let running: Promise<void> | undefined;
 
   const pause = (ms: number, signal: AbortSignal) =>
@@ -179,16 +177,16 @@ export function createPoller(deps: PollerDeps): Poller {
     while (!stopping) {
       let messages: Message[];
       try {
-        messages = await receive(signal);
+        messages = await receive();
         delay = 1000;
       } catch (err) {
-        if (stopping && isAbort(err)) break;
         log.error({ err, retryInMs: delay }, "input queue receive failed");
+        if (stopping) break;
         await pause(delay, signal);
         delay = Math.min(delay * 2, 30_000);
         continue;
       }
-      // Not abortable: a batch in hand is finished before stop() resolves.
+      // A batch in hand is finished before stop() resolves.
       if (messages.length) await handleBatch(messages);
     }
   }
@@ -200,13 +198,19 @@ export function createPoller(deps: PollerDeps): Poller {
     start() {
       if (running) return;
       stopping = false;
-      abort = new AbortController();
-      running = loop(abort.signal);
+      pausing = new AbortController();
+      running = loop(pausing.signal);
       log.info({ queueUrl, waitTimeSeconds: deps.waitTimeSeconds ?? 20 }, "polling the input queue");
     },
+    /**
+     * Lets the receive in flight finish (at most WaitTimeSeconds) and handles its batch.
+     * Aborting it instead would close the connection while SQS may still answer it with
+     * messages: received but never handled, they would stay invisible for a whole
+     * visibility timeout. Only a backoff pause after an error is cut short.
+     */
     async stop() {
       stopping = true;
-      abort?.abort();
+      pausing?.abort();
       await running;
       running = undefined;
     },

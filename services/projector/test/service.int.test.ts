@@ -2,7 +2,6 @@ import { readFileSync } from "node:fs";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import type { Db, MongoClient } from "mongodb";
 import { mintDevToken } from "@hfp/auth";
 import {
@@ -15,7 +14,7 @@ import {
 } from "@hfp/jetstream";
 import { connectMongo } from "@hfp/mongo";
 import { testStream, type TestStream } from "@hfp/service";
-import { eventually, repoRoot, stackEnv, uniqueName } from "@hfp/testkit";
+import { eventually, freePort, repoRoot, stackEnv, uniqueName } from "@hfp/testkit";
 import { projectJob } from "../src/projection.ts";
 import { JobStory } from "./fixtures.ts";
 
@@ -35,14 +34,6 @@ interface Ctx extends TestStream {
 }
 
 const svc = suite<Ctx>("projector process");
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 svc.before(async (ctx) => {
   ctx.nc = await connectNats({ url: env.NATS_URL!, name: "projector-service-test" });

@@ -69,6 +69,8 @@ export async function startServices(opts: StartOptions): Promise<RunningServices
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
         HTTP_PORT: String(ports[name]),
         HTTP_HOST: "127.0.0.1",
+        // A short long-poll: the bridge finishes its poll in flight before it stops.
+        SQS_WAIT_TIME_SECONDS: "2",
         ...opts.extraEnv?.[name],
         ...extra,
       },

@@ -26,14 +26,19 @@ ops("a job that failed in packaging (fault injected) completes after `hfp redriv
   // With the packager stopped, the job waits in `packaging`; then a packager that fails
   // this job id (PACKAGER_FAIL_JOBS) picks it up.
   await p.services.stopService("packager");
-  const up = await upload(p, user, clip);
-  const jobId = String(up.body.jobId);
-  const deadline0 = Date.now() + 60_000;
-  while ((await getJob(p, user, jobId)).body.status !== "packaging") {
-    assert.ok(Date.now() < deadline0, "the job reached packaging");
-    await new Promise((res) => setTimeout(res, 200));
+  let jobId: string;
+  try {
+    jobId = String((await upload(p, user, clip)).body.jobId);
+    const deadline0 = Date.now() + 90_000;
+    let status: string | undefined;
+    while ((status = (await getJob(p, user, jobId)).body.status) !== "packaging") {
+      assert.ok(Date.now() < deadline0, `the job reached packaging (status: ${status})`);
+      await new Promise((res) => setTimeout(res, 200));
+    }
+  } finally {
+    // Whatever happened, the next tests need a packager: with the fault only for this job.
+    await p.services.startService("packager", { PACKAGER_FAIL_JOBS: jobId! ?? "" });
   }
-  await p.services.startService("packager", { PACKAGER_FAIL_JOBS: jobId });
   const failed = await waitDone(p, user, jobId);
   assert.equal(failed.status, "failed");
   assert.equal(failed.error, { stage: "packager", code: "INTERNAL", message: failed.error!.message });
