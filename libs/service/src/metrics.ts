@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection, Outcome } from "@hfp/jetstream";
+import { ack, type Delivery, type Handler, type NatsConnection, type Outcome } from "@hfp/jetstream";
+import type { Logger } from "@hfp/logging";
 
 /** Buckets from 50 ms to 30 min: stages range from a zip of ten frames to an hour of video. */
 const STAGE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
@@ -25,6 +26,29 @@ export function outcomeLabel(outcome: Outcome): StageOutcome {
       return _never;
     }
   }
+}
+
+/**
+ * A stage's handler with its `stage_duration_seconds` observed once per delivery. `handle`
+ * returns `null` for an event that is not for this stage (acknowledged, outcome `ignored`);
+ * a thrown error is observed as `error` and rethrown, so the consumer loop retries it.
+ */
+export function timedHandler(
+  stage: string,
+  metrics: Pick<PipelineMetrics, "stageDuration">,
+  handle: (delivery: Delivery, log: Logger) => Promise<Outcome | null>,
+): Handler {
+  return async (delivery, log) => {
+    const started = performance.now();
+    let label: StageOutcome = "error";
+    try {
+      const outcome = await handle(delivery, log);
+      label = outcome ? outcomeLabel(outcome) : "ignored";
+      return outcome ?? ack;
+    } finally {
+      metrics.stageDuration.observe({ stage, outcome: label }, (performance.now() - started) / 1000);
+    }
+  };
 }
 
 /** The pipeline's metrics; each service registers the ones it feeds (same names everywhere). */

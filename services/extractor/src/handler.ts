@@ -1,7 +1,7 @@
 import { AppError, type EventOf, type JobEvent } from "@hfp/events";
 import { ack, lastEventOf, type Delivery, type Handler, type Outcome } from "@hfp/jetstream";
 import type { Logger } from "@hfp/logging";
-import { outcomeLabel, type StageDeps, type StageOutcome } from "@hfp/service";
+import { timedHandler, type StageDeps } from "@hfp/service";
 import { extractedEvent, planFailure, route, startedEvent, type AnswerContext } from "./decide.ts";
 import { extract, type ExtractorContext } from "./extract.ts";
 
@@ -81,21 +81,5 @@ export function createHandler(deps: Deps, ctx: ExtractorContext, now: () => Date
     }
   }
 
-  return async (delivery, log) => {
-    const started = performance.now();
-    let label: StageOutcome = "error";
-    try {
-      const outcome = await handle(delivery, log);
-      if (outcome === null) {
-        label = "ignored";
-        return ack;
-      }
-      label = outcomeLabel(outcome);
-      return outcome;
-    } finally {
-      if (label !== "ignored") {
-        deps.metrics.stageDuration.observe({ stage: "extractor", outcome: label }, (performance.now() - started) / 1000);
-      }
-    }
-  };
+  return timedHandler("extractor", deps.metrics, handle);
 }

@@ -1,6 +1,6 @@
 import { AppError, type EventOf } from "@hfp/events";
-import { ack, lastEventOf, readJobHistory, type Handler, type Outcome } from "@hfp/jetstream";
-import { applyFailurePlan, type StageDeps, type StageOutcome } from "@hfp/service";
+import { ack, lastEventOf, readJobHistory, type Handler } from "@hfp/jetstream";
+import { applyFailurePlan, timedHandler, type StageDeps } from "@hfp/service";
 import { alreadyNotified, classify, notifiedEvent, pickOutcome, planFailure, route } from "./decide.ts";
 import { buildNotification, kindOf, sendRequest, type OutcomeEvent } from "./message.ts";
 import type { NotificationQueue } from "./queue.ts";
@@ -37,24 +37,19 @@ export function notifierHandler(deps: StageDeps, queue: Pick<NotificationQueue, 
     return stored?.event.type === "uploaded" ? stored.event : null;
   }
 
-  return async (delivery, log) => {
-    const started = performance.now();
-    const finish = (outcome: StageOutcome, result: Outcome): Outcome => {
-      deps.metrics.stageDuration.observe({ stage: "notifier", outcome }, (performance.now() - started) / 1000);
-      return result;
-    };
+  return timedHandler("notifier", deps.metrics, async (delivery, log) => {
     const { event } = delivery;
     const r = route(event);
     if (r.kind === "ignore") {
       log.debug({ reason: r.reason }, "not for the notifier");
-      return finish("ignored", ack);
+      return null;
     }
     let outcome: OutcomeEvent | null = null;
     try {
       outcome = r.kind === "notify" ? r.outcome : await latestOutcome(event.jobId);
       if (await wasNotified(outcome)) {
         log.info({ outcomeId: outcome.id }, "already notified; nothing sent");
-        return finish("ignored", ack);
+        return null;
       }
       const uploaded = await uploadedOf(event.jobId);
       if (!uploaded) log.warn("job has no uploaded event; owner and source are left null");
@@ -67,7 +62,7 @@ export function notifierHandler(deps: StageDeps, queue: Pick<NotificationQueue, 
       deps.metrics.videosProcessed.inc({ status });
       if (uploaded) deps.metrics.processingTime.observe({ status }, (Date.now() - Date.parse(uploaded.occurredAt)) / 1000);
       log.info({ kind: kindOf(outcome), messageId, queue: queue.name }, "notified");
-      return finish("ok", ack);
+      return ack;
     } catch (err) {
       const failure = classify(err);
       const plan = planFailure(failure, {
@@ -79,7 +74,7 @@ export function notifierHandler(deps: StageDeps, queue: Pick<NotificationQueue, 
         now: new Date(),
       });
       const settled = await applyFailurePlan(plan, { publisher: deps.publisher, log }, { err, failure, what: "notification failed" });
-      return finish(settled.kind === "nak" ? "retry" : "failed", settled);
+      return settled;
     }
-  };
+  });
 }

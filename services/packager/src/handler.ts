@@ -1,7 +1,7 @@
 import { AppError } from "@hfp/events";
-import { ack, lastEventOf, type Handler, type Outcome } from "@hfp/jetstream";
+import { ack, lastEventOf, type Handler } from "@hfp/jetstream";
 import type { Logger } from "@hfp/logging";
-import { applyFailurePlan, type StageDeps, type StageOutcome } from "@hfp/service";
+import { applyFailurePlan, timedHandler, type StageDeps } from "@hfp/service";
 import { planArchive } from "./archive.ts";
 import { classify, packagedEvent, planFailure, route, type FramesExtracted } from "./decide.ts";
 import { packFrames, type ReadAheadLimits } from "./pack.ts";
@@ -59,17 +59,12 @@ export function packagerHandler(deps: StageDeps, storage: PackagerStorage, opts:
     }
   }
 
-  return async (delivery, log) => {
-    const started = performance.now();
-    const finish = (outcome: StageOutcome, result: Outcome): Outcome => {
-      deps.metrics.stageDuration.observe({ stage: "packager", outcome }, (performance.now() - started) / 1000);
-      return result;
-    };
+  return timedHandler("packager", deps.metrics, async (delivery, log) => {
     const { event } = delivery;
     const r = route(event);
     if (r.kind === "ignore") {
       log.debug({ reason: r.reason }, "not for the packager");
-      return finish("ignored", ack);
+      return null;
     }
     try {
       if (opts.failJobs.has(event.jobId)) throw new AppError("INTERNAL", "fault injected");
@@ -78,7 +73,7 @@ export function packagerHandler(deps: StageDeps, storage: PackagerStorage, opts:
       const stored = await deps.publisher.publish(packagedEvent(source, zip, deps.producer, new Date()));
       log.info({ ...zip, duplicate: stored.duplicate }, "packaged");
       await removeFrames(source, log);
-      return finish("ok", ack);
+      return ack;
     } catch (err) {
       const failure = classify(err);
       const plan = planFailure(failure, {
@@ -89,7 +84,7 @@ export function packagerHandler(deps: StageDeps, storage: PackagerStorage, opts:
         now: new Date(),
       });
       const settled = await applyFailurePlan(plan, { publisher: deps.publisher, log }, { err, failure, what: "packaging failed" });
-      return finish(settled.kind === "nak" ? "retry" : "failed", settled);
+      return settled;
     }
-  };
+  });
 }
