@@ -3,17 +3,18 @@
 # on 127.0.0.1. Binaries and the virtualenv are built once into a cache outside the
 # checkout; server data lives in .stack/ inside it.
 #
-#   scripts/stack.sh up | down | status | reset | env | build
+#   scripts/stack.sh up | down | status | reset | env | build | dir
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ROOT=$HFP_ROOT
 NATS_VERSION=v2.14.9
 FERRETDB_VERSION=v1.24.2
 MOTO_VERSION=5.1.22
 
-CACHE=${HFP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hackathon-file-processor}
+CACHE=$HFP_CACHE
 BIN=$CACHE/bin
-STATE=${HFP_STACK_DIR:-$ROOT/.stack}
+STATE=$HFP_STATE
 
 NATS_PORT=${HFP_NATS_PORT:-14222}
 NATS_MONITOR_PORT=${HFP_NATS_MONITOR_PORT:-18222}
@@ -27,36 +28,65 @@ MOTO_VENV=$CACHE/moto-$MOTO_VERSION
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 
+# Each build writes into a fresh temporary directory of its own (never into the module
+# source, whose ferretdb/ package directory once swallowed the binary), checks the result
+# is an executable that answers --version with the pinned version, and only then moves it
+# into the cache. GOTOOLCHAIN=local: never download another Go.
+go_build_env() { GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0 "$@"; }
+
+do_build_nats() {
+  local out; out=$(mktemp -d)
+  go_build_env env GOBIN="$out" go install -trimpath -ldflags='-s -w' "github.com/nats-io/nats-server/v2@$NATS_VERSION"
+  verify_exe "$out/nats-server" "$NATS_VERSION" --version
+  mkdir -p "$BIN" && mv "$out/nats-server" "$NATS_BIN" && rm -rf "$out"
+}
+
+do_build_ferretdb() {
+  local dir src out
+  dir=$(go_build_env go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
+  [ -d "$dir" ] || { echo "go mod download gave no module directory for FerretDB $FERRETDB_VERSION" >&2; return 1; }
+  src=$(mktemp -d) out=$(mktemp -d)
+  cp -r "$dir/." "$src" && chmod -R u+w "$src"
+  # The module zip ships an empty version file; FerretDB refuses to start without it.
+  echo "$FERRETDB_VERSION" >"$src/build/version/version.txt"
+  (cd "$src" && go_build_env go build -trimpath -ldflags='-s -w' -o "$out/ferretdb" ./cmd/ferretdb)
+  verify_exe "$out/ferretdb" "$FERRETDB_VERSION" --version
+  mkdir -p "$BIN" && mv "$out/ferretdb" "$FERRET_BIN" && rm -rf "$src" "$out"
+}
+
+do_build_moto() {
+  rm -rf "$MOTO_VENV"
+  python3 -m venv "$MOTO_VENV"
+  "$MOTO_VENV/bin/pip" install --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  moto_ok
+}
+# moto_server has no --version: the venv's Python must import the pinned moto's server,
+# and the entry point must be an executable that answers --help.
+moto_ok() {
+  verify_exe "$MOTO_VENV/bin/python" "$MOTO_VERSION" -c 'import moto, moto.server; print(moto.__version__)' &&
+    verify_exe "$MOTO_VENV/bin/moto_server" "usage: moto_server" --help
+}
+
 build_nats() {
-  [ -x "$NATS_BIN" ] && return
-  log "building nats-server $NATS_VERSION (once, cached in $BIN)"
-  local tmp; tmp=$(mktemp -d)
-  GOBIN=$tmp GOFLAGS=-mod=mod go install "github.com/nats-io/nats-server/v2@$NATS_VERSION"
-  mkdir -p "$BIN" && mv "$tmp/nats-server" "$NATS_BIN" && rm -rf "$tmp"
+  cached_exe "$NATS_BIN" "$NATS_VERSION" --version && return
+  need_go && step "building nats-server $NATS_VERSION from its Go module" do_build_nats
 }
 
 build_ferretdb() {
-  [ -x "$FERRET_BIN" ] && return
-  log "building FerretDB $FERRETDB_VERSION (once, cached in $BIN)"
-  local dir tmp
-  dir=$(go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
-  tmp=$(mktemp -d)
-  cp -r "$dir/." "$tmp" && chmod -R u+w "$tmp"
-  # The module zip ships an empty version file; FerretDB refuses to start without it.
-  echo "$FERRETDB_VERSION" > "$tmp/build/version/version.txt"
-  (cd "$tmp" && go build -o "$tmp/ferretdb" ./cmd/ferretdb)
-  mkdir -p "$BIN" && mv "$tmp/ferretdb" "$FERRET_BIN" && rm -rf "$tmp"
+  cached_exe "$FERRET_BIN" "$FERRETDB_VERSION" --version && return
+  need_go && step "building FerretDB $FERRETDB_VERSION from its Go module" do_build_ferretdb
 }
 
 build_moto() {
-  [ -x "$MOTO_VENV/bin/moto_server" ] && return
-  log "installing moto[server]==$MOTO_VERSION into $MOTO_VENV (once)"
-  rm -rf "$MOTO_VENV"
-  python3 -m venv "$MOTO_VENV"
-  "$MOTO_VENV/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  moto_ok >/dev/null 2>&1 && return
+  if [ -e "$MOTO_VENV" ]; then
+    log "cache entry $MOTO_VENV is broken (moto $MOTO_VERSION does not import or moto_server does not run); removing it and reinstalling"
+    rm -rf "$MOTO_VENV"
+  fi
+  need_python && step "installing moto[server] $MOTO_VERSION from PyPI into a virtualenv" do_build_moto
 }
 
-build() { build_nats; build_ferretdb; build_moto; }
+build() { build_nats && build_ferretdb && build_moto; }
 
 pid_of() { [ -f "$STATE/$1.pid" ] && cat "$STATE/$1.pid" || true; }
 running() { local p; p=$(pid_of "$1"); [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
@@ -162,5 +192,6 @@ case "${1:-}" in
   reset) down; rm -rf "$STATE"; log "removed $STATE" ;;
   env) env_lines ;;
   build) build ;;
-  *) echo "usage: $0 up|down|status|reset|env|build" >&2; exit 2 ;;
+  dir) echo "$STATE" ;;
+  *) echo "usage: $0 up|down|status|reset|env|build|dir" >&2; exit 2 ;;
 esac

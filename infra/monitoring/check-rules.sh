@@ -3,7 +3,8 @@
 # `promtool check rules` and `promtool test rules` on it. Tools: infra/tools/install.sh.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-CACHE="${HFP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hackathon-file-processor}"
+. "$HERE/../../scripts/lib.sh"
+CACHE=$HFP_CACHE
 PY=$(ls -d "$CACHE"/kubernetes-validate-*/bin/python 2>/dev/null | tail -1)
 PROMTOOL=$(command -v promtool || echo "$CACHE/bin/promtool")
 [[ -x "$PY" && -x "$PROMTOOL" ]] || { echo "run infra/tools/install.sh first" >&2; exit 1; }

@@ -1,23 +1,20 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { readEnvFile, stackDir } from "@hfp/config";
 
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+
+/** The local stack's state directory (HFP_STACK_DIR, else `.stack/` in the checkout). */
+export const stackStateDir = stackDir(repoRoot);
 
 /**
  * The local stack's environment: process.env where set (CI exports it), otherwise the
  * file `scripts/stack.sh up` wrote, so a single test file can be run by hand.
  */
 export function stackEnv(): Record<string, string> {
-  const file = `${repoRoot}.stack/env`;
-  const fromFile: Record<string, string> = {};
-  if (existsSync(file)) {
-    for (const line of readFileSync(file, "utf8").split("\n")) {
-      const at = line.indexOf("=");
-      if (at > 0) fromFile[line.slice(0, at)] = line.slice(at + 1);
-    }
-  }
+  const fromFile = readEnvFile(join(stackStateDir, "env"));
   const merged: Record<string, string> = { ...fromFile };
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k in fromFile) merged[k] = v;
   if (!merged.NATS_URL) throw new Error("the local stack is not up: run `npm run stack up`");

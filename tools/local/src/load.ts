@@ -11,7 +11,7 @@
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { mintDevToken } from "@hfp/auth";
-import { repoRoot, stackEnv } from "@hfp/testkit";
+import { repoRoot, stackEnv, stackStateDir } from "@hfp/testkit";
 import { startGateway } from "./gateway.ts";
 import { runLoad, type JobResult, type LoadReport } from "./load-run.ts";
 import { makeSampleVideo } from "./sample.ts";
@@ -67,7 +67,7 @@ if (!token) {
   if (!env.AUTH_JWT_SECRET) fail("no token: pass --token (or set HFP_TOKEN), or AUTH_JWT_SECRET to mint one");
   token = await mintDevToken(env.AUTH_JWT_SECRET, parsed.user, { ttlSeconds: Math.ceil(timeoutMs / 1000) * 2 + 3600 });
 }
-const file = parsed.file ? resolve(parsed.file) : makeSampleVideo(join(repoRoot, ".stack", "samples", `load-${seconds}s-320x240.mp4`), { seconds, width: 320, height: 240 });
+const file = parsed.file ? resolve(parsed.file) : makeSampleVideo(join(stackStateDir, "samples", `load-${seconds}s-320x240.mp4`), { seconds, width: 320, height: 240 });
 let services: RunningServices | undefined;
 let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
 async function stop(): Promise<void> {
@@ -79,7 +79,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => vo
 let baseUrl = parsed["base-url"];
 if (!baseUrl) {
   process.env.HFP_PORT_OFFSET ??= "800";
-  const logDir = join(repoRoot, ".stack", "logs", "load");
+  const logDir = join(stackStateDir, "logs", "load");
   say(`starting the five services (logs in ${logDir}) ...`);
   services = await startServices({ root: repoRoot, env: stackEnv(), logDir, readyTimeoutMs: 120_000 });
   gateway = await startGateway({ ingest: services.urls["ingest-bridge"], status: services.urls.projector }, 0);

@@ -4,7 +4,7 @@
 //   tsx tools/local/src/main.ts [video-file] [--exit] [--services-only]
 import { join, resolve } from "node:path";
 import { mintDevToken } from "@hfp/auth";
-import { repoRoot, stackEnv } from "@hfp/testkit";
+import { repoRoot, stackEnv, stackStateDir } from "@hfp/testkit";
 import { uploadAndFollow } from "./demo.ts";
 import { startGateway } from "./gateway.ts";
 import { makeSampleVideo } from "./sample.ts";
@@ -17,7 +17,7 @@ const fileArg = args.find((a) => !a.startsWith("--"));
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 const env = stackEnv();
-const logDir = join(repoRoot, ".stack", "logs");
+const logDir = join(stackStateDir, "logs");
 say(`starting the five services (logs in ${logDir}) ...`);
 const services = await startServices({ root: repoRoot, env, logDir });
 const gateway = await startGateway(
@@ -46,7 +46,7 @@ say(`TOKEN=${token}`);
 say(`  (a local development token for ${user}, valid 12 h; mint others with: npm run hfp -- token <user>)`);
 
 if (!servicesOnly) {
-  const file = fileArg ? resolve(fileArg) : makeSampleVideo(join(repoRoot, ".stack", "samples", "sample-10s.mp4"));
+  const file = fileArg ? resolve(fileArg) : makeSampleVideo(join(stackStateDir, "samples", "sample-10s.mp4"));
   say(`uploading ${file} as ${user} ...`);
   try {
     const result = await uploadAndFollow({

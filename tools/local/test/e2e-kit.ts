@@ -9,7 +9,7 @@ import { unzipSync } from "fflate";
 import { mintDevToken } from "@hfp/auth";
 import { createS3, createSqs, getBytes, queueUrl } from "@hfp/aws";
 import { connectNats, readJobHistory, type NatsConnection, type StoredEvent } from "@hfp/jetstream";
-import { repoRoot, stackEnv } from "@hfp/testkit";
+import { repoRoot, stackEnv, stackStateDir } from "@hfp/testkit";
 import { startGateway } from "../src/gateway.ts";
 import { startServices, type RunningServices } from "../src/services.ts";
 
@@ -30,7 +30,7 @@ export interface Pipeline {
 /** Starts the services on shifted ports (so a running `npm start` is not disturbed). */
 export async function startPipeline(extraEnv: Parameters<typeof startServices>[0]["extraEnv"] = {}): Promise<Pipeline> {
   process.env.HFP_PORT_OFFSET ??= "200";
-  const services = await startServices({ root: repoRoot, env, logDir: join(repoRoot, ".stack", "logs", "e2e"), extraEnv });
+  const services = await startServices({ root: repoRoot, env, logDir: join(stackStateDir, "logs", "e2e"), extraEnv });
   const gateway = await startGateway({ ingest: services.urls["ingest-bridge"], status: services.urls.projector }, 0);
   const nc = await connectNats({ url: env.NATS_URL!, name: "e2e" });
   return {
