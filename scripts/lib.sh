@@ -74,7 +74,10 @@ need_python() {
 # message, so the caller rebuilds it.
 cached_exe() {
   local path=$1 match=$2; shift 2
-  if [ -f "$path" ] && [ -x "$path" ] && "$path" "$@" 2>&1 | grep -qF -- "$match"; then
+  # The output is captured before it is searched: `cmd | grep -q` under pipefail fails
+  # whenever grep exits before cmd has written everything (SIGPIPE).
+  local out=""
+  if [ -f "$path" ] && [ -x "$path" ] && out=$("$path" "$@" 2>&1) && [[ $out == *"$match"* ]]; then
     return 0
   fi
   if [ -e "$path" ] || [ -L "$path" ]; then
@@ -95,5 +98,5 @@ verify_exe() {
   fi
   local out
   out=$("$path" "$@" 2>&1) || { echo "$path $* failed: $out" >&2; return 1; }
-  printf '%s\n' "$out" | grep -qF -- "$match" || { echo "$path $* printed '$out', not $match" >&2; return 1; }
+  [[ $out == *"$match"* ]] || { echo "$path $* printed '$out', not $match" >&2; return 1; }
 }

@@ -35,6 +35,14 @@ test("a cached executable that answers its version is kept", () => {
   assert.ok(existsSync(exe));
 });
 
+test("a binary that prints more after its version is still recognised under pipefail (no SIGPIPE race)", () => {
+  const chatty = fakeExe("chatty-server", 'echo "chatty-server: v3.0.0"; seq 1 200000');
+  for (let i = 0; i < 3; i++) {
+    const r = bash(`set -o pipefail; cached_exe "${chatty}" v3.0.0 --version && echo kept`);
+    assert.is(r.out.trim(), "kept", r.err);
+  }
+});
+
 test("a directory under the binary's name (the old FerretDB bug) is reported, removed and not trusted", () => {
   const dir = join(work, "ferretdb-v9");
   mkdirSync(join(dir, "inner"), { recursive: true });
