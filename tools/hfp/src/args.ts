@@ -32,7 +32,13 @@ export type Options = Record<string, Option<unknown>>;
 
 /** What `run` receives for each option: defaulted and required options are always set. */
 export type OptionValues<O extends Options> = {
-  [K in keyof O]: O[K] extends { default: infer D } ? D : O[K] extends Option<infer T> ? (O[K] extends { required: true } ? T : T | undefined) : never;
+  [K in keyof O]: O[K] extends { default: infer D }
+    ? D
+    : O[K] extends Option<infer T>
+      ? O[K] extends { required: true }
+        ? T
+        : T | undefined
+      : never;
 };
 
 export interface LineSpec {
@@ -58,13 +64,19 @@ export function text(value: string, help: string, opts: { short?: string; patter
     help,
     ...(opts.short && { short: opts.short }),
     parse(raw, name) {
-      if (opts.pattern && !opts.pattern.test(raw)) throw usageError(`${name} takes ${opts.patternText ?? opts.pattern.source}, not "${raw}"`);
+      if (opts.pattern && !opts.pattern.test(raw)) {
+        throw usageError(`${name} takes ${opts.patternText ?? opts.pattern.source}, not "${raw}"`);
+      }
       return raw;
     },
   };
 }
 
-export function choice<const T extends string>(values: readonly T[], help: string, opts: { short?: string; value?: string } = {}): Option<T> {
+export function choice<const T extends string>(
+  values: readonly T[],
+  help: string,
+  opts: { short?: string; value?: string } = {},
+): Option<T> {
   return {
     type: "string",
     value: opts.value ?? values.join("|"),
@@ -195,7 +207,9 @@ export function parseCommandLine(command: string, spec: LineSpec, argv: string[]
       continue;
     }
     // `--status --json` would otherwise read "--json" as the status.
-    if (t.value === undefined || (!t.inlineValue && t.value.startsWith("--"))) throw fail(`${flagName} needs a value (${o.value ?? "<value>"})`);
+    if (t.value === undefined || (!t.inlineValue && t.value.startsWith("--"))) {
+      throw fail(`${flagName} needs a value (${o.value ?? "<value>"})`);
+    }
     const raw = t.value;
     values[t.name] = check(() => o.parse(raw, flagName));
   }
@@ -206,7 +220,8 @@ export function parseCommandLine(command: string, spec: LineSpec, argv: string[]
   }
 
   const expected = spec.positionals ?? [];
-  if (positionals.length < expected.length) throw fail(`missing ${expected[positionals.length]!.value ?? `<${expected[positionals.length]!.name}>`}`);
+  const first = expected[positionals.length];
+  if (first) throw fail(`missing ${first.value ?? `<${first.name}>`}`);
   if (positionals.length > expected.length) throw fail(`unexpected argument "${positionals[expected.length]}"`);
   expected.forEach((p, i) => {
     const raw = positionals[i]!;

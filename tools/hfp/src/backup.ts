@@ -172,13 +172,17 @@ export async function backupCommand(ctx: Context, args: BackupArgs, out: (s: str
   const db = await ctx.db();
   if (action === "dump") {
     const meta = await dump(db, collection, dir);
-    out(`dumped ${meta.count} documents of ${meta.db}.${meta.collection} (${meta.indexes.length} indexes) to ${dir}: ${meta.bytes} bytes, sha256 ${meta.sha256}\n`);
+    out(
+      `dumped ${meta.count} documents of ${meta.db}.${meta.collection} (${meta.indexes.length} indexes) to ${dir}: ` +
+        `${meta.bytes} bytes, sha256 ${meta.sha256}\n`,
+    );
     return 0;
   }
   const r = await restore(db, dir, { collection, into: args.into, drop });
   out(
-    `restored ${r.inserted} documents into ${db.databaseName}.${r.target} from a dump of ${r.meta.db}.${r.meta.collection} taken ${r.meta.dumpedAt}` +
-      ` (${r.meta.count} in the dump, ${r.present} already present and kept${drop ? ", collection dropped first" : ""}; ${r.indexes} indexes)\n`,
+    `restored ${r.inserted} documents into ${db.databaseName}.${r.target} ` +
+      `from a dump of ${r.meta.db}.${r.meta.collection} taken ${r.meta.dumpedAt} (${r.meta.count} in the dump, ` +
+      `${r.present} already present and kept${drop ? ", collection dropped first" : ""}; ${r.indexes} indexes)\n`,
   );
   return 0;
 }

@@ -4,7 +4,8 @@ import { createEvent, dataSchemas, JobId, type JobEvent } from "@hfp/events";
 import { EventPublisher, lastEventOf, readJobHistory } from "@hfp/jetstream";
 import { provision } from "@hfp/provision";
 import { JOB_STATUSES } from "@hfp/projector";
-import { choice, duration, flag, integer, required, text, withDefault, type LineSpec, type OptionValues, type Options, type Positional } from "./args.ts";
+import { choice, duration, flag, integer, required, text, withDefault } from "./args.ts";
+import type { LineSpec, OptionValues, Options, Positional } from "./args.ts";
 import { backupCommand } from "./backup.ts";
 import type { Section } from "./config.ts";
 import { CliError, type Context } from "./context.ts";
@@ -149,7 +150,10 @@ export const commands: Record<string, Command> = {
     async run(ctx, { json }) {
       const rows = await listDeadLetters(await ctx.nats(), ctx.stream.JOBS_STREAM);
       if (json) out(`${JSON.stringify(rows, null, 2)}\n`);
-      else out(table(rows as unknown as Record<string, unknown>[], ["dlSeq", "at", "kind", "consumer", "streamSeq", "deliveries", "jobId", "eventType", "reason"]));
+      else {
+        const columns = ["dlSeq", "at", "kind", "consumer", "streamSeq", "deliveries", "jobId", "eventType", "reason"];
+        out(table(rows as unknown as Record<string, unknown>[], columns));
+      }
       return 0;
     },
   }),
@@ -189,9 +193,15 @@ export const commands: Record<string, Command> = {
   }),
 
   backup: command({
-    summary: "dump a read-model collection to a directory as EJSON lines, or restore it from one (checked against the dump's SHA-256 first)",
+    summary:
+      "dump a read-model collection to a directory as EJSON lines, or restore it from one (checked against the dump's SHA-256 first)",
     positionals: [
-      { name: "action", value: "dump|restore", help: "dump the collection, or restore it", parse: (raw) => choice(["dump", "restore"], "").parse(raw, "the action") },
+      {
+        name: "action",
+        value: "dump|restore",
+        help: "dump the collection, or restore it",
+        parse: (raw) => choice(["dump", "restore"], "").parse(raw, "the action"),
+      },
       { name: "dir", value: "<dir>", help: "the dump's directory (dump: empty or new)" },
     ],
     options: {
@@ -207,7 +217,10 @@ export const commands: Record<string, Command> = {
 
   tail: command({
     summary: "follow events live (until Ctrl-C)",
-    options: { job: { ...text("<id>", "only this job's events", { short: "j" }), parse: checkJobId }, json: flag("print each event as one JSON line") },
+    options: {
+      job: { ...text("<id>", "only this job's events", { short: "j" }), parse: checkJobId },
+      json: flag("print each event as one JSON line"),
+    },
     needs: ["stream"],
     async run(ctx, { job, json }) {
       await tail(await ctx.nats(), ctx.stream.JOBS_STREAM, { job, json, out });
@@ -218,7 +231,9 @@ export const commands: Record<string, Command> = {
   token: command({
     summary: "mint a local development token for a user (local stack only: signed with AUTH_JWT_SECRET)",
     positionals: [{ name: "user", help: "the token's subject (sub)" }],
-    options: { ttl: withDefault(integer("<seconds>", "lifetime", { min: 1, max: MAX_TOKEN_TTL_SECONDS, unit: "seconds", short: "t" }), 3600) },
+    options: {
+      ttl: withDefault(integer("<seconds>", "lifetime", { min: 1, max: MAX_TOKEN_TTL_SECONDS, unit: "seconds", short: "t" }), 3600),
+    },
     needs: ["token"],
     async run(ctx, { user, ttl }) {
       out(`${await mintDevToken(ctx.config("token").AUTH_JWT_SECRET, user, { ttlSeconds: ttl })}\n`);

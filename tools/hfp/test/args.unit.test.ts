@@ -77,8 +77,12 @@ test("unknown options are refused with the nearest known one", () => {
 });
 
 test("values are checked: limits, durations, ttl bounds, flags without values", () => {
-  for (const bad of ["0", "10001", "-1", "1.5", "ten", ""]) assert.match(refusal("jobs", [`--limit=${bad}`]), `--limit takes 1..10000, not "${bad}"`);
-  for (const bad of ["yesterday", "1w", "h", "-1h"]) assert.match(refusal("jobs", ["--since", bad]), `--since takes a duration like 30m, 1h or 7d, not "${bad}"`);
+  for (const bad of ["0", "10001", "-1", "1.5", "ten", ""]) {
+    assert.match(refusal("jobs", [`--limit=${bad}`]), `--limit takes 1..10000, not "${bad}"`);
+  }
+  for (const bad of ["yesterday", "1w", "h", "-1h"]) {
+    assert.match(refusal("jobs", ["--since", bad]), `--since takes a duration like 30m, 1h or 7d, not "${bad}"`);
+  }
   assert.is(parse("jobs", ["--since", "90s"]).since, 90_000);
   assert.is(parse("jobs", ["--since", "7d"]).since, 7 * 86_400_000);
   assert.match(refusal("jobs", ["--status"]), "--status needs a value (<status>)");
@@ -107,7 +111,11 @@ test("positionals: required, counted, job ids validated", () => {
 
 test("redrive: --stage is required and one of the retry-requested stages", () => {
   assert.equal([...REDRIVE_STAGES], ["extractor", "packager", "notifier"]);
-  assert.equal(parse("redrive", ["j1", "--stage", "packager", "--reason", "S3 outage over"]), { id: "j1", stage: "packager", reason: "S3 outage over" });
+  assert.equal(parse("redrive", ["j1", "--stage", "packager", "--reason", "S3 outage over"]), {
+    id: "j1",
+    stage: "packager",
+    reason: "S3 outage over",
+  });
   assert.match(refusal("redrive", ["j1", "--stage", "nowhere"]), '--stage must be extractor, packager or notifier, not "nowhere"');
   assert.match(refusal("redrive", ["j1"]), "missing --stage (extractor|packager|notifier)");
   assert.match(refusal("redrive", ["--stage", "packager"]), "missing <id>");
@@ -146,9 +154,13 @@ test("each command reads only the configuration it needs", () => {
   assert.equal(variablesOf(commands.jobs!.needs), ["MONGO_URL", "MONGO_DB"]);
   assert.equal(variablesOf(commands.backup!.needs), ["MONGO_URL", "MONGO_DB"]);
   assert.equal(variablesOf(commands.rebuild!.needs), ["NATS_URL", "JOBS_STREAM", "MONGO_URL", "MONGO_DB"]);
-  for (const name of ["redrive", "tail", "dead-letters"]) assert.equal(variablesOf(commands[name]!.needs), ["NATS_URL", "JOBS_STREAM"], name);
+  for (const name of ["redrive", "tail", "dead-letters"]) {
+    assert.equal(variablesOf(commands[name]!.needs), ["NATS_URL", "JOBS_STREAM"], name);
+  }
   const provision = variablesOf(commands.provision!.needs);
-  for (const v of ["NATS_URL", "MONGO_URL", "S3_BUCKET", "SQS_INPUT_QUEUE", "SQS_NOTIFICATIONS_QUEUE", "S3_ENDPOINT"]) assert.ok(provision.includes(v), v);
+  for (const v of ["NATS_URL", "MONGO_URL", "S3_BUCKET", "SQS_INPUT_QUEUE", "SQS_NOTIFICATIONS_QUEUE", "S3_ENDPOINT"]) {
+    assert.ok(provision.includes(v), v);
+  }
   assert.not.ok(provision.includes("AUTH_JWT_SECRET"));
   // A token needs nothing else, and a short secret is refused as the services would refuse it.
   assert.ok(schemaOf(commands.token!.needs).safeParse({ AUTH_JWT_SECRET: "s".repeat(32) }).success);

@@ -24,7 +24,8 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 function newShell(commandLine: string, stackDir = stackStateDir) {
   const r = spawnSync(
     "env",
-    ["-i", `PATH=${process.env.PATH}`, `HOME=${process.env.HOME}`, `HFP_STACK_DIR=${stackDir}`, "bash", "-c", `cd ${quote(repoRoot)} && ${commandLine}`],
+    ["-i", `PATH=${process.env.PATH}`, `HOME=${process.env.HOME}`, `HFP_STACK_DIR=${stackDir}`]
+      .concat(["bash", "-c", `cd ${quote(repoRoot)} && ${commandLine}`]),
     { encoding: "utf8", timeout: 60_000 },
   );
   return { code: r.status, out: r.stdout, err: r.stderr };
