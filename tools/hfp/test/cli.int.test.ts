@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createVerifier } from "@hfp/auth";
@@ -126,8 +126,11 @@ test("a new shell: npm run hfp -- token reads the stack's env file; the token ve
   const short = newShell("npm run -s hfp -- token bob --ttl 120");
   assert.equal(short.code, 0, short.err);
   assert.is(Number(claims(short.out.trim()).exp) - Number(claims(short.out.trim()).iat), 120);
-  // What the k6 script prints, as printed.
-  const k6 = newShell("TOKEN=$(tools/hfp/bin/hfp token load-test) && printf %s \"$TOKEN\"");
+  // The command the k6 script prints, as printed.
+  const printed = /TOKEN=\$\((tools\/hfp\/bin\/hfp token [\w-]+)\)/.exec(readFileSync(join(repoRoot, "infra/load/k6/post-videos.js"), "utf8"));
+  assert.ok(printed, "the k6 script shows how to mint its token");
+  assert.is(printed[1], "tools/hfp/bin/hfp token load-test");
+  const k6 = newShell(`TOKEN=$(${printed[1]}) && printf %s "$TOKEN"`);
   assert.equal(k6.code, 0, k6.err);
   assert.equal(await createVerifier({ secret: env.AUTH_JWT_SECRET! })(`Bearer ${k6.out}`), { owner: "load-test" });
 });
