@@ -220,8 +220,8 @@ export function parseCommandLine(command: string, spec: LineSpec, argv: string[]
   }
 
   const expected = spec.positionals ?? [];
-  const first = expected[positionals.length];
-  if (first) throw fail(`missing ${first.value ?? `<${first.name}>`}`);
+  const missing = expected[positionals.length];
+  if (missing) throw fail(`missing ${missing.value ?? `<${missing.name}>`}`);
   if (positionals.length > expected.length) throw fail(`unexpected argument "${positionals[expected.length]}"`);
   expected.forEach((p, i) => {
     const raw = positionals[i]!;
