@@ -24,7 +24,7 @@ const codeBlocks = (md: string) => [...md.matchAll(/```bash\n([\s\S]*?)```/g)].m
 function cliCommands(): Set<string> {
   const src = read("tools/hfp/src/commands.ts");
   const table = src.slice(src.indexOf("export const commands"));
-  return new Set([...table.matchAll(/^ {2}"?([a-z][a-z-]*)"?: \{/gm)].map((m) => m[1]!));
+  return new Set([...table.matchAll(/^ {2}"?([a-z][a-z-]*)"?: (?:command\()?\{/gm)].map((m) => m[1]!));
 }
 
 for (const name of RUNBOOKS) {

@@ -3,6 +3,8 @@
 //   TOKEN=$(tools/hfp/bin/hfp token load-test) \
 //   k6 run -e BASE_URL=http://127.0.0.1:8080 -e VIDEO=./sample.mp4 infra/load/k6/post-videos.js
 //
+// Run from the checkout: `hfp token` signs with the local stack's AUTH_JWT_SECRET, read
+// from .stack/env (or $HFP_STACK_DIR/env) unless AUTH_JWT_SECRET is set.
 // BASE_URL defaults to the local stack's ingest-bridge; point it at staging, never at
 // production. VIDEO is a small clip (a few MB keeps the test about the service, not the
 // network); make one with

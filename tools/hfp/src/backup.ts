@@ -6,7 +6,6 @@ import { createInterface } from "node:readline";
 import { ensureIndexes } from "@hfp/mongo";
 import { BSON, MongoBulkWriteError, type Db, type Document } from "mongodb";
 import { CliError, type Context } from "./context.ts";
-import { parseArgs } from "./format.ts";
 
 /**
  * A collection dump as Extended JSON lines, for where mongodump cannot run (the local
@@ -159,29 +158,31 @@ export async function restore(db: Db, dir: string, opts: { collection: string; i
   return { meta, target, inserted, present, indexes: secondary.length };
 }
 
-/** `hfp backup dump|restore <dir> [--collection jobs] [--into <collection>] [--drop]` */
-export async function backupCommand(ctx: Context, args: string[], usage: string, out: (s: string) => void): Promise<number> {
-  const { positional, flags } = parseArgs(args);
-  const [action, dir] = positional;
-  // Before the positional check: `--drop <dir>` would otherwise read as a missing <dir>.
-  if (flags.drop !== undefined && flags.drop !== true) throw new CliError("USAGE", `--drop takes no value (put it after <dir>)\nusage: hfp ${usage}`);
-  if ((action !== "dump" && action !== "restore") || !dir) throw new CliError("USAGE", `usage: hfp ${usage}`);
-  const collection = typeof flags.collection === "string" ? flags.collection : "jobs";
-  const name = /^[A-Za-z0-9_]+$/;
-  if (!name.test(collection) || (flags.into !== undefined && (typeof flags.into !== "string" || !name.test(flags.into)))) {
-    throw new CliError("USAGE", `--collection and --into take a collection name ([A-Za-z0-9_]+)\nusage: hfp ${usage}`);
-  }
+export interface BackupArgs {
+  action: "dump" | "restore";
+  dir: string;
+  collection: string;
+  into?: string | undefined;
+  drop: boolean;
+}
+
+/** `hfp backup dump|restore <dir> [--collection jobs] [--into <collection>] [--drop]`, its arguments already checked. */
+export async function backupCommand(ctx: Context, args: BackupArgs, out: (s: string) => void): Promise<number> {
+  const { action, dir, collection, drop } = args;
   const db = await ctx.db();
   if (action === "dump") {
     const meta = await dump(db, collection, dir);
-    out(`dumped ${meta.count} documents of ${meta.db}.${meta.collection} (${meta.indexes.length} indexes) to ${dir}: ${meta.bytes} bytes, sha256 ${meta.sha256}\n`);
+    out(
+      `dumped ${meta.count} documents of ${meta.db}.${meta.collection} (${meta.indexes.length} indexes) to ${dir}: ` +
+        `${meta.bytes} bytes, sha256 ${meta.sha256}\n`,
+    );
     return 0;
   }
-  const drop = flags.drop === true;
-  const r = await restore(db, dir, { collection, into: typeof flags.into === "string" ? flags.into : undefined, drop });
+  const r = await restore(db, dir, { collection, into: args.into, drop });
   out(
-    `restored ${r.inserted} documents into ${db.databaseName}.${r.target} from a dump of ${r.meta.db}.${r.meta.collection} taken ${r.meta.dumpedAt}` +
-      ` (${r.meta.count} in the dump, ${r.present} already present and kept${drop ? ", collection dropped first" : ""}; ${r.indexes} indexes)\n`,
+    `restored ${r.inserted} documents into ${db.databaseName}.${r.target} ` +
+      `from a dump of ${r.meta.db}.${r.meta.collection} taken ${r.meta.dumpedAt} (${r.meta.count} in the dump, ` +
+      `${r.present} already present and kept${drop ? ", collection dropped first" : ""}; ${r.indexes} indexes)\n`,
   );
   return 0;
 }

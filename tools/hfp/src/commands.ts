@@ -1,39 +1,66 @@
 import { hostname, userInfo } from "node:os";
 import { mintDevToken } from "@hfp/auth";
-import { createEvent, JobId, type JobEvent } from "@hfp/events";
+import { createEvent, dataSchemas, JobId, type JobEvent } from "@hfp/events";
 import { EventPublisher, lastEventOf, readJobHistory } from "@hfp/jetstream";
 import { provision } from "@hfp/provision";
+import { JOB_STATUSES } from "@hfp/projector";
+import { choice, duration, flag, integer, required, text, withDefault } from "./args.ts";
+import type { LineSpec, OptionValues, Options, Positional } from "./args.ts";
 import { backupCommand } from "./backup.ts";
+import type { Section } from "./config.ts";
 import { CliError, type Context } from "./context.ts";
 import { listDeadLetters } from "./dead-letters.ts";
-import { parseArgs, parseDuration, table } from "./format.ts";
+import { usageError } from "./errors.ts";
+import { table } from "./format.ts";
 import { rebuild } from "./rebuild.ts";
 import { summarize, tail } from "./tail.ts";
 
-export interface Command {
+/** A command: its arguments (checked before anything runs), the configuration it reads, and what it does. */
+export interface Command extends LineSpec {
   summary: string;
-  usage: string;
-  run(ctx: Context, args: string[]): Promise<number>;
+  needs: readonly Section[];
+  run(ctx: Context, args: Record<string, unknown>): Promise<number>;
+}
+
+interface CommandSpec<O extends Options, P extends string> extends LineSpec {
+  summary: string;
+  options: O;
+  positionals?: readonly (Positional & { name: P })[];
+  needs: readonly Section[];
+  run(ctx: Context, args: OptionValues<O> & Record<P, string>): Promise<number>;
+}
+
+/** Types `run`'s arguments from the spec; the parser fills them from the same spec. */
+function command<O extends Options, P extends string = never>(spec: CommandSpec<O, P>): Command {
+  return spec as unknown as Command;
 }
 
 const out = (text: string) => process.stdout.write(text);
 
-function requireJobId(value: string | undefined, usage: string): string {
-  if (!value) throw new CliError("USAGE", `missing job id\nusage: hfp ${usage}`);
-  if (!JobId.safeParse(value).success) throw new CliError("USAGE", `"${value}" is not a job id ([A-Za-z0-9_-]{1,64})`);
+export function checkJobId(value: string): string {
+  if (!JobId.safeParse(value).success) throw usageError(`"${value}" is not a job id ([A-Za-z0-9_-]{1,64})`);
   return value;
 }
 
+const jobIdArg = { name: "id", help: "the job id", parse: checkJobId } as const;
+const json = flag("print JSON instead of a table");
+const COLLECTION = { pattern: /^[A-Za-z0-9_]+$/, patternText: "a collection name ([A-Za-z0-9_]+)" };
+/** The stages a retry can name: the retry-requested schema's own list. */
+export const REDRIVE_STAGES = dataSchemas["retry-requested"].shape.stage.options;
+/** A development token lives at most this long: long enough for a load test, short enough to forget. */
+export const MAX_TOKEN_TTL_SECONDS = 30 * 86_400;
+
 export const commands: Record<string, Command> = {
-  provision: {
+  provision: command({
     summary: "create or update streams, consumers, dead-letter capture, bucket, queues and indexes (idempotent)",
-    usage: "provision",
+    options: {},
+    needs: ["stream", "readModel", "aws", "provision"],
     async run(ctx) {
-      const c = ctx.config;
+      const c = ctx.config("provision");
       const report = await provision(
         { nc: await ctx.nats(), s3: ctx.s3(), sqs: ctx.sqs(), db: await ctx.db() },
         {
-          stream: c.JOBS_STREAM,
+          stream: ctx.stream.JOBS_STREAM,
           bucket: c.S3_BUCKET,
           inputQueue: c.SQS_INPUT_QUEUE,
           notificationsQueue: c.SQS_NOTIFICATIONS_QUEUE,
@@ -45,17 +72,17 @@ export const commands: Record<string, Command> = {
       for (const [item, change] of Object.entries(report)) out(`${change.padEnd(10)} ${item}\n`);
       return 0;
     },
-  },
+  }),
 
-  job: {
+  job: command({
     summary: "a job's event timeline from the stream",
-    usage: "job <id> [--json]",
-    async run(ctx, args) {
-      const { positional, flags } = parseArgs(args);
-      const id = requireJobId(positional[0], this.usage);
-      const history = await readJobHistory(await ctx.nats(), ctx.config.JOBS_STREAM, id);
+    positionals: [jobIdArg],
+    options: { json },
+    needs: ["stream"],
+    async run(ctx, { id, json }) {
+      const history = await readJobHistory(await ctx.nats(), ctx.stream.JOBS_STREAM, id);
       if (!history.length) throw new CliError("NOT_FOUND", `no events for job ${id}`);
-      if (flags.json) {
+      if (json) {
         out(`${JSON.stringify(history.map((h) => ({ seq: h.seq, ...h.event })), null, 2)}\n`);
         return 0;
       }
@@ -76,30 +103,30 @@ export const commands: Record<string, Command> = {
       out(table(rows, ["seq", "time", "+ms", "type", "producer", "details"]));
       return 0;
     },
-  },
+  }),
 
-  jobs: {
-    summary: "list jobs from the read model",
-    usage: "jobs [--status <status>] [--since 1h] [--owner <owner>] [--limit 50] [--json]",
-    async run(ctx, args) {
-      const { flags } = parseArgs(args);
+  jobs: command({
+    summary: "list jobs from the read model, most recently updated first",
+    options: {
+      status: choice(JOB_STATUSES, "only jobs in this status", { short: "s", value: "<status>" }),
+      since: duration("only jobs updated within this long"),
+      owner: text("<owner>", "only this owner's jobs", { short: "o" }),
+      limit: withDefault(integer("<n>", "at most this many jobs", { min: 1, max: 10_000, short: "n" }), 50),
+      json,
+    },
+    needs: ["readModel"],
+    async run(ctx, { status, since, owner, limit, json }) {
       const filter: Record<string, unknown> = {};
-      if (typeof flags.status === "string") filter.status = flags.status;
-      if (typeof flags.owner === "string") filter.owner = flags.owner;
-      if (typeof flags.since === "string") {
-        const ms = parseDuration(flags.since);
-        if (ms === undefined) throw new CliError("USAGE", `--since takes a duration like 30m, 1h or 7d, not "${flags.since}"`);
-        filter.updatedAt = { $gte: new Date(Date.now() - ms).toISOString() };
-      }
-      const limit = Number(flags.limit ?? 50);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new CliError("USAGE", "--limit takes 1..10000");
+      if (status) filter.status = status;
+      if (owner) filter.owner = owner;
+      if (since !== undefined) filter.updatedAt = { $gte: new Date(Date.now() - since).toISOString() };
       const docs = await (await ctx.db())
         .collection("jobs")
         .find(filter, { projection: { _applied: 0 } })
         .sort({ updatedAt: -1, _id: -1 })
         .limit(limit)
         .toArray();
-      if (flags.json) {
+      if (json) {
         out(`${JSON.stringify(docs, null, 2)}\n`);
         return 0;
       }
@@ -114,95 +141,103 @@ export const commands: Record<string, Command> = {
       out(table(rows, ["job", "owner", "status", "frames", "updated", "error"]));
       return 0;
     },
-  },
+  }),
 
-  "dead-letters": {
+  "dead-letters": command({
     summary: "list captured dead letters (max deliveries reached, or terminated) with reason and stream sequence",
-    usage: "dead-letters [--json]",
-    async run(ctx, args) {
-      const { flags } = parseArgs(args);
-      const rows = await listDeadLetters(await ctx.nats(), ctx.config.JOBS_STREAM);
-      if (flags.json) out(`${JSON.stringify(rows, null, 2)}\n`);
-      else out(table(rows as unknown as Record<string, unknown>[], ["dlSeq", "at", "kind", "consumer", "streamSeq", "deliveries", "jobId", "eventType", "reason"]));
+    options: { json },
+    needs: ["stream"],
+    async run(ctx, { json }) {
+      const rows = await listDeadLetters(await ctx.nats(), ctx.stream.JOBS_STREAM);
+      if (json) out(`${JSON.stringify(rows, null, 2)}\n`);
+      else {
+        const columns = ["dlSeq", "at", "kind", "consumer", "streamSeq", "deliveries", "jobId", "eventType", "reason"];
+        out(table(rows as unknown as Record<string, unknown>[], columns));
+      }
       return 0;
     },
-  },
+  }),
 
-  redrive: {
+  redrive: command({
     summary: "publish retry-requested so a stage runs a job again",
-    usage: "redrive <id> --stage extractor|packager|notifier [--reason text]",
-    async run(ctx, args) {
-      const { positional, flags } = parseArgs(args);
-      const id = requireJobId(positional[0], this.usage);
-      const stage = flags.stage;
-      if (stage !== "extractor" && stage !== "packager" && stage !== "notifier") {
-        throw new CliError("USAGE", `--stage must be extractor, packager or notifier\nusage: hfp ${this.usage}`);
-      }
+    positionals: [jobIdArg],
+    options: {
+      stage: required(choice(REDRIVE_STAGES, "the stage to run again", { short: "s" })),
+      reason: text("<text>", "why, for the timeline"),
+    },
+    needs: ["stream"],
+    async run(ctx, { id, stage, reason }) {
       const nc = await ctx.nats();
-      const uploaded = await lastEventOf(nc, ctx.config.JOBS_STREAM, id, "uploaded");
+      const uploaded = await lastEventOf(nc, ctx.stream.JOBS_STREAM, id, "uploaded");
       if (!uploaded) throw new CliError("NOT_FOUND", `job ${id} has no uploaded event`);
       const event: JobEvent = createEvent({
         type: "retry-requested",
         jobId: id,
         producer: "hfp-cli@0.1.0",
         cause: uploaded.event,
-        data: {
-          stage,
-          requestedBy: `${userInfo().username}@${hostname()}`,
-          ...(typeof flags.reason === "string" && { reason: flags.reason }),
-        },
+        data: { stage, requestedBy: `${userInfo().username}@${hostname()}`, ...(reason !== undefined && { reason }) },
       });
       const ack = await new EventPublisher(nc).publish(event);
       out(`published retry-requested ${event.id} for job ${id} (stage ${stage}, stream seq ${ack.seq})\n`);
       return 0;
     },
-  },
+  }),
 
-  rebuild: {
+  rebuild: command({
     summary: "replay the stream into a fresh collection and swap it in atomically",
-    usage: "rebuild [--collection jobs]",
-    async run(ctx, args) {
-      const { flags } = parseArgs(args);
-      return rebuild(ctx, { out, ...(typeof flags.collection === "string" && { collection: flags.collection }) });
+    options: { collection: withDefault(text("<name>", "the read-model collection to rebuild", COLLECTION), "jobs") },
+    needs: ["stream", "readModel"],
+    async run(ctx, { collection }) {
+      return rebuild(ctx, { out, collection });
     },
-  },
+  }),
 
-  backup: {
-    summary: "dump a read-model collection to a directory as EJSON lines, or restore it from one (checked against the dump's SHA-256 first)",
-    usage: "backup dump|restore <dir> [--collection jobs] [--into <collection>] [--drop]",
-    async run(ctx, args) {
-      return backupCommand(ctx, args, this.usage, out);
+  backup: command({
+    summary:
+      "dump a read-model collection to a directory as EJSON lines, or restore it from one (checked against the dump's SHA-256 first)",
+    positionals: [
+      {
+        name: "action",
+        value: "dump|restore",
+        help: "dump the collection, or restore it",
+        parse: (raw) => choice(["dump", "restore"], "").parse(raw, "the action"),
+      },
+      { name: "dir", value: "<dir>", help: "the dump's directory (dump: empty or new)" },
+    ],
+    options: {
+      collection: withDefault(text("<name>", "the collection to dump, or the dump's collection to restore", COLLECTION), "jobs"),
+      into: text("<name>", "restore into this collection instead (default: the dumped one)", COLLECTION),
+      drop: flag("restore: drop the target collection first"),
     },
-  },
-
-  tail: {
-    summary: "follow events live",
-    usage: "tail [--job <id>] [--json]",
+    needs: ["readModel"],
     async run(ctx, args) {
-      const { flags } = parseArgs(args);
-      const job = typeof flags.job === "string" ? requireJobId(flags.job, this.usage) : undefined;
-      await tail(await ctx.nats(), ctx.config.JOBS_STREAM, { job, json: flags.json === true, out });
+      return backupCommand(ctx, { ...args, action: args.action as "dump" | "restore" }, out);
+    },
+  }),
+
+  tail: command({
+    summary: "follow events live (until Ctrl-C)",
+    options: {
+      job: { ...text("<id>", "only this job's events", { short: "j" }), parse: checkJobId },
+      json: flag("print each event as one JSON line"),
+    },
+    needs: ["stream"],
+    async run(ctx, { job, json }) {
+      await tail(await ctx.nats(), ctx.stream.JOBS_STREAM, { job, json, out });
       return 0;
     },
-  },
+  }),
 
-  token: {
+  token: command({
     summary: "mint a local development token for a user (local stack only: signed with AUTH_JWT_SECRET)",
-    usage: "token <user> [--ttl 3600]",
-    async run(ctx, args) {
-      const { positional, flags } = parseArgs(args);
-      const user = positional[0];
-      if (!user) throw new CliError("USAGE", `missing user\nusage: hfp ${this.usage}`);
-      const secret = ctx.config.AUTH_JWT_SECRET;
-      if (!secret) throw new CliError("CONFIG_INVALID", "AUTH_JWT_SECRET is required to mint a local token");
-      out(`${await mintDevToken(secret, user, { ttlSeconds: Number(flags.ttl ?? 3600) })}\n`);
+    positionals: [{ name: "user", help: "the token's subject (sub)" }],
+    options: {
+      ttl: withDefault(integer("<seconds>", "lifetime", { min: 1, max: MAX_TOKEN_TTL_SECONDS, unit: "seconds", short: "t" }), 3600),
+    },
+    needs: ["token"],
+    async run(ctx, { user, ttl }) {
+      out(`${await mintDevToken(ctx.config("token").AUTH_JWT_SECRET, user, { ttlSeconds: ttl })}\n`);
       return 0;
     },
-  },
+  }),
 };
-
-export function usage(): string {
-  const lines = Object.values(commands).map((c) => `  ${c.usage.padEnd(58)} ${c.summary}`);
-  return `usage: hfp <command> [options]\n\ncommands:\n${lines.join("\n")}\n\nConfiguration comes from the environment (see docs/cli.md).\n`;
-}
-

@@ -1,30 +1,44 @@
-import { commonConfig, loadConfig, z } from "@hfp/config";
+import { loadConfig } from "@hfp/config";
 import { createS3, createSqs } from "@hfp/aws";
 import { connectNats, type NatsConnection } from "@hfp/jetstream";
 import { connectMongo, type Db } from "@hfp/mongo";
 import type { MongoClient } from "mongodb";
+import { configSections, schemaOf, type Section, type SectionConfig } from "./config.ts";
+import { CliError } from "./errors.ts";
 
-export const cliConfig = z.object({
-  ...commonConfig,
-  MONGO_URL: z.string().min(1),
-  MONGO_DB: z.string().min(1).default("hfp"),
-  SQS_INPUT_QUEUE: z.string().min(1),
-  SQS_NOTIFICATIONS_QUEUE: z.string().min(1),
-  UPLOADS_PREFIX: z.string().default("uploads/"),
-  STREAM_MAX_AGE_DAYS: z.coerce.number().positive().default(365),
-  STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
-  AUTH_JWT_SECRET: z.string().optional(),
-});
-export type CliConfig = z.infer<typeof cliConfig>;
+export { CliError } from "./errors.ts";
 
-/** Dependencies opened lazily, so a command touches only what it needs. */
+type Env = Record<string, string | undefined>;
+
+/**
+ * What a command may use: the configuration sections it declared (checked when the
+ * context is made, so a missing variable fails before anything is touched) and the
+ * dependencies they describe, opened lazily.
+ */
 export class Context {
+  private readonly loaded = new Map<Section, unknown>();
   private natsConn?: NatsConnection;
   private mongo?: MongoClient;
-  constructor(readonly config: CliConfig) {}
 
-  get aws() {
-    return { region: this.config.AWS_REGION, s3Endpoint: this.config.S3_ENDPOINT, sqsEndpoint: this.config.SQS_ENDPOINT };
+  constructor(
+    private readonly env: Env,
+    private readonly needs: readonly Section[],
+  ) {
+    loadConfig(schemaOf(needs), env);
+  }
+
+  config<S extends Section>(section: S): SectionConfig<S> {
+    if (!this.needs.includes(section)) throw new Error(`the command uses the ${section} configuration without declaring it in needs`);
+    if (!this.loaded.has(section)) this.loaded.set(section, loadConfig(configSections[section], this.env));
+    return this.loaded.get(section) as SectionConfig<S>;
+  }
+
+  get stream() {
+    return this.config("stream");
+  }
+  private get aws() {
+    const c = this.config("aws");
+    return { region: c.AWS_REGION, s3Endpoint: c.S3_ENDPOINT, sqsEndpoint: c.SQS_ENDPOINT };
   }
   s3() {
     return createS3(this.aws);
@@ -33,27 +47,18 @@ export class Context {
     return createSqs(this.aws);
   }
   async nats(): Promise<NatsConnection> {
-    this.natsConn ??= await withCode("NATS_UNAVAILABLE", `NATS at ${this.config.NATS_URL}`, () =>
-      connectNats({ url: this.config.NATS_URL, name: "hfp-cli" }),
-    );
+    const url = this.stream.NATS_URL;
+    this.natsConn ??= await withCode("NATS_UNAVAILABLE", `NATS at ${url}`, () => connectNats({ url, name: "hfp-cli" }));
     return this.natsConn;
   }
   async db(): Promise<Db> {
-    this.mongo ??= await withCode("MONGO_UNAVAILABLE", "MongoDB", () => connectMongo(this.config.MONGO_URL, { appName: "hfp-cli" }));
-    return this.mongo.db(this.config.MONGO_DB);
+    const c = this.config("readModel");
+    this.mongo ??= await withCode("MONGO_UNAVAILABLE", "MongoDB", () => connectMongo(c.MONGO_URL, { appName: "hfp-cli" }));
+    return this.mongo.db(c.MONGO_DB);
   }
   async close(): Promise<void> {
     await this.natsConn?.drain().catch(() => undefined);
     await this.mongo?.close().catch(() => undefined);
-  }
-}
-
-export class CliError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
   }
 }
 

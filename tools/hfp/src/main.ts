@@ -1,18 +1,74 @@
 #!/usr/bin/env node
-import { ConfigError, loadConfig } from "@hfp/config";
-import { cliConfig, CliError, Context } from "./context.ts";
-import { commands, usage } from "./commands.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError, stackDir, withLocalStackEnv } from "@hfp/config";
+import { commandHelp, parseCommandLine } from "./args.ts";
+import { commands, type Command } from "./commands.ts";
+import { variablesOf } from "./config.ts";
+import { Context } from "./context.ts";
+import { CliError, usageError } from "./errors.ts";
+import { suggest } from "./suggest.ts";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+const out = (text: string) => process.stdout.write(text);
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return (
+    `usage: hfp <command> [arguments] [options]\n\ncommands:\n${lines.join("\n")}\n\n` +
+    `hfp <command> --help (or hfp help <command>) prints a command's arguments and options.\n` +
+    `Configuration comes from the environment, else from the local stack's env file (${envFile()}); see docs/cli.md.\n`
+  );
+}
+
+function envFile(): string {
+  return join(stackDir(root), "env");
+}
+
+function help(name: string, c: Command): string {
+  const vars = variablesOf(c.needs);
+  return commandHelp(name, c, `reads ${vars.join(", ")} from the environment, else from ${envFile()}`);
+}
+
+function lookup(name: string): Command {
+  const c = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (c) return c;
+  const near = suggest(name, Object.keys(commands));
+  throw usageError(`unknown command "${name}"${near ? `; did you mean \`${near}\`?` : ""}\nrun \`hfp help\` for the list of commands`);
+}
+
+/** A missing variable on a machine without a local stack: say where the values would come from. */
+function withStackHint<T>(make: () => T): T {
+  try {
+    return make();
+  } catch (err) {
+    if (!(err instanceof ConfigError) || existsSync(envFile())) throw err;
+    throw new CliError(err.code, `${err.message} (set them, or start the local stack: \`npm run stack up\` writes ${envFile()})`);
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
-  const command = name ? commands[name] : undefined;
-  if (!command) {
-    process.stderr.write(usage());
-    return name && name !== "help" && name !== "--help" ? 2 : 0;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    const topic = name === "help" ? args[0] : undefined;
+    out(topic === undefined ? usage() : help(topic, lookup(topic)));
+    return 0;
   }
-  const ctx = new Context(loadConfig(cliConfig));
+  const command = lookup(name);
+  const parsed = parseCommandLine(name, command, args);
+  if (parsed.help) {
+    out(help(name, command));
+    return 0;
+  }
+  // The explicit environment wins; the stack's file fills the rest, so a command printed by
+  // the README or `npm start` works in a new shell. Into process.env because the AWS SDK's
+  // credential chain reads AWS_ACCESS_KEY_ID from there.
+  Object.assign(process.env, withLocalStackEnv(root));
+  const ctx = withStackHint(() => new Context(process.env, command.needs));
   try {
-    return await command.run(ctx, args);
+    return await command.run(ctx, parsed.values);
   } finally {
     await ctx.close();
   }
