@@ -1,43 +1,31 @@
 # syntax=docker/dockerfile:1.7
-# One image for the five services and the hfp CLI. The container runs the TypeScript
-# sources through tsx; pick the program with the arguments:
-#   docker run hackathon-file-processor services/extractor/src/main.ts
-#   docker run hackathon-file-processor tools/hfp/src/main.ts provision
+# One image for the five services and the hfp CLI. It runs the JavaScript that `tsc -b`
+# compiles into each package's dist/, with plain node on a current LTS: no tsx, no
+# TypeScript, no development dependency. Pick the program with the arguments:
+#   docker run hackathon-file-processor services/extractor/dist/src/main.js
+#   docker run hackathon-file-processor tools/hfp/dist/src/main.js provision
 # Non-root (uid 10001), read-only-root friendly: scratch goes to $TMPDIR (/tmp), which
 # Kubernetes mounts as an emptyDir.
-ARG NODE_IMAGE=node:20.19-bookworm-slim
+ARG NODE_IMAGE=node:24.22-bookworm-slim
 
-# --- every dependency, to take tsx (a development dependency) from ------------------
-FROM ${NODE_IMAGE} AS tooling
-WORKDIR /app
-COPY package.json package-lock.json ./
-COPY libs ./libs
-COPY services ./services
-COPY tools ./tools
-COPY infra/docker/package-closure.mjs /usr/local/lib/package-closure.mjs
-# --ignore-scripts: nothing here runs; only the files of tsx and esbuild are wanted.
-RUN npm ci --ignore-scripts --no-audit --no-fund \
- && mkdir /tsx \
- && for p in $(node /usr/local/lib/package-closure.mjs tsx); do \
-      if [ -d "$p" ]; then cp -a --parents "$p" /tsx/; fi; \
-    done
-
-# --- production dependencies and the sources ---------------------------------------
-FROM ${NODE_IMAGE} AS app
-WORKDIR /app
-COPY package.json package-lock.json ./
+# --- compile, then lay out /app: manifests, dist/, production dependencies ----------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
 COPY libs ./libs
 COPY services ./services
 COPY tools ./tools
 COPY docs/openapi.json ./docs/openapi.json
-# ffmpeg comes from Debian in the runtime stage, so the optional ffmpeg-static download
-# is skipped (--omit=optional).
-RUN npm ci --omit=dev --omit=optional --no-audit --no-fund \
- && npm cache clean --force
-COPY --from=tooling /tsx/ /app/
-COPY tsconfig.base.json tsconfig.json ./
-# Fail the build, not the pod, if tsx cannot start.
-RUN node --import tsx -e "process.exit(0)"
+COPY infra/docker/assemble.sh /usr/local/bin/hfp-assemble
+# --ignore-scripts: the compiler needs no install step, and ffmpeg-static's would
+# download a binary. The context holds no tests (.dockerignore), so the build compiles
+# src/ only. assemble.sh is what infra/test/image.e2e.test.ts runs too.
+RUN npm ci --ignore-scripts --no-audit --no-fund \
+ && npm run build \
+ && hfp-assemble /src /app
+# Fail the build, not the pod, if the compiled code cannot load its dependencies: the
+# CLI imports most libraries and the projector's status API.
+RUN cd /app && node tools/hfp/dist/src/main.js help > /dev/null
 
 # --- runtime ------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
@@ -52,15 +40,19 @@ LABEL org.opencontainers.image.title="hackathon-file-processor" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.created="${CREATED}"
 # ffmpeg/ffprobe for the extractor; tini as PID 1 reaps ffmpeg children and forwards
-# SIGTERM so the services shut down gracefully.
+# SIGTERM so the services shut down gracefully. The base image's package managers (npm,
+# corepack, yarn where present) are removed: nothing at run time uses them.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ffmpeg tini ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
+ && rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
+           /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
+           /opt/yarn-* /usr/local/bin/yarn /usr/local/bin/yarnpkg \
  && groupadd --system --gid 10001 hfp \
  && useradd --system --uid 10001 --gid hfp --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin hfp
 WORKDIR /app
 # Owned by root and not writable by the service user: the code cannot be changed at run time.
-COPY --from=app /app /app
+COPY --from=build /app /app
 ENV NODE_ENV=production \
     TMPDIR=/tmp \
     NODE_OPTIONS=--enable-source-maps
@@ -69,5 +61,5 @@ EXPOSE 8080 8081 9101 9102 9103
 # Docker and Compose use this; Kubernetes uses the Deployment's probes instead.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.HTTP_PORT || 8080) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--import", "tsx"]
-CMD ["services/ingest-bridge/src/main.ts"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node"]
+CMD ["services/ingest-bridge/dist/src/main.js"]

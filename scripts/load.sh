@@ -8,7 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 for arg in "$@"; do
   if [ "$arg" = --base-url ] || [[ "$arg" == --base-url=* ]]; then
-    exec node --import tsx tools/local/src/load.ts "$@"
+    exec node --conditions=@hfp/source --import tsx tools/local/src/load.ts "$@"
   fi
 done
-exec bash scripts/with-stack.sh node --import tsx tools/local/src/load.ts "$@"
+exec bash scripts/with-stack.sh node --conditions=@hfp/source --import tsx tools/local/src/load.ts "$@"

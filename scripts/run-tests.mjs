@@ -33,7 +33,7 @@ const all = ["libs", "services", "tools", "infra", "scripts"].flatMap((d) => {
 
 function runFile(file) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", file], {
+    const child = spawn(process.execPath, ["--conditions=@hfp/source", "--import", "tsx", file], {
       cwd: root,
       env: { ...process.env, NODE_DISABLE_COLORS: "1", NO_COLOR: "1", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
       stdio: ["ignore", "pipe", "pipe"],

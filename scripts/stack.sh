@@ -158,7 +158,7 @@ up() {
   env_lines >"$STATE/env"
   if [ "${HFP_SKIP_PROVISION:-0}" != 1 ]; then
     log "provisioning streams, consumers, buckets, queues and indexes"
-    (set -a; . "$STATE/env"; set +a; cd "$ROOT" && AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node --import tsx tools/hfp/src/main.ts provision >&2)
+    (set -a; . "$STATE/env"; set +a; cd "$ROOT" && AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node --conditions=@hfp/source --import tsx tools/hfp/src/main.ts provision >&2)
   fi
   log "stack is up; environment (also in $STATE/env):"
   cat "$STATE/env"

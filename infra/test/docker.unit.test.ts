@@ -1,80 +1,72 @@
-// The Dockerfile builds one non-root image with ffmpeg, labels and a healthcheck, and
-// carries tsx into it; .dockerignore keeps the context to what the image needs. No
-// Docker engine runs here, so these checks read the files, and the tsx closure helper
-// runs against the real lockfile.
+// The Dockerfile builds one non-root image with ffmpeg, labels and a healthcheck that runs
+// the compiled JavaScript with plain node on a current LTS; .dockerignore keeps the context
+// to what the build needs. No Docker engine runs here, so these checks read the files;
+// image.e2e.test.ts assembles what the runtime stage holds and starts the services from it.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, runOk } from "./lib/tools.ts";
+import { dockerfile as readDockerfile, manifestPrograms, sourceOf } from "./lib/image.ts";
+import { ROOT } from "./lib/tools.ts";
 
-interface Instruction {
-  op: string;
-  args: string;
-  stage: number;
-}
-
-/** Dockerfile instructions with continuation lines joined, tagged with their stage. */
-function parse(text: string): Instruction[] {
-  const out: Instruction[] = [];
-  let stage = -1;
-  let buf = "";
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
-    if (!buf && (line === "" || line.startsWith("#"))) continue;
-    if (buf && line.startsWith("#")) continue;
-    buf += (buf ? " " : "") + line.replace(/\\$/, "").trim();
-    if (line.endsWith("\\")) continue;
-    const [op = "", ...rest] = buf.split(/\s+/);
-    if (op.toUpperCase() === "FROM") stage++;
-    out.push({ op: op.toUpperCase(), args: rest.join(" "), stage });
-    buf = "";
-  }
-  return out;
-}
-
-const dockerfile = parse(readFileSync(join(ROOT, "Dockerfile"), "utf8"));
+const dockerfile = readDockerfile();
 const last = Math.max(...dockerfile.map((i) => i.stage));
 const final = dockerfile.filter((i) => i.stage === last);
-const ops = (list: Instruction[], op: string) => list.filter((i) => i.op === op);
+const build = dockerfile.filter((i) => i.stage >= 0 && i.stage < last);
+const ops = (list: typeof dockerfile, op: string) => list.filter((i) => i.op === op);
+const assemble = readFileSync(join(ROOT, "infra/docker/assemble.sh"), "utf8");
 
-test("multi-stage, from a pinned Node 20/22 slim image", () => {
+test("multi-stage, every stage from one pinned Node 22 or 24 slim image", () => {
   const froms = ops(dockerfile, "FROM");
   assert.ok(froms.length >= 2, "at least a build and a runtime stage");
   const arg = ops(dockerfile, "ARG").find((i) => i.stage === -1 && i.args.startsWith("NODE_IMAGE="));
-  assert.match(arg?.args ?? "", /^NODE_IMAGE=node:(20|22)\.\d+-(bookworm|bullseye)-slim$/);
+  assert.match(arg?.args ?? "", /^NODE_IMAGE=node:(22|24)\.\d+-(bookworm|trixie)-slim$/);
   for (const f of froms) assert.match(f.args, /^\$\{NODE_IMAGE\} AS \w+$/);
 });
 
-test("the runtime stage installs ffmpeg, runs as a numeric non-root user and starts through tsx", () => {
+test("the runtime stage installs ffmpeg, runs as a numeric non-root user and starts plain node on a compiled file", () => {
   assert.ok(ops(final, "RUN").some((r) => /apt-get install[^&]*\bffmpeg\b/.test(r.args)), "ffmpeg installed");
   const user = ops(final, "USER").at(-1)?.args ?? "";
   assert.match(user, /^\d+(:\d+)?$/);
   assert.is.not(Number(user.split(":")[0]), 0);
   const entry = JSON.parse(ops(final, "ENTRYPOINT").at(-1)?.args ?? "[]") as string[];
-  assert.equal(entry.slice(-3), ["node", "--import", "tsx"]);
-  assert.is(entry[0], "/usr/bin/tini", "an init reaps ffmpeg children and forwards SIGTERM");
+  assert.equal(entry, ["/usr/bin/tini", "--", "node"], "an init reaps ffmpeg children and forwards SIGTERM; node gets no loader");
   const cmd = JSON.parse(ops(final, "CMD").at(-1)?.args ?? "[]") as string[];
-  const program = /^services\/([\w-]+)\/src\/main\.ts$/.exec(cmd[0] ?? "");
-  assert.ok(program && existsSync(join(ROOT, "services", program[1]!, "package.json")), `default program ${cmd[0]} is a service's entry`);
-  assert.match(ops(final, "ENV").map((e) => e.args).join(" "), /TMPDIR=\/tmp/);
+  assert.match(cmd[0] ?? "", /^services\/[\w-]+\/dist\/src\/main\.js$/);
+  const source = cmd[0]!.replace("/dist/", "/").replace(/\.js$/, ".ts");
+  assert.is(sourceOf(cmd[0]!), source, `${cmd[0]} is what tsc makes of a service's main.ts`);
+  const env = ops(final, "ENV").map((e) => e.args).join(" ");
+  assert.match(env, /TMPDIR=\/tmp/);
+  assert.match(env, /NODE_OPTIONS=--enable-source-maps(\s|$)/, "stack traces point at the TypeScript lines");
 });
 
-test("labels and a healthcheck on /health", () => {
-  const labels = ops(final, "LABEL").map((l) => l.args).join(" ");
-  for (const k of ["title", "description", "source", "version", "revision", "created", "licenses"]) {
-    assert.match(labels, new RegExp(`org\\.opencontainers\\.image\\.${k}=`), k);
-  }
-  const hc = ops(final, "HEALTHCHECK").at(-1)?.args ?? "";
-  assert.match(hc, /CMD \[/);
-  assert.match(hc, /\/health/);
+test("no tsx, TypeScript or package install in the runtime stage: it copies the assembled /app only", () => {
+  const instructions = final.map((i) => `${i.op} ${i.args}`).join("\n");
+  assert.not.match(instructions, /\btsx\b|typescript|--import/);
+  assert.not.ok(ops(final, "RUN").some((r) => /\bnpm (ci|install|i)\b/.test(r.args)), "dependencies are installed in the build stage");
+  const copies = ops(final, "COPY");
+  assert.equal(copies.map((c) => c.args), ["--from=build /app /app"]);
+  const removesNpm = ops(final, "RUN").some((r) => /rm -rf [^&]*\/usr\/local\/lib\/node_modules\/npm\b/.test(r.args));
+  assert.ok(removesNpm, "the base image's npm is removed");
 });
 
-test("production dependencies only, plus tsx, verified at build time", () => {
-  const runs = ops(dockerfile, "RUN").map((r) => r.args);
-  assert.ok(runs.some((r) => /npm ci --omit=dev/.test(r)));
-  assert.ok(runs.some((r) => /package-closure\.mjs tsx/.test(r)));
-  assert.ok(runs.some((r) => /node --import tsx -e/.test(r)), "the build fails if tsx cannot load");
+test("the build stage compiles with the dev dependencies and assembles /app with production dependencies only", () => {
+  const runs = ops(build, "RUN").map((r) => r.args);
+  const main = runs.find((r) => /\bnpm ci\b/.test(r)) ?? "";
+  const steps = main.split("&&").map((s) => s.trim());
+  assert.match(steps[0] ?? "", /^npm ci\b/);
+  assert.not.match(steps[0] ?? "", /--omit=dev/, "the compiler is a dev dependency");
+  assert.is(steps[1], "npm run build");
+  assert.match(steps[2] ?? "", /^hfp-assemble \/src \/app$/);
+  assert.ok(ops(build, "COPY").some((c) => c.args === "infra/docker/assemble.sh /usr/local/bin/hfp-assemble"));
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+  assert.is(pkg.scripts.build, "tsc -b");
+  assert.ok(runs.some((r) => /node tools\/hfp\/dist\/src\/main\.js help/.test(r)), "the build fails if the compiled CLI cannot load");
+  // assemble.sh's one install: production dependencies, no ffmpeg-static download, no scripts.
+  const installs = assemble.split("\n").filter((l) => /^\s*npm ci\b/.test(l));
+  assert.is(installs.length, 1);
+  for (const flag of ["--omit=dev", "--omit=optional", "--ignore-scripts"]) assert.ok(installs[0]!.includes(flag), flag);
+  assert.match(assemble, /-path dist\/test -prune/, "compiled tests stay out");
 });
 
 test("every path the Dockerfile copies from the context exists", () => {
@@ -84,27 +76,31 @@ test("every path the Dockerfile copies from the context exists", () => {
   }
 });
 
-test("the tsx closure names tsx and esbuild and only packages the lockfile has", () => {
-  const paths = runOk(process.execPath, [join(ROOT, "infra/docker/package-closure.mjs"), "tsx", join(ROOT, "package-lock.json")]).trim().split("\n");
-  assert.ok(paths.includes("node_modules/tsx"));
-  assert.ok(paths.includes("node_modules/esbuild"));
-  // The platform package this machine uses is in it, so the copy loop finds it.
-  const platform = `node_modules/@esbuild/${process.platform}-${process.arch}`;
-  assert.ok(paths.includes(platform), platform);
-  for (const p of paths.filter((p) => existsSync(join(ROOT, p)))) assert.ok(existsSync(join(ROOT, p, "package.json")), p);
-  assert.ok(!paths.some((p) => p.includes("typescript")), "the closure is tsx's, not every dev dependency");
+test("every program the Kubernetes manifests run is a compiled file of the build, never a source", () => {
+  const programs = manifestPrograms();
+  for (const svc of ["ingest-bridge", "extractor", "packager", "notifier", "projector"]) {
+    assert.ok(programs.some((p) => p.path === `services/${svc}/dist/src/main.js`), svc);
+  }
+  assert.ok(programs.some((p) => p.path === "tools/hfp/dist/src/main.js" && p.where.endsWith("provision-job.yaml")));
+  assert.ok(programs.some((p) => p.path === "tools/hfp/dist/src/main.js" && p.where.endsWith("ops/hfp")));
+  for (const p of programs) {
+    assert.match(p.path, /\/dist\/.+\.js$/, `${p.where}: ${p.path}`);
+    assert.ok(sourceOf(p.path), `${p.where}: ${p.path} is what tsc makes of an existing source`);
+  }
 });
 
-test(".dockerignore keeps secrets, state and tooling out and the sources in", () => {
+test(".dockerignore keeps secrets, state, tests and tooling out and the sources in", () => {
   const rules = readFileSync(join(ROOT, ".dockerignore"), "utf8")
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith("#"));
-  for (const must of ["**/node_modules", ".git", ".stack", ".env", "**/dist"]) assert.ok(rules.includes(must), must);
-  for (const keep of ["libs", "services", "tools", "package.json", "package-lock.json"]) {
+  for (const must of ["**/node_modules", ".git", ".stack", ".env", "**/dist", "**/*.tsbuildinfo", "**/test"]) {
+    assert.ok(rules.includes(must), must);
+  }
+  for (const keep of ["libs", "services", "tools", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.base.json"]) {
     assert.not.ok(rules.includes(keep) || rules.includes(`${keep}/`), `${keep} stays in the context`);
   }
-  assert.ok(rules.includes("!infra/docker"), "the build helper stays in the context");
+  assert.ok(rules.includes("!infra/docker"), "the assembly script stays in the context");
 });
 
 test.run();

@@ -87,7 +87,7 @@ for (const target of ARCH) {
       assert.is(c.securityContext.readOnlyRootFilesystem, true, where);
       assert.is(c.securityContext.allowPrivilegeEscalation, false, where);
       assert.equal(c.securityContext.capabilities.drop, ["ALL"], where);
-      assert.equal(c.args, [`services/${svc}/src/main.ts`], where);
+      assert.equal(c.args, [`services/${svc}/dist/src/main.js`], where);
       assert.equal(c.ports, [{ name: "http", containerPort: PORTS[svc], protocol: "TCP" }], where);
       assert.equal(c.readinessProbe.httpGet, { path: "/ready", port: "http" }, where);
       assert.equal(c.livenessProbe.httpGet, { path: "/health", port: "http" }, where);
@@ -226,7 +226,7 @@ test("network policies deny by default and open only what each workload needs", 
 test("the provisioning Job runs the same command as locally, with three stream replicas in production", () => {
   const job = find(objects("k8s/overlays/production"), "Job", "hfp-provision");
   const c = job.spec.template.spec.containers[0];
-  assert.equal(c.args, ["tools/hfp/src/main.ts", "provision"]);
+  assert.equal(c.args, ["tools/hfp/dist/src/main.js", "provision"]);
   assert.ok(c.env.some((e: { name: string; value: string }) => e.name === "STREAM_REPLICAS" && e.value === "3"));
   assert.ok(job.spec.ttlSecondsAfterFinished > 0, "a finished Job is cleaned up so the next apply recreates it");
   const local = find(objects("k8s/overlays/local"), "Job", "hfp-provision").spec.template.spec.containers[0];
@@ -268,7 +268,7 @@ test("the in-cluster CLI wrapper's pod and Job validate and carry the provisioni
     assert.is(o.kind, flags.length ? "Job" : "Pod");
     assert.is(o.metadata.labels?.["app.kubernetes.io/name"], "hfp-provision", "the provisioning NetworkPolicy applies");
     assert.is(pod.serviceAccountName, "hfp-provision");
-    assert.equal(pod.containers[0].args, ["tools/hfp/src/main.ts", "job", "01JD3XAMPLE", "--json"]);
+    assert.equal(pod.containers[0].args, ["tools/hfp/dist/src/main.js", "job", "01JD3XAMPLE", "--json"]);
   }
 });
 

@@ -45,7 +45,7 @@ svc.before(async (ctx) => {
   ctx.db = ctx.client.db(ctx.dbName);
   ctx.port = await freePort();
   ctx.output = "";
-  ctx.child = spawn(process.execPath, ["--import", "tsx", "services/projector/src/main.ts"], {
+  ctx.child = spawn(process.execPath, ["--conditions=@hfp/source", "--import", "tsx", "services/projector/src/main.ts"], {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH,

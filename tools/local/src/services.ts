@@ -61,7 +61,7 @@ export async function startServices(opts: StartOptions): Promise<RunningServices
 
   const launch = (name: ServiceName, extra: Record<string, string> = {}) => {
     const log = createWriteStream(join(opts.logDir, `${name}.log`), { flags: "a" });
-    const child = spawn(process.execPath, ["--import", "tsx", join(opts.root, "services", name, "src", "main.ts")], {
+    const child = spawn(process.execPath, ["--conditions=@hfp/source", "--import", "tsx", join(opts.root, "services", name, "src", "main.ts")], {
       cwd: opts.root,
       env: {
         ...process.env,

@@ -18,7 +18,7 @@ process.on("exit", () => rmSync(work, { recursive: true, force: true }));
 /** Runs the command as `npm run load` does, without blocking this process (the scripted API lives here). */
 function load(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; report: LoadReport; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "tools/local/src/load.ts"), ...args, "--json"], {
+    const child = spawn(process.execPath, ["--conditions=@hfp/source", "--import", "tsx", join(repoRoot, "tools/local/src/load.ts"), ...args, "--json"], {
       cwd: repoRoot,
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -94,7 +94,7 @@ test("a scripted API: one job of each outcome is counted as such, and a lost job
 });
 
 test("bad usage exits 2 and names the option", async () => {
-  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "tools/local/src/load.ts"), "--count", "0", "--base-url", "http://127.0.0.1:1", "--token", "t"], {
+  const child = spawn(process.execPath, ["--conditions=@hfp/source", "--import", "tsx", join(repoRoot, "tools/local/src/load.ts"), "--count", "0", "--base-url", "http://127.0.0.1:1", "--token", "t"], {
     cwd: repoRoot,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -107,7 +107,7 @@ ops("rebuild: the read model rebuilt from the stream equals the live one, while 
 });
 
 ops("the main-job command processes a generated video end to end and stops cleanly", async () => {
-  const child = spawn("node", ["--import", "tsx", "tools/local/src/main.ts", "--exit"], {
+  const child = spawn("node", ["--conditions=@hfp/source", "--import", "tsx", "tools/local/src/main.ts", "--exit"], {
     cwd: repoRoot,
     env: { ...process.env, ...env, HFP_PORT_OFFSET: "500" },
   });
