@@ -1,6 +1,9 @@
-import { answerId, createEvent, type AppError, type EventOf, type JobEvent } from "@hfp/events";
+import { answerId, createEvent, type AppError, type EventOf, type JobEvent, SERVICE_NAME } from "@hfp/events";
 import { planStageFailure, type FailurePlan } from "@hfp/service";
 import type { Manifest } from "./frames.ts";
+
+/** This stage: its durable, its `producer` service name and its `retry-requested.stage`. */
+export const STAGE = SERVICE_NAME.extractor;
 
 /** What an incoming event asks of the extractor. */
 export type Route =
@@ -14,7 +17,7 @@ export function route(event: JobEvent): Route {
     case "uploaded":
       return { kind: "extract", uploaded: event };
     case "retry-requested":
-      return event.data.stage === "extractor"
+      return event.data.stage === STAGE
         ? { kind: "redrive", retry: event }
         : { kind: "ignore", reason: `retry for stage ${event.data.stage}` };
     case "extraction-started":
@@ -85,7 +88,7 @@ export function extractedEvent(ctx: AnswerContext, bucket: string, prefix: strin
  */
 export function planFailure(error: AppError, ctx: AnswerContext): FailurePlan {
   return planStageFailure({
-    stage: "extractor",
+    stage: STAGE,
     failure: { code: error.code, message: error.message, retryable: error.retryable },
     cause: { ...ctx.cause, jobId: ctx.jobId },
     attempt: ctx.attempt,

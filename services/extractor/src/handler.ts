@@ -2,7 +2,7 @@ import { AppError, type EventOf, type JobEvent } from "@hfp/events";
 import { ack, lastEventOf, type Delivery, type Handler, type Outcome } from "@hfp/jetstream";
 import type { Logger } from "@hfp/logging";
 import { timedHandler, type StageDeps } from "@hfp/service";
-import { extractedEvent, planFailure, route, startedEvent, type AnswerContext } from "./decide.ts";
+import { STAGE, extractedEvent, planFailure, route, startedEvent, type AnswerContext } from "./decide.ts";
 import { extract, type ExtractorContext } from "./extract.ts";
 
 type Deps = Pick<StageDeps, "nc" | "stream" | "subjectPrefix" | "publisher" | "metrics" | "producer" | "worker">;
@@ -42,7 +42,7 @@ export function createHandler(deps: Deps, ctx: ExtractorContext, now: () => Date
       },
       log,
     );
-    deps.metrics.bytesProcessed.inc({ stage: "extractor" }, report.sourceBytes);
+    deps.metrics.bytesProcessed.inc({ stage: STAGE }, report.sourceBytes);
     if (report.result instanceof AppError) return fail(report.result, { ...answer, now: now() }, log);
     const { bucket, prefix, manifestKey, manifest } = report.result;
     await deps.publisher.publish(extractedEvent({ ...answer, now: now() }, bucket, prefix, manifestKey, manifest));
@@ -60,7 +60,7 @@ export function createHandler(deps: Deps, ctx: ExtractorContext, now: () => Date
         return run(r.uploaded, r.uploaded, delivery, log);
       case "redrive": {
         const stored = await lastEventOf(deps.nc, deps.stream, r.retry.jobId, "uploaded", deps.subjectPrefix);
-        if (stored?.event.type !== "uploaded") {
+        if (!stored) {
           const answer = {
             cause: r.retry,
             jobId: r.retry.jobId,
@@ -81,5 +81,5 @@ export function createHandler(deps: Deps, ctx: ExtractorContext, now: () => Date
     }
   }
 
-  return timedHandler("extractor", deps.metrics, handle);
+  return timedHandler(STAGE, deps.metrics, handle);
 }

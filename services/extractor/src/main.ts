@@ -8,6 +8,7 @@ import { runStage } from "@hfp/service";
 import { listEncoders, toolVersion } from "./ffmpeg.ts";
 import { createHandler } from "./handler.ts";
 import { resolveTools } from "./tools.ts";
+import { STAGE } from "./decide.ts";
 
 const GiB = 1024 ** 3;
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
@@ -33,7 +34,7 @@ const config = loadConfig(
   }),
 );
 
-const log = createLogger("extractor", config.LOG_LEVEL);
+const log = createLogger(STAGE, config.LOG_LEVEL);
 const tools = await resolveTools({ ffmpegPath: config.FFMPEG_PATH, ffprobePath: config.FFPROBE_PATH });
 // Fail at start-up, not on the first job, when a binary is missing or broken.
 const [ffmpegVersion, ffprobeVersion, encoders] = await Promise.all([
@@ -49,12 +50,12 @@ log.info({ tools, ffmpegVersion, ffprobeVersion, webp: encoders.has("libwebp") }
 const s3 = createS3({ region: config.AWS_REGION, s3Endpoint: config.S3_ENDPOINT });
 
 await runStage({
-  service: "extractor",
+  service: STAGE,
   version: pkg.version,
   log,
   natsUrl: config.NATS_URL,
   stream: config.JOBS_STREAM,
-  durable: "extractor",
+  durable: STAGE,
   concurrency: config.CONCURRENCY,
   http: { host: config.HTTP_HOST, port: config.HTTP_PORT },
   handler: (deps) =>

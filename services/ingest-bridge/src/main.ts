@@ -17,10 +17,9 @@ if (!cfg.AUTH_JWKS_URL && !cfg.AUTH_JWT_SECRET) {
 }
 const log = createLogger(SERVICE, cfg.LOG_LEVEL);
 const producer = `${SERVICE}@${pkg.version}`;
-const subjectPrefix = "jobs";
 
 const nc = await connectNats({ url: cfg.NATS_URL, name: `${SERVICE}@${hostname()}`, log });
-const publisher = new EventPublisher(nc, subjectPrefix);
+const publisher = new EventPublisher(nc);
 
 const aws = { region: cfg.AWS_REGION, s3Endpoint: cfg.S3_ENDPOINT, sqsEndpoint: cfg.SQS_ENDPOINT };
 const s3 = createS3(aws);
@@ -61,7 +60,7 @@ const poller = createPoller({
   producer,
   log,
   metrics,
-  hasUploaded: async (jobId) => (await lastEventOf(nc, cfg.JOBS_STREAM, jobId, "uploaded", subjectPrefix)) !== null,
+  hasUploaded: async (jobId) => (await lastEventOf(nc, cfg.JOBS_STREAM, jobId, "uploaded")) !== null,
 });
 poller.start();
 log.info({ port: cfg.HTTP_PORT, queue: cfg.SQS_INPUT_QUEUE, bucket: cfg.S3_BUCKET, maxBytes: cfg.UPLOAD_MAX_BYTES }, "ingest-bridge started");

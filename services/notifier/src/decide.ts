@@ -1,7 +1,10 @@
-import { answerId, createEvent, type EventOf, type JobEvent } from "@hfp/events";
-import type { StoredEvent } from "@hfp/jetstream";
+import { answerId, createEvent, type EventOf, type JobEvent, SERVICE_NAME } from "@hfp/events";
+import type { StoredEventOf } from "@hfp/jetstream";
 import { classifyError, planStageFailure, type Failure, type FailurePlan } from "@hfp/service";
 import { kindOf, type OutcomeEvent } from "./message.ts";
+
+/** This stage: its durable, its `producer` service name and its `retry-requested.stage`. */
+export const STAGE = SERVICE_NAME.notifier;
 
 /** What the notifier does with a delivered event. */
 export type Route =
@@ -16,7 +19,7 @@ export function route(event: JobEvent): Route {
     case "failed":
       return { kind: "notify", outcome: event };
     case "retry-requested":
-      return event.data.stage === "notifier"
+      return event.data.stage === STAGE
         ? { kind: "redrive" }
         : { kind: "ignore", reason: `retry-requested for ${event.data.stage}` };
     default:
@@ -30,12 +33,10 @@ export function route(event: JobEvent): Route {
  * says that `video.processed` could not be sent; the job's outcome is still the zip, so
  * a re-drive (typically after SQS is back) sends `video.processed`.
  */
-export function pickOutcome(packaged: StoredEvent | null, failed: StoredEvent | null): OutcomeEvent | null {
-  const p = packaged?.event.type === "packaged" ? { seq: packaged.seq, event: packaged.event } : null;
-  const f = failed?.event.type === "failed" ? { seq: failed.seq, event: failed.event } : null;
-  if (!p) return f?.event ?? null;
-  if (!f || f.seq < p.seq || f.event.data.stage === "notifier") return p.event;
-  return f.event;
+export function pickOutcome(packaged: StoredEventOf<"packaged"> | null, failed: StoredEventOf<"failed"> | null): OutcomeEvent | null {
+  if (!packaged) return failed?.event ?? null;
+  if (!failed || failed.seq < packaged.seq || failed.event.data.stage === STAGE) return packaged.event;
+  return failed.event;
 }
 
 /** True when one of `events` is the `notified` answering `outcomeId`. */
@@ -77,5 +78,5 @@ export function planFailure(
   ctx: { trigger: JobEvent; outcome: OutcomeEvent | null; attempt: number; lastAttempt: boolean; producer: string; now: Date },
 ): FailurePlan {
   const { trigger, outcome, ...attempt } = ctx;
-  return planStageFailure({ stage: "notifier", failure, cause: trigger, ...attempt, terminal: outcome?.type === "packaged" });
+  return planStageFailure({ stage: STAGE, failure, cause: trigger, ...attempt, terminal: outcome?.type === "packaged" });
 }

@@ -1,13 +1,13 @@
 import { AppError, type EventOf } from "@hfp/events";
 import { ack, lastEventOf, readJobHistory, type Handler } from "@hfp/jetstream";
 import { applyFailurePlan, timedHandler, type StageDeps } from "@hfp/service";
-import { alreadyNotified, classify, notifiedEvent, pickOutcome, planFailure, route } from "./decide.ts";
+import { STAGE, alreadyNotified, classify, notifiedEvent, pickOutcome, planFailure, route } from "./decide.ts";
 import { buildNotification, kindOf, sendRequest, type OutcomeEvent } from "./message.ts";
 import type { NotificationQueue } from "./queue.ts";
 
 
 export function notifierHandler(deps: StageDeps, queue: Pick<NotificationQueue, "name" | "fifo" | "send">): Handler {
-  const last = (jobId: string, type: "packaged" | "failed" | "uploaded" | "notified") =>
+  const last = <T extends "packaged" | "failed" | "uploaded" | "notified">(jobId: string, type: T) =>
     lastEventOf(deps.nc, deps.stream, jobId, type, deps.subjectPrefix);
 
   async function latestOutcome(jobId: string): Promise<OutcomeEvent> {
@@ -33,11 +33,10 @@ export function notifierHandler(deps: StageDeps, queue: Pick<NotificationQueue, 
   }
 
   async function uploadedOf(jobId: string): Promise<EventOf<"uploaded"> | null> {
-    const stored = await last(jobId, "uploaded");
-    return stored?.event.type === "uploaded" ? stored.event : null;
+    return (await last(jobId, "uploaded"))?.event ?? null;
   }
 
-  return timedHandler("notifier", deps.metrics, async (delivery, log) => {
+  return timedHandler(STAGE, deps.metrics, async (delivery, log) => {
     const { event } = delivery;
     const r = route(event);
     if (r.kind === "ignore") {

@@ -5,6 +5,7 @@ import { runStage } from "@hfp/service";
 import pkg from "../package.json" with { type: "json" };
 import { notifierHandler } from "./handler.ts";
 import { NotificationQueue } from "./queue.ts";
+import { STAGE } from "./decide.ts";
 
 // The notifier never touches S3: the common S3 variables are not asked for.
 const { S3_BUCKET: _bucket, S3_ENDPOINT: _s3, ...common } = commonConfig;
@@ -19,18 +20,18 @@ const config = loadConfig(
   }),
 );
 
-const log = createLogger("notifier", config.LOG_LEVEL);
+const log = createLogger(STAGE, config.LOG_LEVEL);
 const sqs = createSqs({ region: config.AWS_REGION, sqsEndpoint: config.SQS_ENDPOINT });
 const queue = await NotificationQueue.resolve(sqs, config.SQS_NOTIFICATIONS_QUEUE);
 log.info({ queue: queue.name, fifo: queue.fifo }, "notifications queue resolved");
 
 await runStage({
-  service: "notifier",
+  service: STAGE,
   version: pkg.version,
   log,
   natsUrl: config.NATS_URL,
   stream: config.JOBS_STREAM,
-  durable: "notifier",
+  durable: STAGE,
   concurrency: config.CONCURRENCY,
   http: { host: config.HTTP_HOST, port: config.HTTP_PORT },
   handler: (deps) => notifierHandler(deps, queue),

@@ -1,6 +1,9 @@
-import { answerId, createEvent, type EventOf, type JobEvent } from "@hfp/events";
+import { answerId, createEvent, type EventOf, type JobEvent, SERVICE_NAME } from "@hfp/events";
 import { classifyError, planStageFailure, type Failure, type FailurePlan } from "@hfp/service";
 import type { StoredZip } from "./storage.ts";
+
+/** This stage: its durable, its `producer` service name and its `retry-requested.stage`. */
+export const STAGE = SERVICE_NAME.packager;
 
 export type FramesExtracted = EventOf<"frames-extracted">;
 
@@ -16,7 +19,7 @@ export function route(event: JobEvent): Route {
     case "frames-extracted":
       return { kind: "pack", source: event };
     case "retry-requested":
-      return event.data.stage === "packager"
+      return event.data.stage === STAGE
         ? { kind: "redrive" }
         : { kind: "ignore", reason: `retry-requested for ${event.data.stage}` };
     default:
@@ -49,5 +52,5 @@ export function planFailure(
   failure: Failure,
   ctx: { cause: JobEvent; attempt: number; lastAttempt: boolean; producer: string; now: Date },
 ): FailurePlan {
-  return planStageFailure({ stage: "packager", failure, ...ctx });
+  return planStageFailure({ stage: STAGE, failure, ...ctx });
 }

@@ -3,7 +3,7 @@ import { ack, lastEventOf, type Handler } from "@hfp/jetstream";
 import type { Logger } from "@hfp/logging";
 import { applyFailurePlan, timedHandler, type StageDeps } from "@hfp/service";
 import { planArchive } from "./archive.ts";
-import { classify, packagedEvent, planFailure, route, type FramesExtracted } from "./decide.ts";
+import { STAGE, classify, packagedEvent, planFailure, route, type FramesExtracted } from "./decide.ts";
 import { packFrames, type ReadAheadLimits } from "./pack.ts";
 import { framesPrefix, resultKey, type PackagerStorage, type StoredZip } from "./storage.ts";
 
@@ -19,7 +19,7 @@ export interface PackagerOptions {
 export function packagerHandler(deps: StageDeps, storage: PackagerStorage, opts: PackagerOptions): Handler {
   async function sourceOf(jobId: string): Promise<FramesExtracted> {
     const stored = await lastEventOf(deps.nc, deps.stream, jobId, "frames-extracted", deps.subjectPrefix);
-    if (stored?.event.type !== "frames-extracted") {
+    if (!stored) {
       throw new AppError("SOURCE_NOT_FOUND", `job ${jobId} has no frames-extracted event to package`);
     }
     return stored.event;
@@ -39,7 +39,7 @@ export function packagerHandler(deps: StageDeps, storage: PackagerStorage, opts:
     }
     const plan = planArchive(source, manifest);
     const zip = await packFrames(storage, { source, plan, bucket: opts.resultsBucket, key }, opts.readAhead);
-    deps.metrics.bytesProcessed.inc({ stage: "packager" }, zip.size);
+    deps.metrics.bytesProcessed.inc({ stage: STAGE }, zip.size);
     return zip;
   }
 
@@ -59,7 +59,7 @@ export function packagerHandler(deps: StageDeps, storage: PackagerStorage, opts:
     }
   }
 
-  return timedHandler("packager", deps.metrics, async (delivery, log) => {
+  return timedHandler(STAGE, deps.metrics, async (delivery, log) => {
     const { event } = delivery;
     const r = route(event);
     if (r.kind === "ignore") {

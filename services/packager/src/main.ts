@@ -5,6 +5,7 @@ import { runStage } from "@hfp/service";
 import pkg from "../package.json" with { type: "json" };
 import { packagerHandler } from "./handler.ts";
 import { PackagerStorage } from "./storage.ts";
+import { STAGE } from "./decide.ts";
 
 const MiB = 1024 * 1024;
 
@@ -21,7 +22,7 @@ const config = loadConfig(
   }),
 );
 
-const log = createLogger("packager", config.LOG_LEVEL);
+const log = createLogger(STAGE, config.LOG_LEVEL);
 const s3 = createS3({ region: config.AWS_REGION, s3Endpoint: config.S3_ENDPOINT });
 const storage = new PackagerStorage(s3);
 if (config.PACKAGER_FAIL_JOBS.length) {
@@ -29,12 +30,12 @@ if (config.PACKAGER_FAIL_JOBS.length) {
 }
 
 await runStage({
-  service: "packager",
+  service: STAGE,
   version: pkg.version,
   log,
   natsUrl: config.NATS_URL,
   stream: config.JOBS_STREAM,
-  durable: "packager",
+  durable: STAGE,
   concurrency: config.CONCURRENCY,
   http: { host: config.HTTP_HOST, port: config.HTTP_PORT },
   handler: (deps) =>
