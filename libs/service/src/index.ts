@@ -1,3 +1,4 @@
+export * from "./boot.ts";
 export * from "./failure.ts";
 export * from "./metrics.ts";
 export * from "./stage.ts";

@@ -2,6 +2,7 @@ import { watch, type FSWatcher } from "node:fs";
 import { readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { AppError, isAppError } from "@hfp/events";
+import pLimit from "p-limit";
 import { localFramePattern } from "./args.ts";
 import type { FrameEntry } from "./frames.ts";
 
@@ -22,22 +23,6 @@ export interface ProduceSpec {
   pollMs?: number;
 }
 
-/** A bound on concurrent promises: `limit(fn)` starts fn when a slot is free. */
-function limiter(size: number) {
-  let active = 0;
-  const queue: (() => void)[] = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (active >= size) await new Promise<void>((resolve) => queue.push(resolve));
-    active++;
-    try {
-      return await fn();
-    } finally {
-      active--;
-      queue.shift()?.();
-    }
-  };
-}
-
 /**
  * Runs ffmpeg and uploads each frame as soon as it exists under its final name
  * (ffmpeg writes `<name>.tmp` and renames it), so uploads overlap decoding; each
@@ -49,7 +34,7 @@ export async function produceFrames(spec: ProduceSpec): Promise<{ frames: FrameE
   const frames: FrameEntry[] = [];
   const inFlight = new Set<Promise<void>>();
   const stop = new AbortController();
-  const limit = limiter(spec.concurrency);
+  const limit = pLimit(Math.max(1, spec.concurrency));
   let uploadError: unknown;
 
   const scan = async () => {

@@ -1,4 +1,5 @@
 import type { AppError } from "@hfp/events";
+import pLimit from "p-limit";
 import { buildFfmpegArgs, type OutputSpec } from "./args.ts";
 import { runFfmpeg } from "./ffmpeg.ts";
 import type { Run } from "./plan.ts";
@@ -25,20 +26,18 @@ export async function runPlan(spec: RunPlanSpec): Promise<{ canceled: boolean; e
   const onAbort = () => stop.abort();
   spec.signal.addEventListener("abort", onAbort, { once: true });
   let error: AppError | null = null;
-  let next = 0;
-  const worker = async () => {
-    while (next < spec.runs.length && !stop.signal.aborted) {
-      const run = spec.runs[next++]!;
-      const args = buildFfmpegArgs(spec.source, spec.outDir, spec.output, run);
-      const r = await runFfmpeg(spec.ffmpeg, { args, signal: stop.signal, timeoutMs: spec.timeoutMs, redact: spec.redact });
-      if (r.error && !error) {
-        error = r.error;
-        stop.abort();
-      }
+  const limit = pLimit(Math.max(1, spec.parallelism));
+  const one = async (run: Run) => {
+    if (stop.signal.aborted) return;
+    const args = buildFfmpegArgs(spec.source, spec.outDir, spec.output, run);
+    const r = await runFfmpeg(spec.ffmpeg, { args, signal: stop.signal, timeoutMs: spec.timeoutMs, redact: spec.redact });
+    if (r.error && !error) {
+      error = r.error;
+      stop.abort();
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(spec.parallelism, spec.runs.length)) }, worker));
+    await Promise.all(spec.runs.map((run) => limit(() => one(run))));
   } finally {
     spec.signal.removeEventListener("abort", onAbort);
   }

@@ -10,8 +10,6 @@ import { framesPrefix, resultKey, type PackagerStorage, type StoredZip } from ".
 export interface PackagerOptions {
   /** Where `results/<jobId>.zip` goes. */
   resultsBucket: string;
-  /** Jobs to fail on purpose (INTERNAL, "fault injected"): a drill aid, empty in production. */
-  failJobs: ReadonlySet<string>;
   readAhead: ReadAheadLimits;
 }
 
@@ -67,7 +65,6 @@ export function packagerHandler(deps: StageDeps, storage: PackagerStorage, opts:
       return null;
     }
     try {
-      if (opts.failJobs.has(event.jobId)) throw new AppError("INTERNAL", "fault injected");
       const source = r.kind === "pack" ? r.source : await sourceOf(event.jobId);
       const zip = await zipOf(source, log);
       const stored = await deps.publisher.publish(packagedEvent(source, zip, deps.producer, new Date()));

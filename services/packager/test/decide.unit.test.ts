@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { answerId, AppError, createEvent } from "@hfp/events";
 import { classify, packagedEvent, planFailure, route } from "../src/decide.ts";
-import { framesFixture } from "./fixtures.ts";
+import { framesFixture } from "./support.ts";
 
 const now = new Date("2030-01-02T03:04:05.000Z");
 const { event: framesExtracted } = framesFixture({ jobId: "job-d", bucket: "b", sizes: [1, 2] });
