@@ -3,7 +3,7 @@ import { commonConfig, env, loadConfig, z } from "@hfp/config";
 import { createLogger } from "@hfp/logging";
 import { runStage } from "@hfp/service";
 import pkg from "../package.json" with { type: "json" };
-import { notifierHandler } from "./handler.ts";
+import { createHandler } from "./handler.ts";
 import { NotificationQueue } from "./queue.ts";
 import { STAGE } from "./decide.ts";
 
@@ -34,7 +34,7 @@ await runStage({
   durable: STAGE,
   concurrency: config.CONCURRENCY,
   http: { host: config.HTTP_HOST, port: config.HTTP_PORT },
-  handler: (deps) => notifierHandler(deps, queue),
+  handler: (deps) => createHandler(deps, queue),
   readiness: { sqs: () => queue.ping() },
   onStop: async () => sqs.destroy(),
 });

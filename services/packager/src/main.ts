@@ -4,7 +4,7 @@ import { createLogger } from "@hfp/logging";
 import { bootConfig, isEntrypoint, packageVersion, runStage } from "@hfp/service";
 import { configSchema } from "./config.ts";
 import { STAGE } from "./decide.ts";
-import { packagerHandler } from "./handler.ts";
+import { createHandler } from "./handler.ts";
 import { PackagerStorage } from "./storage.ts";
 
 /**
@@ -27,7 +27,7 @@ export async function main(storageOn: (s3: S3Client) => PackagerStorage = (s3) =
     concurrency: config.CONCURRENCY,
     http: { host: config.HTTP_HOST, port: config.HTTP_PORT },
     handler: (deps) =>
-      packagerHandler(deps, storage, {
+      createHandler(deps, storage, {
         resultsBucket: config.S3_BUCKET,
         readAhead: { frames: config.READ_AHEAD_FRAMES, bytes: config.READ_AHEAD_BYTES },
       }),

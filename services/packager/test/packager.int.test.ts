@@ -17,7 +17,7 @@ import { readJobHistory, type Handler } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
 import { testDelivery, testStageDeps, type TestStage } from "@hfp/service";
 import { stackEnv, uniqueName } from "@hfp/testkit";
-import { packagerHandler, type PackagerOptions } from "../src/handler.ts";
+import { createHandler, type PackagerOptions } from "../src/handler.ts";
 import { PackagerStorage } from "../src/storage.ts";
 import { FaultyStorage, frameBytes, framesFixture } from "./support.ts";
 
@@ -58,7 +58,7 @@ async function emptyBucket(s3: S3Client, bucket: string): Promise<void> {
 }
 
 function handler(ctx: Ctx, overrides: Partial<PackagerOptions> = {}, storage = new PackagerStorage(ctx.s3)): Handler {
-  return packagerHandler(ctx.deps, storage, {
+  return createHandler(ctx.deps, storage, {
     resultsBucket: ctx.bucket,
     readAhead: { frames: 4, bytes: 8 * MiB },
     ...overrides,
