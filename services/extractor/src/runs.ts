@@ -19,9 +19,10 @@ export interface RunPlanSpec {
 
 /**
  * Runs a plan's ffmpeg processes, `parallelism` at a time, all writing into one
- * directory (their index ranges do not overlap). The first failure stops the others.
+ * directory (their index ranges do not overlap). The first failure stops the others and
+ * is thrown once they have all ended.
  */
-export async function runPlan(spec: RunPlanSpec): Promise<{ canceled: boolean; error: AppError | null }> {
+export async function runPlan(spec: RunPlanSpec): Promise<{ canceled: boolean }> {
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   spec.signal.addEventListener("abort", onAbort, { once: true });
@@ -30,9 +31,10 @@ export async function runPlan(spec: RunPlanSpec): Promise<{ canceled: boolean; e
   const one = async (run: Run) => {
     if (stop.signal.aborted) return;
     const args = buildFfmpegArgs(spec.source, spec.outDir, spec.output, run);
-    const r = await runFfmpeg(spec.ffmpeg, { args, signal: stop.signal, timeoutMs: spec.timeoutMs, redact: spec.redact });
-    if (r.error && !error) {
-      error = r.error;
+    try {
+      await runFfmpeg(spec.ffmpeg, { args, signal: stop.signal, timeoutMs: spec.timeoutMs, redact: spec.redact });
+    } catch (err) {
+      error ??= err as AppError;
       stop.abort();
     }
   };
@@ -41,5 +43,6 @@ export async function runPlan(spec: RunPlanSpec): Promise<{ canceled: boolean; e
   } finally {
     spec.signal.removeEventListener("abort", onAbort);
   }
-  return { canceled: spec.signal.aborted && !error, error };
+  if (error) throw error;
+  return { canceled: spec.signal.aborted };
 }
