@@ -7,7 +7,7 @@ import { ConfigError, loadConfig, type z } from "@hfp/config";
  * one ends the process with exit code 1 and one line naming every offending variable
  * (before a logger exists, since LOG_LEVEL is part of what failed).
  */
-export function bootConfig<S extends z.ZodObject>(service: string, schema: S, env: Record<string, string | undefined> = process.env): z.infer<S> {
+export function bootConfig<S extends z.ZodObject>(service: string, schema: S, env: Record<string, string | undefined>): z.infer<S> {
   try {
     return loadConfig(schema, env);
   } catch (err) {

@@ -78,7 +78,14 @@ test("given loaded state, when the decision asks for an effect, then it runs, th
   assert.equal(await t.handler(testDelivery(frames), log), { kind: "ack" });
   assert.equal(t.calls, ["load", "work", "done"]);
   assert.equal(summary(t.published), [
-    ["packaged", answerId(frames, "packaged"), frames.id, now.toISOString(), "packager@9.9.9", { bucket: "b", key: "k", size: 42, sha256, frameCount: 1 }],
+    [
+      "packaged",
+      answerId(frames, "packaged"),
+      frames.id,
+      now.toISOString(),
+      "packager@9.9.9",
+      { bucket: "b", key: "k", size: 42, sha256, frameCount: 1 },
+    ],
   ]);
 });
 
@@ -92,9 +99,11 @@ test("given an event the stage ignores, then no state is loaded, nothing publish
 test("given an expected failure on the first attempt, then <stage>-failed and failed answering the delivery, term", async () => {
   const t = toy({ load: async () => ({ ready: false, size: null }) });
   assert.equal(await t.handler(testDelivery(frames), log), { kind: "term", reason: "SOURCE_NOT_FOUND: nothing to do it with" });
+  const message = "nothing to do it with";
+  const at = [frames.id, now.toISOString(), "packager@9.9.9"];
   assert.equal(summary(t.published), [
-    ["packaging-failed", answerId(frames, "packaging-failed"), frames.id, now.toISOString(), "packager@9.9.9", { code: "SOURCE_NOT_FOUND", message: "nothing to do it with", retryable: false, attempt: 1 }],
-    ["failed", answerId(frames, "failed"), frames.id, now.toISOString(), "packager@9.9.9", { stage: "packager", code: "SOURCE_NOT_FOUND", message: "nothing to do it with" }],
+    ["packaging-failed", answerId(frames, "packaging-failed"), ...at, { code: "SOURCE_NOT_FOUND", message, retryable: false, attempt: 1 }],
+    ["failed", answerId(frames, "failed"), ...at, { stage: "packager", code: "SOURCE_NOT_FOUND", message }],
   ]);
 });
 
@@ -103,8 +112,10 @@ test("given an SDK error in an effect, then nak with backoff and nothing publish
   const t = toy({ run: async () => Promise.reject(sdk) });
   assert.equal(await t.handler(testDelivery(frames, { attempt: 2 }), log), { kind: "nak", delayMs: 2000 });
   assert.equal(t.published, []);
-  assert.equal(await t.handler(testDelivery(frames, { attempt: 5, maxDeliver: 5 }), log), { kind: "term", reason: "S3_UNAVAILABLE: S3: socket hang up" });
-  assert.equal(t.published.map((e) => [e.type, (e.data as { retryable?: boolean }).retryable]), [["packaging-failed", true], ["failed", undefined]]);
+  const last = await t.handler(testDelivery(frames, { attempt: 5, maxDeliver: 5 }), log);
+  assert.equal(last, { kind: "term", reason: "S3_UNAVAILABLE: S3: socket hang up" });
+  const retryable = (e: JobEvent) => (e.data as { retryable?: boolean }).retryable;
+  assert.equal(t.published.map((e) => [e.type, retryable(e)]), [["packaging-failed", true], ["failed", undefined]]);
 });
 
 test("given a loader that throws a bug, then INTERNAL is retried like any transient failure", async () => {

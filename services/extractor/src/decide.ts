@@ -44,7 +44,13 @@ export function startedEvent(ctx: AnswerContext, worker: string): EventOf<"extra
   });
 }
 
-export function extractedEvent(ctx: AnswerContext, bucket: string, prefix: string, manifestKey: string, manifest: Manifest): EventOf<"frames-extracted"> {
+export function extractedEvent(
+  ctx: AnswerContext,
+  bucket: string,
+  prefix: string,
+  manifestKey: string,
+  manifest: Manifest,
+): EventOf<"frames-extracted"> {
   return createEvent({
     type: "frames-extracted",
     id: answerId(ctx.cause, "frames-extracted"),

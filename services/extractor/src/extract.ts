@@ -55,7 +55,12 @@ export interface Extraction {
  * directory is removed on every path. `onSource` hears the source bytes once downloaded,
  * whether the extraction then succeeds or not.
  */
-export async function extract(ctx: ExtractorContext, job: ExtractionJob, log: Logger, onSource?: (bytes: number) => void): Promise<Extraction> {
+export async function extract(
+  ctx: ExtractorContext,
+  job: ExtractionJob,
+  log: Logger,
+  onSource?: (bytes: number) => void,
+): Promise<Extraction> {
   const { options } = job;
   if (options.format === "webp" && !ctx.encoders.has("libwebp")) {
     throw new AppError("INVALID_OPTIONS", "webp frames are not available: this ffmpeg has no libwebp encoder");

@@ -88,7 +88,9 @@ export function parseProbe(json: unknown): ProbeResult {
 
 /** Source size, checked before a byte is downloaded. */
 export function validateSize(size: number, limits: Pick<Limits, "maxInputBytes">): void {
-  if (size > limits.maxInputBytes) throw new AppError("UPLOAD_TOO_LARGE", `the source is ${size} bytes; the limit is ${limits.maxInputBytes}`);
+  if (size > limits.maxInputBytes) {
+    throw new AppError("UPLOAD_TOO_LARGE", `the source is ${size} bytes; the limit is ${limits.maxInputBytes}`);
+  }
 }
 
 /**

@@ -11,7 +11,7 @@ export interface StateSources {
 /** The `uploaded` to extract: the delivered one, or for a re-drive the job's own from the stream. */
 export async function loadState(src: StateSources, input: StageInput): Promise<ExtractorState> {
   const { event } = input;
-  const uploaded =
-    event.type === "uploaded" ? event : ((await lastEventOf(src.nc, src.stream, event.jobId, "uploaded", src.subjectPrefix))?.event ?? null);
-  return { uploaded, extraction: null };
+  if (event.type === "uploaded") return { uploaded: event, extraction: null };
+  const stored = await lastEventOf(src.nc, src.stream, event.jobId, "uploaded", src.subjectPrefix);
+  return { uploaded: stored?.event ?? null, extraction: null };
 }

@@ -26,10 +26,12 @@ const ctx = (over: Partial<AnswerContext> = {}): AnswerContext => ({
 
 const probe = { duration: 3, width: 320, height: 240, codec: "h264", rotation: 0, startTime: 0 };
 const frames = [0, 1, 2].map((i) => ({ index: i, timestamp: i, name: `n${i}`, key: `frames/job-1/n${i}`, size: 100 + i }));
-const extraction = { bucket: "b", prefix: "frames/job-1/", manifestKey: "frames/job-1/manifest.json", manifest: buildManifest("job-1", "jpg", frames, probe) };
+const manifest = buildManifest("job-1", "jpg", frames, probe);
+const extraction = { bucket: "b", prefix: "frames/job-1/", manifestKey: "frames/job-1/manifest.json", manifest };
 const spec = deciderSpec(extractorDecider);
 const state = (over: Partial<ExtractorState> = {}): ExtractorState => ({ uploaded, extraction: null, ...over });
-const job = { jobId: "job-1", source: { bucket: "b", key: "uploads/o/job-1/v.mp4", versionId: undefined }, size: 10, options: normalizeOptions({}) };
+const source = { bucket: "b", key: "uploads/o/job-1/v.mp4", versionId: undefined };
+const job = { jobId: "job-1", source, size: 10, options: normalizeOptions({}) };
 const extractedData = (attempt: number) => ({
   bucket: "b",
   prefix: "frames/job-1/",
@@ -40,6 +42,19 @@ const extractedData = (attempt: number) => ({
   bytes: 303,
   probe,
   attempt,
+});
+type Cause = Parameters<typeof answerId>[0];
+const started = (cause: Cause, attempt: number) => ({
+  type: "extraction-started" as const,
+  id: answerId(cause, "extraction-started", attempt),
+  causationId: cause.id,
+  data: { attempt, worker: "w" },
+});
+const extracted = (cause: Cause, attempt: number) => ({
+  type: "frames-extracted" as const,
+  id: answerId(cause, "frames-extracted"),
+  causationId: cause.id,
+  data: extractedData(attempt),
 });
 
 test("route: uploaded is extracted; a retry for the extractor is a re-drive; the rest is ignored", () => {
@@ -57,8 +72,8 @@ test("given uploaded, when delivered, then extraction-started, the extraction, f
     .then({
       effects: [{ kind: "extract", job }],
       events: [
-        { type: "extraction-started", id: answerId(uploaded, "extraction-started", 1), causationId: uploaded.id, data: { attempt: 1, worker: "w" } },
-        { type: "frames-extracted", id: answerId(uploaded, "frames-extracted"), causationId: uploaded.id, data: extractedData(1) },
+        started(uploaded, 1),
+        extracted(uploaded, 1),
       ],
       outcome: { kind: "ack" },
     });
@@ -71,8 +86,8 @@ test("given a redelivery (attempt 3), then a start of its own and the same frame
     .then({
       effects: [{ kind: "extract", job }],
       events: [
-        { type: "extraction-started", id: answerId(uploaded, "extraction-started", 3), causationId: uploaded.id, data: { attempt: 3, worker: "w" } },
-        { type: "frames-extracted", id: answerId(uploaded, "frames-extracted"), causationId: uploaded.id, data: extractedData(3) },
+        started(uploaded, 3),
+        extracted(uploaded, 3),
       ],
       outcome: { kind: "ack" },
     });
@@ -86,8 +101,8 @@ test("given a re-drive with the job's uploaded loaded, then the answers are caus
     .then({
       effects: [{ kind: "extract", job }],
       events: [
-        { type: "extraction-started", id: answerId(r, "extraction-started", 1), causationId: r.id, data: { attempt: 1, worker: "w" } },
-        { type: "frames-extracted", id: answerId(r, "frames-extracted"), causationId: r.id, data: extractedData(1) },
+        started(r, 1),
+        extracted(r, 1),
       ],
       outcome: { kind: "ack" },
     });

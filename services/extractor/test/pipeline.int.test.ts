@@ -9,7 +9,8 @@ import { eventually, sleep } from "@hfp/testkit";
 import { produceFrames, type ReadyFrame } from "../src/pipeline.ts";
 
 /** The frames produced, or the error thrown. */
-const settled = <T>(p: Promise<T>): Promise<T | AppError> => p.catch((err: unknown) => (err instanceof AppError ? err : Promise.reject(err)));
+const settled = <T>(p: Promise<T>): Promise<T | AppError> =>
+  p.catch((err: unknown) => (err instanceof AppError ? err : Promise.reject(err)));
 
 const test = suite<{ dir: string }>("extractor: frames are uploaded while they are produced");
 

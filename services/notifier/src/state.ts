@@ -15,7 +15,10 @@ export async function loadState(src: StateSources, input: StageInput, log: Logge
   const { jobId } = input.event;
   const outcome = deliveredOutcome(input.event) ?? (await latestOutcome(src, jobId));
   if (!outcome) return { outcome: null, notified: false, uploaded: null, sent: null };
-  const [notified, uploaded] = await Promise.all([wasNotified(src, outcome), lastEventOf(src.nc, src.stream, jobId, "uploaded", src.subjectPrefix)]);
+  const [notified, uploaded] = await Promise.all([
+    wasNotified(src, outcome),
+    lastEventOf(src.nc, src.stream, jobId, "uploaded", src.subjectPrefix),
+  ]);
   if (!uploaded) log.warn("job has no uploaded event; owner and source are left null");
   return { outcome, notified, uploaded: uploaded?.event ?? null, sent: null };
 }

@@ -14,6 +14,12 @@ const spec = deciderSpec(notifierDecider);
 const input = (event: JobEvent) => specInput(event, { producer: "notifier@0.1.0" });
 const state = (over: Partial<NotifierState> = {}): NotifierState => ({ outcome: packaged, notified: false, uploaded, sent: null, ...over });
 const sent = { queue: "q", messageId: "m-1" };
+const notified = (outcome: typeof packaged | typeof failed, kind: string) => ({
+  type: "notified" as const,
+  id: answerId(outcome, "notified"),
+  causationId: outcome.id,
+  data: { ...sent, kind },
+});
 
 test("routing: packaged and failed are notified, a notifier retry re-drives, the rest is ignored", () => {
   assert.is(ignores(packaged), null);
@@ -32,7 +38,8 @@ test("a re-drive notifies the newer outcome by stream sequence", () => {
 });
 
 test("a re-drive after the notifier's own failure notifies the zip, not the failure to send it", () => {
-  const own = createEvent({ type: "failed", jobId: "job-n", producer: "notifier@0.1.0", cause: packaged, data: { stage: "notifier", code: "SQS_UNAVAILABLE", message: "down" } });
+  const data = { stage: "notifier" as const, code: "SQS_UNAVAILABLE", message: "down" };
+  const own = createEvent({ type: "failed", jobId: "job-n", producer: "notifier@0.1.0", cause: packaged, data });
   assert.is(pickOutcome({ seq: 5, event: packaged }, { seq: 6, event: own }), packaged);
 });
 
@@ -49,7 +56,8 @@ test("notified answers the outcome with a stable id, whatever delivered it", () 
   const b = notifiedEvent(packaged, { queue: "q", messageId: "m-2" }, "notifier@0.1.0", new Date());
   assert.is(a.id, answerId(packaged, "notified"));
   assert.is(b.id, a.id);
-  assert.equal([a.causationId, a.correlationId, a.data], [packaged.id, uploaded.id, { queue: "q", messageId: "m-1", kind: "video.processed" }]);
+  const data = { queue: "q", messageId: "m-1", kind: "video.processed" };
+  assert.equal([a.causationId, a.correlationId, a.data], [packaged.id, uploaded.id, data]);
   assert.is(notifiedEvent(failed, { queue: "q", messageId: "m" }, "notifier@0.1.0", now).data.kind, "video.failed");
 });
 
@@ -59,7 +67,7 @@ test("given packaged not yet notified, when it arrives, then send its message, t
     .when(input(packaged), sent)
     .then({
       effects: [{ kind: "send", notification: buildNotification(packaged, uploaded) }],
-      events: [{ type: "notified", id: answerId(packaged, "notified"), causationId: packaged.id, data: { ...sent, kind: "video.processed" } }],
+      events: [notified(packaged, "video.processed")],
       outcome: { kind: "ack" },
     });
 });
@@ -79,7 +87,7 @@ test("given a re-drive whose loaded outcome is failed, then video.failed is sent
     .when(input(retry("notifier")), sent)
     .then({
       effects: [{ kind: "send", notification: buildNotification(failed, uploaded) }],
-      events: [{ type: "notified", id: answerId(failed, "notified"), causationId: failed.id, data: { ...sent, kind: "video.failed" } }],
+      events: [notified(failed, "video.failed")],
       outcome: { kind: "ack" },
     });
 });
@@ -88,7 +96,10 @@ test("given a re-drive of a job with no outcome, then SOURCE_NOT_FOUND for the f
   spec
     .given(state({ outcome: null }))
     .when(input(retry("notifier")))
-    .then({ events: [], outcome: { kind: "fail", error: new AppError("SOURCE_NOT_FOUND", "job job-n has neither packaged nor failed to notify") } });
+    .then({
+      events: [],
+      outcome: { kind: "fail", error: new AppError("SOURCE_NOT_FOUND", "job job-n has neither packaged nor failed to notify") },
+    });
 });
 
 test("a failure to notify packaged fails the job; to notify failed, or a re-drive that found nothing, does not", () => {

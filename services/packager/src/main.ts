@@ -12,7 +12,7 @@ import { PackagerStorage } from "./storage.ts";
  * storage adapter (test/faulty-main.ts fails chosen jobs); production passes nothing.
  */
 export async function main(storageOn: (s3: S3Client) => PackagerStorage = (s3) => new PackagerStorage(s3)): Promise<void> {
-  const config = bootConfig(STAGE, configSchema);
+  const config = bootConfig(STAGE, configSchema, process.env);
   const log = createLogger(STAGE, config.LOG_LEVEL);
   const s3 = createS3({ region: config.AWS_REGION, s3Endpoint: config.S3_ENDPOINT });
   const storage = storageOn(s3);

@@ -8,10 +8,22 @@ import { framesFixture } from "./support.ts";
 const now = new Date("2030-01-02T03:04:05.000Z");
 const { event: framesExtracted } = framesFixture({ jobId: "job-d", bucket: "b", sizes: [1, 2] });
 const retry = (stage: "extractor" | "packager" | "notifier") =>
-  createEvent({ type: "retry-requested", jobId: "job-d", producer: "hfp@0.1.0", cause: framesExtracted, data: { stage, requestedBy: "ops" } });
+  createEvent({
+    type: "retry-requested",
+    jobId: "job-d",
+    producer: "hfp@0.1.0",
+    cause: framesExtracted,
+    data: { stage, requestedBy: "ops" },
+  });
 const zip = { bucket: "b", key: "results/job-d.zip", size: 99, sha256: "c".repeat(64), frameCount: 2 };
 const spec = deciderSpec(packagerDecider);
-const state = (over: Partial<PackagerState> = {}): PackagerState => ({ source: framesExtracted, existing: null, packed: null, framesRemoved: false, ...over });
+const state = (over: Partial<PackagerState> = {}): PackagerState => ({
+  source: framesExtracted,
+  existing: null,
+  packed: null,
+  framesRemoved: false,
+  ...over,
+});
 const input = (event = framesExtracted as Parameters<typeof specInput>[0]) => specInput(event, { producer: "packager@0.1.0" });
 const packaged = { type: "packaged" as const, id: answerId(framesExtracted, "packaged"), causationId: framesExtracted.id, data: zip };
 const removeFrames = { kind: "remove-frames" as const, bucket: "b", prefix: "frames/job-d/" };
@@ -49,7 +61,8 @@ test("given the zip already there (a redelivery), when frames-extracted arrives,
     .given(state({ existing: zip }))
     .when(input(), null)
     .then({ effects: [removeFrames], events: [packaged], outcome: { kind: "ack" } });
-  assert.is(packagerDecider.decide(input(), state({ existing: zip }), SPEC_NOW).note, "zip already exists; re-publishing its packaged event");
+  const { note } = packagerDecider.decide(input(), state({ existing: zip }), SPEC_NOW);
+  assert.is(note, "zip already exists; re-publishing its packaged event");
 });
 
 test("given a re-drive, when the job's frames-extracted is loaded, then packaged still answers the frames-extracted", () => {
@@ -63,11 +76,15 @@ test("given a re-drive of a job without frames-extracted, then SOURCE_NOT_FOUND 
   spec
     .given(state({ source: null }))
     .when(input(retry("packager")))
-    .then({ events: [], outcome: { kind: "fail", error: new AppError("SOURCE_NOT_FOUND", "job job-d has no frames-extracted event to package") } });
+    .then({
+      events: [],
+      outcome: { kind: "fail", error: new AppError("SOURCE_NOT_FOUND", "job job-d has no frames-extracted event to package") },
+    });
 });
 
 test("given frames under a prefix that is not the job's, then packaged and ack, and nothing is removed", () => {
-  const foreign = createEvent({ ...framesExtracted, type: "frames-extracted", producer: framesExtracted.producer, data: { ...framesExtracted.data, prefix: "frames/other/" } });
+  const data = { ...framesExtracted.data, prefix: "frames/other/" };
+  const foreign = createEvent({ ...framesExtracted, type: "frames-extracted", producer: framesExtracted.producer, data });
   spec
     .given(state({ source: foreign }))
     .when(input(foreign), zip)

@@ -29,7 +29,14 @@ async function startFaultyPackager(p: Pipeline, jobId: string): Promise<() => Pr
   const url = new URL(p.services.urls.packager);
   const child = spawn(process.execPath, ["--import", "tsx", `${repoRoot}services/packager/test/faulty-main.ts`], {
     cwd: repoRoot,
-    env: { ...process.env, ...env, HTTP_HOST: url.hostname, HTTP_PORT: url.port, FAULT_JOBS: jobId, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+    env: {
+      ...process.env,
+      ...env,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      HTTP_HOST: url.hostname,
+      HTTP_PORT: url.port,
+      FAULT_JOBS: jobId,
+    },
     stdio: "ignore",
   });
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
