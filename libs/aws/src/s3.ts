@@ -43,16 +43,6 @@ export async function putStream(s3: S3Client, input: PutStreamInput): Promise<{ 
   return { etag: out.ETag ?? "", ...(out.VersionId && { versionId: out.VersionId }) };
 }
 
-export async function getStream(s3: S3Client, bucket: string, key: string): Promise<{ body: Readable; size: number; contentType?: string }> {
-  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  if (!out.Body) throw new Error(`s3://${bucket}/${key} has no body`);
-  return {
-    body: out.Body as Readable,
-    size: out.ContentLength ?? 0,
-    ...(out.ContentType && { contentType: out.ContentType }),
-  };
-}
-
 export async function getBytes(s3: S3Client, bucket: string, key: string): Promise<Buffer> {
   const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return Buffer.from(await out.Body!.transformToByteArray());

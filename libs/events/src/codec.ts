@@ -8,6 +8,7 @@ import {
   type EventType,
   type JobEvent,
 } from "./schemas.ts";
+import { SUBJECT_PREFIX } from "./names.ts";
 
 /** An event that cannot be read: bad JSON, unknown type, or data failing its schema. */
 export class InvalidEventError extends Error {
@@ -73,7 +74,7 @@ export function encodeEvent(event: JobEvent): Uint8Array {
   return Buffer.from(JSON.stringify(event));
 }
 
-export function subjectFor(event: Pick<JobEvent, "jobId" | "type">, prefix = "jobs"): string {
+export function subjectFor(event: Pick<JobEvent, "jobId" | "type">, prefix = SUBJECT_PREFIX): string {
   return `${prefix}.${event.jobId}.${event.type}`;
 }
 

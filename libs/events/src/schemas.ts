@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CONSUMING_STAGES } from "./names.ts";
 
 /** Job ids become a subject token (`jobs.<jobId>.<event>`): no dots, no wildcards. */
 export const JobId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "job id must be 1-64 of [A-Za-z0-9_-]");
@@ -53,7 +54,7 @@ export function normalizeOptions(input: ExtractionOptionsInput): ExtractionOptio
   };
 }
 
-export const Stage = z.enum(["ingest", "extractor", "packager", "notifier"]);
+export const Stage = z.enum(["ingest", ...CONSUMING_STAGES]);
 export type Stage = z.infer<typeof Stage>;
 
 const Failure = z.object({
@@ -115,7 +116,7 @@ export const dataSchemas = {
     kind: z.enum(["video.processed", "video.failed"]),
   }),
   "retry-requested": z.object({
-    stage: z.enum(["extractor", "packager", "notifier"]),
+    stage: z.enum(CONSUMING_STAGES),
     requestedBy: z.string().min(1),
     reason: z.string().optional(),
   }),

@@ -1,4 +1,5 @@
 import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import pLimit from "p-limit";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { decodeEvent, InvalidEventError, type JobEvent } from "@hfp/events";
 import { forEvent, type Logger } from "@hfp/logging";
@@ -55,27 +56,6 @@ export interface RunningConsumer {
 export const defaultRetryDelay = (deliveryCount: number): number =>
   Math.min(60_000, 1000 * 2 ** Math.max(0, deliveryCount - 1));
 
-/** A counting semaphore: the bound on concurrent handlers. */
-class Slots {
-  private free: number;
-  private readonly waiters: (() => void)[] = [];
-  constructor(size: number) {
-    this.free = size;
-  }
-  async take(): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiters.push(resolve));
-  }
-  give(): void {
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.free++;
-  }
-}
-
 /**
  * Runs a durable pull consumer: bounded concurrency, explicit ack/nak/term, a
  * `working()` heartbeat during long handlers, re-creation of the pull after missed
@@ -83,7 +63,8 @@ class Slots {
  */
 export function runConsumer(opts: ConsumerOptions): RunningConsumer {
   const js = jetstream(opts.nc);
-  const slots = new Slots(opts.concurrency);
+  // The bound on handlers running at once; `active` only keeps the pull from running ahead of it.
+  const limit = pLimit(opts.concurrency);
   const active = new Set<Promise<void>>();
   const retryDelay = opts.retryDelayMs ?? defaultRetryDelay;
   let stopping = false;
@@ -140,17 +121,14 @@ export function runConsumer(opts: ConsumerOptions): RunningConsumer {
         const current = messages;
         void watch(current);
         for await (const m of current) {
-          await slots.take();
+          while (active.size >= opts.concurrency) await Promise.race(active);
           if (stopping) {
             // Buffered but not started: hand it back at once for another replica.
             m.nak();
-            slots.give();
             continue;
           }
-          const p = handle(m, maxDeliver, workingEveryMs).finally(() => {
-            active.delete(p);
-            slots.give();
-          });
+          // handle() settles every message itself and never rejects.
+          const p = limit(() => handle(m, maxDeliver, workingEveryMs)).finally(() => active.delete(p));
           active.add(p);
         }
       } catch (err) {

@@ -1,14 +1,16 @@
 import { jetstream, jetstreamManager, DeliverPolicy } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { decodeEvent, type EventType, type JobEvent } from "@hfp/events";
+import { decodeEvent, InvalidEventError, SUBJECT_PREFIX, type EventOf, type EventType, type JobEvent } from "@hfp/events";
 
-export interface StoredEvent {
+export interface StoredEvent<E extends JobEvent = JobEvent> {
   seq: number;
-  event: JobEvent;
+  event: E;
 }
+/** A stored event of one type: what `lastEventOf(…, type)` returns. */
+export type StoredEventOf<T extends EventType> = StoredEvent<EventOf<T>>;
 
 /** Every stored event of one job, oldest first, read with an ordered consumer. */
-export async function readJobHistory(nc: NatsConnection, stream: string, jobId: string, prefix = "jobs"): Promise<StoredEvent[]> {
+export async function readJobHistory(nc: NatsConnection, stream: string, jobId: string, prefix = SUBJECT_PREFIX): Promise<StoredEvent[]> {
   const js = jetstream(nc);
   const subject = `${prefix}.${jobId}.>`;
   const jsm = await jetstreamManager(nc);
@@ -26,16 +28,26 @@ export async function readJobHistory(nc: NatsConnection, stream: string, jobId: 
   return out;
 }
 
-/** The newest event of one type for a job, or null (a direct last-by-subject read). */
+function isOfType<T extends EventType>(event: JobEvent, type: T): event is EventOf<T> {
+  return event.type === type;
+}
+
+/**
+ * The newest event of one type for a job, or null (a direct last-by-subject read), typed
+ * by `type`. The subject names the type; an event that says otherwise is rejected here
+ * rather than re-checked by every caller.
+ */
 export async function lastEventOf<T extends EventType>(
   nc: NatsConnection,
   stream: string,
   jobId: string,
   type: T,
-  prefix = "jobs",
-): Promise<StoredEvent | null> {
+  prefix = SUBJECT_PREFIX,
+): Promise<StoredEventOf<T> | null> {
   const jsm = await jetstreamManager(nc);
   const msg = await jsm.streams.getMessage(stream, { last_by_subj: `${prefix}.${jobId}.${type}` });
   if (!msg) return null;
-  return { seq: msg.seq, event: decodeEvent(msg.data) };
+  const event = decodeEvent(msg.data);
+  if (!isOfType(event, type)) throw new InvalidEventError(`${msg.subject} holds a ${event.type} event`);
+  return { seq: msg.seq, event };
 }

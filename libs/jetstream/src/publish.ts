@@ -1,6 +1,6 @@
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, JetStreamApiError } from "@nats-io/jetstream";
-import { encodeEvent, subjectFor, type JobEvent } from "@hfp/events";
+import { encodeEvent, SUBJECT_PREFIX, subjectFor, type JobEvent } from "@hfp/events";
 
 export interface PublishResult {
   stream: string;
@@ -16,7 +16,7 @@ export class EventPublisher {
   private readonly js;
   constructor(
     nc: NatsConnection,
-    private readonly subjectPrefix = "jobs",
+    private readonly subjectPrefix = SUBJECT_PREFIX,
   ) {
     this.js = jetstream(nc);
   }

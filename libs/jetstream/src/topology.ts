@@ -10,6 +10,7 @@ import {
   type StreamConfig,
 } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
+import { SERVICE_NAME, SUBJECT_PREFIX, type ConsumingStage } from "@hfp/events";
 
 export interface StreamSpec {
   name: string;
@@ -38,7 +39,7 @@ const DAY = 86_400_000;
 export function jobsStreamSpec(overrides: Partial<StreamSpec> = {}): StreamSpec {
   return {
     name: "JOBS",
-    subjects: ["jobs.>"],
+    subjects: [`${SUBJECT_PREFIX}.>`],
     maxAgeMs: 365 * DAY,
     // Longer than the longest SQS redelivery gap (visibility timeout × receives).
     duplicateWindowMs: 60 * 60_000,
@@ -50,10 +51,10 @@ export function jobsStreamSpec(overrides: Partial<StreamSpec> = {}): StreamSpec 
 const stageDefaults = { ackWaitMs: 60_000, maxDeliver: 5, backoffMs: [60_000, 120_000, 300_000, 600_000], maxAckPending: 1000 };
 
 /** One durable per stage; `prefix` lets tests use their own subject space. */
-export function stageConsumers(prefix = "jobs"): Record<"extractor" | "packager" | "notifier" | "projector", ConsumerSpec> {
+export function stageConsumers(prefix: string = SUBJECT_PREFIX): Record<ConsumingStage | typeof SERVICE_NAME.projector, ConsumerSpec> {
   return {
     extractor: {
-      durable: "extractor",
+      durable: SERVICE_NAME.extractor,
       filterSubjects: [`${prefix}.*.uploaded`, `${prefix}.*.retry-requested`],
       ...stageDefaults,
       // An extraction of a long video runs for minutes; working() keeps it alive.
@@ -61,17 +62,17 @@ export function stageConsumers(prefix = "jobs"): Record<"extractor" | "packager"
       backoffMs: [120_000, 240_000, 480_000, 600_000],
     },
     packager: {
-      durable: "packager",
+      durable: SERVICE_NAME.packager,
       filterSubjects: [`${prefix}.*.frames-extracted`, `${prefix}.*.retry-requested`],
       ...stageDefaults,
     },
     notifier: {
-      durable: "notifier",
+      durable: SERVICE_NAME.notifier,
       filterSubjects: [`${prefix}.*.packaged`, `${prefix}.*.failed`, `${prefix}.*.retry-requested`],
       ...stageDefaults,
       maxDeliver: 8,
     },
-    projector: { durable: "projector", filterSubjects: [`${prefix}.>`], ...stageDefaults, maxDeliver: 10 },
+    projector: { durable: SERVICE_NAME.projector, filterSubjects: [`${prefix}.>`], ...stageDefaults, maxDeliver: 10 },
   };
 }
 

@@ -1,4 +1,4 @@
-import { answerId, createEvent, isAppError, type JobEvent } from "@hfp/events";
+import { answerId, createEvent, isAppError, type ConsumingStage, type EventType, type JobEvent } from "@hfp/events";
 import { defaultRetryDelay, nak, term, type Outcome } from "@hfp/jetstream";
 import type { Logger } from "@hfp/logging";
 
@@ -33,9 +33,7 @@ const failedTypes = {
   extractor: "extraction-failed",
   packager: "packaging-failed",
   notifier: "notification-failed",
-} as const;
-
-export type ConsumingStage = keyof typeof failedTypes;
+} as const satisfies Record<ConsumingStage, EventType>;
 
 export interface StageFailure {
   stage: ConsumingStage;

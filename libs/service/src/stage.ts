@@ -9,6 +9,7 @@ import {
   type NatsConnection,
   type RunningConsumer,
 } from "@hfp/jetstream";
+import { SUBJECT_PREFIX } from "@hfp/events";
 import type { Logger } from "@hfp/logging";
 import type { FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
@@ -69,7 +70,7 @@ export async function startStage(spec: StageSpec): Promise<RunningStage> {
   const deps: StageDeps = {
     nc,
     stream: spec.stream,
-    subjectPrefix: "jobs",
+    subjectPrefix: SUBJECT_PREFIX,
     publisher: new EventPublisher(nc),
     metrics: pipelineMetrics(httpMetrics.registry),
     registry: httpMetrics.registry,

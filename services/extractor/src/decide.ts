@@ -1,36 +1,24 @@
-import { answerId, createEvent, type AppError, type EventOf, type JobEvent } from "@hfp/events";
-import { planStageFailure, type FailurePlan } from "@hfp/service";
+import { answerId, AppError, createEvent, SERVICE_NAME, type EventOf, type JobEvent } from "@hfp/events";
+import type { Decision, StageDecide, StageInput } from "@hfp/service";
+import type { Extraction, ExtractionJob } from "./extract.ts";
 import type { Manifest } from "./frames.ts";
 
-/** What an incoming event asks of the extractor. */
-export type Route =
-  | { kind: "extract"; uploaded: EventOf<"uploaded"> }
-  /** A re-drive: read the job's `uploaded` from the stream, answer the retry event. */
-  | { kind: "redrive"; retry: EventOf<"retry-requested"> }
-  | { kind: "ignore"; reason: string };
+/** This stage: its durable, its `producer` service name and its `retry-requested.stage`. */
+export const STAGE = SERVICE_NAME.extractor;
 
-export function route(event: JobEvent): Route {
-  switch (event.type) {
-    case "uploaded":
-      return { kind: "extract", uploaded: event };
-    case "retry-requested":
-      return event.data.stage === "extractor"
-        ? { kind: "redrive", retry: event }
-        : { kind: "ignore", reason: `retry for stage ${event.data.stage}` };
-    case "extraction-started":
-    case "frames-extracted":
-    case "extraction-failed":
-    case "packaging-failed":
-    case "notification-failed":
-    case "packaged":
-    case "failed":
-    case "notified":
-      return { kind: "ignore", reason: `${event.type} is not for the extractor` };
-    default: {
-      const _never: never = event;
-      return { kind: "ignore", reason: `unknown event ${JSON.stringify(_never)}` };
-    }
-  }
+/** What an extraction decision needs to know (read by `loadState`, then grown by the extraction). */
+export interface ExtractorState {
+  /** The job's `uploaded`: the delivered one, or for a re-drive the one in the stream; null when there is none. */
+  uploaded: EventOf<"uploaded"> | null;
+  /** What this delivery's extraction produced. */
+  extraction: Extraction | null;
+}
+export type ExtractorEffect = { kind: "extract"; job: ExtractionJob };
+
+export function ignores(event: JobEvent): string | null {
+  if (event.type === "uploaded") return null;
+  if (event.type === "retry-requested") return event.data.stage === STAGE ? null : `retry for stage ${event.data.stage}`;
+  return `${event.type} is not for the extractor`;
 }
 
 export interface AnswerContext {
@@ -39,7 +27,6 @@ export interface AnswerContext {
   jobId: string;
   /** The delivery count of the message being handled. */
   attempt: number;
-  lastAttempt: boolean;
   producer: string;
   now: Date;
 }
@@ -57,7 +44,13 @@ export function startedEvent(ctx: AnswerContext, worker: string): EventOf<"extra
   });
 }
 
-export function extractedEvent(ctx: AnswerContext, bucket: string, prefix: string, manifestKey: string, manifest: Manifest): EventOf<"frames-extracted"> {
+export function extractedEvent(
+  ctx: AnswerContext,
+  bucket: string,
+  prefix: string,
+  manifestKey: string,
+  manifest: Manifest,
+): EventOf<"frames-extracted"> {
   return createEvent({
     type: "frames-extracted",
     id: answerId(ctx.cause, "frames-extracted"),
@@ -79,18 +72,42 @@ export function extractedEvent(ctx: AnswerContext, bucket: string, prefix: strin
   });
 }
 
+const jobOf = (uploaded: EventOf<"uploaded">): ExtractionJob => ({
+  jobId: uploaded.jobId,
+  source: { bucket: uploaded.data.bucket, key: uploaded.data.key, versionId: uploaded.data.versionId },
+  size: uploaded.data.size,
+  options: uploaded.data.options,
+});
+
 /**
- * Invalid input fails the job at once; a transient error is retried with backoff until
- * the last allowed delivery, which reports the failure instead of dead-lettering silently.
+ * Answers go to the delivered event (the `uploaded`, or a re-drive's `retry-requested`).
+ * A re-drive of a job without `uploaded` fails; otherwise each delivery announces its
+ * attempt, extracts, and reports the frames.
  */
-export function planFailure(error: AppError, ctx: AnswerContext): FailurePlan {
-  return planStageFailure({
-    stage: "extractor",
-    failure: { code: error.code, message: error.message, retryable: error.retryable },
-    cause: { ...ctx.cause, jobId: ctx.jobId },
-    attempt: ctx.attempt,
-    lastAttempt: ctx.lastAttempt,
-    producer: ctx.producer,
-    now: ctx.now,
-  });
+export function decide(input: StageInput, state: ExtractorState, now: Date): Decision<ExtractorEffect> {
+  const { event } = input;
+  const { uploaded, extraction } = state;
+  if (!uploaded) {
+    return { events: [], outcome: { kind: "fail", error: new AppError("SOURCE_NOT_FOUND", "the job has no uploaded event to re-drive") } };
+  }
+  const answer: AnswerContext = { cause: event, jobId: uploaded.jobId, attempt: input.attempt, producer: input.producer, now };
+  if (extraction) {
+    const { bucket, prefix, manifestKey, manifest } = extraction;
+    return { events: [extractedEvent(answer, bucket, prefix, manifestKey, manifest)], outcome: { kind: "ack" } };
+  }
+  const note =
+    event.type === "retry-requested"
+      ? `re-driving extraction, requested by ${event.data.requestedBy}${event.data.reason ? `: ${event.data.reason}` : ""}`
+      : undefined;
+  return {
+    events: [startedEvent(answer, input.worker)],
+    outcome: { kind: "run", effect: { kind: "extract", job: jobOf(uploaded) } },
+    ...(note && { note }),
+  };
 }
+
+export function evolve(state: ExtractorState, _effect: ExtractorEffect, extraction: Extraction): ExtractorState {
+  return { ...state, extraction };
+}
+
+export const extractorDecider: StageDecide<ExtractorState, ExtractorEffect, Extraction> = { ignores, decide, evolve };

@@ -49,24 +49,23 @@ export interface Extraction {
   manifest: Manifest;
 }
 
-export interface ExtractionReport {
-  result: Extraction | AppError;
-  /** Source bytes downloaded (0 if the download did not happen). */
-  sourceBytes: number;
-}
-
 /**
  * One extraction: source → temp file → ffprobe → checks → ffmpeg, uploading frames as
- * they appear → manifest. Expected failures come back as an AppError; the temp
- * directory is removed on every path.
+ * they appear → manifest. Expected failures are thrown as a coded AppError; the temp
+ * directory is removed on every path. `onSource` hears the source bytes once downloaded,
+ * whether the extraction then succeeds or not.
  */
-export async function extract(ctx: ExtractorContext, job: ExtractionJob, log: Logger): Promise<ExtractionReport> {
+export async function extract(
+  ctx: ExtractorContext,
+  job: ExtractionJob,
+  log: Logger,
+  onSource?: (bytes: number) => void,
+): Promise<Extraction> {
   const { options } = job;
   if (options.format === "webp" && !ctx.encoders.has("libwebp")) {
-    return { result: new AppError("INVALID_OPTIONS", "webp frames are not available: this ffmpeg has no libwebp encoder"), sourceBytes: 0 };
+    throw new AppError("INVALID_OPTIONS", "webp frames are not available: this ffmpeg has no libwebp encoder");
   }
-  const tooLarge = validateSize(job.size, ctx.limits);
-  if (tooLarge) return { result: tooLarge, sourceBytes: 0 };
+  validateSize(job.size, ctx.limits);
 
   const dir = await mkdtemp(join(ctx.tmpRoot, `extract-${job.jobId}-`));
   try {
@@ -75,17 +74,11 @@ export async function extract(ctx: ExtractorContext, job: ExtractionJob, log: Lo
     await mkdir(outDir);
 
     const t0 = performance.now();
-    const downloaded = await downloadSource(ctx.s3, job.source, sourcePath, ctx.limits.maxInputBytes);
-    if (downloaded instanceof AppError) return { result: downloaded, sourceBytes: 0 };
-    const sourceBytes = downloaded;
-    const fail = (result: AppError): ExtractionReport => ({ result, sourceBytes });
+    const sourceBytes = await downloadSource(ctx.s3, job.source, sourcePath, ctx.limits.maxInputBytes);
+    onSource?.(sourceBytes);
 
-    const probed = await runProbe(ctx.tools.ffprobe, sourcePath, ctx.probeTimeoutMs);
-    if (probed instanceof AppError) return fail(probed);
-    const probe = parseProbe(probed.json);
-    if (probe instanceof AppError) return fail(probe);
-    const invalid = validateProbe(probe, ctx.limits, options.start);
-    if (invalid) return fail(invalid);
+    const probe = parseProbe((await runProbe(ctx.tools.ffprobe, sourcePath, ctx.probeTimeoutMs)).json);
+    validateProbe(probe, ctx.limits, options.start);
     log.info({ bytes: sourceBytes, probe: probe.facts, format: probe.formatName, downloadMs: Math.round(performance.now() - t0) }, "source probed");
 
     const output = { fps: options.fps, format: options.format, width: options.width, streamIndex: probe.streamIndex };
@@ -117,25 +110,22 @@ export async function extract(ctx: ExtractorContext, job: ExtractionJob, log: Lo
     const runs = planRuns(input, { ...ctx.plan, maxDurationSeconds: ctx.limits.maxDurationSeconds });
     const t1 = performance.now();
     let produced = await produce(runs);
-    if (!(produced instanceof AppError) && runs.length > 1 && !isContiguous(produced.frames.map((f) => f.index))) {
+    if (runs.length > 1 && !isContiguous(produced.frames.map((f) => f.index))) {
       // A split run disagreed with the media (e.g. a duration longer than the video): the
       // one-run plan has no boundaries to get wrong; its frames overwrite the same keys.
       log.warn({ runs: runs.length, frames: produced.frames.length }, "split extraction left a gap; extracting in one run");
       produced = await produce(planRuns({ ...input, seekable: false }, { ...ctx.plan, parallelism: 1, maxDurationSeconds: ctx.limits.maxDurationSeconds }));
     }
-    if (produced instanceof AppError) return fail(produced);
-    if (produced.frames.length === 0) {
-      return fail(new AppError("NO_FRAMES", "no frame was produced for the requested window"));
-    }
+    if (produced.frames.length === 0) throw new AppError("NO_FRAMES", "no frame was produced for the requested window");
     const manifest = buildManifest(job.jobId, options.format, produced.frames, probe.facts);
     const key = manifestKey(job.jobId);
     try {
       await putJson(ctx.s3, ctx.bucket, key, manifest);
     } catch (err) {
-      return fail(new AppError("S3_UNAVAILABLE", `manifest upload failed: ${(err as Error).message}`, { retryable: true, cause: err }));
+      throw new AppError("S3_UNAVAILABLE", `manifest upload failed: ${(err as Error).message}`, { retryable: true, cause: err });
     }
     log.info({ frames: manifest.frameCount, runs: runs.length, extractMs: Math.round(performance.now() - t1) }, "frames extracted");
-    return { result: { bucket: ctx.bucket, prefix: framesPrefix(job.jobId), manifestKey: key, manifest }, sourceBytes };
+    return { bucket: ctx.bucket, prefix: framesPrefix(job.jobId), manifestKey: key, manifest };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

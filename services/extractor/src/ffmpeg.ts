@@ -18,7 +18,7 @@ const lastLine = (text: string) => text.trim().split("\n").filter(Boolean).slice
 /**
  * A tool that ran and said no is about the input (not retryable); one that was killed
  * (out of memory, timeout, shutdown), could not start, or ran out of disk is about this
- * replica, and another attempt may succeed.
+ * replica, and another attempt may succeed. Returns the error for the caller to throw.
  */
 export function classifyExit(tool: "ffmpeg" | "ffprobe", exit: ToolExit): AppError | null {
   if (exit.spawnError) return new AppError("FFMPEG_FAILED", `${tool} could not start: ${exit.spawnError}`, { retryable: true });
@@ -50,8 +50,8 @@ function toExit(r: Result, stderrTail: string): ToolExit {
   return { exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut, spawnError, stderrTail };
 }
 
-/** ffprobe's JSON for a local file, or the error that ends the job (or retries it). */
-export async function runProbe(ffprobe: string, path: string, timeoutMs: number): Promise<{ json: unknown } | AppError> {
+/** ffprobe's JSON for a local file; throws the error that ends the job (or retries it). */
+export async function runProbe(ffprobe: string, path: string, timeoutMs: number): Promise<{ json: unknown }> {
   const r = await execa(ffprobe, buildProbeArgs(path), {
     stdin: "ignore",
     reject: false,
@@ -60,11 +60,11 @@ export async function runProbe(ffprobe: string, path: string, timeoutMs: number)
   });
   const stderr = redactPaths(String(r.stderr ?? ""), { [path]: "input" });
   const failure = classifyExit("ffprobe", toExit(r as Result, stderr));
-  if (failure) return failure;
+  if (failure) throw failure;
   try {
     return { json: JSON.parse(String(r.stdout)) as unknown };
   } catch {
-    return new AppError("INVALID_VIDEO", "ffprobe did not describe the file");
+    throw new AppError("INVALID_VIDEO", "ffprobe did not describe the file");
   }
 }
 
@@ -77,8 +77,8 @@ export interface FfmpegRun {
   redact: Record<string, string>;
 }
 
-/** Runs ffmpeg (argument array, no shell); resolves with how it ended, `canceled` if aborted. */
-export async function runFfmpeg(ffmpeg: string, run: FfmpegRun): Promise<{ canceled: boolean; error: AppError | null }> {
+/** Runs ffmpeg (argument array, no shell); resolves `canceled` if aborted, throws the AppError of a failed run. */
+export async function runFfmpeg(ffmpeg: string, run: FfmpegRun): Promise<{ canceled: boolean }> {
   const child = execa(ffmpeg, run.args, {
     stdin: "ignore",
     stdout: "ignore",
@@ -95,8 +95,10 @@ export async function runFfmpeg(ffmpeg: string, run: FfmpegRun): Promise<{ cance
     tail = (tail + chunk.toString("utf8")).slice(-4096);
   });
   const r = await child;
-  if (r.isCanceled) return { canceled: true, error: null };
-  return { canceled: false, error: classifyExit("ffmpeg", toExit(r as Result, redactPaths(tail, run.redact))) };
+  if (r.isCanceled) return { canceled: true };
+  const failure = classifyExit("ffmpeg", toExit(r as Result, redactPaths(tail, run.redact)));
+  if (failure) throw failure;
+  return { canceled: false };
 }
 
 /** The encoders this ffmpeg has (webp needs libwebp), read once at start-up. */

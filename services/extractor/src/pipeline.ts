@@ -2,6 +2,7 @@ import { watch, type FSWatcher } from "node:fs";
 import { readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { AppError, isAppError } from "@hfp/events";
+import pLimit from "p-limit";
 import { localFramePattern } from "./args.ts";
 import type { FrameEntry } from "./frames.ts";
 
@@ -16,40 +17,25 @@ export interface ProduceSpec {
   concurrency: number;
   /** Uploads one finished frame and describes it. */
   upload: (frame: ReadyFrame) => Promise<FrameEntry>;
-  /** Runs the producer (ffmpeg) writing into outDir; aborting the signal stops it. */
-  run: (signal: AbortSignal) => Promise<{ canceled: boolean; error: AppError | null }>;
+  /** Runs the producer (ffmpeg) writing into outDir; aborting the signal stops it; throws its failure. */
+  run: (signal: AbortSignal) => Promise<{ canceled: boolean }>;
   /** How often the directory is re-read besides file-system notifications. */
   pollMs?: number;
-}
-
-/** A bound on concurrent promises: `limit(fn)` starts fn when a slot is free. */
-function limiter(size: number) {
-  let active = 0;
-  const queue: (() => void)[] = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (active >= size) await new Promise<void>((resolve) => queue.push(resolve));
-    active++;
-    try {
-      return await fn();
-    } finally {
-      active--;
-      queue.shift()?.();
-    }
-  };
 }
 
 /**
  * Runs ffmpeg and uploads each frame as soon as it exists under its final name
  * (ffmpeg writes `<name>.tmp` and renames it), so uploads overlap decoding; each
  * local file is deleted once uploaded, keeping the disk footprint small. The first
- * upload failure stops ffmpeg: the attempt is lost anyway.
+ * upload failure stops ffmpeg: the attempt is lost anyway. Throws a coded AppError once
+ * the uploads in flight have settled.
  */
-export async function produceFrames(spec: ProduceSpec): Promise<{ frames: FrameEntry[] } | AppError> {
+export async function produceFrames(spec: ProduceSpec): Promise<{ frames: FrameEntry[] }> {
   const seen = new Set<number>();
   const frames: FrameEntry[] = [];
   const inFlight = new Set<Promise<void>>();
   const stop = new AbortController();
-  const limit = limiter(spec.concurrency);
+  const limit = pLimit(Math.max(1, spec.concurrency));
   let uploadError: unknown;
 
   const scan = async () => {
@@ -96,9 +82,9 @@ export async function produceFrames(spec: ProduceSpec): Promise<{ frames: FrameE
     // Notifications are an optimisation; the poll below finds every file anyway.
   }
   const poll = setInterval(() => void trigger(), spec.pollMs ?? 200);
-  let result: Awaited<ReturnType<ProduceSpec["run"]>>;
+  let result: { canceled: boolean } | { error: unknown };
   try {
-    result = await spec.run(stop.signal);
+    result = await spec.run(stop.signal).catch((error: unknown) => ({ error }));
   } finally {
     clearInterval(poll);
     watcher?.close();
@@ -107,11 +93,11 @@ export async function produceFrames(spec: ProduceSpec): Promise<{ frames: FrameE
   while (inFlight.size) await Promise.allSettled([...inFlight]);
 
   if (uploadError !== undefined) {
-    if (isAppError(uploadError)) return uploadError;
+    if (isAppError(uploadError)) throw uploadError;
     const message = uploadError instanceof Error ? uploadError.message : String(uploadError);
-    return new AppError("S3_UNAVAILABLE", `frame upload failed: ${message}`, { retryable: true, cause: uploadError });
+    throw new AppError("S3_UNAVAILABLE", `frame upload failed: ${message}`, { retryable: true, cause: uploadError });
   }
-  if (result.error) return result.error;
-  if (result.canceled) return new AppError("FFMPEG_FAILED", "ffmpeg was stopped", { retryable: true });
+  if ("error" in result) throw result.error;
+  if (result.canceled) throw new AppError("FFMPEG_FAILED", "ffmpeg was stopped", { retryable: true });
   return { frames };
 }

@@ -55,18 +55,18 @@ function rotationOf(stream: RawStream): number {
   return ((Math.round(raw) % 360) + 360) % 360;
 }
 
-/** Reads ffprobe's JSON (`-show_format -show_streams`) into the facts the extractor acts on. */
-export function parseProbe(json: unknown): ProbeResult | AppError {
+/** Reads ffprobe's JSON (`-show_format -show_streams`) into the facts the extractor acts on; throws for what is no video. */
+export function parseProbe(json: unknown): ProbeResult {
   const probe = (json ?? {}) as RawProbe;
   if (!probe.format || !Array.isArray(probe.streams)) {
-    return new AppError("INVALID_VIDEO", "the file is not a readable video container");
+    throw new AppError("INVALID_VIDEO", "the file is not a readable video container");
   }
   const video = probe.streams.find((s) => s.codec_type === "video" && s.disposition?.attached_pic !== 1);
-  if (!video || video.index === undefined) return new AppError("NO_VIDEO_STREAM", "the file has no video stream");
+  if (!video || video.index === undefined) throw new AppError("NO_VIDEO_STREAM", "the file has no video stream");
   const codedWidth = num(video.width);
   const codedHeight = num(video.height);
   if (!codedWidth || !codedHeight || codedWidth <= 0 || codedHeight <= 0) {
-    return new AppError("INVALID_VIDEO", "the video stream has no picture size");
+    throw new AppError("INVALID_VIDEO", "the video stream has no picture size");
   }
   const rotation = rotationOf(video);
   const quarterTurn = rotation % 180 === 90;
@@ -87,28 +87,27 @@ export function parseProbe(json: unknown): ProbeResult | AppError {
 }
 
 /** Source size, checked before a byte is downloaded. */
-export function validateSize(size: number, limits: Pick<Limits, "maxInputBytes">): AppError | null {
-  return size > limits.maxInputBytes
-    ? new AppError("UPLOAD_TOO_LARGE", `the source is ${size} bytes; the limit is ${limits.maxInputBytes}`)
-    : null;
+export function validateSize(size: number, limits: Pick<Limits, "maxInputBytes">): void {
+  if (size > limits.maxInputBytes) {
+    throw new AppError("UPLOAD_TOO_LARGE", `the source is ${size} bytes; the limit is ${limits.maxInputBytes}`);
+  }
 }
 
 /**
  * Limits and the requested window against the probed video. Dimensions must fit the
  * limit box in either orientation, so a portrait 2160x3840 passes a 3840x2160 limit.
  */
-export function validateProbe(probe: ProbeResult, limits: Limits, start = 0): AppError | null {
+export function validateProbe(probe: ProbeResult, limits: Limits, start = 0): void {
   const { duration, width, height } = probe.facts;
   if (duration > limits.maxDurationSeconds) {
-    return new AppError("VIDEO_TOO_LONG", `the video lasts ${duration.toFixed(3)} s; the limit is ${limits.maxDurationSeconds} s`);
+    throw new AppError("VIDEO_TOO_LONG", `the video lasts ${duration.toFixed(3)} s; the limit is ${limits.maxDurationSeconds} s`);
   }
   const [long, short] = width >= height ? [width, height] : [height, width];
   const [maxLong, maxShort] = limits.maxWidth >= limits.maxHeight ? [limits.maxWidth, limits.maxHeight] : [limits.maxHeight, limits.maxWidth];
   if (long > maxLong || short > maxShort) {
-    return new AppError("DIMENSIONS_TOO_LARGE", `the video is ${width}x${height}; the limit is ${limits.maxWidth}x${limits.maxHeight}`);
+    throw new AppError("DIMENSIONS_TOO_LARGE", `the video is ${width}x${height}; the limit is ${limits.maxWidth}x${limits.maxHeight}`);
   }
   if (probe.durationKnown && start >= duration) {
-    return new AppError("NO_FRAMES", `start ${start} s is at or beyond the end of the video (${duration.toFixed(3)} s)`);
+    throw new AppError("NO_FRAMES", `start ${start} s is at or beyond the end of the video (${duration.toFixed(3)} s)`);
   }
-  return null;
 }

@@ -1,4 +1,5 @@
 import type { AppError } from "@hfp/events";
+import pLimit from "p-limit";
 import { buildFfmpegArgs, type OutputSpec } from "./args.ts";
 import { runFfmpeg } from "./ffmpeg.ts";
 import type { Run } from "./plan.ts";
@@ -18,29 +19,30 @@ export interface RunPlanSpec {
 
 /**
  * Runs a plan's ffmpeg processes, `parallelism` at a time, all writing into one
- * directory (their index ranges do not overlap). The first failure stops the others.
+ * directory (their index ranges do not overlap). The first failure stops the others and
+ * is thrown once they have all ended.
  */
-export async function runPlan(spec: RunPlanSpec): Promise<{ canceled: boolean; error: AppError | null }> {
+export async function runPlan(spec: RunPlanSpec): Promise<{ canceled: boolean }> {
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   spec.signal.addEventListener("abort", onAbort, { once: true });
   let error: AppError | null = null;
-  let next = 0;
-  const worker = async () => {
-    while (next < spec.runs.length && !stop.signal.aborted) {
-      const run = spec.runs[next++]!;
-      const args = buildFfmpegArgs(spec.source, spec.outDir, spec.output, run);
-      const r = await runFfmpeg(spec.ffmpeg, { args, signal: stop.signal, timeoutMs: spec.timeoutMs, redact: spec.redact });
-      if (r.error && !error) {
-        error = r.error;
-        stop.abort();
-      }
+  const limit = pLimit(Math.max(1, spec.parallelism));
+  const one = async (run: Run) => {
+    if (stop.signal.aborted) return;
+    const args = buildFfmpegArgs(spec.source, spec.outDir, spec.output, run);
+    try {
+      await runFfmpeg(spec.ffmpeg, { args, signal: stop.signal, timeoutMs: spec.timeoutMs, redact: spec.redact });
+    } catch (err) {
+      error ??= err as AppError;
+      stop.abort();
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(spec.parallelism, spec.runs.length)) }, worker));
+    await Promise.all(spec.runs.map((run) => limit(() => one(run))));
   } finally {
     spec.signal.removeEventListener("abort", onAbort);
   }
-  return { canceled: spec.signal.aborted && !error, error };
+  if (error) throw error;
+  return { canceled: spec.signal.aborted };
 }

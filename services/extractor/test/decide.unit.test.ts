@@ -1,9 +1,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { answerId, AppError, createEvent, normalizeOptions, type EventOf } from "@hfp/events";
-import { extractedEvent, planFailure, route, startedEvent, type AnswerContext } from "../src/decide.ts";
+import { answerId, AppError, createEvent, normalizeOptions } from "@hfp/events";
+import { deciderSpec, specInput } from "@hfp/service";
+import { extractedEvent, extractorDecider, ignores, startedEvent, type AnswerContext, type ExtractorState } from "../src/decide.ts";
 import { buildManifest } from "../src/frames.ts";
-
 const now = new Date("2026-01-02T03:04:05.000Z");
 const uploaded = createEvent({
   type: "uploaded",
@@ -19,59 +19,101 @@ const ctx = (over: Partial<AnswerContext> = {}): AnswerContext => ({
   cause: uploaded,
   jobId: "job-1",
   attempt: 1,
-  lastAttempt: false,
   producer: "extractor@0.1.0",
   now,
   ...over,
 });
 
-test("route: uploaded is extracted", () => {
-  assert.equal(route(uploaded), { kind: "extract", uploaded });
+const probe = { duration: 3, width: 320, height: 240, codec: "h264", rotation: 0, startTime: 0 };
+const frames = [0, 1, 2].map((i) => ({ index: i, timestamp: i, name: `n${i}`, key: `frames/job-1/n${i}`, size: 100 + i }));
+const manifest = buildManifest("job-1", "jpg", frames, probe);
+const extraction = { bucket: "b", prefix: "frames/job-1/", manifestKey: "frames/job-1/manifest.json", manifest };
+const spec = deciderSpec(extractorDecider);
+const state = (over: Partial<ExtractorState> = {}): ExtractorState => ({ uploaded, extraction: null, ...over });
+const source = { bucket: "b", key: "uploads/o/job-1/v.mp4", versionId: undefined };
+const job = { jobId: "job-1", source, size: 10, options: normalizeOptions({}) };
+const extractedData = (attempt: number) => ({
+  bucket: "b",
+  prefix: "frames/job-1/",
+  manifestKey: "frames/job-1/manifest.json",
+  frameCount: 3,
+  format: "jpg",
+  timestamps: [0, 1, 2],
+  bytes: 303,
+  probe,
+  attempt,
+});
+type Cause = Parameters<typeof answerId>[0];
+const started = (cause: Cause, attempt: number) => ({
+  type: "extraction-started" as const,
+  id: answerId(cause, "extraction-started", attempt),
+  causationId: cause.id,
+  data: { attempt, worker: "w" },
+});
+const extracted = (cause: Cause, attempt: number) => ({
+  type: "frames-extracted" as const,
+  id: answerId(cause, "frames-extracted"),
+  causationId: cause.id,
+  data: extractedData(attempt),
 });
 
-test("route: a retry for the extractor is a re-drive, for another stage ignored", () => {
-  const mine = retry("extractor");
-  assert.equal(route(mine), { kind: "redrive", retry: mine });
-  assert.is(route(retry("packager")).kind, "ignore");
-});
-
-test("route: other events are ignored", () => {
+test("route: uploaded is extracted; a retry for the extractor is a re-drive; the rest is ignored", () => {
+  assert.is(ignores(uploaded), null);
+  assert.is(ignores(retry("extractor")), null);
+  assert.is(ignores(retry("packager")), "retry for stage packager");
   const failed = createEvent({ type: "failed", jobId: "job-1", producer: "x@1", data: { stage: "packager", code: "X", message: "m" } });
-  assert.is(route(failed).kind, "ignore");
+  assert.is(ignores(failed), "failed is not for the extractor");
 });
 
-test("given invalid input, when planning, then extraction-failed and failed are published and the message termed", () => {
-  const plan = planFailure(new AppError("NO_VIDEO_STREAM", "no video"), ctx({ attempt: 2 }));
-  assert.equal(plan.publish.map((e) => e.type), ["extraction-failed", "failed"]);
-  const [failure, failed] = plan.publish as [EventOf<"extraction-failed">, EventOf<"failed">];
-  assert.equal(failure.data, { code: "NO_VIDEO_STREAM", message: "no video", retryable: false, attempt: 2 });
-  assert.equal(failed.data, { stage: "extractor", code: "NO_VIDEO_STREAM", message: "no video" });
-  assert.is(failure.id, answerId(uploaded, "extraction-failed"));
-  assert.is(failed.id, answerId(uploaded, "failed"));
-  assert.is(failure.causationId, "upload-1");
-  assert.is(failed.correlationId, uploaded.correlationId);
-  assert.equal(plan.outcome, { kind: "term", reason: "NO_VIDEO_STREAM: no video" });
+test("given uploaded, when delivered, then extraction-started, the extraction, frames-extracted, ack", () => {
+  spec
+    .given(state())
+    .when(specInput(uploaded, { producer: "extractor@0.1.0", worker: "w" }), extraction)
+    .then({
+      effects: [{ kind: "extract", job }],
+      events: [
+        started(uploaded, 1),
+        extracted(uploaded, 1),
+      ],
+      outcome: { kind: "ack" },
+    });
 });
 
-test("given a transient error before the last attempt, then nothing is published and the message is nak'ed with backoff", () => {
-  const err = new AppError("S3_UNAVAILABLE", "down", { retryable: true });
-  assert.equal(planFailure(err, ctx({ attempt: 1 })), { publish: [], outcome: { kind: "nak", delayMs: 1000 } });
-  assert.equal(planFailure(err, ctx({ attempt: 3 })).outcome, { kind: "nak", delayMs: 4000 });
-  assert.equal(planFailure(err, ctx({ attempt: 20 })).outcome, { kind: "nak", delayMs: 60_000 });
+test("given a redelivery (attempt 3), then a start of its own and the same frames-extracted id", () => {
+  spec
+    .given(state())
+    .when(specInput(uploaded, { attempt: 3, producer: "extractor@0.1.0", worker: "w" }), extraction)
+    .then({
+      effects: [{ kind: "extract", job }],
+      events: [
+        started(uploaded, 3),
+        extracted(uploaded, 3),
+      ],
+      outcome: { kind: "ack" },
+    });
 });
 
-test("given a transient error on the last attempt, then a retryable failure is published and the message termed", () => {
-  const plan = planFailure(new AppError("S3_UNAVAILABLE", "down", { retryable: true }), ctx({ attempt: 5, lastAttempt: true }));
-  assert.equal(plan.publish.map((e) => e.type), ["extraction-failed", "failed"]);
-  assert.equal((plan.publish[0] as EventOf<"extraction-failed">).data, { code: "S3_UNAVAILABLE", message: "down", retryable: true, attempt: 5 });
-  assert.is(plan.outcome.kind, "term");
-});
-
-test("answers to a re-drive are caused by the retry and get ids of their own", () => {
+test("given a re-drive with the job's uploaded loaded, then the answers are caused by the retry and get ids of their own", () => {
   const r = retry("extractor");
-  const plan = planFailure(new AppError("INVALID_VIDEO", "bad"), ctx({ cause: r }));
-  assert.is(plan.publish[0]!.causationId, r.id);
-  assert.is.not(plan.publish[0]!.id, answerId(uploaded, "extraction-failed"));
+  spec
+    .given(state())
+    .when(specInput(r, { producer: "extractor@0.1.0", worker: "w" }), extraction)
+    .then({
+      effects: [{ kind: "extract", job }],
+      events: [
+        started(r, 1),
+        extracted(r, 1),
+      ],
+      outcome: { kind: "ack" },
+    });
+  assert.is.not(answerId(r, "frames-extracted"), answerId(uploaded, "frames-extracted"));
+});
+
+test("given a re-drive of a job without uploaded, then SOURCE_NOT_FOUND for the failure policy, nothing started", () => {
+  spec
+    .given(state({ uploaded: null }))
+    .when(specInput(retry("extractor")))
+    .then({ events: [], outcome: { kind: "fail", error: new AppError("SOURCE_NOT_FOUND", "the job has no uploaded event to re-drive") } });
 });
 
 test("started ids depend on the attempt; the same attempt gives the same id", () => {

@@ -8,6 +8,10 @@ import { AppError } from "@hfp/events";
 import { eventually, sleep } from "@hfp/testkit";
 import { produceFrames, type ReadyFrame } from "../src/pipeline.ts";
 
+/** The frames produced, or the error thrown. */
+const settled = <T>(p: Promise<T>): Promise<T | AppError> =>
+  p.catch((err: unknown) => (err instanceof AppError ? err : Promise.reject(err)));
+
 const test = suite<{ dir: string }>("extractor: frames are uploaded while they are produced");
 
 test.before.each(async (ctx) => {
@@ -27,7 +31,7 @@ const entry = (f: ReadyFrame, size = 100) => ({ index: f.index, timestamp: f.ind
 
 test("the first frame is uploaded before the producer finishes, and each local file is then removed", async ({ dir }) => {
   const uploaded: number[] = [];
-  const result = await produceFrames({
+  const result = await settled(produceFrames({
     outDir: dir,
     concurrency: 2,
     pollMs: 20,
@@ -40,9 +44,9 @@ test("the first frame is uploaded before the producer finishes, and each local f
       // The producer will not go on until frame 0 has been uploaded: proof of overlap.
       await eventually(async () => (uploaded.includes(0) ? true : undefined), 5000, "frame 0 uploaded during the run");
       for (let i = 1; i < 6; i++) await writeFrame(dir, i);
-      return { canceled: false, error: null };
+      return { canceled: false };
     },
-  });
+  }));
   assert.not.instance(result, AppError);
   if (result instanceof AppError) return;
   assert.equal(result.frames.map((f) => f.index).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5]);
@@ -53,7 +57,7 @@ test("the first frame is uploaded before the producer finishes, and each local f
 test("uploads in flight never exceed the concurrency", async ({ dir }) => {
   let active = 0;
   let peak = 0;
-  const result = await produceFrames({
+  const result = await settled(produceFrames({
     outDir: dir,
     concurrency: 3,
     pollMs: 10,
@@ -65,16 +69,16 @@ test("uploads in flight never exceed the concurrency", async ({ dir }) => {
     },
     run: async () => {
       for (let i = 0; i < 12; i++) await writeFrame(dir, i, 10);
-      return { canceled: false, error: null };
+      return { canceled: false };
     },
-  });
+  }));
   assert.not.instance(result, AppError);
   assert.is(peak, 3);
 });
 
 test("a failed upload stops the producer and is reported as retryable", async ({ dir }) => {
   let aborted = false;
-  const result = await produceFrames({
+  const result = await settled(produceFrames({
     outDir: dir,
     concurrency: 2,
     pollMs: 10,
@@ -85,25 +89,25 @@ test("a failed upload stops the producer and is reported as retryable", async ({
     run: async (signal) => {
       for (let i = 0; i < 1000 && !signal.aborted; i++) await writeFrame(dir, i, 10);
       aborted = signal.aborted;
-      return { canceled: signal.aborted, error: null };
+      return { canceled: signal.aborted };
     },
-  });
+  }));
   assert.ok(aborted, "producer was told to stop");
   assert.instance(result, AppError);
   assert.equal(result instanceof AppError && [result.code, result.retryable], ["S3_UNAVAILABLE", true]);
 });
 
-test("a producer error is returned once the frames in flight have settled", async ({ dir }) => {
+test("a producer error is thrown once the frames in flight have settled", async ({ dir }) => {
   const error = new AppError("INVALID_VIDEO", "broken");
-  const result = await produceFrames({
+  const result = await settled(produceFrames({
     outDir: dir,
     concurrency: 2,
     upload: async (f) => entry(f),
     run: async () => {
       await writeFrame(dir, 0);
-      return { canceled: false, error };
+      throw error;
     },
-  });
+  }));
   assert.is(result, error);
 });
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { SERVICE_NAME } from "@hfp/events";
 import type { Registry } from "prom-client";
 import { buildHttp, createMetrics, enforceRouteTable, type HttpMetrics, type ReadinessCheck } from "@hfp/http";
 import type { Logger } from "@hfp/logging";
@@ -6,7 +7,7 @@ import { registerIngestRoutes, type IngestRoutesDeps } from "./http/routes.ts";
 import { ROUTES } from "./http/spec.ts";
 import { bridgeMetrics, type BridgeMetrics } from "./metrics.ts";
 
-export const SERVICE = "ingest-bridge";
+export const SERVICE = SERVICE_NAME.ingestBridge;
 
 export interface AppDeps extends IngestRoutesDeps {
   log: Logger;

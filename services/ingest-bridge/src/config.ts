@@ -20,5 +20,8 @@ export const configSchema = z.object({
   S3_PUBLIC_ENDPOINT: z.url().optional(),
   /** Below the pod's terminationGracePeriodSeconds: an upload in progress may take minutes. */
   SHUTDOWN_GRACE_MS: env.int(110_000, 1000),
+}).refine((c) => c.AUTH_JWKS_URL || c.AUTH_JWT_SECRET, {
+  message: "set AUTH_JWKS_URL (production) or AUTH_JWT_SECRET (local development)",
+  path: ["AUTH_JWKS_URL"],
 });
 export type BridgeConfig = z.infer<typeof configSchema>;

@@ -3,77 +3,80 @@ import { HeadBucketCommand } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { createVerifier } from "@hfp/auth";
 import { createS3, createSqs, queueUrl } from "@hfp/aws";
-import { ConfigError, loadConfig } from "@hfp/config";
 import { connectNats, EventPublisher, lastEventOf, onShutdown } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
-import pkg from "../package.json" with { type: "json" };
+import { bootConfig, isEntrypoint, packageVersion } from "@hfp/service";
 import { createBridgeApp, SERVICE } from "./app.ts";
 import { configSchema } from "./config.ts";
 import { createPoller } from "./poller.ts";
 
-const cfg = loadConfig(configSchema);
-if (!cfg.AUTH_JWKS_URL && !cfg.AUTH_JWT_SECRET) {
-  throw new ConfigError(["AUTH_JWKS_URL (production) or AUTH_JWT_SECRET (local) is required but neither is set"]);
-}
-const log = createLogger(SERVICE, cfg.LOG_LEVEL);
-const producer = `${SERVICE}@${pkg.version}`;
-const subjectPrefix = "jobs";
+/** The bridge's composition root: configuration, clients, the HTTP app and the SQS poller. */
+export async function main(): Promise<void> {
+  const cfg = bootConfig(SERVICE, configSchema, process.env);
+  const log = createLogger(SERVICE, cfg.LOG_LEVEL);
+  const producer = `${SERVICE}@${packageVersion(import.meta.url)}`;
 
-const nc = await connectNats({ url: cfg.NATS_URL, name: `${SERVICE}@${hostname()}`, log });
-const publisher = new EventPublisher(nc, subjectPrefix);
+  const nc = await connectNats({ url: cfg.NATS_URL, name: `${SERVICE}@${hostname()}`, log });
+  const publisher = new EventPublisher(nc);
 
-const aws = { region: cfg.AWS_REGION, s3Endpoint: cfg.S3_ENDPOINT, sqsEndpoint: cfg.SQS_ENDPOINT };
-const s3 = createS3(aws);
-const presignS3 = createS3({ ...aws, s3Endpoint: cfg.S3_PUBLIC_ENDPOINT ?? cfg.S3_ENDPOINT });
-const sqs = createSqs(aws);
-const inputQueueUrl = await queueUrl(sqs, cfg.SQS_INPUT_QUEUE);
+  const aws = { region: cfg.AWS_REGION, s3Endpoint: cfg.S3_ENDPOINT, sqsEndpoint: cfg.SQS_ENDPOINT };
+  const s3 = createS3(aws);
+  const presignS3 = createS3({ ...aws, s3Endpoint: cfg.S3_PUBLIC_ENDPOINT ?? cfg.S3_ENDPOINT });
+  const sqs = createSqs(aws);
+  const inputQueueUrl = await queueUrl(sqs, cfg.SQS_INPUT_QUEUE);
 
-const { app, metrics } = createBridgeApp({
-  log,
-  s3,
-  presignS3,
-  bucket: cfg.S3_BUCKET,
-  verify: createVerifier({
-    secret: cfg.AUTH_JWT_SECRET,
-    jwksUrl: cfg.AUTH_JWKS_URL,
-    issuer: cfg.AUTH_ISSUER,
-    audience: cfg.AUTH_AUDIENCE,
-  }),
-  maxBytes: cfg.UPLOAD_MAX_BYTES,
-  urlTtlSeconds: cfg.UPLOAD_URL_TTL_SECONDS,
-  readiness: {
-    nats: async () => {
-      if (nc.isClosed()) throw new Error("closed");
-      await nc.flush();
+  const { app, metrics } = createBridgeApp({
+    log,
+    s3,
+    presignS3,
+    bucket: cfg.S3_BUCKET,
+    verify: createVerifier({
+      secret: cfg.AUTH_JWT_SECRET,
+      jwksUrl: cfg.AUTH_JWKS_URL,
+      issuer: cfg.AUTH_ISSUER,
+      audience: cfg.AUTH_AUDIENCE,
+    }),
+    maxBytes: cfg.UPLOAD_MAX_BYTES,
+    urlTtlSeconds: cfg.UPLOAD_URL_TTL_SECONDS,
+    readiness: {
+      nats: async () => {
+        if (nc.isClosed()) throw new Error("closed");
+        await nc.flush();
+      },
+      s3: async () => void (await s3.send(new HeadBucketCommand({ Bucket: cfg.S3_BUCKET }))),
+      sqs: async () => void (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: inputQueueUrl, AttributeNames: ["QueueArn"] }))),
     },
-    s3: async () => void (await s3.send(new HeadBucketCommand({ Bucket: cfg.S3_BUCKET }))),
-    sqs: async () => void (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: inputQueueUrl, AttributeNames: ["QueueArn"] }))),
-  },
-});
-await app.listen({ host: cfg.HTTP_HOST, port: cfg.HTTP_PORT });
+  });
+  await app.listen({ host: cfg.HTTP_HOST, port: cfg.HTTP_PORT });
 
-const poller = createPoller({
-  sqs,
-  s3,
-  queueUrl: inputQueueUrl,
-  waitTimeSeconds: cfg.SQS_WAIT_TIME_SECONDS,
-  publisher,
-  producer,
-  log,
-  metrics,
-  hasUploaded: async (jobId) => (await lastEventOf(nc, cfg.JOBS_STREAM, jobId, "uploaded", subjectPrefix)) !== null,
-});
-poller.start();
-log.info({ port: cfg.HTTP_PORT, queue: cfg.SQS_INPUT_QUEUE, bucket: cfg.S3_BUCKET, maxBytes: cfg.UPLOAD_MAX_BYTES }, "ingest-bridge started");
+  const poller = createPoller({
+    sqs,
+    s3,
+    queueUrl: inputQueueUrl,
+    waitTimeSeconds: cfg.SQS_WAIT_TIME_SECONDS,
+    publisher,
+    producer,
+    log,
+    metrics,
+    hasUploaded: async (jobId) => (await lastEventOf(nc, cfg.JOBS_STREAM, jobId, "uploaded")) !== null,
+  });
+  poller.start();
+  log.info(
+    { port: cfg.HTTP_PORT, queue: cfg.SQS_INPUT_QUEUE, bucket: cfg.S3_BUCKET, maxBytes: cfg.UPLOAD_MAX_BYTES },
+    "ingest-bridge started",
+  );
 
-onShutdown(
-  log,
-  async () => {
-    // Stop taking work first (the batch in hand is finished and its messages deleted),
-    // then let uploads in progress complete, then flush what was published.
-    await poller.stop();
-    await app.close();
-    await nc.drain();
-  },
-  cfg.SHUTDOWN_GRACE_MS,
-);
+  onShutdown(
+    log,
+    async () => {
+      // Stop taking work first (the batch in hand is finished and its messages deleted),
+      // then let uploads in progress complete, then flush what was published.
+      await poller.stop();
+      await app.close();
+      await nc.drain();
+    },
+    cfg.SHUTDOWN_GRACE_MS,
+  );
+}
+
+if (isEntrypoint(import.meta.url)) await main();

@@ -6,7 +6,7 @@ import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand,
 import { deterministicId, type JobEvent } from "@hfp/events";
 import { connectNats, EventPublisher, readJobHistory } from "@hfp/jetstream";
 import { sleep, stackEnv } from "@hfp/testkit";
-import { counter, multipart, setup, type Fixture } from "./fixture.ts";
+import { counter, multipart, setup, type Fixture } from "./support.ts";
 
 interface Ctx {
   fx: Fixture;

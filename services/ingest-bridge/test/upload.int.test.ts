@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import { HeadObjectCommand, ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
 import { getBytes, listKeys } from "@hfp/aws";
 import { readJobHistory } from "@hfp/jetstream";
-import { counter, multipart, setup, stalled, type Fixture, type Part } from "./fixture.ts";
+import { counter, multipart, setup, stalled, type Fixture, type Part } from "./support.ts";
 
 const LIMIT = 64 * 1024;
 const OWNER = "auth0|alice";

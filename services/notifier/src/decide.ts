@@ -1,28 +1,38 @@
-import { answerId, createEvent, type EventOf, type JobEvent } from "@hfp/events";
-import type { StoredEvent } from "@hfp/jetstream";
-import { classifyError, planStageFailure, type Failure, type FailurePlan } from "@hfp/service";
-import { kindOf, type OutcomeEvent } from "./message.ts";
+import { answerId, AppError, createEvent, SERVICE_NAME, type EventOf, type JobEvent } from "@hfp/events";
+import type { StoredEventOf } from "@hfp/jetstream";
+import type { Decision, StageDecide, StageInput } from "@hfp/service";
+import { buildNotification, kindOf, type Notification, type OutcomeEvent } from "./message.ts";
 
-/** What the notifier does with a delivered event. */
-export type Route =
-  | { kind: "notify"; outcome: OutcomeEvent }
-  /** An operator re-drive: notify the job's latest outcome, read from the stream. */
-  | { kind: "redrive" }
-  | { kind: "ignore"; reason: string };
+/** This stage: its durable, its `producer` service name and its `retry-requested.stage`. */
+export const STAGE = SERVICE_NAME.notifier;
 
-export function route(event: JobEvent): Route {
-  switch (event.type) {
-    case "packaged":
-    case "failed":
-      return { kind: "notify", outcome: event };
-    case "retry-requested":
-      return event.data.stage === "notifier"
-        ? { kind: "redrive" }
-        : { kind: "ignore", reason: `retry-requested for ${event.data.stage}` };
-    default:
-      return { kind: "ignore", reason: `${event.type} is not the notifier's` };
-  }
+/** What a notification decision needs to know (read by `loadState`, then grown by the send). */
+export interface NotifierState {
+  /** The outcome to notify: the delivered one, or for a re-drive the job's latest; null when there is none. */
+  outcome: OutcomeEvent | null;
+  /** A `notified` answering this very outcome is stored ("was this already notified?"). */
+  notified: boolean;
+  /** The job's `uploaded`, for owner and source; null when it failed before one was stored. */
+  uploaded: EventOf<"uploaded"> | null;
+  /** What this delivery's send returned. */
+  sent: Sent | null;
 }
+
+export interface Sent {
+  queue: string;
+  messageId: string;
+}
+export type NotifierEffect = { kind: "send"; notification: Notification };
+
+export function ignores(event: JobEvent): string | null {
+  if (event.type === "packaged" || event.type === "failed") return null;
+  if (event.type === "retry-requested") return event.data.stage === STAGE ? null : `retry-requested for ${event.data.stage}`;
+  return `${event.type} is not the notifier's`;
+}
+
+/** The outcome a delivered event carries itself (null for a re-drive, which reads it from the stream). */
+export const deliveredOutcome = (event: JobEvent): OutcomeEvent | null =>
+  event.type === "packaged" || event.type === "failed" ? event : null;
 
 /**
  * The outcome a re-drive notifies: the newer (by stream sequence) of the job's last
@@ -30,12 +40,10 @@ export function route(event: JobEvent): Route {
  * says that `video.processed` could not be sent; the job's outcome is still the zip, so
  * a re-drive (typically after SQS is back) sends `video.processed`.
  */
-export function pickOutcome(packaged: StoredEvent | null, failed: StoredEvent | null): OutcomeEvent | null {
-  const p = packaged?.event.type === "packaged" ? { seq: packaged.seq, event: packaged.event } : null;
-  const f = failed?.event.type === "failed" ? { seq: failed.seq, event: failed.event } : null;
-  if (!p) return f?.event ?? null;
-  if (!f || f.seq < p.seq || f.event.data.stage === "notifier") return p.event;
-  return f.event;
+export function pickOutcome(packaged: StoredEventOf<"packaged"> | null, failed: StoredEventOf<"failed"> | null): OutcomeEvent | null {
+  if (!packaged) return failed?.event ?? null;
+  if (!failed || failed.seq < packaged.seq || failed.event.data.stage === STAGE) return packaged.event;
+  return failed.event;
 }
 
 /** True when one of `events` is the `notified` answering `outcomeId`. */
@@ -47,12 +55,7 @@ export function alreadyNotified(events: readonly JobEvent[], outcomeId: string):
  * `notified` answers the outcome, not whatever delivered it: a redelivery or a re-drive
  * of an outcome already sent finds it and sends nothing.
  */
-export function notifiedEvent(
-  outcome: OutcomeEvent,
-  sent: { queue: string; messageId: string },
-  producer: string,
-  now: Date,
-): EventOf<"notified"> {
+export function notifiedEvent(outcome: OutcomeEvent, sent: Sent, producer: string, now: Date): EventOf<"notified"> {
   return createEvent({
     type: "notified",
     jobId: outcome.jobId,
@@ -64,18 +67,36 @@ export function notifiedEvent(
   });
 }
 
-/** SQS is the notifier's dependency: its SDK errors are SQS_UNAVAILABLE. */
-export const classify = (err: unknown): Failure => classifyError(err, "SQS_UNAVAILABLE");
+/**
+ * Nothing to notify fails; an outcome already notified is left alone; otherwise send the
+ * message (built from stored events only, so a resend is the same message) and then
+ * record `notified`. At least once: a crash between the two sends again on redelivery;
+ * subscribers de-duplicate on `eventId` (a FIFO queue does it for 5 minutes).
+ */
+export function decide(input: StageInput, state: NotifierState, now: Date): Decision<NotifierEffect> {
+  const { outcome } = state;
+  if (!outcome) {
+    const error = new AppError("SOURCE_NOT_FOUND", `job ${input.event.jobId} has neither packaged nor failed to notify`);
+    return { events: [], outcome: { kind: "fail", error } };
+  }
+  if (state.notified) return { events: [], outcome: { kind: "ignore", reason: `outcome ${outcome.id} already notified; nothing sent` } };
+  if (!state.sent) {
+    return { events: [], outcome: { kind: "run", effect: { kind: "send", notification: buildNotification(outcome, state.uploaded) } } };
+  }
+  return { events: [notifiedEvent(outcome, state.sent, input.producer, now)], outcome: { kind: "ack" } };
+}
+
+export function evolve(state: NotifierState, _effect: NotifierEffect, sent: Sent): NotifierState {
+  return { ...state, sent };
+}
 
 /**
- * `notification-failed` answering the trigger; when the job had succeeded (`packaged`),
- * also `failed` (stage notifier), so the job does not look completed to nobody's
- * knowledge. Never a `failed` in answer to a `failed`: that would loop.
+ * A failure to notify a success also fails the job (`failed`, stage notifier), so it does
+ * not look completed to nobody's knowledge; never a `failed` in answer to a `failed`: that
+ * would loop.
  */
-export function planFailure(
-  failure: Failure,
-  ctx: { trigger: JobEvent; outcome: OutcomeEvent | null; attempt: number; lastAttempt: boolean; producer: string; now: Date },
-): FailurePlan {
-  const { trigger, outcome, ...attempt } = ctx;
-  return planStageFailure({ stage: "notifier", failure, cause: trigger, ...attempt, terminal: outcome?.type === "packaged" });
+export function failsJob(input: StageInput, state: NotifierState | undefined): boolean {
+  return (state?.outcome ?? deliveredOutcome(input.event))?.type === "packaged";
 }
+
+export const notifierDecider: StageDecide<NotifierState, NotifierEffect, Sent> = { ignores, decide, evolve };

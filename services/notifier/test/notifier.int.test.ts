@@ -14,9 +14,9 @@ import { lastEventOf, readJobHistory } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
 import { testDelivery, testStageDeps, type TestStage } from "@hfp/service";
 import { stackEnv, uniqueName } from "@hfp/testkit";
-import { notifierHandler } from "../src/handler.ts";
+import { createHandler } from "../src/handler.ts";
 import { NotificationQueue } from "../src/queue.ts";
-import { jobEvents } from "./fixtures.ts";
+import { jobEvents } from "./support.ts";
 
 const env = stackEnv();
 process.env.AWS_ACCESS_KEY_ID ??= env.AWS_ACCESS_KEY_ID;
@@ -86,7 +86,7 @@ it("packaged: one video.processed message with every field, a notified event, an
   await publishAll(ctx, uploaded, packaged);
   const before = await counted(ctx, "completed");
 
-  assert.equal(await notifierHandler(ctx.deps, ctx.queue)(delivery(packaged), log), { kind: "ack" });
+  assert.equal(await createHandler(ctx.deps, ctx.queue)(delivery(packaged), log), { kind: "ack" });
   const [message, ...extra] = await drain(ctx.sqs, ctx.queue);
   assert.ok(message);
   assert.is(extra.length, 0);
@@ -111,10 +111,10 @@ it("packaged: one video.processed message with every field, a notified event, an
   );
   assert.is(await counted(ctx, "completed"), before + 1);
 
-  assert.equal(await notifierHandler(ctx.deps, ctx.queue)(delivery(packaged, 2), log), { kind: "ack" });
+  assert.equal(await createHandler(ctx.deps, ctx.queue)(delivery(packaged, 2), log), { kind: "ack" });
   const retry = createEvent({ type: "retry-requested", jobId, producer: "hfp@0.1.0", cause: packaged, data: { stage: "notifier", requestedBy: "ops" } });
   await publishAll(ctx, retry);
-  assert.equal(await notifierHandler(ctx.deps, ctx.queue)(delivery(retry), log), { kind: "ack" });
+  assert.equal(await createHandler(ctx.deps, ctx.queue)(delivery(retry), log), { kind: "ack" });
   assert.equal(await drain(ctx.sqs, ctx.queue), [], "nothing sent again");
   assert.is((await eventsOf(ctx, jobId, "notified")).length, 1);
   assert.is(await counted(ctx, "completed"), before + 1);
@@ -126,7 +126,7 @@ it("failed: one video.failed message with the error; a redelivered failed hidden
   await publishAll(ctx, uploaded, failed);
   const before = await counted(ctx, "failed");
 
-  assert.equal(await notifierHandler(ctx.deps, ctx.queue)(delivery(failed), log), { kind: "ack" });
+  assert.equal(await createHandler(ctx.deps, ctx.queue)(delivery(failed), log), { kind: "ack" });
   const [message, ...extra] = await drain(ctx.sqs, ctx.queue);
   assert.ok(message);
   assert.is(extra.length, 0);
@@ -148,9 +148,9 @@ it("failed: one video.failed message with the error; a redelivered failed hidden
 
   // The job is re-driven and completes; then the old failed is delivered again.
   await publishAll(ctx, packaged);
-  assert.equal(await notifierHandler(ctx.deps, ctx.queue)(delivery(packaged), log), { kind: "ack" });
+  assert.equal(await createHandler(ctx.deps, ctx.queue)(delivery(packaged), log), { kind: "ack" });
   assert.equal(JSON.parse((await drain(ctx.sqs, ctx.queue))[0]?.Body ?? "{}").kind, "video.processed");
-  assert.equal(await notifierHandler(ctx.deps, ctx.queue)(delivery(failed, 2), log), { kind: "ack" });
+  assert.equal(await createHandler(ctx.deps, ctx.queue)(delivery(failed, 2), log), { kind: "ack" });
   assert.equal(await drain(ctx.sqs, ctx.queue), []);
   assert.equal((await eventsOf(ctx, jobId, "notified")).map((e) => e.causationId), [failed.id, packaged.id]);
 });
@@ -159,13 +159,13 @@ it("a FIFO queue gets the job as group id and the outcome's id as de-duplication
   const jobId = uniqueName("job");
   const { uploaded, packaged } = jobEvents(jobId);
   await publishAll(ctx, uploaded, packaged);
-  assert.equal(await notifierHandler(ctx.deps, ctx.fifo)(delivery(packaged), log), { kind: "ack" });
+  assert.equal(await createHandler(ctx.deps, ctx.fifo)(delivery(packaged), log), { kind: "ack" });
 
   // As if the process died after sending but before `notified` was stored.
   const stored = await lastEventOf(ctx.nc, ctx.stream, jobId, "notified", ctx.prefix);
   assert.ok(stored);
   await ctx.jsm.streams.deleteMessage(ctx.stream, stored.seq);
-  assert.equal(await notifierHandler(ctx.deps, ctx.fifo)(delivery(packaged, 2), log), { kind: "ack" });
+  assert.equal(await createHandler(ctx.deps, ctx.fifo)(delivery(packaged, 2), log), { kind: "ack" });
 
   const messages = await drain(ctx.sqs, ctx.fifo);
   assert.is(messages.length, 1, "SQS dropped the resend");
@@ -180,10 +180,10 @@ it("SQS down: nak with backoff; on the last attempt notification-failed (+ faile
   const downSqs = createSqs({ region: env.AWS_REGION!, sqsEndpoint: "http://127.0.0.1:9" });
   const down = new NotificationQueue(downSqs, ctx.queue.name, ctx.queue.url);
   try {
-    assert.equal(await notifierHandler(ctx.deps, down)(delivery(packaged, 3), log), { kind: "nak", delayMs: 4000 });
+    assert.equal(await createHandler(ctx.deps, down)(delivery(packaged, 3), log), { kind: "nak", delayMs: 4000 });
     assert.equal(await eventsOf(ctx, jobId, "notification-failed"), []);
 
-    const last = await notifierHandler(ctx.deps, down)(delivery(packaged, 8), log);
+    const last = await createHandler(ctx.deps, down)(delivery(packaged, 8), log);
     assert.is(last.kind, "term");
     const [nf] = await eventsOf(ctx, jobId, "notification-failed");
     const [ownFailure] = await eventsOf(ctx, jobId, "failed");
@@ -192,7 +192,7 @@ it("SQS down: nak with backoff; on the last attempt notification-failed (+ faile
     assert.equal([ownFailure.causationId, ownFailure.data.stage, ownFailure.data.code], [packaged.id, "notifier", "SQS_UNAVAILABLE"]);
 
     // The notifier's own failed comes back to it; SQS is still down: no failed for a failed.
-    assert.is((await notifierHandler(ctx.deps, down)(delivery(ownFailure, 8), log)).kind, "term");
+    assert.is((await createHandler(ctx.deps, down)(delivery(ownFailure, 8), log)).kind, "term");
     assert.is((await eventsOf(ctx, jobId, "failed")).length, 1);
     assert.is((await eventsOf(ctx, jobId, "notification-failed")).length, 2);
   } finally {
@@ -202,7 +202,7 @@ it("SQS down: nak with backoff; on the last attempt notification-failed (+ faile
   // SQS is back; the operator re-drives the notifier: the job's outcome is the zip.
   const retry = createEvent({ type: "retry-requested", jobId, producer: "hfp@0.1.0", cause: packaged, data: { stage: "notifier", requestedBy: "ops" } });
   await publishAll(ctx, retry);
-  assert.equal(await notifierHandler(ctx.deps, ctx.queue)(delivery(retry), log), { kind: "ack" });
+  assert.equal(await createHandler(ctx.deps, ctx.queue)(delivery(retry), log), { kind: "ack" });
   const messages = await drain(ctx.sqs, ctx.queue);
   assert.equal(messages.map((m) => JSON.parse(m.Body!).kind), ["video.processed"]);
   assert.equal((await eventsOf(ctx, jobId, "notified")).map((e) => e.causationId), [packaged.id]);
@@ -214,8 +214,8 @@ it("a re-drive of a job with no outcome publishes notification-failed and sends 
   const mine = createEvent({ type: "retry-requested", jobId, producer: "hfp@0.1.0", cause: uploaded, data: { stage: "notifier", requestedBy: "ops" } });
   const other = createEvent({ type: "retry-requested", jobId, producer: "hfp@0.1.0", cause: uploaded, data: { stage: "extractor", requestedBy: "ops" } });
   await publishAll(ctx, uploaded, mine, other);
-  assert.equal(await notifierHandler(ctx.deps, ctx.queue)(delivery(other), log), { kind: "ack" });
-  assert.is((await notifierHandler(ctx.deps, ctx.queue)(delivery(mine), log)).kind, "term");
+  assert.equal(await createHandler(ctx.deps, ctx.queue)(delivery(other), log), { kind: "ack" });
+  assert.is((await createHandler(ctx.deps, ctx.queue)(delivery(mine), log)).kind, "term");
   const [nf, ...more] = await eventsOf(ctx, jobId, "notification-failed");
   assert.equal([nf?.causationId, nf?.data, more.length], [mine.id, { code: "SOURCE_NOT_FOUND", message: `job ${jobId} has neither packaged nor failed to notify`, retryable: false, attempt: 1 }, 0]);
   assert.equal(await drain(ctx.sqs, ctx.queue), []);

@@ -1,27 +1,31 @@
-import { answerId, createEvent, type EventOf, type JobEvent } from "@hfp/events";
-import { classifyError, planStageFailure, type Failure, type FailurePlan } from "@hfp/service";
-import type { StoredZip } from "./storage.ts";
+import { answerId, AppError, createEvent, SERVICE_NAME, type EventOf, type JobEvent } from "@hfp/events";
+import type { Decision, StageDecide, StageInput } from "@hfp/service";
+import { framesPrefix, type StoredZip } from "./storage.ts";
+
+/** This stage: its durable, its `producer` service name and its `retry-requested.stage`. */
+export const STAGE = SERVICE_NAME.packager;
 
 export type FramesExtracted = EventOf<"frames-extracted">;
 
-/** What the packager does with a delivered event. */
-export type Route =
-  | { kind: "pack"; source: FramesExtracted }
-  /** An operator re-drive: package the job's last `frames-extracted`, read from the stream. */
-  | { kind: "redrive" }
-  | { kind: "ignore"; reason: string };
+/** What a packaging decision needs to know (read by `loadState`, then grown by effects). */
+export interface PackagerState {
+  /** The `frames-extracted` to package: the delivered one, or for a re-drive the job's last; null when there is none. */
+  source: FramesExtracted | null;
+  /** The finished zip of exactly these frames when S3 already has it ("is the zip already there?"). */
+  existing: StoredZip | null;
+  /** The zip made by this delivery's `pack` effect. */
+  packed: StoredZip | null;
+  framesRemoved: boolean;
+}
 
-export function route(event: JobEvent): Route {
-  switch (event.type) {
-    case "frames-extracted":
-      return { kind: "pack", source: event };
-    case "retry-requested":
-      return event.data.stage === "packager"
-        ? { kind: "redrive" }
-        : { kind: "ignore", reason: `retry-requested for ${event.data.stage}` };
-    default:
-      return { kind: "ignore", reason: `${event.type} is not the packager's` };
-  }
+export type PackagerEffect = { kind: "pack"; source: FramesExtracted } | { kind: "remove-frames"; bucket: string; prefix: string };
+/** `pack` yields the zip; `remove-frames` nothing. */
+export type PackagerResult = StoredZip | null;
+
+export function ignores(event: JobEvent): string | null {
+  if (event.type === "frames-extracted") return null;
+  if (event.type === "retry-requested") return event.data.stage === STAGE ? null : `retry-requested for ${event.data.stage}`;
+  return `${event.type} is not the packager's`;
 }
 
 /**
@@ -41,13 +45,31 @@ export function packagedEvent(source: FramesExtracted, zip: StoredZip, producer:
   });
 }
 
-/** S3 is the packager's dependency: its SDK errors are S3_UNAVAILABLE. */
-export const classify = (err: unknown): Failure => classifyError(err, "S3_UNAVAILABLE");
-
-/** `packaging-failed` then the terminal `failed`, both answering the delivered event. */
-export function planFailure(
-  failure: Failure,
-  ctx: { cause: JobEvent; attempt: number; lastAttempt: boolean; producer: string; now: Date },
-): FailurePlan {
-  return planStageFailure({ stage: "packager", failure, ...ctx });
+/**
+ * No frames to package fails the job. A zip already there is re-published, not made again.
+ * Otherwise pack, publish `packaged`, then remove the frames, which are scratch from then on;
+ * only the job's own prefix is ever removed, whatever the event says.
+ */
+export function decide(input: StageInput, state: PackagerState, now: Date): Decision<PackagerEffect> {
+  const { source, existing, packed } = state;
+  if (!source) {
+    const error = new AppError("SOURCE_NOT_FOUND", `job ${input.event.jobId} has no frames-extracted event to package`);
+    return { events: [], outcome: { kind: "fail", error } };
+  }
+  const zip = packed ?? existing;
+  if (!zip) return { events: [], outcome: { kind: "run", effect: { kind: "pack", source } } };
+  if (state.framesRemoved) return { events: [], outcome: { kind: "ack" } };
+  const events = [packagedEvent(source, zip, input.producer, now)];
+  const note = packed ? undefined : "zip already exists; re-publishing its packaged event";
+  const prefix = framesPrefix(source.jobId);
+  if (source.data.prefix !== prefix) {
+    return { events, outcome: { kind: "ack" }, note: `frames prefix ${source.data.prefix} is not the job's; left for the lifecycle rule` };
+  }
+  return { events, outcome: { kind: "run", effect: { kind: "remove-frames", bucket: source.data.bucket, prefix } }, ...(note && { note }) };
 }
+
+export function evolve(state: PackagerState, effect: PackagerEffect, result: PackagerResult): PackagerState {
+  return effect.kind === "pack" ? { ...state, packed: result } : { ...state, framesRemoved: true };
+}
+
+export const packagerDecider: StageDecide<PackagerState, PackagerEffect, PackagerResult> = { ignores, decide, evolve };

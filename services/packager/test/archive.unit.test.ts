@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { AppError } from "@hfp/events";
 import { planArchive, ZIP_MAX_ENTRIES } from "../src/archive.ts";
 import { finishedZip } from "../src/storage.ts";
-import { framesFixture, probe } from "./fixtures.ts";
+import { framesFixture, probe } from "./support.ts";
 
 const fixture = () => framesFixture({ jobId: "job-a", bucket: "b", sizes: [30, 10, 20] });
 

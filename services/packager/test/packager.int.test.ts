@@ -17,9 +17,9 @@ import { readJobHistory, type Handler } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
 import { testDelivery, testStageDeps, type TestStage } from "@hfp/service";
 import { stackEnv, uniqueName } from "@hfp/testkit";
-import { packagerHandler, type PackagerOptions } from "../src/handler.ts";
+import { createHandler, type PackagerOptions } from "../src/handler.ts";
 import { PackagerStorage } from "../src/storage.ts";
-import { frameBytes, framesFixture } from "./fixtures.ts";
+import { FaultyStorage, frameBytes, framesFixture } from "./support.ts";
 
 const env = stackEnv();
 process.env.AWS_ACCESS_KEY_ID ??= env.AWS_ACCESS_KEY_ID;
@@ -57,10 +57,9 @@ async function emptyBucket(s3: S3Client, bucket: string): Promise<void> {
   if (objects.length) await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } }));
 }
 
-function handler(ctx: Ctx, overrides: Partial<PackagerOptions> = {}, s3 = ctx.s3): Handler {
-  return packagerHandler(ctx.deps, new PackagerStorage(s3), {
+function handler(ctx: Ctx, overrides: Partial<PackagerOptions> = {}, storage = new PackagerStorage(ctx.s3)): Handler {
+  return createHandler(ctx.deps, storage, {
     resultsBucket: ctx.bucket,
-    failJobs: new Set(),
     readAhead: { frames: 4, bytes: 8 * MiB },
     ...overrides,
   });
@@ -173,7 +172,7 @@ it("packs the frames in index order into a stored zip, publishes its true size a
 
 it("a fault-injected job fails for good and keeps its frames; a re-drive without the fault packages it", async (ctx) => {
   const job = await seedJob(ctx, [100, 200, 300]);
-  const outcome = await handler(ctx, { failJobs: new Set([job.jobId]) })(delivery(job.event), log);
+  const outcome = await handler(ctx, {}, new FaultyStorage(ctx.s3, [job.jobId]))(delivery(job.event), log);
   assert.equal(outcome, { kind: "term", reason: "INTERNAL: fault injected" });
   const events = await eventsOf(ctx, job.jobId);
   assert.equal(
@@ -222,9 +221,9 @@ it("S3 unreachable: nak with backoff and no event; on the last attempt packaging
   const job = await seedJob(ctx, [100]);
   const down = createS3({ region: env.AWS_REGION!, s3Endpoint: "http://127.0.0.1:9" });
   try {
-    assert.equal(await handler(ctx, {}, down)(delivery(job.event, 2), log), { kind: "nak", delayMs: 2000 });
+    assert.equal(await handler(ctx, {}, new PackagerStorage(down))(delivery(job.event, 2), log), { kind: "nak", delayMs: 2000 });
     assert.equal((await eventsOf(ctx, job.jobId)).map((e) => e.type), ["frames-extracted"]);
-    const last = await handler(ctx, {}, down)(delivery(job.event, 5), log);
+    const last = await handler(ctx, {}, new PackagerStorage(down))(delivery(job.event, 5), log);
     assert.is(last.kind, "term");
     const [failedStage, failed] = (await eventsOf(ctx, job.jobId)).slice(1);
     assert.ok(failedStage?.type === "packaging-failed" && failed?.type === "failed");

@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import { unzipSync } from "fflate";
 import { readAhead } from "../src/read-ahead.ts";
 import { zipStream, type ZipEntry } from "../src/zip-stream.ts";
-import { frameBytes } from "./fixtures.ts";
+import { frameBytes } from "./support.ts";
 
 const tick = () => new Promise((r) => setImmediate(r));
 

@@ -5,7 +5,7 @@ import { connectMongo } from "@hfp/mongo";
 import { repoRoot } from "@hfp/testkit";
 import { env, getJob, h264Clip, history, startPipeline, upload, waitDone, type Pipeline } from "./e2e-kit.ts";
 
-const ops = suite<{ p: Pipeline; faulty: string }>("operations end to end");
+const ops = suite<{ p: Pipeline; faulty?: (() => Promise<void>) | undefined }>("operations end to end");
 const user = `ops-${Date.now().toString(36)}`;
 
 function hfp(args: string[]) {
@@ -17,14 +17,49 @@ ops.before(async (ctx) => {
   ctx.p = await startPipeline();
 });
 ops.after(async (ctx) => {
+  await ctx.faulty?.();
   await ctx.p.close();
 });
+
+/**
+ * The packager from its test-only entry point (services/packager/test/faulty-main.ts), on
+ * the packager's port, failing `jobId`; resolves once ready with a function that stops it.
+ */
+async function startFaultyPackager(p: Pipeline, jobId: string): Promise<() => Promise<void>> {
+  const url = new URL(p.services.urls.packager);
+  const child = spawn(process.execPath, ["--import", "tsx", `${repoRoot}services/packager/test/faulty-main.ts`], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      ...env,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      HTTP_HOST: url.hostname,
+      HTTP_PORT: url.port,
+      FAULT_JOBS: jobId,
+    },
+    stdio: "ignore",
+  });
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    await exited;
+  };
+  const deadline = Date.now() + 60_000;
+  while (!(await fetch(`${url.origin}/ready`).then((r) => r.ok, () => false))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error("the fault-injecting packager did not become ready");
+    }
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  return stop;
+}
 
 ops("a job that failed in packaging (fault injected) completes after `hfp redrive --stage packager`", async (ctx) => {
   const { p } = ctx;
   const clip = h264Clip("redrive.mp4", 3);
   // With the packager stopped, the job waits in `packaging`; then a packager that fails
-  // this job id (PACKAGER_FAIL_JOBS) picks it up.
+  // this job id (its test-only entry point) picks it up.
   await p.services.stopService("packager");
   let jobId: string;
   try {
@@ -37,13 +72,15 @@ ops("a job that failed in packaging (fault injected) completes after `hfp redriv
     }
   } finally {
     // Whatever happened, the next tests need a packager: with the fault only for this job.
-    await p.services.startService("packager", { PACKAGER_FAIL_JOBS: jobId! ?? "" });
+    ctx.faulty = await startFaultyPackager(p, jobId! ?? "");
   }
   const failed = await waitDone(p, user, jobId);
   assert.equal(failed.status, "failed");
   assert.equal(failed.error, { stage: "packager", code: "INTERNAL", message: failed.error!.message });
 
-  await p.services.restart("packager", { PACKAGER_FAIL_JOBS: "" });
+  await ctx.faulty();
+  ctx.faulty = undefined;
+  await p.services.startService("packager");
   const r = hfp(["redrive", jobId, "--stage", "packager", "--reason", "fault cleared"]);
   assert.equal(r.code, 0, r.err);
   const deadline = Date.now() + 60_000;

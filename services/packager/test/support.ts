@@ -1,4 +1,6 @@
-import { createEvent, type EventOf } from "@hfp/events";
+import { AppError, createEvent, type EventOf } from "@hfp/events";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { PackagerStorage, resultKey, type StoredZip } from "../src/storage.ts";
 
 export const probe = { duration: 10, width: 64, height: 36, codec: "h264", rotation: 0, startTime: 0 };
 
@@ -43,4 +45,20 @@ export function frameBytes(index: number, size: number): Buffer {
   for (let i = 0; i < size; i++) b[i] = (index * 31 + i * 7) & 0xff;
   if (size >= 2) b.set([0xff, 0xd8], 0);
   return b;
+}
+
+/**
+ * Test-only wiring: storage that fails every look-up of the listed jobs' zips with INTERNAL
+ * "fault injected" (not retryable), as a broken packager would, before anything is written.
+ */
+export class FaultyStorage extends PackagerStorage {
+  private readonly keys: ReadonlySet<string>;
+  constructor(s3: S3Client, jobIds: Iterable<string>) {
+    super(s3);
+    this.keys = new Set([...jobIds].map(resultKey));
+  }
+  override async findZip(bucket: string, key: string, framesEventId: string): Promise<StoredZip | null> {
+    if (this.keys.has(key)) throw new AppError("INTERNAL", "fault injected");
+    return super.findZip(bucket, key, framesEventId);
+  }
 }

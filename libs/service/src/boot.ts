@@ -1,0 +1,39 @@
+import { readFileSync, realpathSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { ConfigError, loadConfig, type z } from "@hfp/config";
+
+/**
+ * The one way a service reads its configuration: parsed against its schema at boot; a bad
+ * one ends the process with exit code 1 and one line naming every offending variable
+ * (before a logger exists, since LOG_LEVEL is part of what failed).
+ */
+export function bootConfig<S extends z.ZodObject>(service: string, schema: S, env: Record<string, string | undefined>): z.infer<S> {
+  try {
+    return loadConfig(schema, env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${service}: ${err.message}\n`);
+    process.exit(1);
+  }
+}
+
+/** The version in the package.json next to a service's `src/` (`import.meta.url` of its main.ts). */
+export function packageVersion(moduleUrl: string): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", moduleUrl), "utf8")) as { version?: unknown };
+  if (typeof pkg.version !== "string" || !pkg.version) throw new Error(`no version in the package.json of ${moduleUrl}`);
+  return pkg.version;
+}
+
+/**
+ * True when this module is the process's entry point. A service's main.ts starts itself
+ * only then, so a test-only entry point can import its `main` and wire other adapters in.
+ */
+export function isEntrypoint(moduleUrl: string): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return pathToFileURL(realpathSync(entry)).href === moduleUrl;
+  } catch {
+    return false;
+  }
+}

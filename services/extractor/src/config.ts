@@ -1,0 +1,25 @@
+import { tmpdir } from "node:os";
+import { commonConfig, env, z } from "@hfp/config";
+
+const GiB = 1024 ** 3;
+
+/** The extractor's environment; `main.ts` parses it at boot and fails naming the variable. */
+export const configSchema = z.object({
+  ...commonConfig,
+  HTTP_PORT: env.port(9101),
+  CONCURRENCY: env.int(1, 1),
+  FFMPEG_PATH: z.string().min(1).optional(),
+  FFPROBE_PATH: z.string().min(1).optional(),
+  EXTRACTOR_MAX_DURATION_SECONDS: env.int(10_800, 1),
+  EXTRACTOR_MAX_WIDTH: env.int(7680, 16),
+  EXTRACTOR_MAX_HEIGHT: env.int(4320, 16),
+  EXTRACTOR_MAX_INPUT_BYTES: env.int(10 * GiB, 1),
+  EXTRACTOR_UPLOAD_CONCURRENCY: env.int(4, 1),
+  EXTRACTOR_PARALLELISM: env.int(2, 1),
+  EXTRACTOR_MIN_SEGMENT_SECONDS: env.number(10),
+  EXTRACTOR_SPARSE_MAX_FPS: env.number(0.1),
+  EXTRACTOR_TMP_DIR: z.string().min(1).default(tmpdir()),
+  EXTRACTOR_PROBE_TIMEOUT_SECONDS: env.int(60, 1),
+  EXTRACTOR_FFMPEG_TIMEOUT_SECONDS: env.int(7200, 1),
+});
+export type ExtractorConfig = z.infer<typeof configSchema>;

@@ -1,0 +1,44 @@
+import { AppError } from "@hfp/events";
+import type { Logger } from "@hfp/logging";
+import type { PipelineMetrics } from "@hfp/service";
+import { planArchive } from "./archive.ts";
+import { STAGE, type PackagerEffect, type PackagerResult } from "./decide.ts";
+import { packFrames, type ReadAheadLimits } from "./pack.ts";
+import { resultKey, type PackagerStorage } from "./storage.ts";
+
+export interface EffectAdapters {
+  storage: PackagerStorage;
+  resultsBucket: string;
+  readAhead: ReadAheadLimits;
+  metrics: Pick<PipelineMetrics, "bytesProcessed">;
+}
+
+/** Carries out what the decision asked for, against S3. */
+export async function runEffect(io: EffectAdapters, effect: PackagerEffect, log: Logger): Promise<PackagerResult> {
+  switch (effect.kind) {
+    case "pack": {
+      const { source } = effect;
+      const manifest = await io.storage.readManifest(source.data.bucket, source.data.manifestKey);
+      if (manifest === null) {
+        throw new AppError("SOURCE_NOT_FOUND", `manifest ${source.data.manifestKey} does not exist (frames expired or removed)`);
+      }
+      const plan = planArchive(source, manifest);
+      const zip = await packFrames(io.storage, { source, plan, bucket: io.resultsBucket, key: resultKey(source.jobId) }, io.readAhead);
+      io.metrics.bytesProcessed.inc({ stage: STAGE }, zip.size);
+      return zip;
+    }
+    case "remove-frames":
+      // `packaged` is stored: a failed delete is the lifecycle rule's to finish, not a failed job.
+      try {
+        const removed = await io.storage.deleteFrames(effect.bucket, effect.prefix);
+        log.debug({ removed, prefix: effect.prefix }, "frames removed");
+      } catch (err) {
+        log.warn({ err, prefix: effect.prefix }, "could not remove frames; the lifecycle rule will");
+      }
+      return null;
+    default: {
+      const _never: never = effect;
+      throw new Error(`unknown effect ${JSON.stringify(_never)}`);
+    }
+  }
+}
