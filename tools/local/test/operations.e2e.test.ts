@@ -27,7 +27,7 @@ ops.after(async (ctx) => {
  */
 async function startFaultyPackager(p: Pipeline, jobId: string): Promise<() => Promise<void>> {
   const url = new URL(p.services.urls.packager);
-  const child = spawn(process.execPath, ["--import", "tsx", `${repoRoot}services/packager/test/faulty-main.ts`], {
+  const child = spawn(process.execPath, ["--conditions=@hfp/source", "--import", "tsx", `${repoRoot}services/packager/test/faulty-main.ts`], {
     cwd: repoRoot,
     env: {
       ...process.env,
