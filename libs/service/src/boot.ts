@@ -1,5 +1,6 @@
-import { readFileSync, realpathSync } from "node:fs";
-import { pathToFileURL } from "node:url";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { ConfigError, loadConfig, type z } from "@hfp/config";
 
 /**
@@ -17,11 +18,24 @@ export function bootConfig<S extends z.ZodObject>(service: string, schema: S, en
   }
 }
 
-/** The version in the package.json next to a service's `src/` (`import.meta.url` of its main.ts). */
+/**
+ * The version in the service's package.json: the nearest one above its main module
+ * (`import.meta.url`), so the same call works from `src/main.ts` and from the compiled
+ * `dist/src/main.js`, whether or not tsc copied package.json into `dist/`.
+ */
 export function packageVersion(moduleUrl: string): string {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", moduleUrl), "utf8")) as { version?: unknown };
-  if (typeof pkg.version !== "string" || !pkg.version) throw new Error(`no version in the package.json of ${moduleUrl}`);
-  return pkg.version;
+  let dir = dirname(fileURLToPath(moduleUrl));
+  for (;;) {
+    const file = join(dir, "package.json");
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, "utf8")) as { version?: unknown };
+      if (typeof pkg.version !== "string" || !pkg.version) throw new Error(`no version in ${file}`);
+      return pkg.version;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${moduleUrl}`);
+    dir = parent;
+  }
 }
 
 /**
