@@ -221,7 +221,9 @@ test("the CLI runs from it: help, and provision against the local stack", () => 
   assert.is(help.status, 0, help.stderr);
   const text = help.stdout + help.stderr;
   assert.match(text, /usage: hfp <command>/);
-  for (const cmd of ["provision", "job <id>", "dead-letters", "redrive <id>", "rebuild"]) assert.ok(text.includes(cmd), cmd);
+  for (const cmd of ["provision", "job", "jobs", "dead-letters", "redrive", "rebuild", "token"]) assert.match(text, new RegExp(`^  ${cmd} `, "m"), cmd);
+  // The stack's env file is looked for in the image's root, not inside tools/.
+  assert.ok(text.includes(`(${join(app, ".stack", "env")})`), text);
   const provision = run(NODE, ["tools/hfp/dist/src/main.js", "provision"], { cwd: app, env: containerEnv({}) });
   assert.is(provision.status, 0, provision.stderr + provision.stdout);
 });

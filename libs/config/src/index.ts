@@ -64,4 +64,4 @@ export const commonConfig = {
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   HTTP_HOST: z.string().default("0.0.0.0"),
 };
-export { readEnvFile, stackDir, withLocalStackEnv } from "./local-stack.ts";
+export { readEnvFile, stackDir, withLocalStackEnv, workspaceRoot } from "./local-stack.ts";

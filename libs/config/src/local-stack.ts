@@ -1,5 +1,22 @@
 import { existsSync, readFileSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * The checkout (or image) root above a module: the nearest directory whose package.json
+ * declares the workspaces. The same answer from `src/x.ts` and from the compiled
+ * `dist/src/x.js`, which sits one level deeper.
+ */
+export function workspaceRoot(moduleUrl: string): string {
+  let dir = dirname(fileURLToPath(moduleUrl));
+  for (;;) {
+    const file = join(dir, "package.json");
+    if (existsSync(file) && "workspaces" in (JSON.parse(readFileSync(file, "utf8")) as object)) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no workspace root above ${moduleUrl}`);
+    dir = parent;
+  }
+}
 
 /**
  * Where the local stack keeps its data, logs and env file: `HFP_STACK_DIR`, else

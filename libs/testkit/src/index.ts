@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
-import { readEnvFile, stackDir } from "@hfp/config";
+import { readEnvFile, stackDir, workspaceRoot } from "@hfp/config";
 
-export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+/** The checkout, with a trailing slash (callers append paths to it). */
+export const repoRoot = `${workspaceRoot(import.meta.url)}/`;
 
 /** The local stack's state directory (HFP_STACK_DIR, else `.stack/` in the checkout). */
 export const stackStateDir = stackDir(repoRoot);

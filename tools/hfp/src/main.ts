@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { ConfigError, stackDir, withLocalStackEnv } from "@hfp/config";
+import { ConfigError, stackDir, withLocalStackEnv, workspaceRoot } from "@hfp/config";
 import { commandHelp, parseCommandLine } from "./args.ts";
 import { commands, type Command } from "./commands.ts";
 import { variablesOf } from "./config.ts";
@@ -10,7 +9,7 @@ import { Context } from "./context.ts";
 import { CliError, usageError } from "./errors.ts";
 import { suggest } from "./suggest.ts";
 
-const root = fileURLToPath(new URL("../../../", import.meta.url));
+const root = workspaceRoot(import.meta.url);
 const out = (text: string) => process.stdout.write(text);
 
 function usage(): string {
