@@ -1,0 +1,1 @@
+export { createUserPool, deleteUserPool, jwksPath, startJwksRelay, type AwsAccess, type UserPool } from "./cognito.ts";
