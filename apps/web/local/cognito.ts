@@ -26,7 +26,11 @@ export interface AwsAccess {
 }
 
 function client(aws: AwsAccess): CognitoIdentityProviderClient {
-  return new CognitoIdentityProviderClient({ endpoint: aws.endpoint, region: aws.region, ...(aws.credentials && { credentials: aws.credentials }) });
+  return new CognitoIdentityProviderClient({
+    endpoint: aws.endpoint,
+    region: aws.region,
+    ...(aws.credentials && { credentials: aws.credentials }),
+  });
 }
 
 /**
@@ -39,7 +43,9 @@ export async function createUserPool(aws: AwsAccess, name: string): Promise<User
     const pool = await idp.send(
       new CreateUserPoolCommand({
         PoolName: name,
-        Policies: { PasswordPolicy: { MinimumLength: 8, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: false } },
+        Policies: {
+          PasswordPolicy: { MinimumLength: 8, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: false },
+        },
       }),
     );
     const userPoolId = pool.UserPool?.Id;
@@ -55,7 +61,13 @@ export async function createUserPool(aws: AwsAccess, name: string): Promise<User
     );
     const clientId = app.UserPoolClient?.ClientId;
     if (!clientId) throw new Error("CreateUserPoolClient returned no client id");
-    return { endpoint: aws.endpoint, region: aws.region, userPoolId, clientId, issuer: `https://cognito-idp.${aws.region}.amazonaws.com/${userPoolId}` };
+    return {
+      endpoint: aws.endpoint,
+      region: aws.region,
+      userPoolId,
+      clientId,
+      issuer: `https://cognito-idp.${aws.region}.amazonaws.com/${userPoolId}`,
+    };
   } finally {
     idp.destroy();
   }
@@ -90,9 +102,15 @@ export async function startJwksRelay(endpoint: string, port = 0): Promise<{ url:
     fetch(new URL(path, endpoint), { headers: { "x-amz-target": "AWSCognitoIdentityProviderService.GetSigningKeys" } })
       .then(async (up) => {
         const body = await up.text();
-        res.writeHead(up.ok ? 200 : 502, { "content-type": "application/json" }).end(up.ok ? body : JSON.stringify({ code: "UPSTREAM", message: `moto answered ${up.status}` }));
+        res
+          .writeHead(up.ok ? 200 : 502, { "content-type": "application/json" })
+          .end(up.ok ? body : JSON.stringify({ code: "UPSTREAM", message: `moto answered ${up.status}` }));
       })
-      .catch(() => res.writeHead(502, { "content-type": "application/json" }).end(JSON.stringify({ code: "UPSTREAM", message: "moto is unreachable" })));
+      .catch(() =>
+        res
+          .writeHead(502, { "content-type": "application/json" })
+          .end(JSON.stringify({ code: "UPSTREAM", message: "moto is unreachable" })),
+      );
   });
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   const { port: bound } = server.address() as AddressInfo;

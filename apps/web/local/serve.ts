@@ -52,7 +52,11 @@ export function webHandler(opts: { dir?: string; config: WebConfigJson }): (req:
     if (!file.startsWith(dir.endsWith(sep) ? dir : dir + sep) || !existsSync(file) || !statSync(file).isFile()) return notFound(res, path);
     // Vite names assets by content hash, so they never change; index.html must be re-read.
     const cache = path.startsWith("/assets/") ? "public, max-age=31536000, immutable" : "no-cache";
-    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "content-length": statSync(file).size, "cache-control": cache });
+    res.writeHead(200, {
+      "content-type": TYPES[extname(file)] ?? "application/octet-stream",
+      "content-length": statSync(file).size,
+      "cache-control": cache,
+    });
     if (req.method === "HEAD") res.end();
     else createReadStream(file).pipe(res);
   };

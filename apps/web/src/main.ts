@@ -62,12 +62,20 @@ async function boot(app: HTMLElement): Promise<void> {
     const match = /^#\/videos\/([\w-]+)$/.exec(location.hash);
     replace(
       app,
-      h("header", {}, h("a", { href: "#/", class: "brand" }, "Video frames"), h("span", { class: "who", "data-testid": "who" }, s.username), signOut),
+      h(
+        "header",
+        {},
+        h("a", { href: "#/", class: "brand" }, "Video frames"),
+        h("span", { class: "who", "data-testid": "who" }, s.username),
+        signOut,
+      ),
       banner,
       h(
         "main",
         {},
-        match ? null : (uploads ??= uploadPanel({ baseUrl: config.apiBaseUrl, token: () => session.idToken(), onCreated: (id) => list?.watch(id) })),
+        match
+          ? null
+          : (uploads ??= uploadPanel({ baseUrl: config.apiBaseUrl, token: () => session.idToken(), onCreated: (id) => list?.watch(id) })),
         view,
       ),
     );

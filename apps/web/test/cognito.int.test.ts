@@ -34,7 +34,11 @@ const test = suite<Ctx>("moto cognito tokens and the JWKS verifier");
 
 async function signIn(pool: UserPool, username: string, pass: string) {
   const out = await idp.send(
-    new InitiateAuthCommand({ ClientId: pool.clientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: username, PASSWORD: pass } }),
+    new InitiateAuthCommand({
+      ClientId: pool.clientId,
+      AuthFlow: "USER_PASSWORD_AUTH",
+      AuthParameters: { USERNAME: username, PASSWORD: pass },
+    }),
   );
   const r = out.AuthenticationResult;
   if (!r?.IdToken || !r.AccessToken || !r.RefreshToken) throw new Error(`sign-in gave no tokens: ${JSON.stringify(out)}`);
@@ -64,7 +68,10 @@ test("the tokens are RS256 with the claims Cognito puts in them", async ({ pool,
   const id = claims(t.idToken);
   assert.equal([id.iss, id.sub, id.aud, id.token_use, id["cognito:username"]], [pool.issuer, sub, pool.clientId, "id", "alice"]);
   const access = claims(t.accessToken);
-  assert.equal([access.iss, access.sub, access.client_id, access.token_use, access.aud], [pool.issuer, sub, pool.clientId, "access", undefined]);
+  assert.equal(
+    [access.iss, access.sub, access.client_id, access.token_use, access.aud],
+    [pool.issuer, sub, pool.clientId, "access", undefined],
+  );
   assert.ok(Number(id.exp) > Date.now() / 1000 + 600, `exp ${id.exp} is an hour ahead`);
 });
 
@@ -77,7 +84,10 @@ test("the ID token verifies with the services' JWKS path (issuer and audience = 
 test("the access token is refused: it has no aud claim, only client_id", async (ctx) => {
   const verify = createVerifier({ jwksUrl: ctx.relay.url(ctx.pool.userPoolId), issuer: ctx.pool.issuer, audience: ctx.pool.clientId });
   const t = await signIn(ctx.pool, "alice", password);
-  const err = await verify(`Bearer ${t.accessToken}`).then(() => null, (e: unknown) => e as { code: string; message: string });
+  const err = await verify(`Bearer ${t.accessToken}`).then(
+    () => null,
+    (e: unknown) => e as { code: string; message: string },
+  );
   assert.equal(err && [err.code, err.message], ["UNAUTHENTICATED", "the token is not valid"]);
 });
 
@@ -85,14 +95,23 @@ test("another pool's token is refused by its issuer (moto signs every pool with 
   const verify = createVerifier({ jwksUrl: ctx.relay.url(ctx.pool.userPoolId), issuer: ctx.pool.issuer, audience: ctx.pool.clientId });
   const theirs = await signIn(ctx.other, "alice", password);
   assert.equal(header(theirs.idToken).kid, header((await signIn(ctx.pool, "alice", password)).idToken).kid);
-  const err = await verify(`Bearer ${theirs.idToken}`).then(() => null, (e: unknown) => e as { code: string });
+  const err = await verify(`Bearer ${theirs.idToken}`).then(
+    () => null,
+    (e: unknown) => e as { code: string },
+  );
   assert.is(err?.code, "UNAUTHENTICATED");
 });
 
 test("a refreshed ID token verifies too", async (ctx) => {
   const verify = createVerifier({ jwksUrl: ctx.relay.url(ctx.pool.userPoolId), issuer: ctx.pool.issuer, audience: ctx.pool.clientId });
   const t = await signIn(ctx.pool, "alice", password);
-  const out = await idp.send(new InitiateAuthCommand({ ClientId: ctx.pool.clientId, AuthFlow: "REFRESH_TOKEN_AUTH", AuthParameters: { REFRESH_TOKEN: t.refreshToken } }));
+  const out = await idp.send(
+    new InitiateAuthCommand({
+      ClientId: ctx.pool.clientId,
+      AuthFlow: "REFRESH_TOKEN_AUTH",
+      AuthParameters: { REFRESH_TOKEN: t.refreshToken },
+    }),
+  );
   const idToken = out.AuthenticationResult?.IdToken;
   assert.ok(idToken, "refresh returns an ID token");
   assert.is(out.AuthenticationResult?.RefreshToken, undefined, "Cognito keeps the refresh token; it is not rotated");
@@ -100,7 +119,10 @@ test("a refreshed ID token verifies too", async (ctx) => {
 });
 
 test("a wrong password is NotAuthorizedException", async ({ pool }) => {
-  const err = await signIn(pool, "alice", "Wrong-pass-1").then(() => null, (e: unknown) => e as Error);
+  const err = await signIn(pool, "alice", "Wrong-pass-1").then(
+    () => null,
+    (e: unknown) => e as Error,
+  );
   assert.equal(err && [err.name, err.message], ["NotAuthorizedException", "Incorrect username or password."]);
 });
 
@@ -108,7 +130,10 @@ test("moto's own JWKS URL does not answer a plain GET (why the relay exists)", a
   const direct = await fetch(`${aws.endpoint}/${ctx.pool.userPoolId}/.well-known/jwks.json`);
   assert.is(direct.status, 500);
   const relayed = (await (await fetch(ctx.relay.url(ctx.pool.userPoolId))).json()) as { keys: { kid: string; alg: string; kty: string }[] };
-  assert.equal(relayed.keys.map((k) => [k.kid, k.alg, k.kty]), [["dummy", "RS256", "RSA"]]);
+  assert.equal(
+    relayed.keys.map((k) => [k.kid, k.alg, k.kty]),
+    [["dummy", "RS256", "RSA"]],
+  );
 });
 
 test.run();

@@ -9,7 +9,14 @@ test("sizes, durations and progress as people read them", () => {
 });
 
 test("completed and failed are the terminal statuses", () => {
-  assert.equal((["queued", "extracting", "packaging", "notifying", "completed", "failed"] as const).map(isTerminal), [false, false, false, false, true, true]);
+  assert.equal((["queued", "extracting", "packaging", "notifying", "completed", "failed"] as const).map(isTerminal), [
+    false,
+    false,
+    false,
+    false,
+    true,
+    true,
+  ]);
 });
 
 test("a job is named by its uploaded file", () => {
@@ -19,7 +26,10 @@ test("a job is named by its uploaded file", () => {
 test("the timeline says the facts of each event", () => {
   assert.is(eventSummary({ type: "frames-extracted", data: { frameCount: 10 } }), "10 frames");
   assert.is(eventSummary({ type: "uploaded", data: { size: 2048, contentType: "video/mp4" } }), "2.0 KiB video/mp4");
-  assert.is(eventSummary({ type: "failed", data: { stage: "extractor", code: "INVALID_VIDEO", message: "cannot be read" } }), "INVALID_VIDEO: cannot be read");
+  assert.is(
+    eventSummary({ type: "failed", data: { stage: "extractor", code: "INVALID_VIDEO", message: "cannot be read" } }),
+    "INVALID_VIDEO: cannot be read",
+  );
   assert.is(eventSummary({ type: "notified", data: { kind: "video.processed" } }), "video.processed");
 });
 

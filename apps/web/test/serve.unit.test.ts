@@ -14,7 +14,10 @@ mkdirSync(join(dist, "assets"));
 writeFileSync(join(dist, "index.html"), "<!doctype html><div id=app></div>");
 writeFileSync(join(dist, "assets", "index-abc123.js"), "console.log(1)");
 writeFileSync(join(tmpdir(), "hfp-web-secret.txt"), "outside");
-const config = { apiBaseUrl: "", cognito: { endpoint: "http://127.0.0.1:1/", region: "us-east-1", userPoolId: "us-east-1_x", clientId: "c" } };
+const config = {
+  apiBaseUrl: "",
+  cognito: { endpoint: "http://127.0.0.1:1/", region: "us-east-1", userPoolId: "us-east-1_x", clientId: "c" },
+};
 
 interface Ctx {
   upstream: Server;
@@ -25,7 +28,9 @@ const test = suite<Ctx>("the gateway serves the page");
 
 test.before(async (ctx) => {
   // One stand-in for both services: it echoes what reached it.
-  ctx.upstream = createServer((req, res) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ upstream: `${req.method} ${req.url}` })));
+  ctx.upstream = createServer((req, res) =>
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ upstream: `${req.method} ${req.url}` })),
+  );
   await new Promise<void>((r) => ctx.upstream.listen(0, "127.0.0.1", r));
   const target = `http://127.0.0.1:${(ctx.upstream.address() as AddressInfo).port}`;
   ctx.gateway = await startGateway({ ingest: target, status: target }, 0, "127.0.0.1", webHandler({ dir: dist, config }));
@@ -37,13 +42,19 @@ test.after((ctx) => {
 
 test("/ is index.html, revalidated on every load", async ({ gateway }) => {
   const res = await fetch(`${gateway.url}/`);
-  assert.equal([res.status, res.headers.get("content-type"), res.headers.get("cache-control")], [200, "text/html; charset=utf-8", "no-cache"]);
+  assert.equal(
+    [res.status, res.headers.get("content-type"), res.headers.get("cache-control")],
+    [200, "text/html; charset=utf-8", "no-cache"],
+  );
   assert.is(await res.text(), "<!doctype html><div id=app></div>");
 });
 
 test("hashed assets are cached for good", async ({ gateway }) => {
   const res = await fetch(`${gateway.url}/assets/index-abc123.js`);
-  assert.equal([res.status, res.headers.get("content-type"), res.headers.get("cache-control")], [200, "text/javascript; charset=utf-8", "public, max-age=31536000, immutable"]);
+  assert.equal(
+    [res.status, res.headers.get("content-type"), res.headers.get("cache-control")],
+    [200, "text/javascript; charset=utf-8", "public, max-age=31536000, immutable"],
+  );
   assert.is(await res.text(), "console.log(1)");
 });
 

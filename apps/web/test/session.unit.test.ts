@@ -32,7 +32,10 @@ test("given a fresh ID token, when asked for it, then it is returned without ren
   const { session, heard } = given(3600_000, async () => (renewals++, tokens(2, 0)));
   assert.is(await session.idToken(), tokens(1, (T0 + 3600_000) / 1000).idToken);
   assert.is(renewals, 0);
-  assert.equal(heard.map((s) => s?.username), ["alice"]);
+  assert.equal(
+    heard.map((s) => s?.username),
+    ["alice"],
+  );
   assert.is(session.state?.expiresAt, T0 + 3600_000);
 });
 
@@ -57,22 +60,39 @@ test("given a refused renewal, when a request asks for a token, then the session
     throw new Error("Refresh Token has been revoked");
   });
   advance(1);
-  const err = await session.idToken().then(() => null, (e: unknown) => e);
+  const err = await session.idToken().then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.instance(err, SignedOut);
   assert.match((err as Error).message, /revoked/);
   assert.is(session.state, null);
-  assert.equal(heard.map((s) => s?.username ?? null), ["alice", null]);
+  assert.equal(
+    heard.map((s) => s?.username ?? null),
+    ["alice", null],
+  );
 });
 
 test("given a pasted development token, when it nears expiry, then it is used until it lapses and never renewed", async () => {
   let renewals = 0;
-  const session = new Session(async () => (renewals++, tokens(9, 0)), new MemoryStore(), () => T0 + 30_000);
+  const session = new Session(
+    async () => (renewals++, tokens(9, 0)),
+    new MemoryStore(),
+    () => T0 + 30_000,
+  );
   session.start({ idToken: jwt({ sub: "bob", exp: (T0 + 40_000) / 1000 }), accessToken: "", refreshToken: "" }, true);
   assert.is(session.state?.username, "bob");
   assert.is(claimsOf(await session.idToken()).sub, "bob");
-  const late = new Session(async () => (renewals++, tokens(9, 0)), new MemoryStore(), () => T0 + 50_000);
+  const late = new Session(
+    async () => (renewals++, tokens(9, 0)),
+    new MemoryStore(),
+    () => T0 + 50_000,
+  );
   late.start({ idToken: jwt({ sub: "bob", exp: (T0 + 40_000) / 1000 }), accessToken: "", refreshToken: "" }, true);
-  const err = await late.idToken().then(() => null, (e: unknown) => e as Error);
+  const err = await late.idToken().then(
+    () => null,
+    (e: unknown) => e as Error,
+  );
   assert.is(err?.message, "the pasted token has expired");
   assert.is(renewals, 0);
 });
@@ -85,7 +105,13 @@ test("a token without an expiry is refused at sign-in", () => {
 
 test("signed out: asking for a token is SignedOut", async () => {
   const session = new Session(async () => tokens(1, 0), new MemoryStore());
-  assert.instance(await session.idToken().then(() => null, (e: unknown) => e), SignedOut);
+  assert.instance(
+    await session.idToken().then(
+      () => null,
+      (e: unknown) => e,
+    ),
+    SignedOut,
+  );
 });
 
 test.run();

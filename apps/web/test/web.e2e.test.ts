@@ -43,7 +43,12 @@ web.before(async (ctx) => {
   ctx.p = await startPipeline({ "ingest-bridge": auth, projector: auth });
   const { endpoint, region, userPoolId, clientId } = ctx.pool;
   const page = webHandler({ config: { apiBaseUrl: "", cognito: { endpoint, region, userPoolId, clientId } } });
-  ctx.gateway = await startGateway({ ingest: ctx.p.services.urls["ingest-bridge"], status: ctx.p.services.urls.projector }, 0, "127.0.0.1", page);
+  ctx.gateway = await startGateway(
+    { ingest: ctx.p.services.urls["ingest-bridge"], status: ctx.p.services.urls.projector },
+    0,
+    "127.0.0.1",
+    page,
+  );
   ctx.browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox"] });
   ctx.page = await (await ctx.browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 900 } })).newPage();
   ctx.page.setDefaultTimeout(20_000);
@@ -129,7 +134,8 @@ web("the completed job's detail shows its timeline, and its download link gives 
 });
 
 web("an ID token about to expire is renewed with the refresh token before the next request", async ({ page }) => {
-  const read = () => page.evaluate(() => JSON.parse(sessionStorage.getItem("hfp.session") ?? "null") as { expiresAt: number; tokens: { idToken: string } });
+  const read = () =>
+    page.evaluate(() => JSON.parse(sessionStorage.getItem("hfp.session") ?? "null") as { expiresAt: number; tokens: { idToken: string } });
   const before = await read();
   await page.evaluate(() => {
     const s = JSON.parse(sessionStorage.getItem("hfp.session")!) as { expiresAt: number };

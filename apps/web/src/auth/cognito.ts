@@ -71,7 +71,10 @@ export class CognitoClient {
     });
     const r = out.AuthenticationResult;
     if (!r?.IdToken || !r.AccessToken || !r.RefreshToken) {
-      throw new CognitoError(out.ChallengeName ?? "UnsupportedChallenge", `sign-in needs a step this page does not offer yet (${out.ChallengeName})`);
+      throw new CognitoError(
+        out.ChallengeName ?? "UnsupportedChallenge",
+        `sign-in needs a step this page does not offer yet (${out.ChallengeName})`,
+      );
     }
     return { idToken: r.IdToken, accessToken: r.AccessToken, refreshToken: r.RefreshToken };
   }

@@ -79,8 +79,17 @@ export function signInView(root: HTMLElement, session: Session, cognito: Cognito
       h("button", { type: "submit" }, title),
       message,
       mode === "sign-in"
-        ? h("p", {}, "New here? ", h("a", { href: "#", "data-testid": "to-sign-up", onclick: (e: Event) => switchTo(e, "sign-up") }, "Create an account"))
-        : h("p", {}, h("a", { href: "#", "data-testid": "to-sign-in", onclick: (e: Event) => switchTo(e, "sign-in") }, "I have an account")),
+        ? h(
+            "p",
+            {},
+            "New here? ",
+            h("a", { href: "#", "data-testid": "to-sign-up", onclick: (e: Event) => switchTo(e, "sign-up") }, "Create an account"),
+          )
+        : h(
+            "p",
+            {},
+            h("a", { href: "#", "data-testid": "to-sign-in", onclick: (e: Event) => switchTo(e, "sign-in") }, "I have an account"),
+          ),
     );
     replace(root, form);
     message.textContent = "";

@@ -14,7 +14,14 @@ export interface UploadDeps {
 }
 
 export function uploadPanel(deps: UploadDeps): HTMLElement {
-  const input = h("input", { type: "file", accept: "video/*", multiple: true, "data-testid": "file-input", class: "visually-hidden", id: "file-input" });
+  const input = h("input", {
+    type: "file",
+    accept: "video/*",
+    multiple: true,
+    "data-testid": "file-input",
+    class: "visually-hidden",
+    id: "file-input",
+  });
   const fps = h("input", { type: "number", name: "fps", min: "0.01", max: "60", step: "any", placeholder: "1", "data-testid": "fps" });
   const rows = h("ul", { class: "uploads", "data-testid": "uploads" });
   const zone = h(
@@ -42,7 +49,14 @@ export function uploadPanel(deps: UploadDeps): HTMLElement {
     for (const file of files) {
       const bar = h("progress", { max: 100, value: 0 });
       const state = h("span", { class: "state" }, "waiting");
-      const row = h("li", { "data-testid": "upload-row", "data-file": file.name }, h("span", { class: "name" }, file.name), h("span", { class: "size" }, bytes(file.size)), bar, state);
+      const row = h(
+        "li",
+        { "data-testid": "upload-row", "data-file": file.name },
+        h("span", { class: "name" }, file.name),
+        h("span", { class: "size" }, bytes(file.size)),
+        bar,
+        state,
+      );
       rows.prepend(row);
       queue.push(async () => {
         state.textContent = "uploading";
@@ -82,12 +96,5 @@ export function uploadPanel(deps: UploadDeps): HTMLElement {
     if (e.dataTransfer?.files.length) add(Array.from(e.dataTransfer.files));
   });
 
-  return h(
-    "section",
-    { class: "card" },
-    h("h2", {}, "Upload"),
-    zone,
-    h("label", { class: "inline" }, "Frames per second ", fps),
-    rows,
-  );
+  return h("section", { class: "card" }, h("h2", {}, "Upload"), zone, h("label", { class: "inline" }, "Frames per second ", fps), rows);
 }

@@ -69,7 +69,11 @@ export function videoList(root: HTMLElement, api: Api, onError: (err: unknown) =
       h(
         "table",
         { class: "videos", "data-testid": "videos" },
-        h("thead", {}, h("tr", {}, h("th", {}, "Video"), h("th", {}, "Status"), h("th", {}, "Frames"), h("th", {}, "Uploaded"), h("th", {}, ""))),
+        h(
+          "thead",
+          {},
+          h("tr", {}, h("th", {}, "Video"), h("th", {}, "Status"), h("th", {}, "Frames"), h("th", {}, "Uploaded"), h("th", {}, "")),
+        ),
         body,
       ),
       empty,
@@ -128,7 +132,8 @@ export function videoDetail(root: HTMLElement, api: Api, id: string, onError: (e
 }
 
 function renderHead(head: HTMLElement, j: Job): void {
-  const row = (k: string, v: string | number | null, testid?: string) => h("tr", {}, h("th", {}, k), h("td", { "data-testid": testid }, v ?? "—"));
+  const row = (k: string, v: string | number | null, testid?: string) =>
+    h("tr", {}, h("th", {}, k), h("td", { "data-testid": testid }, v ?? "—"));
   replace(
     head,
     h("h2", { "data-testid": "detail-title" }, fileName(j), " ", statusBadge(j.status)),
