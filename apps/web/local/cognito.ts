@@ -2,10 +2,14 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
+  AdminCreateUserCommand,
+  AdminSetUserPasswordCommand,
   CognitoIdentityProviderClient,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
   DeleteUserPoolCommand,
+  ListUserPoolClientsCommand,
+  ListUserPoolsCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 
 export interface UserPool {
@@ -33,41 +37,103 @@ function client(aws: AwsAccess): CognitoIdentityProviderClient {
   });
 }
 
-/**
- * Creates a user pool and a browser app client that signs in with USER_PASSWORD_AUTH
- * (the page sends the password to Cognito over TLS; SRP can come later) and refreshes.
- */
+const poolOf = (aws: AwsAccess, userPoolId: string, clientId: string): UserPool => ({
+  endpoint: aws.endpoint,
+  region: aws.region,
+  userPoolId,
+  clientId,
+  issuer: `https://cognito-idp.${aws.region}.amazonaws.com/${userPoolId}`,
+});
+
+async function newPool(idp: CognitoIdentityProviderClient, name: string): Promise<string> {
+  const pool = await idp.send(
+    new CreateUserPoolCommand({
+      PoolName: name,
+      Policies: {
+        PasswordPolicy: { MinimumLength: 8, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: false },
+      },
+    }),
+  );
+  if (!pool.UserPool?.Id) throw new Error("CreateUserPool returned no pool id");
+  return pool.UserPool.Id;
+}
+
+/** A browser app client: no secret, USER_PASSWORD_AUTH (SRP can come later) and refresh. */
+async function newClient(idp: CognitoIdentityProviderClient, userPoolId: string, name: string): Promise<string> {
+  const app = await idp.send(
+    new CreateUserPoolClientCommand({
+      UserPoolId: userPoolId,
+      ClientName: name,
+      GenerateSecret: false,
+      ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+      PreventUserExistenceErrors: "ENABLED",
+    }),
+  );
+  if (!app.UserPoolClient?.ClientId) throw new Error("CreateUserPoolClient returned no client id");
+  return app.UserPoolClient.ClientId;
+}
+
+async function findPool(idp: CognitoIdentityProviderClient, name: string): Promise<string | undefined> {
+  let NextToken: string | undefined;
+  do {
+    const page = await idp.send(new ListUserPoolsCommand({ MaxResults: 60, NextToken }));
+    const hit = page.UserPools?.find((p) => p.Name === name);
+    if (hit?.Id) return hit.Id;
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return undefined;
+}
+
+async function findClient(idp: CognitoIdentityProviderClient, userPoolId: string, name: string): Promise<string | undefined> {
+  let NextToken: string | undefined;
+  do {
+    const page = await idp.send(new ListUserPoolClientsCommand({ UserPoolId: userPoolId, MaxResults: 60, NextToken }));
+    const hit = page.UserPoolClients?.find((c) => c.ClientName === name);
+    if (hit?.ClientId) return hit.ClientId;
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return undefined;
+}
+
+/** A new user pool with its browser app client (`<name>-web`); tests use unique names. */
 export async function createUserPool(aws: AwsAccess, name: string): Promise<UserPool> {
   const idp = client(aws);
   try {
-    const pool = await idp.send(
-      new CreateUserPoolCommand({
-        PoolName: name,
-        Policies: {
-          PasswordPolicy: { MinimumLength: 8, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: false },
-        },
-      }),
-    );
-    const userPoolId = pool.UserPool?.Id;
-    if (!userPoolId) throw new Error("CreateUserPool returned no pool id");
-    const app = await idp.send(
-      new CreateUserPoolClientCommand({
-        UserPoolId: userPoolId,
-        ClientName: `${name}-web`,
-        GenerateSecret: false,
-        ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-        PreventUserExistenceErrors: "ENABLED",
-      }),
-    );
-    const clientId = app.UserPoolClient?.ClientId;
-    if (!clientId) throw new Error("CreateUserPoolClient returned no client id");
-    return {
-      endpoint: aws.endpoint,
-      region: aws.region,
-      userPoolId,
-      clientId,
-      issuer: `https://cognito-idp.${aws.region}.amazonaws.com/${userPoolId}`,
-    };
+    const userPoolId = await newPool(idp, name);
+    return poolOf(aws, userPoolId, await newClient(idp, userPoolId, `${name}-web`));
+  } finally {
+    idp.destroy();
+  }
+}
+
+/**
+ * The pool named `name` and its `<name>-web` client, created where missing: what a local
+ * runner calls at every start (moto keeps pools in memory, so a restarted stack has none).
+ */
+export async function ensureUserPool(aws: AwsAccess, name: string): Promise<UserPool> {
+  const idp = client(aws);
+  try {
+    const userPoolId = (await findPool(idp, name)) ?? (await newPool(idp, name));
+    const clientId = (await findClient(idp, userPoolId, `${name}-web`)) ?? (await newClient(idp, userPoolId, `${name}-web`));
+    return poolOf(aws, userPoolId, clientId);
+  } finally {
+    idp.destroy();
+  }
+}
+
+/**
+ * An operator adds a user who can sign in at once: created without an invitation message,
+ * the password set as permanent (no forced change). Returns the user's `sub`, the owner
+ * of their jobs.
+ */
+export async function addUser(aws: AwsAccess, userPoolId: string, username: string, password: string): Promise<{ sub: string }> {
+  const idp = client(aws);
+  try {
+    const out = await idp.send(new AdminCreateUserCommand({ UserPoolId: userPoolId, Username: username, MessageAction: "SUPPRESS" }));
+    await idp.send(new AdminSetUserPasswordCommand({ UserPoolId: userPoolId, Username: username, Password: password, Permanent: true }));
+    const sub = out.User?.Attributes?.find((a) => a.Name === "sub")?.Value;
+    if (!sub) throw new Error("AdminCreateUser returned no sub");
+    return { sub };
   } finally {
     idp.destroy();
   }

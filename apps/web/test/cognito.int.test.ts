@@ -11,7 +11,7 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import { createVerifier } from "@hfp/auth";
 import { stackEnv, uniqueName } from "@hfp/testkit";
-import { createUserPool, deleteUserPool, startJwksRelay, type UserPool } from "../local/cognito.ts";
+import { addUser, createUserPool, deleteUserPool, ensureUserPool, startJwksRelay, type UserPool } from "../local/cognito.ts";
 
 const env = stackEnv();
 const aws = {
@@ -134,6 +134,26 @@ test("moto's own JWKS URL does not answer a plain GET (why the relay exists)", a
     relayed.keys.map((k) => [k.kid, k.alg, k.kty]),
     [["dummy", "RS256", "RSA"]],
   );
+});
+
+test("ensureUserPool finds the pool and client it made before, and makes them once", async () => {
+  const name = uniqueName("web-int-ensure");
+  const first = await ensureUserPool(aws, name);
+  try {
+    assert.equal(await ensureUserPool(aws, name), first);
+    assert.match(first.userPoolId, /^us-east-1_/);
+    assert.is(first.issuer, `https://cognito-idp.us-east-1.amazonaws.com/${first.userPoolId}`);
+  } finally {
+    await deleteUserPool(aws, first.userPoolId);
+  }
+});
+
+test("a user an operator adds signs in at once with the password given, as its own sub", async (ctx) => {
+  const { sub } = await addUser(aws, ctx.pool.userPoolId, "bob", "Operator-made-1");
+  const verify = createVerifier({ jwksUrl: ctx.relay.url(ctx.pool.userPoolId), issuer: ctx.pool.issuer, audience: ctx.pool.clientId });
+  const t = await signIn(ctx.pool, "bob", "Operator-made-1");
+  assert.equal(await verify(`Bearer ${t.idToken}`), { owner: sub });
+  assert.is.not(sub, ctx.sub);
 });
 
 test.run();

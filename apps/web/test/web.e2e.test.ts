@@ -87,18 +87,25 @@ web("a new user signs up, confirms and lands on an empty list", async ({ page, g
   await page.getByText("No videos yet.").waitFor();
 });
 
-web("two uploads at once: a clip completes with its frames and zip, a broken file fails with its code", async ({ page }) => {
+web("two files picked at once and one dropped: a clip completes with its frames, broken files fail with their code", async ({ page }) => {
   const clip = h264Clip("web-three.mp4", 3);
   const broken = writeFile("web-broken.mp4", "this is not a video at all\n".repeat(40));
   await page.getByTestId("file-input").setInputFiles([clip, broken]);
+  const dropped = await page.evaluateHandle(() => {
+    const d = new DataTransfer();
+    d.items.add(new File(["dropped, and not a video either\n".repeat(30)], "web-dropped.mp4", { type: "video/mp4" }));
+    return d;
+  });
+  await page.getByTestId("dropzone").dispatchEvent("drop", { dataTransfer: dropped });
   const rows = page.getByTestId("upload-row");
-  await page.waitForFunction(() => document.querySelectorAll("[data-testid=upload-row].ok").length === 2);
-  assert.equal(await rows.locator(".state").allTextContents(), ["uploaded", "uploaded"]);
-  assert.equal(await rows.locator("progress").evaluateAll((els) => els.map((e) => (e as HTMLProgressElement).value)), [100, 100]);
+  await page.waitForFunction(() => document.querySelectorAll("[data-testid=upload-row].ok").length === 3);
+  assert.equal(await rows.locator(".state").allTextContents(), ["uploaded", "uploaded", "uploaded"]);
+  assert.equal(await rows.locator("progress").evaluateAll((els) => els.map((e) => (e as HTMLProgressElement).value)), [100, 100, 100]);
 
   const row = (name: string) => page.locator("[data-testid=video-row]", { hasText: name });
   await row("web-three.mp4").locator(".status.completed").waitFor({ timeout: 90_000 });
   await row("web-broken.mp4").locator(".status.failed").waitFor({ timeout: 90_000 });
+  await row("web-dropped.mp4").locator(".status.failed").waitFor({ timeout: 90_000 });
   assert.is(await row("web-three.mp4").getByTestId("frames").textContent(), "3");
   const code = await row("web-broken.mp4").locator(".error-code").textContent();
   assert.match(code ?? "", /^[A-Z_]+$/);
@@ -147,7 +154,7 @@ web("an ID token about to expire is renewed with the refresh token before the ne
   const after = await read();
   assert.is.not(after.tokens.idToken, before.tokens.idToken);
   assert.ok(after.expiresAt > Date.now() + 30 * 60_000, `renewed until ${new Date(after.expiresAt).toISOString()}`);
-  assert.is(await page.locator("[data-testid=video-row]").count(), 2);
+  assert.is(await page.locator("[data-testid=video-row]").count(), 3);
 });
 
 web("sign out, then a wrong password is told plainly, and the right one signs in again", async ({ page }) => {
@@ -162,7 +169,7 @@ web("sign out, then a wrong password is told plainly, and the right one signs in
   await page.screenshot({ path: shot("wrong-password"), fullPage: true });
   await page.fill("[data-testid=sign-in] input[name=password]", password);
   await page.click("[data-testid=sign-in] button[type=submit]");
-  await page.locator("[data-testid=video-row]").nth(1).waitFor();
+  await page.locator("[data-testid=video-row]").nth(2).waitFor();
   assert.is(await page.getByTestId("who").textContent(), username);
 });
 

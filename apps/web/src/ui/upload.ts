@@ -28,7 +28,7 @@ export function uploadPanel(deps: UploadDeps): HTMLElement {
     "div",
     { class: "dropzone", "data-testid": "dropzone" },
     h("p", {}, "Drop videos here or ", h("label", { for: "file-input", class: "link" }, "choose files"), "."),
-    h("p", { class: "hint" }, "Up to a few hundred MB each; larger files will use direct-to-storage uploads later."),
+    h("p", { class: "hint" }, "Several at once; each goes up in one request, and a file over the server's limit is refused with a message."),
     input,
   );
   const queue: (() => Promise<void>)[] = [];
