@@ -28,7 +28,11 @@ export function uploadPanel(deps: UploadDeps): HTMLElement {
     "div",
     { class: "dropzone", "data-testid": "dropzone" },
     h("p", {}, "Drop videos here or ", h("label", { for: "file-input", class: "link" }, "choose files"), "."),
-    h("p", { class: "hint" }, "Several at once; each goes up in one request, and a file over the server's limit is refused with a message."),
+    h(
+      "p",
+      { class: "hint" },
+      "Several at once; each goes up in one request, and a file over the server's limit is refused with a message.",
+    ),
     input,
   );
   const queue: (() => Promise<void>)[] = [];
