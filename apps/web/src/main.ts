@@ -29,7 +29,8 @@ async function boot(app: HTMLElement): Promise<void> {
 
   const banner = h("p", { class: "banner", role: "alert", "data-testid": "banner", hidden: true });
   const showError = (err: unknown) => {
-    if (err instanceof SignedOut) return session.end();
+    // A token the API refuses (revoked, another pool) is as good as none: sign in again.
+    if (err instanceof SignedOut || (err instanceof ApiError && err.status === 401)) return session.end();
     banner.hidden = false;
     banner.textContent = err instanceof ApiError ? `${err.code}: ${err.message}` : `Something went wrong: ${(err as Error).message}`;
   };

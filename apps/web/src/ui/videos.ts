@@ -1,5 +1,5 @@
 // "My videos": the list, refreshed until every job has finished, and one job's detail.
-import { dataOf, downloadUrl, type Api, type Job, type JobEvent } from "../api/client.ts";
+import { ApiError, dataOf, downloadUrl, type Api, type Job, type JobEvent } from "../api/client.ts";
 import { eventSummary, fileName, isTerminal, millis, when } from "../format.ts";
 import { h, replace } from "./dom.ts";
 
@@ -37,6 +37,8 @@ function poll(load: () => Promise<boolean>, onError: (err: unknown) => void): Po
       again = await load();
     } catch (err) {
       onError(err);
+      // A refusal (no such job, not signed in) will not change by asking again; an outage may.
+      if (err instanceof ApiError && err.status >= 400 && err.status < 500) again = false;
     } finally {
       inFlight = false;
     }
@@ -92,7 +94,12 @@ export function videoList(root: HTMLElement, api: Api, onError: (err: unknown) =
           h("td", {}, statusBadge(job.status)),
           h("td", { "data-testid": "frames" }, job.frameCount ?? "—"),
           h("td", {}, when(job.createdAt)),
-          h("td", { class: "error-cell" }, job.error ? h("span", { class: "error-code", title: job.error.message }, job.error.code) : null),
+          h(
+            "td",
+            { class: "error-cell" },
+            job.error ? h("span", { class: "error-code" }, job.error.code) : null,
+            job.error ? h("span", { class: "error-message", title: job.error.message }, job.error.message) : null,
+          ),
         ),
       ),
     );
