@@ -23,7 +23,7 @@ function find(dir, out = []) {
   return out;
 }
 
-const all = ["libs", "services", "tools", "infra", "scripts"].flatMap((d) => {
+const all = ["libs", "services", "tools", "apps", "infra", "scripts"].flatMap((d) => {
   try {
     return find(join(root, d));
   } catch {

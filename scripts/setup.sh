@@ -18,6 +18,8 @@ command -v curl >/dev/null || need_apt+=(curl)
 command -v zip >/dev/null || need_apt+=(zip)
 command -v unzip >/dev/null || need_apt+=(unzip)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+# The web page's e2e test drives Debian's chromium (npm packages cannot download a browser here).
+command -v chromium >/dev/null || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   command -v apt-get >/dev/null || { echo "[setup] missing: ${need_apt[*]}; install them with your package manager" >&2; exit 1; }
   apt_install() {

@@ -1,4 +1,4 @@
-import { createServer, request, type Server } from "node:http";
+import { createServer, request, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { renderPublicApi } from "./openapi.ts";
 
@@ -20,11 +20,18 @@ export function routeFor(method: string, path: string): GatewayRoute | null {
   return null;
 }
 
-export async function startGateway(targets: { ingest: string; status: string }, port: number, host = "127.0.0.1"): Promise<{ url: string; server: Server }> {
+/** `other` answers every path that is not the API's (the web page's bundle); without it, 404. */
+export async function startGateway(
+  targets: { ingest: string; status: string },
+  port: number,
+  host = "127.0.0.1",
+  other?: RequestListener,
+): Promise<{ url: string; server: Server }> {
   const openapi = renderPublicApi();
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?", 1)[0]!;
     const route = routeFor(req.method ?? "GET", path);
+    if (!route && other) return other(req, res);
     if (!route) {
       res.writeHead(404, { "content-type": "application/json" });
       res.end(JSON.stringify({ code: "NOT_FOUND", message: `no route ${req.method} ${path}` }));
