@@ -193,4 +193,9 @@ test("a still image refused by the demuxer whitelist is UNSUPPORTED_MEDIA_TYPE; 
   assert.is(refused("hls")?.code, "INVALID_VIDEO");
 });
 
+test("an ffmpeg without a filter the picture needs is a retryable FFMPEG_FAILED, not the video's fault", () => {
+  const e = classifyExit("ffmpeg", { exitCode: 1, timedOut: false, stderrTail: "[AVFilterGraph @ 0x1] No such filter: 'zscale'\nError reinitializing filters!" });
+  assert.equal([e?.code, e?.message, e?.retryable], ["FFMPEG_FAILED", "this ffmpeg has no zscale filter", true]);
+});
+
 test.run();
