@@ -4,13 +4,14 @@ import { afterTiming, beforeTiming, type Picture } from "./picture.ts";
 import type { Run } from "./plan.ts";
 
 /**
- * Demuxers ffmpeg may use on a source: real media containers, and the image formats that
- * hold animations (gif, apng, webp_pipe; a single still in them is refused after probing).
+ * Demuxers ffmpeg may use on a source: real media containers (raw DV among them), and the
+ * image formats that hold animations (gif, apng, webp_pipe; a single still in them is
+ * refused after probing).
  * Playlists and scripts (hls, concat, image2, tty, …) are refused, because they name other
  * files or URLs to open, and so are still-image demuxers (png_pipe, jpeg_pipe, …); see
  * docs/extraction.md.
  */
-export const FORMAT_WHITELIST = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,flv,ogg,mpeg,asf,mxf,gif,apng,webp_pipe";
+export const FORMAT_WHITELIST = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,flv,ogg,mpeg,asf,mxf,dv,gif,apng,webp_pipe";
 
 /** Local files only: no network protocol, no `data:`, no `subfile:` tricks. */
 export const PROTOCOL_WHITELIST = "file";

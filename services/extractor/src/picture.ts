@@ -25,6 +25,7 @@ export interface Picture {
 }
 
 export interface StreamColor {
+  codec_name?: string;
   color_transfer?: string;
   color_primaries?: string;
   color_space?: string;
@@ -79,9 +80,20 @@ export function pictureOf(stream: StreamColor, width: number, height: number, qu
       matrix: pick(stream.color_space, MATRICES, "bt2020nc"),
       range: stream.color_range === "pc" ? "pc" : "tv",
     },
-    interlaced: INTERLACED.has(stream.field_order ?? ""),
-    fieldOrder: stream.field_order,
+    ...interlacing(stream, quarterTurn ? width : height),
   };
+}
+
+/**
+ * The stream's field order, or, for standard-definition DV (whose streams state none),
+ * the standard's: DV at 480 and 576 lines is always interlaced, bottom field first.
+ */
+function interlacing(stream: StreamColor, storedHeight: number): Pick<Picture, "interlaced" | "fieldOrder"> {
+  const order = stream.field_order;
+  if (INTERLACED.has(order ?? "")) return { interlaced: true, fieldOrder: order };
+  const sdDv = stream.codec_name === "dvvideo" && (storedHeight === 480 || storedHeight === 576);
+  if (sdDv && order !== "progressive") return { interlaced: true, fieldOrder: "bb" };
+  return { interlaced: false, fieldOrder: order };
 }
 
 /**

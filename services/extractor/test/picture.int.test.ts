@@ -169,6 +169,24 @@ test("interlaced sources are deinterlaced: no combing, one frame per frame, timi
   }
 });
 
+test("raw PAL DV: deinterlaced and at its display aspect, though its stream states no field order", async ({ w }) => {
+  const truth = join(w.clips, "dv-truth.mkv");
+  await ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=768x576:rate=50,scroll=horizontal=0.01", "-t", "1",
+    "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", truth]);
+  const dv = join(w.clips, "camcorder.dv");
+  await ffmpeg(["-i", truth, "-vf", "scale=720:576,setsar=16/15,tinterlace=mode=interleave_bottom,setfield=bff", "-target", "pal-dv",
+    "-pix_fmt", "yuv420p", dv]);
+  const { paths, event } = await frames(w, dv, { format: "png", fps: 5 }, "dv");
+  assert.is(paths.length, 5);
+  assert.equal(await probeImage(paths[2]!), { width: 768, height: 576, codec: "png" });
+  assert.equal([event.data.probe.codec, event.data.probe.fieldOrder, event.data.probe.sampleAspectRatio], ["dvvideo", "bb", "16:15"]);
+  const reference = await still(w, truth, 0, "dv-truth-2.png", { vf: "select=eq(n\\,20)" });
+  const plain = await still(w, dv, 0, "dv-plain-2.png", { vf: "select=eq(n\\,10),scale=768:576,setsar=1" });
+  const deinterlaced = await psnr(paths[2]!, reference);
+  const combed = await psnr(plain, reference);
+  assert.ok(deinterlaced > combed + 3, `${deinterlaced.toFixed(1)} dB vs combed ${combed.toFixed(1)} dB`);
+});
+
 test("deinterlacing gives the same frames whether the job runs in one piece or in parallel stretches", async ({ w }) => {
   const { mkv } = await interlaced(w);
   const bytes = async (plan: Partial<PlanConfig>) => {

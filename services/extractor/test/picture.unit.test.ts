@@ -143,6 +143,17 @@ test("interlaced field orders are deinterlaced frame for frame, before the shift
   }
 });
 
+test("standard-definition DV states no field order but is interlaced, bottom field first", () => {
+  const dv = (height: number, field_order = "unknown") =>
+    ok(probeOf([video({ codec_name: "dvvideo", width: 720, height, field_order, sample_aspect_ratio: "16:15" })], { format_name: "dv" }));
+  assert.equal([dv(576).facts.fieldOrder, dv(576).facts.width], ["bb", 768]);
+  assert.is(vf({ picture: dv(480).picture })[0], "bwdif=mode=send_frame:parity=auto:deint=all");
+  assert.is(dv(576, "progressive").facts.fieldOrder, undefined);
+  assert.is(dv(720).facts.fieldOrder, undefined, "DVCPRO HD 720p is progressive");
+  assert.is(dv(576, "tt").facts.fieldOrder, "tt", "a stated order wins");
+  assert.ok(FORMAT_WHITELIST.split(",").includes("dv"));
+});
+
 test("all corrections at once: deinterlace, timing, tone map, square pixels", () => {
   const r = ok(probeOf([video({ width: 720, height: 576, sample_aspect_ratio: "16:15", field_order: "tt", color_transfer: "arib-std-b67" })]));
   const filters = vf({ picture: r.picture });
