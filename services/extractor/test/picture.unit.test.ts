@@ -39,7 +39,8 @@ function failure(json: unknown): { code: string; message: string } | null {
   }
 }
 const vf = (output: Partial<OutputSpec>, run: Partial<Run> = {}) => {
-  const list = buildFfmpegArgs("/in", "/out", { fps: 1, format: "jpg", streamIndex: 0, ...output }, { firstIndex: 0, from: 0, seek: 0, ...run });
+  const spec: OutputSpec = { fps: 1, format: "jpg", streamIndex: 0, ...output };
+  const list = buildFfmpegArgs("/in", "/out", spec, { firstIndex: 0, from: 0, seek: 0, ...run });
   return list[list.indexOf("-vf") + 1]!.split(",");
 };
 
@@ -96,7 +97,7 @@ test("sample aspect ratio parsing: unknown or zero is square, ratios reduce", ()
 
 test("HDR: PQ and HLG are tone-mapped to BT.709 after the timing; SDR and untagged are left alone", () => {
   const hdr = (transfer: string) =>
-    ok(probeOf([video({ codec_name: "hevc", color_transfer: transfer, color_primaries: "bt2020", color_space: "bt2020nc", color_range: "tv" })]));
+    ok(probeOf([video({ codec_name: "hevc", color_transfer: transfer, color_primaries: "bt2020", color_space: "bt2020nc" })]));
   const pq = hdr("smpte2084");
   assert.is(pq.facts.dynamicRange, "pq");
   const filters = vf({ picture: pq.picture, width: 160 });
@@ -155,7 +156,8 @@ test("standard-definition DV states no field order but is interlaced, bottom fie
 });
 
 test("all corrections at once: deinterlace, timing, tone map, square pixels", () => {
-  const r = ok(probeOf([video({ width: 720, height: 576, sample_aspect_ratio: "16:15", field_order: "tt", color_transfer: "arib-std-b67" })]));
+  const all = { width: 720, height: 576, sample_aspect_ratio: "16:15", field_order: "tt", color_transfer: "arib-std-b67" };
+  const r = ok(probeOf([video(all)]));
   const filters = vf({ picture: r.picture });
   assert.is(filters[0], "bwdif=mode=send_frame:parity=auto:deint=all");
   assert.is(filters[1], "fps=fps=1:round=up:start_time=0");
@@ -172,21 +174,25 @@ test("animations are accepted formats; playlists, scripts and still-image demuxe
 });
 
 test("an animated image (two packets or more) is a video; one packet is a still: UNSUPPORTED_MEDIA_TYPE", () => {
-  const gif = (packets: number) =>
-    probeOf([video({ codec_name: "gif", field_order: undefined })], { format_name: "gif", duration: "2.0" }, Array.from({ length: packets }, () => ({ stream_index: 0 })));
+  const packetsOf = (n: number) => Array.from({ length: n }, () => ({ stream_index: 0 }));
+  const gif = (packets: number) => probeOf([video({ codec_name: "gif" })], { format_name: "gif", duration: "2.0" }, packetsOf(packets));
   const anim = ok(gif(2));
   assert.equal([anim.facts.codec, anim.facts.width, anim.formatName], ["gif", 320, "gif"]);
-  assert.equal(failure(gif(1)), { code: "UNSUPPORTED_MEDIA_TYPE", message: "the file is a still image (gif), not a video or an animation" });
+  const stillGif = { code: "UNSUPPORTED_MEDIA_TYPE", message: "the file is a still image (gif), not a video or an animation" };
+  assert.equal(failure(gif(1)), stillGif);
   const apng = probeOf([video({ codec_name: "apng" })], { format_name: "apng" }, [{ stream_index: 0 }]);
   assert.is(failure(apng)?.code, "UNSUPPORTED_MEDIA_TYPE");
   // Packets of other streams do not count; containers are never judged by packets.
-  assert.is(failure(probeOf([video({ codec_name: "gif" })], { format_name: "gif" }, [{ stream_index: 0 }, { stream_index: 1 }]))?.code, "UNSUPPORTED_MEDIA_TYPE");
+  const otherStream = probeOf([video({ codec_name: "gif" })], { format_name: "gif" }, [{ stream_index: 0 }, { stream_index: 1 }]);
+  assert.is(failure(otherStream)?.code, "UNSUPPORTED_MEDIA_TYPE");
   assert.ok(ok(probeOf([video()], mp4, [])));
 });
 
 test("WebP: a still is refused, an animation this ffmpeg cannot decode says so", () => {
-  const webp = (width: number) => probeOf([video({ codec_name: "webp", width, height: width })], { format_name: "webp_pipe" }, [{ stream_index: 0 }]);
-  assert.equal(failure(webp(160)), { code: "UNSUPPORTED_MEDIA_TYPE", message: "the file is a still image (webp_pipe), not a video or an animation" });
+  const webp = (width: number) =>
+    probeOf([video({ codec_name: "webp", width, height: width })], { format_name: "webp_pipe" }, [{ stream_index: 0 }]);
+  const stillWebp = { code: "UNSUPPORTED_MEDIA_TYPE", message: "the file is a still image (webp_pipe), not a video or an animation" };
+  assert.equal(failure(webp(160)), stillWebp);
   const anim = failure(webp(0));
   assert.is(anim?.code, "UNSUPPORTED_MEDIA_TYPE");
   assert.match(anim?.message ?? "", /animated WebP cannot be decoded/);
@@ -194,7 +200,11 @@ test("WebP: a still is refused, an animation this ffmpeg cannot decode says so",
 
 test("a still image refused by the demuxer whitelist is UNSUPPORTED_MEDIA_TYPE; a playlist stays INVALID_VIDEO", () => {
   const refused = (demuxer: string) =>
-    classifyExit("ffprobe", { exitCode: 1, timedOut: false, stderrTail: `[${demuxer} @ 0x55fa9dd7f340] Format not on whitelist 'mov,…'\ninput: Invalid argument` });
+    classifyExit("ffprobe", {
+      exitCode: 1,
+      timedOut: false,
+      stderrTail: `[${demuxer} @ 0x55fa9dd7f340] Format not on whitelist 'mov,…'\ninput: Invalid argument`,
+    });
   for (const d of ["png_pipe", "jpeg_pipe", "bmp_pipe", "image2"]) {
     const e = refused(d);
     assert.is(e?.code, "UNSUPPORTED_MEDIA_TYPE", d);
@@ -205,7 +215,8 @@ test("a still image refused by the demuxer whitelist is UNSUPPORTED_MEDIA_TYPE; 
 });
 
 test("an ffmpeg without a filter the picture needs is a retryable FFMPEG_FAILED, not the video's fault", () => {
-  const e = classifyExit("ffmpeg", { exitCode: 1, timedOut: false, stderrTail: "[AVFilterGraph @ 0x1] No such filter: 'zscale'\nError reinitializing filters!" });
+  const stderrTail = "[AVFilterGraph @ 0x1] No such filter: 'zscale'\nError reinitializing filters!";
+  const e = classifyExit("ffmpeg", { exitCode: 1, timedOut: false, stderrTail });
   assert.equal([e?.code, e?.message, e?.retryable], ["FFMPEG_FAILED", "this ffmpeg has no zscale filter", true]);
 });
 

@@ -38,10 +38,10 @@ async function probeFacts(p: Pipeline, jobId: string): Promise<Record<string, un
   return e.data.probe;
 }
 
-e2e("an animated GIF and an HLG phone clip complete with the right pictures; a still PNG fails as UNSUPPORTED_MEDIA_TYPE", async ({ p }) => {
+e2e("an animated GIF and an HLG phone clip give the right pictures; a still PNG fails as UNSUPPORTED_MEDIA_TYPE", async ({ p }) => {
   const gif = ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t", "2"], join(work, "moving.gif"));
-  const sdr = ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=10", "-t", "1", "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0"],
-    join(work, "truth.mkv"));
+  const lossless = ["-c:v", "libx264", "-preset", "ultrafast", "-qp", "0"];
+  const sdr = ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=10", "-t", "1", ...lossless], join(work, "truth.mkv"));
   const hlg = ffmpeg([
     "-i", sdr,
     "-vf", "setparams=color_trc=bt709:color_primaries=bt709:colorspace=bt709:range=tv,zscale=t=linear:npl=100,format=gbrpf32le," +
