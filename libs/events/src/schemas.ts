@@ -71,6 +71,13 @@ const Probe = z.object({
   codec: z.string(),
   rotation: z.number(),
   startTime: z.number(),
+  // Present only when they apply (docs/extraction.md, "The picture"): the video stream used
+  // when there were several, the stored pixels' aspect when not square (width and height are
+  // the display size), the HDR transfer tone-mapped to SDR, the field order deinterlaced.
+  streamIndex: z.number().int().nonnegative().optional(),
+  sampleAspectRatio: z.string().regex(/^\d+:\d+$/).optional(),
+  dynamicRange: z.enum(["pq", "hlg"]).optional(),
+  fieldOrder: z.string().optional(),
 });
 
 /** Current schema of every event's data, keyed by type. */

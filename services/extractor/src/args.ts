@@ -1,13 +1,17 @@
 import { join } from "node:path";
 import type { FrameFormat } from "@hfp/events";
+import { afterTiming, beforeTiming, type Picture } from "./picture.ts";
 import type { Run } from "./plan.ts";
 
 /**
- * Demuxers ffmpeg may use on a source: real media containers only. Playlists and
- * scripts (hls, concat, image2, tty, …) are refused, because they name other files or
- * URLs to open; see docs/extraction.md.
+ * Demuxers ffmpeg may use on a source: real media containers (raw DV among them), and the
+ * image formats that hold animations (gif, apng, webp_pipe; a single still in them is
+ * refused after probing).
+ * Playlists and scripts (hls, concat, image2, tty, …) are refused, because they name other
+ * files or URLs to open, and so are still-image demuxers (png_pipe, jpeg_pipe, …); see
+ * docs/extraction.md.
  */
-export const FORMAT_WHITELIST = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,flv,ogg,mpeg,asf,mxf";
+export const FORMAT_WHITELIST = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,flv,ogg,mpeg,asf,mxf,dv,gif,apng,webp_pipe";
 
 /** Local files only: no network protocol, no `data:`, no `subfile:` tricks. */
 export const PROTOCOL_WHITELIST = "file";
@@ -21,14 +25,18 @@ export interface OutputSpec {
   fps: number;
   format: FrameFormat;
   width?: number | undefined;
-  /** The video stream ffprobe chose (cover art skipped). */
+  /** The video stream chosen from the probe (default, else largest, never cover art). */
   streamIndex: number;
+  /** Corrections into the picture a viewer sees; absent means none (square, SDR, progressive). */
+  picture?: Picture | undefined;
 }
 
 const input = (path: string) => ["-protocol_whitelist", PROTOCOL_WHITELIST, "-format_whitelist", FORMAT_WHITELIST, "-i", `file:${path}`];
 
+/** The first two packets too: an animated image has more than one, a still has one. */
 export function buildProbeArgs(path: string): string[] {
-  return ["-hide_banner", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", ...input(path)];
+  const show = ["-show_format", "-show_streams", "-show_packets", "-read_intervals", "%+#2"];
+  return ["-hide_banner", "-v", "error", "-print_format", "json", ...show, ...input(path)];
 }
 
 /** `1/10` rather than `0.1`, so ffmpeg's rational is exact for whole-second intervals. */
@@ -68,13 +76,15 @@ const seconds = (s: number) => String(Math.round(s * 1e6) / 1e6);
  *   complete and can be uploaded at once, while ffmpeg goes on.
  * - ffmpeg rotates by the display matrix before the filters, so `scale` and the frames
  *   are upright.
+ * - picture.ts: deinterlacing goes before the timing (it needs the neighbouring fields),
+ *   tone mapping and the square-pixel scale after it, on the kept frames only.
  */
 export function buildFfmpegArgs(path: string, outDir: string, output: OutputSpec, run: Run): string[] {
-  const filters: string[] = [];
+  const filters: string[] = [...beforeTiming(output.picture)];
   const shift = run.from - run.seek;
   if (shift > 0) filters.push(`setpts=PTS-${seconds(shift)}/TB`);
   filters.push(`fps=fps=${fpsExpression(output.fps)}:round=up:start_time=0`);
-  if (output.width !== undefined) filters.push(`scale=${output.width}:-2`);
+  filters.push(...afterTiming(output.picture, output.width));
   return [
     "-hide_banner",
     "-nostdin",

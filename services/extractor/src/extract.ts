@@ -81,7 +81,8 @@ export async function extract(
     validateProbe(probe, ctx.limits, options.start);
     log.info({ bytes: sourceBytes, probe: probe.facts, format: probe.formatName, downloadMs: Math.round(performance.now() - t0) }, "source probed");
 
-    const output = { fps: options.fps, format: options.format, width: options.width, streamIndex: probe.streamIndex };
+    const { streamIndex, picture } = probe;
+    const output = { fps: options.fps, format: options.format, width: options.width, streamIndex, picture };
     const produce = (runs: readonly Run[]) =>
       produceFrames({
         outDir,

@@ -13,6 +13,9 @@ export interface ToolExit {
   stderrTail: string;
 }
 
+/** ffmpeg's single-picture demuxers (png_pipe, jpeg_pipe, …, and image2 for named sequences). */
+export const isStillImageDemuxer = (name: string): boolean => name.endsWith("_pipe") || name === "image2";
+
 const lastLine = (text: string) => text.trim().split("\n").filter(Boolean).slice(-1)[0] ?? "";
 
 /**
@@ -28,7 +31,14 @@ export function classifyExit(tool: "ffmpeg" | "ffprobe", exit: ToolExit): AppErr
   if (/No space left on device|Cannot allocate memory/i.test(exit.stderrTail)) {
     return new AppError("FFMPEG_FAILED", `${tool} failed: ${lastLine(exit.stderrTail)}`, { retryable: true });
   }
+  // A build without a filter the picture needs (zscale comes with libzimg) is this replica's
+  // problem, not the video's.
+  const missing = /No such filter: '(\w+)'/.exec(exit.stderrTail);
+  if (missing) return new AppError("FFMPEG_FAILED", `this ffmpeg has no ${missing[1]} filter`, { retryable: true });
   const refused = /\[(\w+) @ [^\]]*\] Format not on whitelist/.exec(exit.stderrTail);
+  if (refused?.[1] && isStillImageDemuxer(refused[1])) {
+    return new AppError("UNSUPPORTED_MEDIA_TYPE", `the file is a still image (${refused[1]}), not a video or an animation`);
+  }
   if (refused) {
     return new AppError("INVALID_VIDEO", `the container format "${refused[1]}" is not accepted (playlists and scripts are refused)`);
   }

@@ -1,4 +1,5 @@
 import { AppError } from "@hfp/events";
+import { pictureOf, type Picture, type StreamColor } from "./picture.ts";
 
 /** The facts `frames-extracted` reports (docs/events.md): width and height as displayed. */
 export interface ProbeFacts {
@@ -10,12 +11,24 @@ export interface ProbeFacts {
   rotation: number;
   /** The input's first timestamp; frame times are relative to it. */
   startTime: number;
+  // What was done beyond the plain case (one video stream, square pixels, SDR, progressive);
+  // each is absent when it does not apply.
+  /** The container stream used, when there was more than one video stream to choose from. */
+  streamIndex?: number;
+  /** The stored pixels' aspect (e.g. `16:15`), when not square; width and height are the display size. */
+  sampleAspectRatio?: string;
+  /** The HDR transfer that was tone-mapped to SDR BT.709. */
+  dynamicRange?: "pq" | "hlg";
+  /** The interlaced field order that was deinterlaced. */
+  fieldOrder?: string;
 }
 
 export interface ProbeResult {
   facts: ProbeFacts;
-  /** Index of the video stream to extract from (cover art is skipped). */
+  /** Index of the video stream to extract from: the default one, else the largest, never cover art. */
   streamIndex: number;
+  /** How its pictures are corrected into what a viewer sees. */
+  picture: Picture;
   /** False when the container does not say (e.g. some live WebM); the duration is then 0. */
   durationKnown: boolean;
   formatName: string;
@@ -28,21 +41,26 @@ export interface Limits {
   maxInputBytes: number;
 }
 
-interface RawStream {
+interface RawStream extends StreamColor {
   index?: number;
   codec_type?: string;
   codec_name?: string;
   width?: number;
   height?: number;
   duration?: string;
-  disposition?: { attached_pic?: number };
+  disposition?: { attached_pic?: number; default?: number };
   tags?: { rotate?: string };
   side_data_list?: { rotation?: number }[];
 }
 interface RawProbe {
   streams?: RawStream[];
   format?: { format_name?: string; duration?: string; start_time?: string };
+  /** The first packets only (`-read_intervals %+#2`): enough to tell an animation from a still. */
+  packets?: { stream_index?: number }[];
 }
+
+/** Demuxers of image formats that may hold an animation; one frame in them is a still picture. */
+export const ANIMATION_FORMATS = new Set(["gif", "apng", "webp_pipe"]);
 
 const num = (v: string | number | undefined): number | undefined => {
   const n = typeof v === "number" ? v : v === undefined ? NaN : Number.parseFloat(v);
@@ -55,14 +73,40 @@ function rotationOf(stream: RawStream): number {
   return ((Math.round(raw) % 360) + 360) % 360;
 }
 
-/** Reads ffprobe's JSON (`-show_format -show_streams`) into the facts the extractor acts on; throws for what is no video. */
+const area = (s: RawStream) => (num(s.width) ?? 0) * (num(s.height) ?? 0);
+
+/**
+ * The stream a viewer would be shown: among the video streams that are not cover art,
+ * those marked default, else all of them; of these the largest picture, the first on a tie.
+ */
+export function chooseVideoStream(streams: readonly RawStream[]): RawStream | undefined {
+  const videos = streams.filter((s) => s.codec_type === "video" && s.disposition?.attached_pic !== 1 && s.index !== undefined);
+  const defaults = videos.filter((s) => s.disposition?.default === 1);
+  const pool = defaults.length ? defaults : videos;
+  return pool.reduce<RawStream | undefined>((best, s) => (best === undefined || area(s) > area(best) ? s : best), undefined);
+}
+
+/** Throws for a still image in a format that could animate (one frame), or an animation this ffmpeg cannot decode. */
+function refuseStillImage(probe: RawProbe, video: RawStream, formatName: string): void {
+  if (!ANIMATION_FORMATS.has(formatName)) return;
+  if (formatName === "webp_pipe" && !num(video.width)) {
+    // ffmpeg before 8 has no animated-WebP decoder: it sees the stream but no picture.
+    throw new AppError("UNSUPPORTED_MEDIA_TYPE", "animated WebP cannot be decoded by this ffmpeg; upload it as a GIF, APNG or video");
+  }
+  const frames = (probe.packets ?? []).filter((p) => p.stream_index === video.index).length;
+  if (frames < 2) throw new AppError("UNSUPPORTED_MEDIA_TYPE", `the file is a still image (${formatName}), not a video or an animation`);
+}
+
+/** Reads ffprobe's JSON (buildProbeArgs) into the facts the extractor acts on; throws for what is no video. */
 export function parseProbe(json: unknown): ProbeResult {
   const probe = (json ?? {}) as RawProbe;
   if (!probe.format || !Array.isArray(probe.streams)) {
     throw new AppError("INVALID_VIDEO", "the file is not a readable video container");
   }
-  const video = probe.streams.find((s) => s.codec_type === "video" && s.disposition?.attached_pic !== 1);
+  const video = chooseVideoStream(probe.streams);
   if (!video || video.index === undefined) throw new AppError("NO_VIDEO_STREAM", "the file has no video stream");
+  const formatName = probe.format.format_name ?? "unknown";
+  refuseStillImage(probe, video, formatName);
   const codedWidth = num(video.width);
   const codedHeight = num(video.height);
   if (!codedWidth || !codedHeight || codedWidth <= 0 || codedHeight <= 0) {
@@ -70,19 +114,26 @@ export function parseProbe(json: unknown): ProbeResult {
   }
   const rotation = rotationOf(video);
   const quarterTurn = rotation % 180 === 90;
+  const picture = quarterTurn ? pictureOf(video, codedHeight, codedWidth, true) : pictureOf(video, codedWidth, codedHeight, false);
   const duration = num(probe.format.duration) ?? num(video.duration);
+  const videoStreams = probe.streams.filter((s) => s.codec_type === "video").length;
   return {
     facts: {
       duration: duration !== undefined && duration > 0 ? duration : 0,
-      width: quarterTurn ? codedHeight : codedWidth,
-      height: quarterTurn ? codedWidth : codedHeight,
+      width: picture.displayWidth,
+      height: picture.displayHeight,
       codec: video.codec_name ?? "unknown",
       rotation,
       startTime: num(probe.format.start_time) ?? 0,
+      ...(videoStreams > 1 ? { streamIndex: video.index } : {}),
+      ...(picture.sar[0] !== picture.sar[1] ? { sampleAspectRatio: `${picture.sar[0]}:${picture.sar[1]}` } : {}),
+      ...(picture.dynamicRange !== "sdr" ? { dynamicRange: picture.dynamicRange } : {}),
+      ...(picture.interlaced && picture.fieldOrder ? { fieldOrder: picture.fieldOrder } : {}),
     },
     streamIndex: video.index,
+    picture,
     durationKnown: duration !== undefined && duration > 0,
-    formatName: probe.format.format_name ?? "unknown",
+    formatName,
   };
 }
 
