@@ -99,6 +99,7 @@ async function run(): Promise<void> {
     logDir,
     ports: servicePorts(offset),
     signal: startup.signal,
+    ownProcessGroup: true,
     onUnexpectedExit: (failure) => {
       if (stopping) return;
       complain(["", ...failureReport(failure, "running"), "stopping the other services."]);

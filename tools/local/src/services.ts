@@ -77,6 +77,12 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Aborting stops start-up: the services started so far are stopped and StartAbortedError is thrown. */
   signal?: AbortSignal;
+  /**
+   * Each service in its own process group, so a Ctrl-C in the terminal reaches only the
+   * caller, which stops each service once (a second signal makes a service give up its
+   * graceful stop). Only for a caller that stops the services on SIGINT, SIGTERM and SIGHUP.
+   */
+  ownProcessGroup?: boolean;
   /** Called when a service exits after start-up without being asked to (not for stop/restart). */
   onUnexpectedExit?: (failure: ServiceFailure) => void;
 }
@@ -179,9 +185,7 @@ export async function startServices(opts: StartOptions): Promise<RunningServices
         ...extra,
       },
       stdio: ["ignore", "pipe", "pipe"],
-      // Its own process group: a Ctrl-C in the terminal reaches only the runner, which stops
-      // each service once (a second signal would make a service give up its graceful stop).
-      detached: true,
+      detached: opts.ownProcessGroup === true,
     });
     // Both streams feed one file: neither may end it, or the other's last lines (often the
     // crash itself) are lost. The file ends once the process and both pipes are closed.
