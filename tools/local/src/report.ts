@@ -8,7 +8,7 @@ export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_\/.:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-const defaults = `the services' defaults: ${SERVICES.map((s) => `${s} ${DEFAULT_PORTS[s]}`).join(", ")}, the gateway 8000`;
+const defaults = `defaults: the gateway 8000, ${SERVICES.map((s) => `${s} ${DEFAULT_PORTS[s]}`).join(", ")}`;
 
 /** Which ports are taken, what moves each, and a setting that is free right now. */
 export function portsReport(taken: readonly PortClaim[], opts: { command: string; freeOffset?: number }): string[] {
@@ -20,7 +20,7 @@ export function portsReport(taken: readonly PortClaim[], opts: { command: string
         : "move every port with HFP_PORT_OFFSET";
     lines.push(`  port ${c.port}  ${c.owner.padEnd(14)} (${moves})`);
   }
-  lines.push(`  (${defaults}; HFP_PORT_OFFSET is added to each)`);
+  lines.push(`  (${defaults}; plus HFP_PORT_OFFSET)`);
   lines.push("Another `npm start` or `npm run services` may still be running (Ctrl-C stops it).");
   if (opts.freeOffset !== undefined) lines.push(`These ports are free now:  HFP_PORT_OFFSET=${opts.freeOffset} ${opts.command}`);
   lines.push("Nothing was started.");

@@ -78,10 +78,11 @@ async function listening(ports: Ports): Promise<number[]> {
 
 /** Nothing is left: no port of the run listens, no process of the run survives. */
 async function assertNothingLeft(ports: Ports, marker: string): Promise<void> {
+  const now = async () => ({ ports: await listening(ports), pids: processesWith(marker) });
   const left = await eventually(async () => {
-    const l = { ports: await listening(ports), pids: processesWith(marker) };
+    const l = await now();
     return l.ports.length === 0 && l.pids.length === 0 ? l : undefined;
-  }, 15_000, "every port closed and every process gone").catch(async () => ({ ports: await listening(ports), pids: processesWith(marker) }));
+  }, 15_000, "every port closed and every process gone").catch(now);
   assert.equal(left.ports, [], "ports still listening");
   assert.equal(left.pids, [], "processes still running");
 }
@@ -97,7 +98,13 @@ interface Run {
 function npm(args: string[], ports: Ports, marker: string, extraEnv: Record<string, string> = {}): Run {
   const child = spawn("npm", args, {
     cwd: repoRoot,
-    env: { ...process.env, HFP_PORT_OFFSET: String(ports.offset), HFP_GATEWAY_PORT: String(ports.gateway), HFP_TEST_MARKER: marker, ...extraEnv },
+    env: {
+      ...process.env,
+      HFP_PORT_OFFSET: String(ports.offset),
+      HFP_GATEWAY_PORT: String(ports.gateway),
+      HFP_TEST_MARKER: marker,
+      ...extraEnv,
+    },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
@@ -112,7 +119,8 @@ function npm(args: string[], ports: Ports, marker: string, extraEnv: Record<stri
 /** The run's stdout once it shows `pattern`; fails at once if the run exits first. */
 function printed(run: Run, pattern: RegExp, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not printed within ${timeoutMs} ms: ${pattern}\n${run.stdout()}${run.stderr()}`)), timeoutMs);
+    const fail = (why: string) => reject(new Error(`${why} ${pattern}:\n${run.stdout()}${run.stderr()}`));
+    const timer = setTimeout(() => fail(`not printed within ${timeoutMs} ms:`), timeoutMs);
     const onData = () => {
       if (!pattern.test(run.stdout())) return;
       clearTimeout(timer);
@@ -122,13 +130,19 @@ function printed(run: Run, pattern: RegExp, timeoutMs: number): Promise<string> 
     run.child.stdout!.on("data", onData);
     void run.exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`exited (${code ?? run.child.signalCode}) before printing ${pattern}:\n${run.stdout()}${run.stderr()}`));
+      fail(`exited (${code ?? run.child.signalCode}) before printing`);
     });
   });
 }
 
+interface Shell {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
 /** A new shell: only PATH and HOME, plus what `keep` names; runs `script` as pasted. */
-function freshShell(script: string, cwd: string, keep: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+function freshShell(script: string, cwd: string, keep: Record<string, string> = {}): Shell {
   const r = spawnSync("bash", ["-c", script], {
     cwd,
     env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...keep },
@@ -193,7 +207,8 @@ started("the pasted block reads the job's status, events and zip, lists jobs and
   const cmds = commandsAfter(ctx.out, "To try it by hand");
   assert.equal(cmds.length, 6, cmds.join("\n"));
   assert.match(cmds[0]!, /^export TOKEN=[\w-]+\.[\w-]+\.[\w-]+$/);
-  assert.ok(cmds.slice(1).every((c) => c.startsWith("curl ") && c.includes(`http://127.0.0.1:${ctx.ports.gateway}/videos`)), cmds.join("\n"));
+  const api = `http://127.0.0.1:${ctx.ports.gateway}/videos`;
+  assert.ok(cmds.slice(1).every((c) => c.startsWith("curl ") && c.includes(api)), cmds.join("\n"));
 
   // The job's `notified` comes just after `completed`: wait for it as a reader of the output would.
   const token = cmds[0]!.slice("export TOKEN=".length);
@@ -297,7 +312,8 @@ failing("a taken gateway port is named with HFP_GATEWAY_PORT before anything sta
     const code = await run.exited;
     assert.equal(code, 1, run.stdout() + run.stderr());
     const err = run.stderr();
-    assert.match(err, new RegExp(`port ${ports.gateway} +the gateway +\\(move it with HFP_GATEWAY_PORT, or every port with HFP_PORT_OFFSET\\)`));
+    const moves = "\\(move it with HFP_GATEWAY_PORT, or every port with HFP_PORT_OFFSET\\)";
+    assert.match(err, new RegExp(`port ${ports.gateway} +the gateway +${moves}`));
     assert.match(err, /Nothing was started\./);
     assert.not.match(err, /at .*\.ts:\d+/, "no stack trace");
     assert.not.match(run.stdout(), /starting the five services/);
