@@ -300,7 +300,7 @@ started("Ctrl-C stops every service and the gateway; nothing is left", async (ct
 
 started.run();
 
-const failing = suite("npm run services: start-up failures");
+const failing = suite("npm run services: failures at start-up and later");
 
 failing("a taken gateway port is named with HFP_GATEWAY_PORT before anything starts", async () => {
   const ports = await pickPorts();
@@ -360,6 +360,23 @@ failing("a service that dies at start-up is named with its log path and last log
   for (const line of tail) assert.ok(err.includes(`  | ${line}`), `the report shows the log line: ${line}`);
   assert.match(err, /Every service started was stopped\./);
   assert.not.match(err, /ServiceStartError|at startServices/, "no stack trace of the runner");
+  await assertNothingLeft(ports, marker);
+});
+
+failing("a service that dies while running is reported with its log, and the others are stopped", async () => {
+  const ports = await pickPorts();
+  const marker = `hfp-printed-${randomUUID()}`;
+  const run = npm(["run", "services"], ports, marker);
+  await printed(run, /services keep running/, 180_000);
+  const extractor = processesWith(marker).find((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("services/extractor/src/main.ts"));
+  assert.ok(extractor, "the extractor's process");
+  process.kill(extractor, "SIGKILL");
+  assert.equal(await run.exited, 1, run.stdout() + run.stderr());
+  const err = run.stderr();
+  assert.match(err, /^extractor was killed by SIGKILL while running$/m);
+  assert.ok(err.includes(`extractor's log: ${join(stackStateDir, "logs", "extractor.log")}`), err);
+  assert.match(err, /"msg":"stage started"/, "its last log lines");
+  assert.match(run.stdout(), /^stopped: ingest-bridge=0 extractor=null packager=0 notifier=0 projector=0$/m);
   await assertNothingLeft(ports, marker);
 });
 
