@@ -11,7 +11,7 @@ import { repoRoot, stackEnv, stackStateDir } from "@hfp/testkit";
 import { uploadAndFollow } from "./demo.ts";
 import { startGateway } from "./gateway.ts";
 import { freeOffset, takenPorts, type PortClaim } from "./ports.ts";
-import { failureReport, pasteBlock, portsReport } from "./report.ts";
+import { failureReport, pasteBlock, startFailureReport } from "./report.ts";
 import { makeSampleVideo } from "./sample.ts";
 import {
   PortsInUseError,
@@ -174,9 +174,9 @@ try {
       // An explicit HFP_GATEWAY_PORT does not move with the offset, so a taken one finds no free offset.
       const gatewayPort = process.env.HFP_GATEWAY_PORT ? Number(process.env.HFP_GATEWAY_PORT) : undefined;
       const free = await freeOffset((o) => portClaims(o, gatewayPort), Number(process.env.HFP_PORT_OFFSET ?? 0));
-      complain(portsReport(err.taken, { command, freeOffset: free }));
+      complain(startFailureReport(err, command, free)!);
     } else if (err instanceof ServiceStartError) {
-      complain([...failureReport(err.failure, "start-up"), "Every service started was stopped."]);
+      complain(startFailureReport(err, command)!);
     } else if (err instanceof UsageError || (err as Error).message.includes("stack is not up")) {
       complain([`cannot start: ${(err as Error).message}`]);
     } else {

@@ -1,7 +1,7 @@
 // What the local runner prints: failure reports a newcomer can act on, and commands that
 // work when pasted into a new shell (no variable from this process's environment).
 import type { PortClaim } from "./ports.ts";
-import { DEFAULT_PORTS, SERVICES, type ServiceFailure } from "./services.ts";
+import { DEFAULT_PORTS, PortsInUseError, SERVICES, ServiceStartError, type ServiceFailure } from "./services.ts";
 
 /** A word as a POSIX shell reads it back unchanged. */
 export function shellQuote(word: string): string {
@@ -39,6 +39,21 @@ export function failureReport(f: ServiceFailure, when: "start-up" | "running"): 
     for (const line of f.logTail) lines.push(`  | ${line.length > 2000 ? `${line.slice(0, 2000)} …` : line}`);
   }
   return lines;
+}
+
+/** The report of a `startServices` failure (undefined for any other error), for its callers. */
+export function startFailureReport(err: unknown, command: string, freeOffset?: number): string[] | undefined {
+  if (err instanceof PortsInUseError) return portsReport(err.taken, { command, freeOffset });
+  if (err instanceof ServiceStartError) return [...failureReport(err.failure, "start-up"), "Every service started was stopped."];
+  return undefined;
+}
+
+/** For scripts that start the services: a start-up failure's report on stderr, then exit 1; other errors go on. */
+export function exitOnStartFailure(err: unknown, command: string): never {
+  const lines = startFailureReport(err, command);
+  if (!lines) throw err;
+  process.stderr.write(`${lines.join("\n")}\n`);
+  process.exit(1);
 }
 
 export interface PasteOptions {
