@@ -10,7 +10,7 @@ import { mintDevToken } from "@hfp/auth";
 import { repoRoot, stackEnv, stackStateDir } from "@hfp/testkit";
 import { uploadAndFollow } from "./demo.ts";
 import { startGateway } from "./gateway.ts";
-import { freeOffset, takenPorts, type PortClaim } from "./ports.ts";
+import { freeOffset, takenPorts, unreachableServers, type PortClaim } from "./ports.ts";
 import { failureReport, pasteBlock, startFailureReport } from "./report.ts";
 import { makeSampleVideo } from "./sample.ts";
 import {
@@ -64,11 +64,11 @@ process.on("SIGTERM", () => void shutdown(started.services ? 0 : 143));
 // The services are not in the terminal's process group: closing the terminal must stop them too.
 process.on("SIGHUP", () => void shutdown(started.services ? 0 : 129));
 
-function integerVar(name: string, fallback: number): number {
+function integerVar(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${name} must be a whole number from 0 to 65535, not "${raw}"`);
+  if (!Number.isInteger(n) || n < min || n > 65535) throw new UsageError(`${name} must be a whole number from ${min} to 65535, not "${raw}"`);
   return n;
 }
 
@@ -85,9 +85,18 @@ function portClaims(offset: number, gatewayPort: number | undefined): PortClaim[
 
 async function run(): Promise<void> {
   const env = stackEnv();
-  const offset = integerVar("HFP_PORT_OFFSET", 0);
-  const gatewayPort = process.env.HFP_GATEWAY_PORT ? integerVar("HFP_GATEWAY_PORT", 8000) : undefined;
+  const down = await unreachableServers(env);
+  if (down.length) {
+    throw new UsageError(
+      `the local stack is not running (nothing answers at ${down.join(", ")}); ` +
+        "start it with `npm run stack up`, or use `npm start`, which starts it",
+    );
+  }
+  const offset = integerVar("HFP_PORT_OFFSET", 0, -65535);
+  const gatewayPort = process.env.HFP_GATEWAY_PORT ? integerVar("HFP_GATEWAY_PORT", 8000, 0) : undefined;
   const claims = portClaims(offset, gatewayPort);
+  const outside = claims.filter((c) => c.port < 1 && !(c.port === 0 && c.variable === "HFP_GATEWAY_PORT") || c.port > 65535);
+  if (outside.length) throw new UsageError(`HFP_PORT_OFFSET=${offset} puts ${outside.map((c) => `${c.owner} at ${c.port}`).join(", ")}`);
   const taken = await takenPorts(claims);
   if (taken.length) throw new PortsInUseError(taken);
 

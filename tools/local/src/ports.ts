@@ -1,4 +1,4 @@
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 
 /** A port the local runner wants, who wants it, and the variable that moves it. */
 export interface PortClaim {
@@ -37,4 +37,31 @@ export async function freeOffset(claimsAt: (offset: number) => PortClaim[], curr
     if ((await takenPorts(claims)).length === 0) return offset;
   }
   return undefined;
+}
+
+/** True when something accepts a TCP connection at host:port within `timeoutMs`. */
+export function accepts(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
+}
+
+/** The servers of the stack env (`NATS_URL`, `MONGO_URL`, `S3_ENDPOINT`) that accept no connection. */
+export async function unreachableServers(env: Record<string, string | undefined>): Promise<string[]> {
+  const servers = (["NATS_URL", "MONGO_URL", "S3_ENDPOINT"] as const).flatMap((name) => {
+    const value = env[name];
+    if (!value) return [];
+    const url = new URL(value);
+    const port = Number(url.port || { "nats:": 4222, "mongodb:": 27017, "https:": 443 }[url.protocol] || 80);
+    return [{ name, host: url.hostname, port }];
+  });
+  const ok = await Promise.all(servers.map((s) => accepts(s.host, s.port)));
+  return servers.filter((_, i) => !ok[i]).map((s) => `${s.name} ${s.host}:${s.port}`);
 }

@@ -302,6 +302,18 @@ started.run();
 
 const failing = suite("npm run services: failures at start-up and later");
 
+failing("a stack that is not running is named, with the command that starts it", async () => {
+  const ports = await pickPorts();
+  const marker = `hfp-printed-${randomUUID()}`;
+  const nowhere = await freePort();
+  const run = npm(["run", "services"], ports, marker, { NATS_URL: `nats://127.0.0.1:${nowhere}` });
+  assert.equal(await run.exited, 1, run.stdout() + run.stderr());
+  assert.match(run.stderr(), new RegExp(`the local stack is not running \\(nothing answers at NATS_URL 127\\.0\\.0\\.1:${nowhere}\\)`));
+  assert.match(run.stderr(), /`npm run stack up`/);
+  assert.not.match(run.stdout(), /starting the five services/);
+  await assertNothingLeft(ports, marker);
+});
+
 failing("a taken gateway port is named with HFP_GATEWAY_PORT before anything starts", async () => {
   const ports = await pickPorts();
   const marker = `hfp-printed-${randomUUID()}`;
