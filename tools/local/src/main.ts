@@ -95,7 +95,7 @@ async function run(): Promise<void> {
   const offset = integerVar("HFP_PORT_OFFSET", 0, -65535);
   const gatewayPort = process.env.HFP_GATEWAY_PORT ? integerVar("HFP_GATEWAY_PORT", 8000, 0) : undefined;
   const claims = portClaims(offset, gatewayPort);
-  const outside = claims.filter((c) => c.port < 1 && !(c.port === 0 && c.variable === "HFP_GATEWAY_PORT") || c.port > 65535);
+  const outside = claims.filter((c) => (c.port < 1 && !(c.port === 0 && c.variable === "HFP_GATEWAY_PORT")) || c.port > 65535);
   if (outside.length) throw new UsageError(`HFP_PORT_OFFSET=${offset} puts ${outside.map((c) => `${c.owner} at ${c.port}`).join(", ")}`);
   const taken = await takenPorts(claims);
   if (taken.length) throw new PortsInUseError(taken);
