@@ -11,6 +11,7 @@ import { mintDevToken } from "@hfp/auth";
 import { repoRoot, stackEnv } from "@hfp/testkit";
 import { uploadAndFollow } from "./demo.ts";
 import { startGateway } from "./gateway.ts";
+import { exitOnStartFailure } from "./report.ts";
 import { makeSampleVideo } from "./sample.ts";
 import { SERVICES, startServices, type ServiceName } from "./services.ts";
 
@@ -43,7 +44,9 @@ function peakRss(pid: number): number {
 
 const env = stackEnv();
 process.env.HFP_PORT_OFFSET ??= "300";
-const services = await startServices({ root: repoRoot, env, logDir: join(work, "logs") });
+const services = await startServices({ root: repoRoot, env, logDir: join(work, "logs") }).catch((err: unknown) =>
+  exitOnStartFailure(err, "npm run bench"),
+);
 const gateway = await startGateway({ ingest: services.urls["ingest-bridge"], status: services.urls.projector }, 0);
 const token = await mintDevToken(env.AUTH_JWT_SECRET!, "bench");
 const a: number[] = [];

@@ -57,7 +57,13 @@ export async function startGateway(
   // a client is about to reuse (that race shows up as ECONNRESET on the next request).
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
   const { port: bound } = server.address() as AddressInfo;
   return { url: `http://${host}:${bound}`, server };
 }

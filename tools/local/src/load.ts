@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { mintDevToken } from "@hfp/auth";
 import { repoRoot, stackEnv, stackStateDir } from "@hfp/testkit";
 import { startGateway } from "./gateway.ts";
+import { exitOnStartFailure } from "./report.ts";
 import { runLoad, type JobResult, type LoadReport } from "./load-run.ts";
 import { makeSampleVideo } from "./sample.ts";
 import { startServices, type RunningServices } from "./services.ts";
@@ -81,7 +82,9 @@ if (!baseUrl) {
   process.env.HFP_PORT_OFFSET ??= "800";
   const logDir = join(stackStateDir, "logs", "load");
   say(`starting the five services (logs in ${logDir}) ...`);
-  services = await startServices({ root: repoRoot, env: stackEnv(), logDir, readyTimeoutMs: 120_000 });
+  services = await startServices({ root: repoRoot, env: stackEnv(), logDir, readyTimeoutMs: 120_000 }).catch((err: unknown) =>
+    exitOnStartFailure(err, "npm run load"),
+  );
   gateway = await startGateway({ ingest: services.urls["ingest-bridge"], status: services.urls.projector }, 0);
   baseUrl = gateway.url;
 }
