@@ -1,4 +1,4 @@
-import type { Stage } from "@hfp/events";
+import { redriveOutcome, type Stage } from "@hfp/events";
 import type { AppliedRecord, JobDoc } from "./job.ts";
 
 /**
@@ -161,8 +161,7 @@ function willRerun(state: FoldState, stage: "extractor" | "packager" | "notifier
     case "packager":
       return state.lastFramesExtracted === null || !state.answered.packaged.has(state.lastFramesExtracted);
     case "notifier": {
-      const { lastPackaged: p, lastFailed: f } = state;
-      const outcome = !p ? f : !f || f.seq < p.seq || f.stage === "notifier" ? p : f;
+      const outcome = redriveOutcome(state.lastPackaged, state.lastFailed);
       return outcome !== null && !state.answered.notified.has(outcome.id);
     }
     default: {

@@ -1,4 +1,4 @@
-import type { JobEvent } from "@hfp/events";
+import { stageOfFailedType, type JobEvent } from "@hfp/events";
 import { ack, type Handler } from "@hfp/jetstream";
 import type { PipelineMetrics } from "@hfp/service";
 import { applyEvent, type JobStore } from "./store.ts";
@@ -34,18 +34,12 @@ export function projectorHandler(deps: {
   };
 }
 
-const FAILING_STAGE = {
-  "extraction-failed": "extractor",
-  "packaging-failed": "packager",
-  "notification-failed": "notifier",
-} as const;
-
 function failureOf(event: JobEvent): { stage: string; code: string; retryable: boolean } | undefined {
   switch (event.type) {
     case "extraction-failed":
     case "packaging-failed":
     case "notification-failed":
-      return { stage: FAILING_STAGE[event.type], code: event.data.code, retryable: event.data.retryable };
+      return { stage: stageOfFailedType(event.type), code: event.data.code, retryable: event.data.retryable };
     default:
       return undefined;
   }
