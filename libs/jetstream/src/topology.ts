@@ -49,8 +49,11 @@ export function jobsStreamSpec(overrides: Partial<StreamSpec> = {}): StreamSpec 
 
 const stageDefaults = { ackWaitMs: 60_000, maxDeliver: 5, backoffMs: [60_000, 120_000, 300_000, 600_000], maxAckPending: 1000 };
 
-/** One durable per stage; `prefix` lets tests use their own subject space. */
-export function stageConsumers(prefix = "jobs"): Record<"extractor" | "packager" | "notifier" | "projector", ConsumerSpec> {
+/**
+ * One durable per stage; `prefix` lets tests use their own subject space. The projector is
+ * not here: it reads its own partitioned copy of the stream (`@hfp/provision`'s projection).
+ */
+export function stageConsumers(prefix = "jobs"): Record<"extractor" | "packager" | "notifier", ConsumerSpec> {
   return {
     extractor: {
       durable: "extractor",
@@ -71,7 +74,6 @@ export function stageConsumers(prefix = "jobs"): Record<"extractor" | "packager"
       ...stageDefaults,
       maxDeliver: 8,
     },
-    projector: { durable: "projector", filterSubjects: [`${prefix}.>`], ...stageDefaults, maxDeliver: 10 },
   };
 }
 

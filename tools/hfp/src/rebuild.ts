@@ -125,7 +125,6 @@ export async function rebuild(ctx: Context, opts: { out: (s: string) => void; co
   // Events the live projector applied to the old collection between catch-up and swap.
   const endSeq = (await jsm.streams.info(stream)).state.last_seq;
   const healed = await replay(nc, stream, db, live, { fromSeq: caughtUpTo + 1, toSeq: endSeq });
-  await db.collection(`${fresh}_ledger`).drop().catch(() => undefined);
 
   const after = await db.collection(live).countDocuments();
   const jobs = (await jsm.streams.info(stream, { subjects_filter: "jobs.*.uploaded" })).state.num_subjects ?? after;
