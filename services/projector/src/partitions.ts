@@ -29,12 +29,22 @@ export function startPartitions(opts: {
   partitions: number;
   handler: Handler;
   log: Logger;
+  /** How often a running apply extends its ack deadline (default: a third of the ack wait). */
+  workingIntervalMs?: number;
 }): RunningPartitions {
   const { partitions } = opts;
   const stream = projectionStreamName(opts.jobsStream);
   const durables = Array.from({ length: partitions }, (_, p) => partitionDurable(p));
   const consumers = durables.map((durable) =>
-    runConsumer({ nc: opts.nc, stream, durable, handler: opts.handler, log: opts.log, concurrency: 1 }),
+    runConsumer({
+      nc: opts.nc,
+      stream,
+      durable,
+      handler: opts.handler,
+      log: opts.log,
+      concurrency: 1,
+      ...(opts.workingIntervalMs !== undefined && { workingIntervalMs: opts.workingIntervalMs }),
+    }),
   );
   return { stream, durables, stop: async () => void (await Promise.all(consumers.map((c) => c.stop()))) };
 }
