@@ -40,6 +40,26 @@ export function applyRecord(jobId: string, doc: JobDoc | null, r: AppliedRecord)
   return next;
 }
 
+/** A document as an earlier projector stored it: its applied messages, and no fold memo. */
+export type LegacyJobDoc = Omit<JobDoc, "_fold"> & { _applied: AppliedRecord[]; rev?: number };
+
+export function isLegacy(doc: JobDoc | LegacyJobDoc): doc is LegacyJobDoc {
+  return !("_fold" in doc) && Array.isArray((doc as LegacyJobDoc)._applied);
+}
+
+/** Refolds an earlier projector's document from the messages it kept, once, on its next event. */
+export function fromLegacy(doc: LegacyJobDoc): JobDoc {
+  let next: JobDoc | null = null;
+  const seen = new Set<number>();
+  for (const r of [...doc._applied].sort((a, b) => a.seq - b.seq)) {
+    if (seen.has(r.seq)) continue;
+    seen.add(r.seq);
+    next = applyRecord(doc._id, next, r) ?? next;
+  }
+  if (!next) throw new Error(`job ${doc._id}: an earlier document without applied messages`);
+  return next;
+}
+
 /** The document of one job's stream messages (in any order, repeated or not: sorted first). */
 export function projectJob(events: readonly { seq: number; event: JobEvent }[]): JobDoc {
   const first = events[0];

@@ -1,7 +1,7 @@
-import type { Collection, Db } from "mongodb";
+import type { Collection, Db, UpdateFilter } from "mongodb";
 import type { JobEvent } from "@hfp/events";
 import { JOB_INDEXES, ensureIndexes } from "@hfp/mongo";
-import { applyRecord, toApplied, type JobDoc } from "./projection.ts";
+import { applyRecord, fromLegacy, isLegacy, toApplied, type JobDoc, type LegacyJobDoc } from "./projection.ts";
 
 /**
  * Where the read model lives, and how one event gets into it: read the job's document, fold
@@ -44,14 +44,18 @@ const isDuplicateKey = (err: unknown) => (err as { code?: unknown })?.code === D
 /** Applies one job-stream message (`seq` is its sequence in JOBS) to its job's document. */
 export async function applyEvent(store: JobStore, seq: number, event: JobEvent): Promise<ApplyResult> {
   const jobId = event.jobId;
-  const current = await store.jobs.findOne({ _id: jobId });
+  const read = (await store.jobs.findOne({ _id: jobId })) as JobDoc | LegacyJobDoc | null;
+  const legacy = read !== null && isLegacy(read);
+  const current = legacy ? fromLegacy(read) : (read as JobDoc | null);
   const next = applyRecord(jobId, current, toApplied(seq, event));
   if (!next) return { outcome: "duplicate", doc: current };
   const { _id, ...fields } = next;
+  // An earlier projector's document drops the history it carried in the same write.
+  const update: UpdateFilter<JobDoc> = legacy ? { $set: fields, $unset: { _applied: 1, rev: 1 } } : { $set: fields };
   try {
     // No document yet, or one below `seq`: written. One at or past `seq`: the filter misses,
     // the upsert's insert collides with it on `_id`, and nothing is written.
-    const res = await store.jobs.updateOne({ _id, lastSeq: { $lt: seq } }, { $set: fields }, { upsert: true });
+    const res = await store.jobs.updateOne({ _id, lastSeq: { $lt: seq } }, update, { upsert: true });
     if (res.matchedCount + res.upsertedCount === 0) return { outcome: "stale", doc: current };
     return { outcome: "applied", doc: next };
   } catch (err) {

@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import type { Db, MongoClient } from "mongodb";
 import { connectMongo } from "@hfp/mongo";
 import { stackEnv, uniqueName } from "@hfp/testkit";
-import { projectJob } from "../src/projection.ts";
+import { projectJob, toApplied, type LegacyJobDoc } from "../src/projection.ts";
 import { countByStatus, findOwnedJob } from "../src/queries.ts";
 import { applyEvent, ensureStoreIndexes, jobStore, type JobStore } from "../src/store.ts";
 import { JobStory, random, shuffle } from "./fixtures.ts";
@@ -118,6 +118,19 @@ s("counts by status cover every status", async (ctx) => {
   assert.is(Object.values(counts).reduce((a, b) => a + b, 0), total);
   assert.ok(counts.completed >= 7);
   assert.is(counts.queued, 0);
+});
+
+s("a document an earlier projector stored (with _applied and rev) is refolded on its next event and loses them", async (ctx) => {
+  const story = JobStory.completed("legacy-job", "dave");
+  const head = story.events.slice(0, 3);
+  const { _fold: _memo, ...fields } = projectJob(head);
+  const legacy: LegacyJobDoc = { ...fields, rev: 3, _applied: head.map(({ seq, event }) => toApplied(seq, event)) };
+  await ctx.db.collection<LegacyJobDoc>("jobs_legacy").insertOne(legacy);
+  const store = jobStore(ctx.db, "jobs_legacy");
+  assert.is((await applyEvent(store, head[1]!.seq, head[1]!.event)).outcome, "duplicate");
+  for (const { seq, event } of story.events.slice(3)) assert.is((await applyEvent(store, seq, event)).outcome, "applied");
+  assert.equal(await store.jobs.findOne({ _id: "legacy-job" }), projectJob(story.events));
+  await store.jobs.drop();
 });
 
 s("the store is one collection of documents that hold no events: no ledger, no applied records", async (ctx) => {
