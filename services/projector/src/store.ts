@@ -1,4 +1,4 @@
-import type { Collection, Db, UpdateFilter } from "mongodb";
+import type { Collection, Db, Filter, UpdateFilter } from "mongodb";
 import type { JobEvent } from "@hfp/events";
 import { JOB_INDEXES, ensureIndexes } from "@hfp/mongo";
 import { applyRecord, fromLegacy, isLegacy, toApplied, type JobDoc, type LegacyJobDoc } from "./projection.ts";
@@ -62,4 +62,64 @@ export async function applyEvent(store: JobStore, seq: number, event: JobEvent):
     if (!isDuplicateKey(err)) throw err;
     return { outcome: "stale", doc: current };
   }
+}
+
+export type ApplyCounts = Record<ApplyResult["outcome"], number>;
+
+/**
+ * Applies a run of job-stream messages, in stream order, with one read and one bulk write:
+ * for a replay into a collection that nothing else writes (a rebuild). Each job's events of
+ * the run are folded in memory; its document is written once, only if it is still the one
+ * read (the same `lastSeq`, or none), so a concurrent writer is never overwritten.
+ */
+export async function applyEvents(store: JobStore, messages: readonly { seq: number; event: JobEvent }[]): Promise<ApplyCounts> {
+  const counts: ApplyCounts = { applied: 0, duplicate: 0, stale: 0 };
+  const jobIds = [...new Set(messages.map((m) => m.event.jobId))];
+  if (!jobIds.length) return counts;
+  const read = new Map<string, JobDoc | LegacyJobDoc>();
+  for (const doc of await store.jobs.find({ _id: { $in: jobIds } }).toArray()) read.set(doc._id, doc as JobDoc | LegacyJobDoc);
+  const folded = new Map<string, { doc: JobDoc | null; events: number }>();
+  for (const jobId of jobIds) {
+    const doc = read.get(jobId);
+    folded.set(jobId, { doc: doc === undefined ? null : isLegacy(doc) ? fromLegacy(doc) : doc, events: 0 });
+  }
+  for (const { seq, event } of [...messages].sort((a, b) => a.seq - b.seq)) {
+    const job = folded.get(event.jobId)!;
+    const next = applyRecord(event.jobId, job.doc, toApplied(seq, event));
+    if (!next) counts.duplicate++;
+    else {
+      job.doc = next;
+      job.events++;
+    }
+  }
+  const writes = [...folded].filter(([, job]) => job.events > 0);
+  const ops = writes.map(([jobId, job]) => {
+    const { _id, ...fields } = job.doc!;
+    const before = read.get(jobId);
+    const update: UpdateFilter<JobDoc> =
+      before && isLegacy(before) ? { $set: fields, $unset: { _applied: 1, rev: 1 } } : { $set: fields };
+    return {
+      updateOne: {
+        filter: { _id, lastSeq: before ? before.lastSeq : { $exists: false } } as Filter<JobDoc>,
+        update,
+        upsert: true,
+      },
+    };
+  });
+  const lost = new Set<number>();
+  if (ops.length) {
+    try {
+      await store.jobs.bulkWrite(ops, { ordered: false });
+    } catch (err) {
+      const errors = (err as { writeErrors?: { code: number; index: number }[] | { code: number; index: number } }).writeErrors;
+      const list = Array.isArray(errors) ? errors : errors ? [errors] : [];
+      if (!list.length || list.some((e) => e.code !== DUPLICATE_KEY)) throw err;
+      for (const e of list) lost.add(e.index);
+    }
+  }
+  writes.forEach(([, job], i) => {
+    if (lost.has(i)) counts.stale += job.events;
+    else counts.applied += job.events;
+  });
+  return counts;
 }

@@ -5,7 +5,7 @@ import { connectMongo } from "@hfp/mongo";
 import { stackEnv, uniqueName } from "@hfp/testkit";
 import { projectJob, toApplied, type LegacyJobDoc } from "../src/projection.ts";
 import { countByStatus, findOwnedJob } from "../src/queries.ts";
-import { applyEvent, ensureStoreIndexes, jobStore, type JobStore } from "../src/store.ts";
+import { applyEvent, applyEvents, ensureStoreIndexes, jobStore, type JobStore } from "../src/store.ts";
 import { JobStory, random, shuffle } from "./fixtures.ts";
 
 const env = stackEnv();
@@ -130,6 +130,45 @@ s("a document an earlier projector stored (with _applied and rev) is refolded on
   assert.is((await applyEvent(store, head[1]!.seq, head[1]!.event)).outcome, "duplicate");
   for (const { seq, event } of story.events.slice(3)) assert.is((await applyEvent(store, seq, event)).outcome, "applied");
   assert.equal(await store.jobs.findOne({ _id: "legacy-job" }), projectJob(story.events));
+  await store.jobs.drop();
+});
+
+s("a replay in batches (one read, one bulk write each) gives every job its projected document; replaying again changes nothing", async (ctx) => {
+  const store = jobStore(ctx.db, "jobs_replay");
+  const stories = Array.from({ length: 6 }, (_, i) => (i % 2 ? redriveStory(`replay-${i}`) : JobStory.completed(`replay-${i}`, "fay")));
+  // One stream: the jobs' events interleaved, sequences renumbered in that order.
+  const rand = random(5);
+  const queues = stories.map((st) => [...st.events]);
+  const stream: { seq: number; event: (typeof queues)[number][number]["event"] }[] = [];
+  while (queues.some((q) => q.length)) {
+    const open = queues.filter((q) => q.length);
+    stream.push({ seq: stream.length + 1, event: open[Math.floor(rand() * open.length)]!.shift()!.event });
+  }
+  let applied = 0;
+  for (let at = 0; at < stream.length; ) {
+    const size = 1 + Math.floor(rand() * 12);
+    applied += (await applyEvents(store, stream.slice(at, at + size))).applied;
+    at += size;
+  }
+  assert.is(applied, stream.length);
+  for (const st of stories) {
+    const own = stream.filter((m) => m.event.jobId === st.jobId);
+    assert.equal(await store.jobs.findOne({ _id: st.jobId }), projectJob(own), st.jobId);
+  }
+  const before = await store.jobs.find({}).sort({ _id: 1 }).toArray();
+  assert.equal(await applyEvents(store, stream), { applied: 0, duplicate: stream.length, stale: 0 });
+  assert.equal(await store.jobs.find({}).sort({ _id: 1 }).toArray(), before);
+
+  // A document that another writer changed after the batch read it is not overwritten.
+  const first = stream.find((m) => m.event.jobId === "replay-0")!;
+  const readEmpty: JobStore = {
+    jobs: new Proxy(store.jobs, {
+      get: (target, prop, receiver) =>
+        prop === "find" ? () => ({ toArray: async () => [] }) : Reflect.get(target, prop, receiver),
+    }),
+  };
+  assert.equal(await applyEvents(readEmpty, [first]), { applied: 0, duplicate: 0, stale: 1 });
+  assert.equal(await store.jobs.find({}).sort({ _id: 1 }).toArray(), before);
   await store.jobs.drop();
 });
 

@@ -1,7 +1,7 @@
 import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { decodeEvent } from "@hfp/events";
+import { decodeEvent, type JobEvent } from "@hfp/events";
 import { partitionDurable, projectionPartitions, projectionStreamName, type NatsConnection } from "@hfp/jetstream";
-import { applyEvent, ensureStoreIndexes, jobStore } from "@hfp/projector";
+import { applyEvents, ensureStoreIndexes, jobStore } from "@hfp/projector";
 import type { Db } from "mongodb";
 import type { Context } from "./context.ts";
 
@@ -12,8 +12,9 @@ export interface ReplayProgress {
 }
 
 /**
- * Applies the stream's events with sequence in [fromSeq, toSeq] to a collection, with the
- * projector's own apply (idempotent), reporting progress about every two seconds.
+ * Applies the stream's events with sequence in [fromSeq, toSeq] to a collection, a fetched
+ * batch at a time with the projector's own fold (one read and one bulk write per batch,
+ * idempotent), reporting progress about every two seconds.
  */
 export async function replay(
   nc: NatsConnection,
@@ -36,6 +37,7 @@ export async function replay(
   // all removed (max_age) ends instead of waiting forever.
   for (let done = false; !done; ) {
     let got = 0;
+    const events: { seq: number; event: JobEvent }[] = [];
     const batch = await consumer.fetch({ max_messages: 500, expires: 2000 });
     for await (const m of batch) {
       got++;
@@ -44,15 +46,20 @@ export async function replay(
         break;
       }
       try {
-        await applyEvent(store, m.seq, decodeEvent(m.data));
-        progress.applied++;
+        events.push({ seq: m.seq, event: decodeEvent(m.data) });
       } catch (err) {
         if ((err as { code?: string }).code !== "INVALID_EVENT") throw err;
         progress.invalid++;
       }
       progress.lastSeq = m.seq;
-      if (m.seq >= range.toSeq) done = true;
+      // The range is done: stop without waiting out the rest of the batch.
+      if (m.seq >= range.toSeq) {
+        done = true;
+        break;
+      }
     }
+    const counts = await applyEvents(store, events);
+    progress.applied += counts.applied + counts.duplicate + counts.stale;
     if (got === 0) done = true;
     if (Date.now() - reported > 2000) {
       reported = Date.now();
