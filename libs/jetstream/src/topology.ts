@@ -51,7 +51,7 @@ const stageDefaults = { ackWaitMs: 60_000, maxDeliver: 5, backoffMs: [60_000, 12
 
 /**
  * One durable per stage; `prefix` lets tests use their own subject space. The projector is
- * not here: it reads its own partitioned copy of the stream (`@hfp/provision`'s projection).
+ * not here: it reads its own partitioned copy of the stream (`projection.ts`).
  */
 export function stageConsumers(prefix = "jobs"): Record<"extractor" | "packager" | "notifier", ConsumerSpec> {
   return {
