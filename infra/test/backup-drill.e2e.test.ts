@@ -130,8 +130,8 @@ drill("dump the live read model; the dump holds the documents as they were", asy
   assert.is(lines.length, meta.count);
   const dumped = new Map(lines.map((l) => BSON.EJSON.parse(l, { relaxed: false }) as Document).map((d) => [String(d._id), d]));
   for (const [id, doc] of ctx.stable) assert.equal(diff(dumped.get(id), doc), [], `dumped job ${id}`);
-  // Numbers keep their BSON types in the file (seq and rev are int32 in the live document).
-  assert.match(lines.find((l) => l.includes(ctx.jobs[0]!))!, /"rev":\{"\$numberInt":"\d+"\}/);
+  // Numbers keep their BSON types in the file (lastSeq and eventCount are int32 in the live document).
+  assert.match(lines.find((l) => l.includes(ctx.jobs[0]!))!, /"lastSeq":\{"\$numberInt":"\d+"\}/);
 });
 
 drill("restore into the wiped (empty) read model: every document and index back, field by field", async (ctx) => {

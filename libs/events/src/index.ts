@@ -2,3 +2,4 @@ export * from "./names.ts";
 export * from "./schemas.ts";
 export * from "./codec.ts";
 export * from "./errors.ts";
+export * from "./rules.ts";

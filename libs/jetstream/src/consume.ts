@@ -23,6 +23,23 @@ export interface Delivery {
   maxDeliver: number;
   /** No redelivery will follow a nak: publish the failure instead of giving up silently. */
   lastAttempt: boolean;
+  /** Where a message copied in from another stream (a stream source) was first stored. */
+  origin?: MessageOrigin;
+}
+
+export interface MessageOrigin {
+  stream: string;
+  seq: number;
+}
+
+/**
+ * The server stamps a sourced message with `Nats-Stream-Source: <stream> <seq> <filter>
+ * <transform> <subject>`; the sequence is the one the message has in its own stream.
+ */
+export function originOf(header: string | undefined): MessageOrigin | undefined {
+  const [stream, seq] = header?.split(" ") ?? [];
+  const n = Number(seq);
+  return stream && Number.isSafeInteger(n) && n > 0 ? { stream, seq: n } : undefined;
 }
 
 export type Handler = (delivery: Delivery, log: Logger) => Promise<Outcome>;
@@ -94,6 +111,7 @@ export function runConsumer(opts: ConsumerOptions): RunningConsumer {
           deliveryCount,
           maxDeliver,
           lastAttempt: maxDeliver > 0 && deliveryCount >= maxDeliver,
+          ...withOrigin(m),
         },
         elog,
       );
@@ -164,6 +182,11 @@ export function runConsumer(opts: ConsumerOptions): RunningConsumer {
       await done;
     },
   };
+}
+
+function withOrigin(m: JsMsg): { origin?: MessageOrigin } {
+  const origin = originOf(m.headers?.get("Nats-Stream-Source") || undefined);
+  return origin ? { origin } : {};
 }
 
 function settle(m: JsMsg, outcome: Outcome): void {

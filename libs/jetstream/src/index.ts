@@ -4,3 +4,4 @@ export * from "./consume.ts";
 export * from "./topology.ts";
 export * from "./shutdown.ts";
 export * from "./history.ts";
+export * from "./projection.ts";

@@ -50,8 +50,11 @@ export function jobsStreamSpec(overrides: Partial<StreamSpec> = {}): StreamSpec 
 
 const stageDefaults = { ackWaitMs: 60_000, maxDeliver: 5, backoffMs: [60_000, 120_000, 300_000, 600_000], maxAckPending: 1000 };
 
-/** One durable per stage; `prefix` lets tests use their own subject space. */
-export function stageConsumers(prefix: string = SUBJECT_PREFIX): Record<ConsumingStage | typeof SERVICE_NAME.projector, ConsumerSpec> {
+/**
+ * One durable per stage; `prefix` lets tests use their own subject space. The projector is
+ * not here: it reads its own partitioned copy of the stream (`projection.ts`).
+ */
+export function stageConsumers(prefix: string = SUBJECT_PREFIX): Record<ConsumingStage, ConsumerSpec> {
   return {
     extractor: {
       durable: SERVICE_NAME.extractor,
@@ -72,7 +75,6 @@ export function stageConsumers(prefix: string = SUBJECT_PREFIX): Record<Consumin
       ...stageDefaults,
       maxDeliver: 8,
     },
-    projector: { durable: SERVICE_NAME.projector, filterSubjects: [`${prefix}.>`], ...stageDefaults, maxDeliver: 10 },
   };
 }
 

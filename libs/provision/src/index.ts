@@ -3,6 +3,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import {
   ensureConsumer,
   ensureDeadLetterStream,
+  ensureProjection,
   ensureStream,
   jobsStreamSpec,
   manager,
@@ -29,6 +30,8 @@ export interface ProvisionNames {
   uploadsPrefix: string;
   streamMaxAgeMs?: number;
   streamReplicas?: number;
+  /** Partitions of the projector's copy of the stream (each is one ordered writer); default 16. */
+  projectorPartitions?: number;
   /** Visibility timeout of the input queue: longer than the bridge needs to publish a batch. */
   inputVisibilitySeconds?: number;
   maxReceiveCount?: number;
@@ -54,6 +57,13 @@ export async function provision(t: ProvisionTarget, n: ProvisionNames): Promise<
   for (const spec of Object.values(stageConsumers())) {
     report[`consumer ${spec.durable}`] = await ensureConsumer(jsm, n.stream, spec);
   }
+  Object.assign(
+    report,
+    await ensureProjection(jsm, { stream: n.stream, partitions: n.projectorPartitions ?? 16, replicas: n.streamReplicas ?? 1 }),
+  );
+  // The projector once read JOBS through this durable; left alone it would pile up pending.
+  const obsolete = await jsm.consumers.delete(n.stream, "projector").catch(() => false);
+  if (obsolete) report[`consumer ${n.stream}/projector (replaced by the projection)`] = "deleted";
 
   report[`bucket ${n.bucket}`] = await ensureBucket(t.s3, n.bucket, { versioning: true });
   await ensureLifecycle(t.s3, n.bucket);

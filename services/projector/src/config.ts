@@ -8,8 +8,6 @@ export const projectorConfig = z
   .object({
     ...common,
     HTTP_PORT: env.port(8081),
-    /** Events applied at once by this replica. */
-    CONCURRENCY: env.int(8, 1),
     MONGO_URL: env.string(),
     MONGO_DB: z.string().min(1).default("hfp"),
     JOBS_COLLECTION: z.string().regex(/^[A-Za-z0-9_]+$/).default("jobs"),
@@ -22,7 +20,6 @@ export const projectorConfig = z
     /** The S3 endpoint clients can reach, for download URLs (default S3_ENDPOINT). */
     S3_PUBLIC_ENDPOINT: z.url().optional(),
     DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(1).max(604_800).default(300),
-    LEDGER_RETENTION_HOURS: env.int(24, 1),
     /**
      * A file holding the public OpenAPI document (both services' routes, docs/openapi.json
      * in the image) to serve at /openapi.json, where the Ingress sends it; by default the

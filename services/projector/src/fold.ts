@@ -1,62 +1,54 @@
-import type { Stage } from "@hfp/events";
-import type { AppliedRecord, JobDoc } from "./job.ts";
+import { redriveOutcome, type Stage } from "@hfp/events";
+import type { AppliedRecord, FoldMemo, JobDoc } from "./job.ts";
 
 /**
- * How each event moves a job's document: `evolve` folds one event into the state, in
- * stream order. Pure; time comes from the events.
+ * How each event moves a job's document: `evolve` folds one event into it, in stream
+ * order. Pure; time comes from the events.
  */
 
-export type Fields = Omit<JobDoc, "lastSeq" | "eventCount" | "rev" | "_applied">;
-
-export interface FoldState {
-  doc: Fields;
-  /** When each stage's current run began, for its duration (derived, not stored). */
-  since: { extractor: string | null; packager: string | null; notifier: string | null };
-  /** What a redrive of the packager or the notifier would act on, and what was answered. */
-  lastFramesExtracted: string | null;
-  lastPackaged: { id: string; seq: number } | null;
-  lastFailed: { id: string; seq: number; stage: Stage } | null;
-  answered: { packaged: Set<string>; notified: Set<string> };
-}
-
-export function initial(jobId: string, updatedAt: string): FoldState {
+/** The document of a job before its first event. */
+export function initial(jobId: string, updatedAt: string): JobDoc {
   return {
-    doc: {
-      _id: jobId,
-      owner: null,
-      source: null,
-      options: null,
-      status: "queued",
-      attempts: { extractor: 0, packager: 0, notifier: 0 },
-      redrives: 0,
-      timings: {
-        queuedAt: null,
-        extractionStartedAt: null,
-        extractedAt: null,
-        packagedAt: null,
-        notifiedAt: null,
-        completedAt: null,
-        failedAt: null,
-      },
-      durationsMs: { queued: null, extraction: null, packaging: null, notification: null, total: null },
-      frameCount: null,
-      probe: null,
-      result: null,
-      error: null,
-      notification: null,
-      createdAt: null,
-      updatedAt,
+    _id: jobId,
+    owner: null,
+    source: null,
+    options: null,
+    status: "queued",
+    attempts: { extractor: 0, packager: 0, notifier: 0 },
+    redrives: 0,
+    timings: {
+      queuedAt: null,
+      extractionStartedAt: null,
+      extractedAt: null,
+      packagedAt: null,
+      notifiedAt: null,
+      completedAt: null,
+      failedAt: null,
     },
-    since: { extractor: null, packager: null, notifier: null },
-    lastFramesExtracted: null,
-    lastPackaged: null,
-    lastFailed: null,
-    answered: { packaged: new Set(), notified: new Set() },
+    durationsMs: { queued: null, extraction: null, packaging: null, notification: null, total: null },
+    frameCount: null,
+    probe: null,
+    result: null,
+    error: null,
+    notification: null,
+    createdAt: null,
+    updatedAt,
+    lastSeq: 0,
+    eventCount: 0,
+    _fold: {
+      since: { extractor: null, packager: null, notifier: null },
+      lastFramesExtracted: null,
+      lastPackaged: null,
+      lastFailed: null,
+      answered: { packaged: [], notified: [] },
+      ids: [],
+    },
   };
 }
 
-export function evolve(state: FoldState, r: AppliedRecord): void {
-  const { doc, since } = state;
+export function evolve(doc: JobDoc, r: AppliedRecord): void {
+  const state = doc._fold;
+  const { since } = state;
   const t = iso(r.occurredAt);
   if (t > doc.updatedAt) doc.updatedAt = t;
   switch (r.type) {
@@ -91,7 +83,7 @@ export function evolve(state: FoldState, r: AppliedRecord): void {
       return;
     case "packaged":
       state.lastPackaged = { id: r.id, seq: r.seq };
-      if (r.causationId) state.answered.packaged.add(r.causationId);
+      if (r.causationId) state.answered.packaged.push(r.causationId);
       doc.status = "notifying";
       doc.attempts.packager++;
       doc.frameCount = r.data.frameCount;
@@ -109,7 +101,7 @@ export function evolve(state: FoldState, r: AppliedRecord): void {
       since.notifier = t;
       return;
     case "notified":
-      if (r.causationId) state.answered.notified.add(r.causationId);
+      if (r.causationId) state.answered.notified.push(r.causationId);
       doc.attempts.notifier++;
       doc.notification = { kind: r.data.kind, queue: r.data.queue, messageId: r.data.messageId };
       doc.timings.notifiedAt = t;
@@ -136,7 +128,7 @@ export function evolve(state: FoldState, r: AppliedRecord): void {
       return;
     case "retry-requested":
       doc.redrives++;
-      if (willRerun(state, r.data.stage)) redrive(state, r.data.stage, t);
+      if (willRerun(state, r.data.stage)) redrive(doc, r.data.stage, t);
       return;
     default: {
       const _never: never = r;
@@ -154,16 +146,15 @@ export function evolve(state: FoldState, r: AppliedRecord): void {
  * sends nothing when a `notified` already answers it. A redrive that changes nothing leaves
  * the status alone rather than showing a stage that will never report back.
  */
-function willRerun(state: FoldState, stage: "extractor" | "packager" | "notifier"): boolean {
+function willRerun(state: FoldMemo, stage: "extractor" | "packager" | "notifier"): boolean {
   switch (stage) {
     case "extractor":
       return true;
     case "packager":
-      return state.lastFramesExtracted === null || !state.answered.packaged.has(state.lastFramesExtracted);
+      return state.lastFramesExtracted === null || !state.answered.packaged.includes(state.lastFramesExtracted);
     case "notifier": {
-      const { lastPackaged: p, lastFailed: f } = state;
-      const outcome = !p ? f : !f || f.seq < p.seq || f.stage === "notifier" ? p : f;
-      return outcome !== null && !state.answered.notified.has(outcome.id);
+      const outcome = redriveOutcome(state.lastPackaged, state.lastFailed);
+      return outcome !== null && !state.answered.notified.includes(outcome.id);
     }
     default: {
       const _never: never = stage;
@@ -177,8 +168,8 @@ function willRerun(state: FoldState, stage: "extractor" | "packager" | "notifier
  * stage and the ones after it are cleared for the new run. The error stays until the job
  * completes, so a re-running job still shows why it failed.
  */
-function redrive(state: FoldState, stage: "extractor" | "packager" | "notifier", t: string): void {
-  const { doc, since } = state;
+function redrive(doc: JobDoc, stage: "extractor" | "packager" | "notifier", t: string): void {
+  const { since } = doc._fold;
   const { timings, durationsMs } = doc;
   timings.completedAt = null;
   timings.notifiedAt = null;

@@ -1,31 +1,33 @@
-import type { JobEvent } from "@hfp/events";
-import { ack, type Handler } from "@hfp/jetstream";
+import { stageOfFailedType, type JobEvent } from "@hfp/events";
+import { ack, type Delivery, type Handler } from "@hfp/jetstream";
 import type { PipelineMetrics } from "@hfp/service";
-import { applyEvent, type JobStore } from "./store.ts";
+import { applyEvent, type ApplyResult, type JobStore } from "./store.ts";
 
 /**
- * Applies every event to its job's document. There is no expected failure here: the
- * projection accepts any valid event in any order, so an error (MongoDB unreachable) is
- * thrown and the consumer naks with backoff. A message that exhausts its deliveries lands
- * in the dead-letter stream; a rebuild from the stream repairs the read model.
+ * Applies every event to its job's document. There is no expected failure here: an error
+ * (MongoDB unreachable) is thrown and the consumer naks with backoff; the partition holds
+ * its next messages until this one is applied, so no event of the job overtakes it.
  */
 export function projectorHandler(deps: {
   store: JobStore;
   metrics: Pick<PipelineMetrics, "stageDuration">;
-  /** Told how many conflicting writes an event took (for `projector_write_conflicts_total`). */
-  onConflicts?: (count: number) => void;
+  /** Told of each apply's outcome and how long after the event it was written. */
+  onApplied?: (event: JobEvent, outcome: ApplyResult["outcome"], lagSeconds: number) => void;
   /** Told of each failure event the first time it is projected (for `stage_failures_total`). */
   onFailure?: (failure: { stage: string; code: string; retryable: boolean }) => void;
+  now?: () => number;
 }): Handler {
+  const now = deps.now ?? Date.now;
   return async (delivery, log) => {
     const stop = deps.metrics.stageDuration.startTimer({ stage: "projector" });
     try {
-      const { outcome, wrote, conflicts, doc } = await applyEvent(deps.store, delivery.streamSeq, delivery.event);
-      if (conflicts) deps.onConflicts?.(conflicts);
+      const seq = jobSeq(delivery);
+      const { outcome, doc } = await applyEvent(deps.store, seq, delivery.event);
+      deps.onApplied?.(delivery.event, outcome, Math.max(0, now() - Date.parse(delivery.event.occurredAt)) / 1000);
       const failure = failureOf(delivery.event);
       if (failure && outcome === "applied") deps.onFailure?.(failure);
       stop({ outcome: "ok" });
-      log.debug({ seq: delivery.streamSeq, outcome, wrote, conflicts, status: doc.status, rev: doc.rev }, "event projected");
+      log.debug({ seq, outcome, status: doc?.status, lastSeq: doc?.lastSeq }, "event projected");
       return ack;
     } catch (err) {
       stop({ outcome: "error" });
@@ -34,18 +36,20 @@ export function projectorHandler(deps: {
   };
 }
 
-const FAILING_STAGE = {
-  "extraction-failed": "extractor",
-  "packaging-failed": "packager",
-  "notification-failed": "notifier",
-} as const;
+/**
+ * The event's sequence in the job stream: the projection stream's copies carry it in their
+ * source header; a message read from the job stream itself (a rebuild, a test) is its own.
+ */
+export function jobSeq(delivery: Pick<Delivery, "origin" | "streamSeq">): number {
+  return delivery.origin?.seq ?? delivery.streamSeq;
+}
 
 function failureOf(event: JobEvent): { stage: string; code: string; retryable: boolean } | undefined {
   switch (event.type) {
     case "extraction-failed":
     case "packaging-failed":
     case "notification-failed":
-      return { stage: FAILING_STAGE[event.type], code: event.data.code, retryable: event.data.retryable };
+      return { stage: stageOfFailedType(event.type), code: event.data.code, retryable: event.data.retryable };
     default:
       return undefined;
   }

@@ -1,7 +1,7 @@
 // The projector's public entry, for tools that rebuild or inspect the read model.
 export * from "./projection.ts";
-export { applyEvent, ensureStoreIndexes, jobStore, pruneLedger, LEDGER_INDEXES } from "./store.ts";
-export type { ApplyResult, JobStore, LedgerRow } from "./store.ts";
+export { applyEvent, applyEvents, ensureStoreIndexes, jobStore } from "./store.ts";
+export type { ApplyCounts, ApplyResult, JobStore } from "./store.ts";
 export { countByStatus, findOwnedJob, listOwnedJobs } from "./queries.ts";
 export type { JobView } from "./queries.ts";
 export { statusApiDocument } from "./api/info.ts";

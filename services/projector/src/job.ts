@@ -8,7 +8,7 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 /** `frames-extracted` minus `timestamps`: one number per frame, and the manifest in S3 has them. */
 type AppliedData<T extends EventType> = T extends "frames-extracted" ? Omit<EventData<T>, "timestamps"> : EventData<T>;
 
-/** What the document keeps of each applied message: enough to fold it again. */
+/** One stream message as the fold reads it (the store keeps none of them). */
 export type AppliedRecord = {
   [T in EventType]: {
     seq: number;
@@ -68,13 +68,30 @@ export interface JobDoc {
   createdAt: string | null;
   /** The newest occurredAt among applied events: derived from events, never the wall clock. */
   updatedAt: string;
+  /**
+   * The job-stream sequence of the newest message applied: the write guard. An event is
+   * written only over a document whose `lastSeq` is lower, so a redelivery changes nothing.
+   */
   lastSeq: number;
   /** Distinct events applied (an event stored again under the same id counts once). */
   eventCount: number;
-  /**
-   * The optimistic-concurrency token: the number of applied messages. The applied set only
-   * grows, so every write raises it, and a rebuild reproduces it.
-   */
-  rev: number;
-  _applied: AppliedRecord[];
+  /** What the next event's fold needs beyond the fields above; never shown to callers. */
+  _fold: FoldMemo;
+}
+
+/**
+ * The fold's own state, small and bounded by the job's events (ids only, no data): the
+ * document is the fold's state, so the next event is folded in without reading the history.
+ */
+export interface FoldMemo {
+  /** When each stage's current run began, for its duration. */
+  since: { extractor: string | null; packager: string | null; notifier: string | null };
+  /** What a redrive of the packager or the notifier would act on, and what was answered. */
+  lastFramesExtracted: string | null;
+  lastPackaged: { id: string; seq: number } | null;
+  lastFailed: { id: string; seq: number; stage: Stage } | null;
+  /** Causation ids of the `packaged` and `notified` events applied. */
+  answered: { packaged: string[]; notified: string[] };
+  /** Ids of the events applied: a copy stored again under the same id is folded once. */
+  ids: string[];
 }

@@ -1,17 +1,32 @@
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { createVerifier } from "@hfp/auth";
 import { createS3, presignGet } from "@hfp/aws";
 import { ConfigError, loadConfig } from "@hfp/config";
-import { deadLetterStreamName, manager, readJobHistory } from "@hfp/jetstream";
+import { buildHttp, createMetrics } from "@hfp/http";
+import {
+  connectNats,
+  deadLetterStreamName,
+  manager,
+  onShutdown,
+  partitionDurable,
+  projectionPartitions,
+  projectionStreamName,
+  readJobHistory,
+} from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
 import { connectMongo, pingMongo } from "@hfp/mongo";
-import { runStage } from "@hfp/service";
+import { pipelineMetrics } from "@hfp/service";
 import { PROJECTOR_VERSION as version, statusApiDocument } from "./api/info.ts";
 import { registerStatusApi } from "./api/routes.ts";
 import { projectorConfig } from "./config.ts";
 import { projectorHandler } from "./handler.ts";
-import { projectorMetrics, type ProjectorMetrics } from "./metrics.ts";
-import { ensureStoreIndexes, jobStore, pruneLedger } from "./store.ts";
+import { projectorMetrics } from "./metrics.ts";
+import { startPartitions } from "./partitions.ts";
+import { ensureStoreIndexes, jobStore } from "./store.ts";
+
+// The shape of the other stages (probes, metrics, one graceful stop), but with a consumer per
+// partition of the projection instead of one durable on the job stream.
 
 let config;
 try {
@@ -31,6 +46,10 @@ const db = mongo.db(config.MONGO_DB);
 const store = jobStore(db, config.JOBS_COLLECTION);
 await ensureStoreIndexes(db, store);
 
+const nc = await connectNats({ url: config.NATS_URL, name: `projector@${hostname()}`, log });
+const stream = config.JOBS_STREAM;
+const projection = projectionStreamName(stream);
+
 const verify = createVerifier({
   secret: config.AUTH_JWT_SECRET,
   jwksUrl: config.AUTH_JWKS_URL,
@@ -44,50 +63,58 @@ const openapi: object = config.OPENAPI_DOCUMENT
   ? (JSON.parse(readFileSync(config.OPENAPI_DOCUMENT, "utf8")) as object)
   : statusApiDocument(version);
 
-const retentionMs = config.LEDGER_RETENTION_HOURS * 3_600_000;
-const pruner = setInterval(() => {
-  pruneLedger(store, retentionMs).then(
-    (deleted) => deleted && log.info({ deleted }, "pruned ledger rows"),
-    (err: unknown) => log.warn({ err }, "ledger pruning failed; will retry"),
-  );
-}, 3_600_000);
-pruner.unref();
-
-// Set in `extend`, which startStage runs before it starts the consumer that uses it.
-let projected: ProjectorMetrics | undefined;
-
-await runStage({
-  service: "projector",
-  version,
-  log,
-  natsUrl: config.NATS_URL,
-  stream: config.JOBS_STREAM,
-  durable: "projector",
-  concurrency: config.CONCURRENCY,
-  http: { host: config.HTTP_HOST, port: config.HTTP_PORT },
-  readiness: { mongo: () => pingMongo(db) },
-  handler: (deps) =>
-    projectorHandler({
-      store,
-      metrics: deps.metrics,
-      onConflicts: (n) => projected?.writeConflicts.inc(n),
-      onFailure: (f) => projected?.stageFailures.inc({ stage: f.stage, code: f.code, retryable: String(f.retryable) }),
-    }),
-  extend: (app, deps) => {
-    projected = projectorMetrics(deps.registry, {
-      store,
-      jsm: () => manager(deps.nc),
-      deadLetterStream: deadLetterStreamName(deps.stream),
-    });
-    // Closed with the HTTP server, once in-flight requests are answered.
-    app.addHook("onClose", async () => mongo.close());
-    registerStatusApi(app, {
-      store,
-      verify,
-      history: (jobId) => readJobHistory(deps.nc, deps.stream, jobId, deps.subjectPrefix),
-      presign: (bucket, key, filename) => presignGet(publicS3, bucket, key, ttl, filename),
-      openapi,
-    });
+const httpMetrics = createMetrics("projector");
+const { stageDuration } = pipelineMetrics(httpMetrics.registry);
+const handler = projectorHandler({
+  store,
+  metrics: { stageDuration },
+  onApplied: (event, outcome, lagSeconds) => {
+    projected.applied.inc({ outcome });
+    if (outcome === "applied") projected.lag.observe({ event: event.type }, lagSeconds);
   },
-  onStop: async () => clearInterval(pruner),
+  onFailure: (f) => projected.stageFailures.inc({ stage: f.stage, code: f.code, retryable: String(f.retryable) }),
 });
+const partitionCount = await projectionPartitions(await manager(nc), stream).catch((err: unknown) => {
+  log.fatal({ err }, "cannot read the projection's partitions");
+  process.exit(1);
+});
+const projected = projectorMetrics(httpMetrics.registry, {
+  store,
+  jsm: () => manager(nc),
+  deadLetterStreams: [deadLetterStreamName(stream), deadLetterStreamName(projection)],
+  projection: { stream: projection, durables: Array.from({ length: partitionCount }, (_, p) => partitionDurable(p)) },
+});
+
+const app = buildHttp({
+  service: "projector",
+  logger: log,
+  metrics: httpMetrics,
+  readiness: {
+    nats: async () => {
+      if (nc.isClosed()) throw new Error("closed");
+      await nc.flush();
+    },
+    mongo: () => pingMongo(db),
+  },
+});
+// Closed with the HTTP server, once in-flight requests are answered.
+app.addHook("onClose", async () => mongo.close());
+registerStatusApi(app, {
+  store,
+  verify,
+  history: (jobId) => readJobHistory(nc, stream, jobId),
+  presign: (bucket, key, filename) => presignGet(publicS3, bucket, key, ttl, filename),
+  openapi,
+});
+await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
+const partitions = startPartitions({ nc, jobsStream: stream, partitions: partitionCount, handler, log });
+log.info({ stream: partitions.stream, partitions: partitions.durables.length, port: config.HTTP_PORT }, "projector started");
+
+let stopped: Promise<void> | undefined;
+onShutdown(log, () =>
+  (stopped ??= (async () => {
+    await partitions.stop();
+    await app.close();
+    await nc.drain();
+  })()),
+);

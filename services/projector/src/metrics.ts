@@ -1,12 +1,14 @@
-import { Counter, Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { manager } from "@hfp/jetstream";
 import { JOB_STATUSES } from "./projection.ts";
 import { countByStatus } from "./queries.ts";
 import type { JobStore } from "./store.ts";
 
 export interface ProjectorMetrics {
-  /** Writes that lost to another writer of the same job and were retried. */
-  writeConflicts: Counter;
+  /** Events by outcome: applied, duplicate (a redelivery), stale (overtaken by its redelivery). */
+  applied: Counter<"outcome">;
+  /** Seconds from an event's occurredAt to its write in the read model, by event type. */
+  lag: Histogram<"event">;
   /** Failure events by stage and code, counted once per event as it is first projected. */
   stageFailures: Counter<"stage" | "code" | "retryable">;
 }
@@ -18,7 +20,14 @@ export interface ProjectorMetrics {
  */
 export function projectorMetrics(
   registry: Registry,
-  deps: { store: JobStore; jsm: () => ReturnType<typeof manager>; deadLetterStream: string },
+  deps: {
+    store: JobStore;
+    jsm: () => ReturnType<typeof manager>;
+    /** Both dead-letter streams: the job stream's and the projection's. */
+    deadLetterStreams: string[];
+    /** The projection's partition durables, summed under `consumer="projector"`. */
+    projection: { stream: string; durables: string[] };
+  },
 ): ProjectorMetrics {
   let jsm: ReturnType<typeof manager> | undefined;
   new Gauge({
@@ -36,13 +45,46 @@ export function projectorMetrics(
     help: "Messages captured in the dead-letter stream (max deliveries reached or terminated)",
     registers: [registry],
     async collect() {
-      const info = await (jsm ??= deps.jsm())
-        .then((m) => m.streams.info(deps.deadLetterStream))
+      const infos = await (jsm ??= deps.jsm())
+        .then((m) => Promise.all(deps.deadLetterStreams.map((name) => m.streams.info(name))))
         .catch(() => {
           jsm = undefined;
           return undefined;
         });
-      if (info) this.set(info.state.messages);
+      if (infos) this.set(infos.reduce((n, info) => n + info.state.messages, 0));
+    },
+  });
+  // What the projection has yet to apply: not yet copied from the job stream, plus copied
+  // but not yet delivered (pending) or delivered and not yet acknowledged (ack pending).
+  const backlog = async () => {
+    const m = await (jsm ??= deps.jsm());
+    const [stream, ...consumers] = await Promise.all([
+      m.streams.info(deps.projection.stream),
+      ...deps.projection.durables.map((d) => m.consumers.info(deps.projection.stream, d)),
+    ]);
+    const sourceLag = (stream?.sources ?? []).reduce((n, s) => n + s.lag, 0);
+    const pending = consumers.reduce((n, c) => n + (c as { num_pending: number }).num_pending, 0);
+    const ackPending = consumers.reduce((n, c) => n + (c as { num_ack_pending: number }).num_ack_pending, 0);
+    return { pending: sourceLag + pending, ackPending };
+  };
+  new Gauge({
+    name: "jetstream_consumer_pending",
+    help: "Messages in the stream not yet delivered to the consumer",
+    labelNames: ["consumer"] as const,
+    registers: [registry],
+    async collect() {
+      const b = await backlog().catch(() => undefined);
+      if (b) this.set({ consumer: "projector" }, b.pending);
+    },
+  });
+  new Gauge({
+    name: "jetstream_consumer_ack_pending",
+    help: "Messages delivered to the consumer and not yet acknowledged",
+    labelNames: ["consumer"] as const,
+    registers: [registry],
+    async collect() {
+      const b = await backlog().catch(() => undefined);
+      if (b) this.set({ consumer: "projector" }, b.ackPending);
     },
   });
   return {
@@ -52,9 +94,17 @@ export function projectorMetrics(
       labelNames: ["stage", "code", "retryable"] as const,
       registers: [registry],
     }),
-    writeConflicts: new Counter({
-      name: "projector_write_conflicts_total",
-      help: "Read-model writes that lost to a concurrent writer of the same job and were retried",
+    applied: new Counter({
+      name: "projector_events_total",
+      help: "Events the projector handled, by outcome: applied, duplicate (already in the document), stale (overtaken)",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    lag: new Histogram({
+      name: "projection_lag_seconds",
+      help: "Seconds from an event's occurredAt to its write in the read model, by event type",
+      labelNames: ["event"] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers: [registry],
     }),
   };

@@ -3,15 +3,17 @@ import { evolve, initial, iso } from "./fold.ts";
 import type { AppliedRecord, JobDoc } from "./job.ts";
 
 /**
- * The `jobs` read model as a pure function of the set of stream messages applied to it.
- * Messages are deduplicated by stream sequence and folded in sequence order, so a document
- * is the same whatever order, and however many times, its events were delivered, and a
- * rebuild from the stream reproduces it field by field.
+ * The `jobs` read model as a left fold of a job's stream messages in stream order. Each
+ * message moves the document from the state after the previous one; the document records
+ * the sequence it has reached (`lastSeq`), so a message at or below it (a redelivery) is
+ * skipped, and a rebuild from the stream reproduces the live document field by field.
+ * Order is the delivery's job: the projector's partitions hand every job's events over one
+ * at a time in stream order (docs/decisions.md, "Projector partitioning").
  */
 
 export * from "./job.ts";
 
-/** The record a stream message leaves in the document. */
+/** What the fold reads of a stream message. */
 export function toApplied(seq: number, event: JobEvent): AppliedRecord {
   const base = { seq, id: event.id, occurredAt: event.occurredAt, causationId: event.causationId };
   if (event.type === "frames-extracted") {
@@ -21,29 +23,51 @@ export function toApplied(seq: number, event: JobEvent): AppliedRecord {
   return { ...base, type: event.type, data: event.data } as AppliedRecord;
 }
 
-/** The projection as stated in the catalog: the document of one job's stream messages. */
+/**
+ * The document after one more message, or null when `doc` already holds it (its sequence is
+ * not above `lastSeq`). Pure: `doc` is left as it was.
+ */
+export function applyRecord(jobId: string, doc: JobDoc | null, r: AppliedRecord): JobDoc | null {
+  if (doc && r.seq <= doc.lastSeq) return null;
+  const next = doc ? structuredClone(doc) : initial(jobId, iso(r.occurredAt));
+  next.lastSeq = r.seq;
+  // An event stored again after the stream's duplicate window (a stage re-publishing the
+  // same answer) is one event: only its first message is folded.
+  if (next._fold.ids.includes(r.id)) return next;
+  next._fold.ids.push(r.id);
+  next.eventCount++;
+  evolve(next, r);
+  return next;
+}
+
+/** A document as an earlier projector stored it: its applied messages, and no fold memo. */
+export type LegacyJobDoc = Omit<JobDoc, "_fold"> & { _applied: AppliedRecord[]; rev?: number };
+
+export function isLegacy(doc: JobDoc | LegacyJobDoc): doc is LegacyJobDoc {
+  return !("_fold" in doc) && Array.isArray((doc as LegacyJobDoc)._applied);
+}
+
+/** Refolds an earlier projector's document from the messages it kept, once, on its next event. */
+export function fromLegacy(doc: LegacyJobDoc): JobDoc {
+  let next: JobDoc | null = null;
+  const seen = new Set<number>();
+  for (const r of [...doc._applied].sort((a, b) => a.seq - b.seq)) {
+    if (seen.has(r.seq)) continue;
+    seen.add(r.seq);
+    next = applyRecord(doc._id, next, r) ?? next;
+  }
+  if (!next) throw new Error(`job ${doc._id}: an earlier document without applied messages`);
+  return next;
+}
+
+/** The document of one job's stream messages (in any order, repeated or not: sorted first). */
 export function projectJob(events: readonly { seq: number; event: JobEvent }[]): JobDoc {
   const first = events[0];
   if (!first) throw new Error("a job document needs at least one event");
-  return projectRecords(first.event.jobId, events.map(({ seq, event }) => toApplied(seq, event)));
-}
-
-/** Folds applied records (in any order, repeated or not) into the job's document. */
-export function projectRecords(jobId: string, input: readonly AppliedRecord[]): JobDoc {
-  const bySeq = new Map<number, AppliedRecord>();
-  for (const r of input) if (!bySeq.has(r.seq)) bySeq.set(r.seq, r);
-  const records = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
-  const last = records[records.length - 1];
-  if (!last) throw new Error(`job ${jobId}: a job document needs at least one event`);
-  // An event stored again after the stream's duplicate window (a stage re-publishing the
-  // same answer) is one event: only its first message is folded.
-  const seen = new Set<string>();
-  const events = records.filter((r) => {
-    if (seen.has(r.id)) return false;
-    seen.add(r.id);
-    return true;
-  });
-  const state = initial(jobId, iso(records[0]!.occurredAt));
-  for (const r of events) evolve(state, r);
-  return { ...state.doc, lastSeq: last.seq, eventCount: events.length, rev: records.length, _applied: records };
+  const jobId = first.event.jobId;
+  let doc: JobDoc | null = null;
+  for (const { seq, event } of [...events].sort((a, b) => a.seq - b.seq)) {
+    doc = applyRecord(jobId, doc, toApplied(seq, event)) ?? doc;
+  }
+  return doc!;
 }

@@ -3,7 +3,7 @@ import { JOB_STATUSES, type JobDoc, type JobStatus } from "./projection.ts";
 import type { JobStore } from "./store.ts";
 
 /** A job as its owner sees it: the document without the projector's bookkeeping. */
-export type JobView = Omit<JobDoc, "_id" | "rev" | "_applied" | "owner" | "source" | "options" | "createdAt"> & {
+export type JobView = Omit<JobDoc, "_id" | "_fold" | "owner" | "source" | "options" | "createdAt"> & {
   id: string;
   owner: string;
   source: NonNullable<JobDoc["source"]>;
@@ -11,10 +11,13 @@ export type JobView = Omit<JobDoc, "_id" | "rev" | "_applied" | "owner" | "sourc
   createdAt: string;
 };
 
-type StoredView = Omit<JobDoc, "rev" | "_applied">;
+type StoredView = Omit<JobDoc, "_fold">;
 
-/** Never read the applied records for a response: they are the bulk of a document. */
-const PUBLIC_FIELDS = { _applied: 0, rev: 0 } as const;
+/**
+ * The fold's own state is the projector's business, never a caller's; so is the history an
+ * earlier projector kept in a document it has not rewritten yet.
+ */
+const PUBLIC_FIELDS = { _fold: 0, _applied: 0, rev: 0 } as const;
 
 /**
  * The owner filter is part of every query, so a job of someone else and a job that does

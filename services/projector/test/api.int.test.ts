@@ -155,11 +155,11 @@ api("GET /videos/:id is the public view of the document", async (ctx) => {
   assert.is(res.statusCode, 200);
   assert.is(res.headers["cache-control"], "private, no-store");
   const stored = (await ctx.store.jobs.findOne({ _id: "view-job" }))!;
-  const { _id, rev: _rev, _applied, ...fields } = stored;
+  const { _id, _fold, ...fields } = stored;
   assert.equal(res.json(), { id: _id, ...fields });
   const body = res.json();
+  assert.not.ok("_fold" in body);
   assert.not.ok("_applied" in body);
-  assert.not.ok("rev" in body);
   assert.equal(body.durationsMs, { queued: 1000, extraction: 4000, packaging: 2000, notification: 2000, total: 9000 });
   assert.is(body.frameCount, 20);
   assert.equal(body.probe, { duration: 10, width: 1280, height: 720, codec: "h264", rotation: 0, startTime: 0 });

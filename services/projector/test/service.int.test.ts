@@ -7,9 +7,9 @@ import { mintDevToken } from "@hfp/auth";
 import {
   connectNats,
   deadLetterStreamName,
-  ensureConsumer,
   ensureDeadLetterStream,
-  stageConsumers,
+  ensureProjection,
+  projectionStreamName,
   type NatsConnection,
 } from "@hfp/jetstream";
 import { connectMongo } from "@hfp/mongo";
@@ -39,7 +39,7 @@ svc.before(async (ctx) => {
   ctx.nc = await connectNats({ url: env.NATS_URL!, name: "projector-service-test" });
   Object.assign(ctx, await testStream(ctx.nc));
   await ensureDeadLetterStream(ctx.jsm, ctx.stream, 3_600_000);
-  await ensureConsumer(ctx.jsm, ctx.stream, stageConsumers(ctx.prefix).projector);
+  await ensureProjection(ctx.jsm, { stream: ctx.stream, prefix: ctx.prefix, partitions: 4 });
   ctx.client = await connectMongo(env.MONGO_URL!, { appName: "projector-service-test" });
   ctx.dbName = uniqueName("projector").replace(/-/g, "_");
   ctx.db = ctx.client.db(ctx.dbName);
@@ -79,7 +79,10 @@ svc.before(async (ctx) => {
 svc.after(async (ctx) => {
   if (ctx.child && ctx.child.exitCode === null) ctx.child.kill("SIGKILL");
   await ctx.deleteStream();
-  await ctx.jsm.streams.delete(deadLetterStreamName(ctx.stream)).catch(() => undefined);
+  for (const name of [deadLetterStreamName(ctx.stream), projectionStreamName(ctx.stream)]) {
+    await ctx.jsm.streams.delete(name).catch(() => undefined);
+  }
+  await ctx.jsm.streams.delete(deadLetterStreamName(projectionStreamName(ctx.stream))).catch(() => undefined);
   await ctx.nc.drain();
   await ctx.db.dropDatabase();
   await ctx.client.close();
