@@ -1,4 +1,4 @@
-import { answerId, createEvent, isAppError, type ConsumingStage, type EventType, type JobEvent } from "@hfp/events";
+import { answerId, createEvent, failedTypeOf, isAppError, type ConsumingStage, type JobEvent } from "@hfp/events";
 import { defaultRetryDelay, nak, term, type Outcome } from "@hfp/jetstream";
 import type { Logger } from "@hfp/logging";
 
@@ -27,13 +27,6 @@ export function classifyError(err: unknown, dependency: DependencyCode): Failure
   }
   return { code: "INTERNAL", message, retryable: true };
 }
-
-/** The stages that consume the job stream, and the failure event each reports. */
-const failedTypes = {
-  extractor: "extraction-failed",
-  packager: "packaging-failed",
-  notifier: "notification-failed",
-} as const satisfies Record<ConsumingStage, EventType>;
 
 export interface StageFailure {
   stage: ConsumingStage;
@@ -65,7 +58,7 @@ export function planStageFailure(f: StageFailure): FailurePlan {
   const { failure, cause } = f;
   if (failure.retryable && !f.lastAttempt) return { publish: [], outcome: nak(defaultRetryDelay(f.attempt)) };
   const common = { jobId: cause.jobId, cause, producer: f.producer, now: f.now };
-  const type = failedTypes[f.stage];
+  const type = failedTypeOf(f.stage);
   const publish: JobEvent[] = [
     createEvent({
       ...common,

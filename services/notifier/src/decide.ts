@@ -1,4 +1,4 @@
-import { answerId, AppError, createEvent, SERVICE_NAME, type EventOf, type JobEvent } from "@hfp/events";
+import { answerId, AppError, createEvent, redriveOutcome, SERVICE_NAME, type EventOf, type JobEvent } from "@hfp/events";
 import type { StoredEventOf } from "@hfp/jetstream";
 import type { Decision, StageDecide, StageInput } from "@hfp/service";
 import { buildNotification, kindOf, type Notification, type OutcomeEvent } from "./message.ts";
@@ -34,16 +34,10 @@ export function ignores(event: JobEvent): string | null {
 export const deliveredOutcome = (event: JobEvent): OutcomeEvent | null =>
   event.type === "packaged" || event.type === "failed" ? event : null;
 
-/**
- * The outcome a re-drive notifies: the newer (by stream sequence) of the job's last
- * `packaged` and last `failed`. One exception: a `failed` from the notifier itself only
- * says that `video.processed` could not be sent; the job's outcome is still the zip, so
- * a re-drive (typically after SQS is back) sends `video.processed`.
- */
+/** The outcome a re-drive notifies: the shared rule (`redriveOutcome` in @hfp/events) over the job's stored events. */
 export function pickOutcome(packaged: StoredEventOf<"packaged"> | null, failed: StoredEventOf<"failed"> | null): OutcomeEvent | null {
-  if (!packaged) return failed?.event ?? null;
-  if (!failed || failed.seq < packaged.seq || failed.event.data.stage === STAGE) return packaged.event;
-  return failed.event;
+  const chosen = redriveOutcome(packaged && { seq: packaged.seq, event: packaged.event }, failed && { seq: failed.seq, stage: failed.event.data.stage, event: failed.event });
+  return chosen?.event ?? null;
 }
 
 /** True when one of `events` is the `notified` answering `outcomeId`. */
