@@ -17,7 +17,7 @@ type StoredView = Omit<JobDoc, "_fold">;
  * The fold's own state is the projector's business, never a caller's; so is the history an
  * earlier projector kept in a document it has not rewritten yet.
  */
-const PUBLIC_FIELDS = { _fold: 0, _applied: 0, rev: 0 } as const;
+export const PUBLIC_FIELDS = { _fold: 0, _applied: 0, rev: 0 } as const;
 
 /**
  * The owner filter is part of every query, so a job of someone else and a job that does

@@ -3,7 +3,7 @@ import { mintDevToken } from "@hfp/auth";
 import { createEvent, dataSchemas, JobId, type JobEvent } from "@hfp/events";
 import { EventPublisher, lastEventOf, readJobHistory } from "@hfp/jetstream";
 import { provision } from "@hfp/provision";
-import { JOB_STATUSES } from "@hfp/projector";
+import { JOB_STATUSES, PUBLIC_FIELDS } from "@hfp/projector";
 import { choice, duration, flag, integer, required, text, withDefault } from "./args.ts";
 import type { LineSpec, OptionValues, Options, Positional } from "./args.ts";
 import { backupCommand } from "./backup.ts";
@@ -122,7 +122,7 @@ export const commands: Record<string, Command> = {
       if (since !== undefined) filter.updatedAt = { $gte: new Date(Date.now() - since).toISOString() };
       const docs = await (await ctx.db())
         .collection("jobs")
-        .find(filter, { projection: { _applied: 0 } })
+        .find(filter, { projection: PUBLIC_FIELDS })
         .sort({ updatedAt: -1, _id: -1 })
         .limit(limit)
         .toArray();

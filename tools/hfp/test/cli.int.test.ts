@@ -160,7 +160,7 @@ test("a new shell: npm run hfp -- jobs --json prints a JSON array of job documen
   const client = await connectMongo(env.MONGO_URL!, { appName: "cli-test" });
   const jobs = client.db(env.MONGO_DB ?? "hfp").collection<{ _id: string; [field: string]: unknown }>("jobs");
   const updatedAt = new Date().toISOString();
-  await jobs.insertOne({ _id: jobId, owner, status: "failed", frameCount: 0, updatedAt, _applied: [{ seq: 1 }] });
+  await jobs.insertOne({ _id: jobId, owner, status: "failed", frameCount: 0, updatedAt, _fold: { ids: ["e1"], answered: {}, since: {} } });
   try {
     const r = newShell(`npm run -s hfp -- jobs --json --owner ${owner} --status failed --since 1h`);
     assert.equal(r.code, 0, r.err);
