@@ -25,7 +25,7 @@ function ok(json: unknown): ProbeResult {
   try {
     return parseProbe(json);
   } catch (err) {
-    throw new Error(`unexpected ${err instanceof AppError ? `${err.code}: ${err.message}` : String(err)}`);
+    throw new Error(`unexpected ${err instanceof AppError ? `${err.code}: ${err.message}` : String(err)}`, { cause: err });
   }
 }
 /** The code and message of the AppError parsing throws, null when it throws none. */

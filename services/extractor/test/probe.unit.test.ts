@@ -21,7 +21,7 @@ function ok(json: unknown): ProbeResult {
   try {
     return parseProbe(json);
   } catch (err) {
-    throw new Error(`unexpected ${err instanceof AppError ? err.code : String(err)}`);
+    throw new Error(`unexpected ${err instanceof AppError ? err.code : String(err)}`, { cause: err });
   }
 }
 /** The code of the AppError `check` throws, null when it throws none. */

@@ -8,7 +8,7 @@ import { CreateBucketCommand, DeleteBucketCommand, PutObjectCommand, type S3Clie
 import { execa } from "execa";
 import { suite, type Test } from "uvu";
 import { createS3, deletePrefix, getBytes, listKeys } from "@hfp/aws";
-import { createEvent, deterministicId, normalizeOptions, type EventOf, type ExtractionOptionsInput, type JobEvent } from "@hfp/events";
+import { createEvent, deterministicId, normalizeOptions, type EventOf, type ExtractionOptionsInput } from "@hfp/events";
 import { readJobHistory, type Delivery, type EventPublisher, type Handler } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
 import { testDelivery, testStageDeps, type TestStage } from "@hfp/service";

@@ -1,4 +1,4 @@
-import { redriveOutcome, type Stage } from "@hfp/events";
+import { redriveOutcome } from "@hfp/events";
 import type { AppliedRecord, FoldMemo, JobDoc } from "./job.ts";
 
 /**

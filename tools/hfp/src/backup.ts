@@ -126,7 +126,7 @@ async function insertBatch(db: Db, target: string, docs: Document[]): Promise<{ 
     if (!(err instanceof MongoBulkWriteError)) throw err;
     const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
     const other = errors.find((e) => e.code !== DUPLICATE_KEY);
-    if (other) throw new Error(`restore into ${target}: ${other.errmsg ?? other.code}`);
+    if (other) throw new Error(`restore into ${target}: ${other.errmsg ?? other.code}`, { cause: err });
     return { inserted: err.insertedCount, present: errors.length };
   }
 }

@@ -5,7 +5,7 @@ import { DEFAULT_PORTS, PortsInUseError, SERVICES, ServiceStartError, type Servi
 
 /** A word as a POSIX shell reads it back unchanged. */
 export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_\/.:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+  return /^[A-Za-z0-9_/.:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 const defaults = `defaults: the gateway 8000, ${SERVICES.map((s) => `${s} ${DEFAULT_PORTS[s]}`).join(", ")}`;

@@ -1,6 +1,6 @@
 // Sign in, sign up and confirm with the user pool; or, with no pool configured (local
 // development on HS256 tokens), paste a token minted by `hfp token <user>`.
-import { CognitoClient, explain } from "../auth/cognito.ts";
+import { type CognitoClient, explain } from "../auth/cognito.ts";
 import type { Session } from "../auth/session.ts";
 import { h, field, replace } from "./dom.ts";
 
