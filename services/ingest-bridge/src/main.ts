@@ -27,6 +27,7 @@ const s3 = createS3(aws);
 const presignS3 = createS3({ ...aws, s3Endpoint: cfg.S3_PUBLIC_ENDPOINT ?? cfg.S3_ENDPOINT });
 const sqs = createSqs(aws);
 const inputQueueUrl = await queueUrl(sqs, cfg.SQS_INPUT_QUEUE);
+const hasUploaded = async (jobId: string) => (await lastEventOf(nc, cfg.JOBS_STREAM, jobId, "uploaded", subjectPrefix)) !== null;
 
 const { app, metrics } = createBridgeApp({
   log,
@@ -41,6 +42,7 @@ const { app, metrics } = createBridgeApp({
   }),
   maxBytes: cfg.UPLOAD_MAX_BYTES,
   urlTtlSeconds: cfg.UPLOAD_URL_TTL_SECONDS,
+  hasUploaded,
   readiness: {
     nats: async () => {
       if (nc.isClosed()) throw new Error("closed");
@@ -61,7 +63,7 @@ const poller = createPoller({
   producer,
   log,
   metrics,
-  hasUploaded: async (jobId) => (await lastEventOf(nc, cfg.JOBS_STREAM, jobId, "uploaded", subjectPrefix)) !== null,
+  hasUploaded,
 });
 poller.start();
 log.info({ port: cfg.HTTP_PORT, queue: cfg.SQS_INPUT_QUEUE, bucket: cfg.S3_BUCKET, maxBytes: cfg.UPLOAD_MAX_BYTES }, "ingest-bridge started");
