@@ -127,9 +127,11 @@ test("the document's maximum size is the bridge's default upload limit", () => {
 });
 
 test("fps and interval exclude each other in the document as in the checks; every refusal is documented", () => {
-  for (const name of ["UploadOptions", "UploadForm"]) {
-    assert.equal((doc.components.schemas[name] as { not: object }).not, { required: ["fps", "interval"] }, name);
-  }
+  assert.equal((doc.components.schemas.UploadOptions as { not: object }).not, { required: ["fps", "interval"] });
+  const form = doc.components.schemas.UploadForm as { not: object; properties: Record<string, { anyOf?: object[] }> };
+  const empty = { type: "string", const: "" };
+  assert.equal(form.not, { required: ["fps", "interval"], properties: { fps: { not: empty }, interval: { not: empty } } });
+  assert.equal(form.properties.format!.anyOf, [{ type: "string", enum: ["jpg", "png", "webp"] }, empty], "an empty field is not given");
   assert.not.ok(ExtractionOptionsInput.safeParse({ fps: 1, interval: 2 }).success);
   for (const path of ["/videos", "/videos/presign"]) {
     const r = op(path).responses as Record<string, { headers?: Record<string, { required?: boolean }> }>;

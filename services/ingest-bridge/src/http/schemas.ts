@@ -64,6 +64,17 @@ function optionsSchema() {
 
 export const UploadOptionsSchema = optionsSchema();
 
+/** A form field left empty, as HTML forms send one for every empty input: the option is not given. */
+const EMPTY_FIELD = { type: "string", const: "" } as const;
+
+/** The option fields of the form: each the option's schema, or empty. */
+const formFields = Object.fromEntries(
+  Object.entries(UploadOptionsSchema.properties).map(([name, { description, ...schema }]) => [
+    name,
+    { description: `${description} An empty field counts as not given.`, anyOf: [schema, EMPTY_FIELD] },
+  ]),
+);
+
 export const UploadFormSchema = {
   type: "object",
   description:
@@ -73,7 +84,7 @@ export const UploadFormSchema = {
   required: ["file"],
   additionalProperties: false,
   properties: {
-    ...UploadOptionsSchema.properties,
+    ...formFields,
     file: {
       type: "string",
       contentMediaType: "application/octet-stream",
@@ -82,7 +93,8 @@ export const UploadFormSchema = {
         "The video, after every option field, not empty; its part's content type video/* or application/octet-stream.",
     },
   },
-  not: FPS_AND_INTERVAL,
+  // Both given, neither empty.
+  not: { ...FPS_AND_INTERVAL, properties: { fps: { not: EMPTY_FIELD }, interval: { not: EMPTY_FIELD } } },
 } as const;
 
 export const UploadCreatedSchema = {
