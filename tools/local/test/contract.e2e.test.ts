@@ -89,7 +89,8 @@ function schemathesis(opts: RunOptions): Promise<Report> {
     ["--report-dir", dir],
     ["--no-color"],
   ].flat();
-  const env = { ...process.env, SCHEMATHESIS_HOOKS: "hooks", PYTHONPATH: HERE };
+  // The hooks module is imported from the checkout: no bytecode cache written next to it.
+  const env = { ...process.env, SCHEMATHESIS_HOOKS: "hooks", PYTHONPATH: HERE, PYTHONDONTWRITEBYTECODE: "1" };
   const started = Date.now();
   return new Promise((resolve, reject) => {
     execFile(EXE, args, { env, cwd: dir, maxBuffer: 64 * 1024 * 1024, timeout: 150_000 }, (err, stdout, stderr) => {
