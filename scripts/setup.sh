@@ -36,4 +36,5 @@ fi
 
 bash scripts/stack.sh build
 bash infra/tools/install.sh >/dev/null
+bash scripts/tools/schemathesis.sh >/dev/null
 printf '[setup] ready in %s s (cache: %s)\n' "$(($(date +%s) - t0))" "$HFP_CACHE" >&2

@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   // auth and access
   "UNAUTHENTICATED",
   "NOT_FOUND",
+  "METHOD_NOT_ALLOWED",
   "JOB_NOT_COMPLETED",
   // dependencies and internals
   "S3_UNAVAILABLE",

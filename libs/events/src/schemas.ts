@@ -11,7 +11,8 @@ export type FrameFormat = z.infer<typeof FrameFormat>;
 export const ExtractionOptionsInput = z
   .object({
     fps: z.number().positive().max(60).optional(),
-    interval: z.number().positive().max(3600).optional(),
+    // At least 1/60 s: the fps it becomes (1/interval) is at most 60, as fps itself.
+    interval: z.number().min(1 / 60).max(3600).optional(),
     format: FrameFormat.optional(),
     width: z.number().int().min(16).max(7680).optional(),
     maxFrames: z.number().int().min(1).max(100_000).optional(),

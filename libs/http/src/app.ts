@@ -11,6 +11,8 @@ import type { Logger } from "@hfp/logging";
 import { toHttpError } from "./errors.ts";
 import type { HttpMetrics } from "./metrics.ts";
 import { runReadiness, type ReadinessCheck } from "./readiness.ts";
+import { RETRY_AFTER_SECONDS, setErrorHeaders } from "./responses.ts";
+import { checkBodyTypes } from "./strict-body.ts";
 
 export interface HttpOptions {
   service: string;
@@ -67,6 +69,14 @@ export function buildHttp(opts: HttpOptions): FastifyInstance {
     reply.header("x-request-id", request.id);
   });
 
+  // Before fastify's validation, which would coerce a JSON body's values to their schema's types.
+  app.addHook("preValidation", async (request) => {
+    const schema = request.routeOptions.schema?.body;
+    if (schema && request.body !== undefined && /^application\/json\b/i.test(request.headers["content-type"] ?? "")) {
+      checkBodyTypes(request.body, schema);
+    }
+  });
+
   // The route pattern, never the raw URL: one series per route, not one per job id.
   app.addHook("onResponse", async (request, reply) => {
     const labels = {
@@ -82,6 +92,7 @@ export function buildHttp(opts: HttpOptions): FastifyInstance {
     const { status, body } = toHttpError(error);
     if (status >= 500) request.log.error({ err: error, code: body.code }, "request failed");
     else request.log.info({ code: body.code, reason: body.message }, "request rejected");
+    setErrorHeaders(request, reply, status);
     return reply.code(status).type("application/json; charset=utf-8").send(body);
   });
 
@@ -94,6 +105,7 @@ export function buildHttp(opts: HttpOptions): FastifyInstance {
 
   app.get("/ready", async (request, reply) => {
     const report = await runReadiness(opts.readiness, opts.readinessTimeoutMs ?? 2_000, request.log);
+    if (!report.ready) reply.header("retry-after", String(RETRY_AFTER_SECONDS));
     return reply
       .code(report.ready ? 200 : 503)
       .send({ status: report.ready ? "ready" : "unavailable", checks: report.checks });

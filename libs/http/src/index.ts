@@ -7,3 +7,6 @@ export * from "./openapi.ts";
 export * from "./openapi-check.ts";
 export * from "./probes.ts";
 export * from "./routes.ts";
+export * from "./methods.ts";
+export * from "./responses.ts";
+export * from "./strict-body.ts";

@@ -1,7 +1,8 @@
 /**
  * Structural checks of an OpenAPI 3.1 document that a JSON-schema check of its shape would
  * not catch: `$ref`s that lead nowhere, path parameters not declared, operation ids given
- * twice, security schemes or tags used but not defined. Returns what is wrong, one line
+ * twice, security schemes or tags used but not defined, links to operations or parameters
+ * that do not exist. Returns what is wrong, one line
  * each; an empty list means none of these.
  */
 
@@ -29,6 +30,7 @@ export function openApiProblems(doc: unknown): string[] {
   const schemes = new Set(Object.keys(isObj(components.securitySchemes) ? components.securitySchemes : {}));
   const tags = Array.isArray(doc.tags) ? new Set(doc.tags.map((t) => (isObj(t) ? t.name : undefined))) : undefined;
   const ids = new Set<string>();
+  const links: { where: string; link: unknown }[] = [];
   if (!isObj(doc.paths)) return [...problems, "paths is not an object"];
   for (const [path, item] of Object.entries(doc.paths)) {
     if (!path.startsWith("/")) problems.push(`path ${path} does not start with /`);
@@ -54,6 +56,9 @@ export function openApiProblems(doc: unknown): string[] {
       for (const [code, response] of Object.entries(isObj(op.responses) ? op.responses : {})) {
         const r = isObj(response) && typeof response.$ref === "string" ? resolve(doc, response.$ref) : response;
         if (!isObj(r) || typeof r.description !== "string") problems.push(`${where} ${code}: no description`);
+        for (const [name, link] of Object.entries(isObj(r) && isObj(r.links) ? r.links : {})) {
+          links.push({ where: `${where} ${code} link ${name}`, link });
+        }
       }
       for (const requirement of Array.isArray(op.security) ? op.security : []) {
         for (const name of Object.keys(isObj(requirement) ? requirement : {})) {
@@ -63,6 +68,30 @@ export function openApiProblems(doc: unknown): string[] {
       for (const tag of Array.isArray(op.tags) ? op.tags : []) {
         if (tags && !tags.has(tag)) problems.push(`${where}: tag ${String(tag)} is not listed`);
       }
+    }
+  }
+  problems.push(...linkProblems(doc, links));
+  return problems;
+}
+
+/** Each link names an operation of this document and only parameters that operation has. */
+function linkProblems(doc: Obj, links: { where: string; link: unknown }[]): string[] {
+  const operations = new Map<string, Obj>();
+  for (const item of Object.values(isObj(doc.paths) ? doc.paths : {})) {
+    for (const [method, op] of Object.entries(isObj(item) ? item : {})) {
+      if (METHODS.has(method) && isObj(op) && typeof op.operationId === "string") operations.set(op.operationId, op);
+    }
+  }
+  const problems: string[] = [];
+  for (const { where, link } of links) {
+    const target = isObj(link) && typeof link.operationId === "string" ? operations.get(link.operationId) : undefined;
+    if (!isObj(link) || !target) {
+      problems.push(`${where}: operation ${isObj(link) ? String(link.operationId) : "?"} is not in the document`);
+      continue;
+    }
+    const names = new Set((Array.isArray(target.parameters) ? (target.parameters as Parameter[]) : []).map((p) => p.name));
+    for (const name of Object.keys(isObj(link.parameters) ? link.parameters : {})) {
+      if (!names.has(name)) problems.push(`${where}: ${String(link.operationId)} has no parameter ${name}`);
     }
   }
   return problems;

@@ -54,6 +54,7 @@ export function openApiDocument(input: OpenApiInput): OpenApiDocument {
   const schemes = Object.keys(input.securitySchemes);
   const paths: Record<string, Record<string, Json>> = {};
   const operationIds = new Set<string>();
+  const present = new Set(input.routes.map((r) => r.operationId));
   for (const route of input.routes) {
     const where = `${route.method} ${route.url}`;
     const path = openApiPath(route.url);
@@ -65,7 +66,7 @@ export function openApiDocument(input: OpenApiInput): OpenApiDocument {
     if (!input.tags.some((t) => t.name === route.tag)) throw new Error(`${where}: tag ${route.tag} is not listed`);
     if (route.auth && schemes.length === 0) throw new Error(`${where} needs a token but there is no security scheme`);
     checkPathParams(route, where);
-    item[method] = operation(route, schemes, ref);
+    item[method] = operation(route, schemes, ref, present);
   }
   const schemas: Record<string, Json> = {};
   for (const [name, schema] of Object.entries(input.schemas)) schemas[name] = ref(schema, schema);
@@ -82,18 +83,30 @@ export function openApiDocument(input: OpenApiInput): OpenApiDocument {
 
 type RefMaker = (value: unknown, root?: unknown) => Json;
 
-function operation(route: RouteSpec, schemes: string[], ref: RefMaker): Json {
+function operation(route: RouteSpec, schemes: string[], ref: RefMaker, present: ReadonlySet<string>): Json {
   const parameters = [...parametersOf(route.params, "path", ref), ...parametersOf(route.querystring, "query", ref)];
   const responses: Record<string, Json> = {};
   for (const [code, r] of Object.entries(route.responses)) {
+    const links = Object.entries(r.links ?? {}).filter(([, l]) => present.has(l.operationId));
     responses[code] = {
       description: r.description,
       ...(r.headers && {
         headers: Object.fromEntries(
-          Object.entries(r.headers).map(([name, h]) => [name, { description: h.description, schema: ref(h.schema) }]),
+          Object.entries(r.headers).map(([name, h]) => [
+            name,
+            { description: h.description, ...(h.required && { required: true }), schema: ref(h.schema) },
+          ]),
         ),
       }),
       ...(r.schema && { content: { [r.contentType ?? "application/json"]: { schema: ref(r.schema) } } }),
+      ...(links.length && {
+        links: Object.fromEntries(
+          links.map(([name, l]) => [
+            name,
+            { operationId: l.operationId, parameters: { ...l.parameters }, ...(l.description && { description: l.description }) },
+          ]),
+        ),
+      }),
     };
   }
   const body = route.body;

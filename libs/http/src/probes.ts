@@ -1,3 +1,4 @@
+import { retryAfterHeader } from "./responses.ts";
 import { OPERATIONS_TAG, type RouteSpec } from "./routes.ts";
 
 /** The body of `GET /health`. */
@@ -42,7 +43,7 @@ export function probeRoutes(dependencies: string): RouteSpec[] {
       summary: `Readiness: ${dependencies} answer`,
       responses: {
         200: { description: "Ready.", schema: readinessSchema },
-        503: { description: "A dependency does not answer.", schema: readinessSchema },
+        503: { description: "A dependency does not answer.", schema: readinessSchema, headers: { "Retry-After": retryAfterHeader } },
       },
     },
     {

@@ -2,13 +2,35 @@ import type { FastifyInstance, FastifySchema } from "fastify";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
+/** A response header; `required` when the service always sends it with this status. */
+export interface HeaderSpec {
+  description: string;
+  schema: object;
+  required?: boolean;
+}
+
+/**
+ * An OpenAPI link: how a value of this response fills a parameter of another operation
+ * (`{ id: "$response.body#/jobId" }`), so clients and test generators can follow it.
+ */
+export interface LinkSpec {
+  operationId: string;
+  parameters: Record<string, string>;
+  description?: string;
+}
+
 /** One response of a route: what its status code means, its body schema and headers. */
 export interface ResponseSpec {
   description: string;
   schema?: object;
   /** Default `application/json`; only JSON bodies are serialized with `schema`. */
   contentType?: string;
-  headers?: Record<string, { description: string; schema: object }>;
+  headers?: Record<string, HeaderSpec>;
+  /**
+   * By name. A link to an operation of another service's API appears only in a document
+   * that holds both (the public one); a service's own document leaves it out.
+   */
+  links?: Record<string, LinkSpec>;
 }
 
 /** The request body of a route. */
@@ -44,7 +66,13 @@ export interface RouteSpec {
    */
   operational?: boolean;
   params?: object;
+  /** What the document shows; fastify validates the query with it unless `querystringValidation` is given. */
   querystring?: object;
+  /**
+   * What fastify validates the query with, when the handler checks part of it itself (to
+   * answer with its own message) and so fastify must check less than `querystring` shows.
+   */
+  querystringValidation?: object;
   body?: BodySpec;
   responses: Record<number, ResponseSpec>;
 }
@@ -83,7 +111,7 @@ export function fastifySchema(spec: RouteSpec): FastifySchema {
   const body = spec.body?.contentType === "application/json" ? (spec.body.validation ?? spec.body.schema) : undefined;
   return {
     ...(spec.params && { params: spec.params }),
-    ...(spec.querystring && { querystring: spec.querystring }),
+    ...((spec.querystringValidation ?? spec.querystring) && { querystring: spec.querystringValidation ?? spec.querystring }),
     ...(body && { body }),
     response,
   };

@@ -24,6 +24,7 @@ export async function main(): Promise<void> {
   const presignS3 = createS3({ ...aws, s3Endpoint: cfg.S3_PUBLIC_ENDPOINT ?? cfg.S3_ENDPOINT });
   const sqs = createSqs(aws);
   const inputQueueUrl = await queueUrl(sqs, cfg.SQS_INPUT_QUEUE);
+  const hasUploaded = async (jobId: string) => (await lastEventOf(nc, cfg.JOBS_STREAM, jobId, "uploaded")) !== null;
 
   const { app, metrics } = createBridgeApp({
     log,
@@ -38,6 +39,7 @@ export async function main(): Promise<void> {
     }),
     maxBytes: cfg.UPLOAD_MAX_BYTES,
     urlTtlSeconds: cfg.UPLOAD_URL_TTL_SECONDS,
+    hasUploaded,
     readiness: {
       nats: async () => {
         if (nc.isClosed()) throw new Error("closed");
@@ -58,7 +60,7 @@ export async function main(): Promise<void> {
     producer,
     log,
     metrics,
-    hasUploaded: async (jobId) => (await lastEventOf(nc, cfg.JOBS_STREAM, jobId, "uploaded")) !== null,
+    hasUploaded,
   });
   poller.start();
   log.info(

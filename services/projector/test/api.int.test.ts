@@ -321,4 +321,19 @@ api("/openapi.json lists every route with its security, parameters and responses
   assert.equal(doc.components.schemas.JobPage.properties.items.items, { $ref: "#/components/schemas/Job" });
 });
 
+api("a job in the stream that the read model has not caught up with is read from the stream", async (ctx) => {
+  const story = JobStory.completed("stream-only-job", "carol");
+  // In the stream, not (yet) projected: what a client sees right after its upload was answered.
+  for (const { event } of story.events) await ctx.publisher.publish(event);
+  const job = await get(ctx, "/videos/stream-only-job", "carol");
+  assert.is(job.statusCode, 200, job.body);
+  assert.equal([job.json().id, job.json().owner, job.json().status], ["stream-only-job", "carol", "completed"]);
+  assert.is(job.json().eventCount, story.events.length);
+  const events = await get(ctx, "/videos/stream-only-job/events", "carol");
+  assert.equal(events.json().events.map((e: { type: string }) => e.type), story.events.map((e) => e.event.type));
+  const someoneElse = await get(ctx, "/videos/stream-only-job", "dave");
+  assert.equal([someoneElse.statusCode, someoneElse.json().code], [404, "NOT_FOUND"], "the owner still decides");
+  assert.is((await get(ctx, "/videos/never-was", "carol")).statusCode, 404);
+});
+
 api.run();

@@ -4,7 +4,7 @@ import { createVerifier } from "@hfp/auth";
 import { AppError } from "@hfp/events";
 import { buildHttp, createMetrics, openApiProblems } from "@hfp/http";
 import { createLogger } from "@hfp/logging";
-import { decodeCursor, encodeCursor } from "../src/api/cursor.ts";
+import { CURSOR_PATTERN, decodeCursor, encodeCursor } from "../src/api/cursor.ts";
 import { statusApiDocument } from "../src/api/info.ts";
 import { registerStatusApi, type ApiDeps } from "../src/api/routes.ts";
 import { ROUTES } from "../src/api/spec.ts";
@@ -78,7 +78,7 @@ test("without a token, a route answers 401 before any dependency is used", async
   assert.equal(res.json(), { code: "UNAUTHENTICATED", message: "a bearer token is required" });
 });
 
-test("a cursor round-trips and is opaque base64url", () => {
+test("a cursor round-trips and uses only URL-safe characters", () => {
   const cursor = encodeCursor({ createdAt: "2026-03-01T10:00:00.000Z", id: "job-1" });
   assert.match(cursor, /^[A-Za-z0-9_-]+$/);
   assert.equal(decodeCursor(cursor), { createdAt: "2026-03-01T10:00:00.000Z", id: "job-1" });
@@ -102,6 +102,39 @@ test("a cursor that this API did not make is a VALIDATION_FAILED naming the fiel
       assert.match((err as Error).message, /^querystring\.cursor /);
     }
   }
+});
+
+test("every string of the document's cursor pattern is a position: the pattern is the whole rule", () => {
+  const doc = statusApiDocument();
+  const list = (doc.paths["/videos"] as Record<string, { parameters: { name: string; schema: { pattern?: string } }[] }>).get!;
+  assert.is(list.parameters.find((p) => p.name === "cursor")!.schema.pattern, CURSOR_PATTERN);
+  const pattern = new RegExp(CURSOR_PATTERN);
+  assert.equal(decodeCursor("0000000000000a"), { createdAt: "1970-01-01T00:00:00.000Z", id: "a" });
+  assert.equal(decodeCursor(`9999999999999${"_".repeat(64)}`), { createdAt: "2286-11-20T17:46:39.999Z", id: "_".repeat(64) });
+  const made = encodeCursor({ createdAt: "2026-03-01T10:00:00.123Z", id: "Qx2-_" });
+  assert.is(made, "1772359200123Qx2-_");
+  assert.ok(pattern.test(made));
+  for (const bad of ["0", "177235920012", "1772359200123", `1772359200123${"x".repeat(65)}`, "1772359200123a.b"]) {
+    assert.not.ok(pattern.test(bad), bad);
+    assert.throws(() => decodeCursor(bad), /querystring\.cursor /, bad);
+  }
+});
+
+test("methods a path does not have are 405 with Allow, before authentication", async () => {
+  const http = app();
+  const cases: [string, string, string][] = [
+    ["QUERY", "/videos", "GET, HEAD, POST"],
+    ["TRACE", "/videos/j-1", "GET, HEAD"],
+    ["DELETE", "/videos/j-1/download", "GET, HEAD"],
+    ["GET", "/videos/presign", "POST"],
+    ["POST", "/openapi.json", "GET, HEAD"],
+  ];
+  for (const [method, url, allow] of cases) {
+    const res = await http.inject({ method: method as "GET", url });
+    assert.equal([res.statusCode, res.headers.allow, res.json().code], [405, allow, "METHOD_NOT_ALLOWED"], `${method} ${url}`);
+  }
+  const noToken = await http.inject({ method: "GET", url: "/videos/j-1" });
+  assert.equal([noToken.statusCode, noToken.headers["www-authenticate"]], [401, "Bearer"]);
 });
 
 test.run();

@@ -12,7 +12,8 @@ export type GatewayRoute = "ingest" | "status" | "openapi";
  * serves itself (each service knows only its own routes).
  */
 export function routeFor(method: string, path: string): GatewayRoute | null {
-  if (path === "/openapi.json") return method === "GET" || method === "HEAD" ? "openapi" : null;
+  // Other methods go to the projector, which answers them 405 with `Allow` as it does behind the Ingress.
+  if (path === "/openapi.json") return method === "GET" || method === "HEAD" ? "openapi" : "status";
   if (path === "/videos" || path.startsWith("/videos/")) {
     if (method === "POST" && (path === "/videos" || path === "/videos/presign")) return "ingest";
     return "status";

@@ -3,11 +3,11 @@ import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { openApiPath, openApiProblems, type RouteSpec } from "@hfp/http";
+import { openApiPath, openApiProblems, PUBLIC_PATHS, type RouteSpec } from "@hfp/http";
 import { ingestApi } from "@hfp/ingest-bridge";
 import { statusApi } from "@hfp/projector";
 import { routeFor, startGateway } from "../src/gateway.ts";
-import { OPENAPI_FILE, publicApiDocument, renderPublicApi } from "../src/openapi.ts";
+import { OPENAPI_FILE, publicApi, publicApiDocument, renderPublicApi } from "../src/openapi.ts";
 
 const doc = publicApiDocument();
 const key = (method: string, path: string) => `${method.toUpperCase()} ${path}`;
@@ -61,6 +61,26 @@ test("one public document: one info, one bearer scheme, the error schema once, u
   assert.equal((doc.paths["/openapi.json"]!.get as { security: unknown }).security, []);
 });
 
+test("PUBLIC_PATHS, by which each service answers 405 for the other's paths, is the public route table", () => {
+  const fromTables = publicApi().routes.map((r) => key(r.method, r.url));
+  assert.equal(PUBLIC_PATHS.map((p) => key(p.method, p.url)).sort(), fromTables.sort());
+});
+
+test("a new job links to the status routes about it, and a page to its first job and the next page", () => {
+  type Links = Record<string, { operationId: string; parameters: Record<string, string> }>;
+  const links = (path: string, method: string, code: string) =>
+    ((doc.paths[path]![method] as { responses: Record<string, { links?: Links }> }).responses[code]!.links ?? {}) as Links;
+  for (const path of ["/videos", "/videos/presign"]) {
+    const created = links(path, "post", "201");
+    assert.equal(Object.values(created).map((l) => l.operationId).sort(), ["downloadVideoFrames", "getVideo", "getVideoEvents"]);
+    for (const l of Object.values(created)) assert.equal(l.parameters, { id: "$response.body#/jobId" });
+  }
+  assert.equal(
+    Object.values(links("/videos", "get", "200")).map((l) => [l.operationId, l.parameters]),
+    [["getVideo", { id: "$response.body#/items/0/id" }], ["listVideos", { cursor: "$response.body#/nextCursor" }]],
+  );
+});
+
 /** A stand-in service that answers every request with its name, the method and the path. */
 async function upstream(name: string): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
@@ -90,6 +110,8 @@ test("through the gateway: the document itself, and every other documented route
       assert.equal(await reply.json(), { name: service, at: `${method} ${sample(url)}` }, at);
     }
     assert.is((await fetch(`${gateway.url}/health`)).status, 404);
+    const other = await fetch(`${gateway.url}/openapi.json`, { method: "DELETE" });
+    assert.equal(await other.json(), { name: "status", at: "DELETE /openapi.json" }, "the projector answers it 405");
   } finally {
     for (const s of [gateway, ingest, status]) s.server.close();
   }

@@ -128,27 +128,24 @@ export interface components {
     schemas: {
         /** @description Form fields in this order: the option fields (each optional, at most once), then exactly one `file` part. Option fields after the file are refused (400 VALIDATION_FAILED): the object's metadata is sent to S3 when the file starts. Numbers are plain decimals (`2`, `0.5`); an empty field counts as not given. */
         UploadForm: {
-            /** @description Frames per second (default 1). Not together with `interval`. */
-            fps?: number;
-            /** @description Seconds between frames, instead of `fps` (fps = 1/interval). */
-            interval?: number;
-            /**
-             * @description Image format of the frames (default `jpg`).
-             * @enum {string}
-             */
-            format?: "jpg" | "png" | "webp";
-            /** @description Frame width in pixels; the height keeps the aspect ratio. */
-            width?: number;
-            /** @description At most this many frames. */
-            maxFrames?: number;
-            /** @description Where extraction starts, in seconds (default 0). */
-            start?: number;
-            /** @description Where extraction stops, in seconds; after `start`. */
-            end?: number;
-            /** @description The video, after every option field; its part's content type video/* or application/octet-stream. */
+            /** @description Frames per second (default 1). Not together with `interval`. An empty field counts as not given. */
+            fps?: number | "";
+            /** @description Seconds between frames, instead of `fps` (fps = 1/interval). An empty field counts as not given. */
+            interval?: number | "";
+            /** @description Image format of the frames (default `jpg`). An empty field counts as not given. */
+            format?: ("jpg" | "png" | "webp") | "";
+            /** @description Frame width in pixels; the height keeps the aspect ratio. An empty field counts as not given. */
+            width?: number | "";
+            /** @description At most this many frames. An empty field counts as not given. */
+            maxFrames?: number | "";
+            /** @description Where extraction starts, in seconds (default 0). An empty field counts as not given. */
+            start?: number | "";
+            /** @description Where extraction stops, in seconds; after `start`. An empty field counts as not given. */
+            end?: number | "";
+            /** @description The video, after every option field, not empty; its part's content type video/* or application/octet-stream. */
             file: string;
         };
-        /** @description Extraction options, all optional. `fps` and `interval` exclude each other; `end` must be after `start`; unknown names are refused. A refused option is 400 INVALID_OPTIONS, its message naming the field. */
+        /** @description Extraction options, all optional. `fps` and `interval` exclude each other; `end` must be greater than `start` (0 when not given), which JSON Schema cannot state; unknown names are refused. A refused option is 400 INVALID_OPTIONS, its message naming the field. */
         UploadOptions: {
             /** @description Frames per second (default 1). Not together with `interval`. */
             fps?: number;
@@ -181,9 +178,9 @@ export interface components {
         PresignRequest: {
             /** @description made safe for the S3 key */
             filename: string;
-            /** @description video/* or application/octet-stream */
+            /** @description video/* or application/octet-stream, in any letter case, with optional parameters; otherwise 415 */
             contentType: string;
-            /** @description bytes; at most the upload limit */
+            /** @description bytes; at most the upload limit (2 GiB unless the deployment's UPLOAD_MAX_BYTES says otherwise); otherwise 413 */
             size: number;
             options?: components["schemas"]["UploadOptions"];
         };
@@ -351,7 +348,7 @@ export interface operations {
                 status?: "queued" | "extracting" | "packaging" | "notifying" | "completed" | "failed";
                 /** @description Page size. */
                 limit?: number;
-                /** @description `nextCursor` of the previous page. */
+                /** @description `nextCursor` of the previous page: where the next page starts, as the creation time in epoch milliseconds (13 digits) followed by the id of the last job seen. Any such value is a position. */
                 cursor?: string;
             };
             header?: never;
@@ -369,7 +366,7 @@ export interface operations {
                     "application/json": components["schemas"]["JobPage"];
                 };
             };
-            /** @description VALIDATION_FAILED: a query parameter is not valid; the message names it. */
+            /** @description VALIDATION_FAILED: a query parameter is not valid (the schema says how); the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -381,15 +378,19 @@ export interface operations {
             /** @description UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid. */
             401: {
                 headers: {
+                    /** @description `Bearer`, with `error="invalid_token"` when a bearer token was sent and refused (RFC 6750). */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable (MONGO_UNAVAILABLE, NATS_UNAVAILABLE). */
+            /** @description MONGO_UNAVAILABLE or NATS_UNAVAILABLE: the read model or the stream does not answer; retry after `Retry-After` seconds. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -416,7 +417,7 @@ export interface operations {
             201: {
                 headers: {
                     /** @description The job's status URL, `/videos/<jobId>`. */
-                    Location?: string;
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -435,6 +436,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid. */
             401: {
                 headers: {
+                    /** @description `Bearer`, with `error="invalid_token"` when a bearer token was sent and refused (RFC 6750). */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -450,7 +453,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: the file's content type is neither video/* nor application/octet-stream, or the body is not multipart/form-data. */
+            /** @description UNSUPPORTED_MEDIA_TYPE: the file's content type is neither video/* nor application/octet-stream, or the body is not multipart/form-data (with its boundary). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -459,9 +462,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description S3_UNAVAILABLE: storing the upload failed; retry later. */
+            /** @description S3_UNAVAILABLE: storing the upload failed; retry after `Retry-After` seconds. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -483,11 +488,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The upload URL. */
+            /** @description The upload URL. The job exists once S3 announces the uploaded object. */
             201: {
                 headers: {
                     /** @description The job's status URL, `/videos/<jobId>`. */
-                    Location?: string;
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -506,13 +511,15 @@ export interface operations {
             /** @description UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid. */
             401: {
                 headers: {
+                    /** @description `Bearer`, with `error="invalid_token"` when a bearer token was sent and refused (RFC 6750). */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description UPLOAD_TOO_LARGE: `size` is larger than the upload limit. */
+            /** @description UPLOAD_TOO_LARGE: `size` is larger than the upload limit (the schema's `maximum`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -521,7 +528,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: `contentType` is neither video/* nor application/octet-stream. */
+            /** @description UNSUPPORTED_MEDIA_TYPE: `contentType` is neither video/* nor application/octet-stream (the schema's `pattern`). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -565,6 +572,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid. */
             401: {
                 headers: {
+                    /** @description `Bearer`, with `error="invalid_token"` when a bearer token was sent and refused (RFC 6750). */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -580,9 +589,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable (MONGO_UNAVAILABLE, NATS_UNAVAILABLE). */
+            /** @description MONGO_UNAVAILABLE or NATS_UNAVAILABLE: the read model or the stream does not answer; retry after `Retry-After` seconds. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -624,6 +635,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid. */
             401: {
                 headers: {
+                    /** @description `Bearer`, with `error="invalid_token"` when a bearer token was sent and refused (RFC 6750). */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -639,9 +652,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable (MONGO_UNAVAILABLE, NATS_UNAVAILABLE). */
+            /** @description MONGO_UNAVAILABLE or NATS_UNAVAILABLE: the read model or the stream does not answer; retry after `Retry-After` seconds. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -683,6 +698,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid. */
             401: {
                 headers: {
+                    /** @description `Bearer`, with `error="invalid_token"` when a bearer token was sent and refused (RFC 6750). */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -707,9 +724,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is unavailable (MONGO_UNAVAILABLE, NATS_UNAVAILABLE). */
+            /** @description MONGO_UNAVAILABLE or NATS_UNAVAILABLE: the read model or the stream does not answer; retry after `Retry-After` seconds. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {

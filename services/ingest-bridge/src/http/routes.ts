@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { ownerOf, requireAuth, type Verifier } from "@hfp/auth";
 import { presignPut } from "@hfp/aws";
 import { AppError } from "@hfp/events";
-import { fastifySchema, findRoute, toHttpError } from "@hfp/http";
+import { fastifySchema, findRoute, PUBLIC_PATHS, refuseUnsupportedMethods, toHttpError } from "@hfp/http";
 import { newJobId, uploadKey } from "../core/keys.ts";
 import { uploadMetadata } from "../core/metadata.ts";
 import { validateOptions } from "../core/options.ts";
@@ -22,6 +22,13 @@ export interface IngestRoutesDeps {
   maxBytes: number;
   urlTtlSeconds: number;
   metrics: BridgeMetrics;
+  /**
+   * Whether the job's `uploaded` is in the stream. Given, `POST /videos` answers once it is
+   * (or after `jobStartTimeoutMs`), so the job it names can be read at once.
+   */
+  hasUploaded?: (jobId: string) => Promise<boolean>;
+  /** Default 5000. */
+  jobStartTimeoutMs?: number;
   newJobId?: () => string;
   now?: () => Date;
 }
@@ -30,6 +37,20 @@ export interface IngestRoutesDeps {
 const MULTIPART_OVERHEAD = 1024 * 1024;
 
 const statusUrl = (jobId: string) => `/videos/${jobId}`;
+
+/**
+ * Waits until the job's `uploaded` is in the stream, where the S3 notification of the object
+ * just stored puts it (the bridge's own poller, normally within a few hundred ms): the job
+ * exists before its creator is answered. False when it is not there within `timeoutMs`.
+ */
+async function jobStarted(hasUploaded: (jobId: string) => Promise<boolean>, jobId: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
+    if (await hasUploaded(jobId).catch(() => false)) return true;
+    if (Date.now() + delay > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
 
 interface PresignBody {
   filename: string;
@@ -45,6 +66,8 @@ interface PresignBody {
 export function registerIngestRoutes(app: FastifyInstance, deps: IngestRoutesDeps): void {
   const jobIds = deps.newJobId ?? newJobId;
   const now = deps.now ?? (() => new Date());
+  // The Ingress sends every POST under /videos here, also those to the status API's paths.
+  refuseUnsupportedMethods(app, ROUTES, PUBLIC_PATHS);
 
   app.register(async (scope) => {
     await scope.register(multipart, {
@@ -79,6 +102,9 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRoutesDep
           const jobId = jobIds();
           const upload = await receiveUpload(request, { s3: deps.s3, bucket: deps.bucket, owner, jobId, maxBytes: deps.maxBytes });
           request.log.info({ jobId, key: upload.key, size: upload.size, options: upload.input }, "upload stored");
+          if (deps.hasUploaded && !(await jobStarted(deps.hasUploaded, jobId, deps.jobStartTimeoutMs ?? 5_000))) {
+            request.log.warn({ jobId }, "job not in the stream yet; answering anyway (the S3 notification is late)");
+          }
           return reply
             .code(201)
             .header("location", statusUrl(jobId))

@@ -9,6 +9,22 @@ import { OPTION_NAMES } from "../core/options.ts";
 
 export const ErrorSchema = errorBodySchema;
 
+/** The upload limit unless UPLOAD_MAX_BYTES says otherwise (config.ts; a unit test holds the two equal). */
+export const DEFAULT_UPLOAD_MAX_BYTES = 2 * 1024 ** 3;
+
+/** Either letter case of each letter: media types are case-insensitive, and JSON Schema patterns have no flags. */
+const anyCase = (word: string) => word.replace(/[a-z]/g, (c) => `[${c.toUpperCase()}${c}]`);
+
+/**
+ * The content types an upload may declare: any `video/…` (also `video/*`, "some video"), or
+ * `application/octet-stream` (what clients send when they do not know), in any letter case,
+ * optionally with parameters. The bridge checks with this pattern itself, so the document
+ * and the check cannot disagree.
+ */
+export const ACCEPTED_TYPE_PATTERN =
+  `^(${anyCase("video")}/(\\*|[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*)|${anyCase("application")}/${anyCase("octet-stream")})` +
+  "([\\t ]*;[\\t\\x20-\\x7e]*)?$";
+
 const OPTION_DESCRIPTIONS: Record<(typeof OPTION_NAMES)[number], string> = {
   fps: "Frames per second (default 1). Not together with `interval`.",
   interval: "Seconds between frames, instead of `fps` (fps = 1/interval).",
@@ -18,6 +34,9 @@ const OPTION_DESCRIPTIONS: Record<(typeof OPTION_NAMES)[number], string> = {
   start: "Where extraction starts, in seconds (default 0).",
   end: "Where extraction stops, in seconds; after `start`.",
 };
+
+/** The one cross-field rule JSON Schema can state: `fps` and `interval` are not given together. */
+const FPS_AND_INTERVAL = { required: ["fps", "interval"] } as const;
 
 /**
  * The option rules as JSON Schema, generated from the schema the bridge checks options with
@@ -34,14 +53,27 @@ function optionsSchema() {
   return {
     type: "object",
     description:
-      "Extraction options, all optional. `fps` and `interval` exclude each other; `end` must be after " +
-      "`start`; unknown names are refused. A refused option is 400 INVALID_OPTIONS, its message naming the field.",
+      "Extraction options, all optional. `fps` and `interval` exclude each other; `end` must be greater than " +
+      "`start` (0 when not given), which JSON Schema cannot state; unknown names are refused. A refused option " +
+      "is 400 INVALID_OPTIONS, its message naming the field.",
     additionalProperties: false,
     properties,
+    not: FPS_AND_INTERVAL,
   } as const;
 }
 
 export const UploadOptionsSchema = optionsSchema();
+
+/** A form field left empty, as HTML forms send one for every empty input: the option is not given. */
+const EMPTY_FIELD = { type: "string", const: "" } as const;
+
+/** The option fields of the form: each the option's schema, or empty. */
+const formFields = Object.fromEntries(
+  Object.entries(UploadOptionsSchema.properties).map(([name, { description, ...schema }]) => [
+    name,
+    { description: `${description} An empty field counts as not given.`, anyOf: [schema, EMPTY_FIELD] },
+  ]),
+);
 
 export const UploadFormSchema = {
   type: "object",
@@ -52,13 +84,17 @@ export const UploadFormSchema = {
   required: ["file"],
   additionalProperties: false,
   properties: {
-    ...UploadOptionsSchema.properties,
+    ...formFields,
     file: {
       type: "string",
       contentMediaType: "application/octet-stream",
-      description: "The video, after every option field; its part's content type video/* or application/octet-stream.",
+      minLength: 1,
+      description:
+        "The video, after every option field, not empty; its part's content type video/* or application/octet-stream.",
     },
   },
+  // Both given, neither empty.
+  not: { ...FPS_AND_INTERVAL, properties: { fps: { not: EMPTY_FIELD }, interval: { not: EMPTY_FIELD } } },
 } as const;
 
 export const UploadCreatedSchema = {
@@ -73,27 +109,37 @@ export const UploadCreatedSchema = {
 } as const;
 
 /** The presign body, with `options` described by `options`. */
-const presignBody = (options: object) =>
+const presignBody = (options: object, contentType: object, size: object) =>
   ({
     type: "object",
     required: ["filename", "contentType", "size"],
     additionalProperties: false,
     properties: {
       filename: { type: "string", minLength: 1, maxLength: 1024, description: "made safe for the S3 key" },
-      contentType: { type: "string", minLength: 1, maxLength: 255, description: "video/* or application/octet-stream" },
-      size: { type: "integer", minimum: 1, description: "bytes; at most the upload limit" },
+      contentType: { type: "string", minLength: 1, maxLength: 255, ...contentType },
+      size: { type: "integer", minimum: 1, ...size },
       options,
     },
   }) as const;
 
-export const PresignRequestSchema = presignBody(UploadOptionsSchema);
+export const PresignRequestSchema = presignBody(
+  UploadOptionsSchema,
+  {
+    pattern: ACCEPTED_TYPE_PATTERN,
+    description: "video/* or application/octet-stream, in any letter case, with optional parameters; otherwise 415",
+  },
+  {
+    maximum: DEFAULT_UPLOAD_MAX_BYTES,
+    description: "bytes; at most the upload limit (2 GiB unless the deployment's UPLOAD_MAX_BYTES says otherwise); otherwise 413",
+  },
+);
 
 /**
- * What fastify checks of the presign body: `options` only as an object. The handler
- * checks the options by the same rules as the form fields, so both routes refuse them
- * with INVALID_OPTIONS naming the field.
+ * What fastify checks of the presign body: `options` only as an object, the content type
+ * and the size without their limits. The handler checks those itself, to answer with their
+ * own codes (INVALID_OPTIONS naming the field, as the form fields are; 415; 413).
  */
-export const presignValidation = presignBody({ type: "object" });
+export const presignValidation = presignBody({ type: "object" }, {}, {});
 
 export const PresignedUploadSchema = {
   type: "object",

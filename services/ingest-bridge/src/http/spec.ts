@@ -1,6 +1,14 @@
-import { OPERATIONS_TAG, probeRoutes, type ApiDescription, type ResponseSpec, type RouteSpec } from "@hfp/http";
 import {
-  ErrorSchema,
+  errorResponse as error,
+  OPERATIONS_TAG,
+  probeRoutes,
+  unauthenticatedResponse as unauthenticated,
+  unavailableResponse,
+  type ApiDescription,
+  type LinkSpec,
+  type RouteSpec,
+} from "@hfp/http";
+import {
   NAMED_SCHEMAS,
   PresignedUploadSchema,
   PresignRequestSchema,
@@ -16,10 +24,19 @@ const UPLOADS_TAG = {
     "Start a job: upload a video through the API, or get a URL to upload it to S3 directly. Bearer token required.",
 };
 
-const error = (description: string): ResponseSpec => ({ description, schema: ErrorSchema });
-const unauthenticated = error("UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid.");
 const statusLocation = {
-  Location: { description: "The job's status URL, `/videos/<jobId>`.", schema: { type: "string" } },
+  Location: { description: "The job's status URL, `/videos/<jobId>`.", required: true, schema: { type: "string" } },
+};
+
+/** From a new job to the status API's routes about it (in the public document, which holds both). */
+const jobLinks: Record<string, LinkSpec> = {
+  GetVideo: { operationId: "getVideo", parameters: { id: "$response.body#/jobId" }, description: "The job's status." },
+  GetVideoEvents: { operationId: "getVideoEvents", parameters: { id: "$response.body#/jobId" }, description: "The job's events." },
+  DownloadVideoFrames: {
+    operationId: "downloadVideoFrames",
+    parameters: { id: "$response.body#/jobId" },
+    description: "The zip of its frames, once completed.",
+  },
 };
 
 export const ROUTES: readonly RouteSpec[] = [
@@ -41,7 +58,7 @@ export const ROUTES: readonly RouteSpec[] = [
       encoding: { file: { contentType: ACCEPTED_TYPES } },
     },
     responses: {
-      201: { description: "Stored; the job is queued.", schema: UploadCreatedSchema, headers: statusLocation },
+      201: { description: "Stored; the job is queued.", schema: UploadCreatedSchema, headers: statusLocation, links: jobLinks },
       400: error(
         "INVALID_OPTIONS: an option is out of range, unknown, not a number or given twice (the message starts " +
           "with the field). VALIDATION_FAILED: no file, an empty file, a field after the file, a second file, " +
@@ -54,9 +71,9 @@ export const ROUTES: readonly RouteSpec[] = [
       ),
       415: error(
         "UNSUPPORTED_MEDIA_TYPE: the file's content type is neither video/* nor application/octet-stream, " +
-          "or the body is not multipart/form-data.",
+          "or the body is not multipart/form-data (with its boundary).",
       ),
-      503: error("S3_UNAVAILABLE: storing the upload failed; retry later."),
+      503: unavailableResponse("S3_UNAVAILABLE: storing the upload failed; retry after `Retry-After` seconds."),
     },
   },
   {
@@ -71,14 +88,19 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: true,
     body: { contentType: "application/json", schema: PresignRequestSchema, validation: presignValidation },
     responses: {
-      201: { description: "The upload URL.", schema: PresignedUploadSchema, headers: statusLocation },
+      201: {
+        description: "The upload URL. The job exists once S3 announces the uploaded object.",
+        schema: PresignedUploadSchema,
+        headers: statusLocation,
+        links: jobLinks,
+      },
       400: error(
         "VALIDATION_FAILED: a body field is missing or mistyped (`body.size is required`). " +
           "INVALID_OPTIONS: an option is refused (`options.fps: …`).",
       ),
       401: unauthenticated,
-      413: error("UPLOAD_TOO_LARGE: `size` is larger than the upload limit."),
-      415: error("UNSUPPORTED_MEDIA_TYPE: `contentType` is neither video/* nor application/octet-stream."),
+      413: error("UPLOAD_TOO_LARGE: `size` is larger than the upload limit (the schema's `maximum`)."),
+      415: error("UNSUPPORTED_MEDIA_TYPE: `contentType` is neither video/* nor application/octet-stream (the schema's `pattern`)."),
     },
   },
   ...probeRoutes("NATS, S3 and the input queue"),

@@ -8,12 +8,14 @@ import { AppError, isAppError, type ExtractionOptions, type ExtractionOptionsInp
 import { uploadKey } from "../core/keys.ts";
 import { uploadMetadata } from "../core/metadata.ts";
 import { optionsFromFields } from "../core/options.ts";
+import { ACCEPTED_TYPE_PATTERN } from "./schemas.ts";
 import { UploadBody } from "./upload-body.ts";
 
-/** video/* and application/octet-stream (what clients send when they do not know the type). */
+const ACCEPTED_TYPE = new RegExp(ACCEPTED_TYPE_PATTERN);
+
+/** video/* and application/octet-stream (what clients send when they do not know the type), as the document states. */
 export function isAcceptedType(mime: string | undefined): boolean {
-  const type = (mime ?? "").split(";", 1)[0]!.trim().toLowerCase();
-  return type === "application/octet-stream" || /^video\/[a-z0-9][a-z0-9!#$&^_.+-]*$/.test(type);
+  return ACCEPTED_TYPE.test(mime ?? "");
 }
 
 export const ACCEPTED_TYPES = "video/*, application/octet-stream";
@@ -85,6 +87,10 @@ function asUploadError(err: unknown, ours: AppError | undefined): unknown {
  * sent when the upload starts. The object exists only if the whole request was valid.
  */
 export async function receiveUpload(request: FastifyRequest, spec: UploadSpec): Promise<ReceivedUpload> {
+  // Without a boundary the body cannot be split into parts at all.
+  if (!/;\s*boundary=/i.test(request.headers["content-type"] ?? "")) {
+    throw new AppError("UNSUPPORTED_MEDIA_TYPE", "multipart/form-data needs a boundary parameter");
+  }
   const fields = new Map<string, string>();
   let upload: ReturnType<typeof startUpload> | undefined;
   let received: Omit<ReceivedUpload, "etag" | "size"> | undefined;

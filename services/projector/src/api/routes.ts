@@ -7,9 +7,9 @@ import {
 } from "mongodb";
 import { ownerOf, requireAuth, type Verifier } from "@hfp/auth";
 import { AppError, InvalidEventError } from "@hfp/events";
-import { enforceRouteTable, fastifySchema, findRoute } from "@hfp/http";
+import { enforceRouteTable, fastifySchema, findRoute, PUBLIC_PATHS, refuseUnsupportedMethods } from "@hfp/http";
 import type { StoredEvent } from "@hfp/jetstream";
-import type { JobStatus } from "../projection.ts";
+import { projectJob, type JobDoc, type JobStatus } from "../projection.ts";
 import { findOwnedJob, listOwnedJobs, type JobView } from "../queries.ts";
 import type { JobStore } from "../store.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
@@ -36,6 +36,8 @@ export function registerStatusApi(app: FastifyInstance, deps: ApiDeps): void {
   const { store } = deps;
   const authenticate = requireAuth(deps.verify);
   enforceRouteTable(app, ROUTES);
+  // Behind the one base URL, requests for the upload API's paths by other methods come here.
+  refuseUnsupportedMethods(app, ROUTES, PUBLIC_PATHS);
   const options = (url: string) => {
     const spec = findRoute(ROUTES, "GET", url);
     return {
@@ -56,8 +58,18 @@ export function registerStatusApi(app: FastifyInstance, deps: ApiDeps): void {
     },
   );
 
+  const history = (id: string) =>
+    deps.history(id).catch((err: unknown) => {
+      if (err instanceof InvalidEventError) throw err;
+      throw new AppError("NATS_UNAVAILABLE", "cannot read the job's events", { cause: err });
+    });
+
+  /**
+   * The job from the read model or, when the read model has not caught up with it yet, from
+   * the stream it is projected from: a job its creator was just told about is always found.
+   */
   const ownedJob = async (id: string, owner: string): Promise<JobView> => {
-    const job = await mongo(() => findOwnedJob(store, id, owner));
+    const job = (await mongo(() => findOwnedJob(store, id, owner))) ?? viewOf(await history(id), owner);
     // The same answer for someone else's job as for none: existence is not revealed.
     if (!job) throw new AppError("NOT_FOUND", `job ${id} not found`);
     return job;
@@ -70,12 +82,8 @@ export function registerStatusApi(app: FastifyInstance, deps: ApiDeps): void {
   app.get<IdParams>("/videos/:id/events", options("/videos/:id/events"), async (request) => {
     const { id } = request.params;
     await ownedJob(id, ownerOf(request));
-    const history = await deps.history(id).catch((err: unknown) => {
-      if (err instanceof InvalidEventError) throw err;
-      throw new AppError("NATS_UNAVAILABLE", "cannot read the job's events", { cause: err });
-    });
     let previous: number | null = null;
-    const events = history.map(({ seq, event }) => {
+    const events = (await history(id)).map(({ seq, event }) => {
       const at = Date.parse(event.occurredAt);
       const sincePreviousMs = previous === null ? null : at - previous;
       previous = at;
@@ -96,6 +104,16 @@ export function registerStatusApi(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   app.get("/openapi.json", options("/openapi.json"), async () => deps.openapi);
+}
+
+/** The caller's job as the projection of its events; null when it has none, or is someone else's. */
+function viewOf(events: StoredEvent[], owner: string): JobView | null {
+  if (events.length === 0) return null;
+  const doc: JobDoc = projectJob(events);
+  const { _id, _fold, owner: docOwner, source, options, createdAt, ...rest } = doc;
+  // Before its `uploaded` a job has no owner, and is no one's.
+  if (docOwner !== owner || source === null || options === null || createdAt === null) return null;
+  return { id: _id, owner: docOwner, source, options, createdAt, ...rest };
 }
 
 /** Answers about one caller's jobs, and a download URL, are not for shared caches. */

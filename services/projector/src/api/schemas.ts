@@ -1,6 +1,7 @@
 import { EVENT_TYPES } from "@hfp/events";
 import { errorBodySchema } from "@hfp/http";
 import { JOB_STATUSES } from "../projection.ts";
+import { CURSOR_PATTERN } from "./cursor.ts";
 
 /**
  * JSON schemas of the status API. Fastify validates requests and serializes responses with
@@ -196,25 +197,36 @@ export const JobIdParams = {
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
 
-export const ListQuerySchema = {
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    status: { type: "string", enum: [...JOB_STATUSES], description: "Only jobs in this status." },
-    limit: {
-      type: "integer",
-      minimum: 1,
-      maximum: MAX_PAGE_SIZE,
-      default: DEFAULT_PAGE_SIZE,
-      description: "Page size.",
+/** The list query, with the cursor as `cursor` describes it. */
+const listQuery = (cursor: object) =>
+  ({
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      status: { type: "string", enum: [...JOB_STATUSES], description: "Only jobs in this status." },
+      limit: {
+        type: "integer",
+        minimum: 1,
+        maximum: MAX_PAGE_SIZE,
+        default: DEFAULT_PAGE_SIZE,
+        description: "Page size.",
+      },
+      cursor: { type: "string", ...cursor },
     },
-    cursor: {
-      type: "string",
-      pattern: "^[A-Za-z0-9_-]{1,512}$",
-      description: "`nextCursor` of the previous page.",
-    },
-  },
-} as const;
+  }) as const;
+
+export const ListQuerySchema = listQuery({
+  pattern: CURSOR_PATTERN,
+  description:
+    "`nextCursor` of the previous page: where the next page starts, as the creation time in epoch milliseconds " +
+    "(13 digits) followed by the id of the last job seen. Any such value is a position.",
+});
+
+/**
+ * What fastify checks of the query: the cursor only for its alphabet and length, so that
+ * a cursor of another shape is refused by the handler with its own message.
+ */
+export const listQueryValidation = listQuery({ pattern: "^[A-Za-z0-9_-]{1,512}$" });
 
 export const OpenApiSchema = {
   type: "object",

@@ -1,11 +1,19 @@
-import { OPERATIONS_TAG, probeRoutes, type ApiDescription, type ResponseSpec, type RouteSpec } from "@hfp/http";
 import {
-  ErrorSchema,
+  errorResponse as error,
+  OPERATIONS_TAG,
+  probeRoutes,
+  unauthenticatedResponse as unauthenticated,
+  unavailableResponse,
+  type ApiDescription,
+  type RouteSpec,
+} from "@hfp/http";
+import {
   JobEventsSchema,
   JobIdParams,
   JobPageSchema,
   JobSchema,
   ListQuerySchema,
+  listQueryValidation,
   NAMED_SCHEMAS,
   OpenApiSchema,
 } from "./schemas.ts";
@@ -15,11 +23,11 @@ const STATUS_TAG = {
   description: "The caller's jobs: status, timings, event history and the zip of frames. Bearer token required.",
 };
 
-const error = (description: string): ResponseSpec => ({ description, schema: ErrorSchema });
-const unauthenticated = error("UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid.");
 const notFound = error("NOT_FOUND: no such job for this caller (also when the job belongs to someone else).");
 const badId = error("VALIDATION_FAILED: `id` is not a job id.");
-const unavailable = error("A dependency is unavailable (MONGO_UNAVAILABLE, NATS_UNAVAILABLE).");
+const unavailable = unavailableResponse(
+  "MONGO_UNAVAILABLE or NATS_UNAVAILABLE: the read model or the stream does not answer; retry after `Retry-After` seconds.",
+);
 
 export const ROUTES: readonly RouteSpec[] = [
   {
@@ -34,9 +42,21 @@ export const ROUTES: readonly RouteSpec[] = [
     tag: STATUS_TAG.name,
     auth: true,
     querystring: ListQuerySchema,
+    querystringValidation: listQueryValidation,
     responses: {
-      200: { description: "A page of jobs.", schema: JobPageSchema },
-      400: error("VALIDATION_FAILED: a query parameter is not valid; the message names it."),
+      200: {
+        description: "A page of jobs.",
+        schema: JobPageSchema,
+        links: {
+          GetFirstVideo: {
+            operationId: "getVideo",
+            parameters: { id: "$response.body#/items/0/id" },
+            description: "The page's first job.",
+          },
+          NextPage: { operationId: "listVideos", parameters: { cursor: "$response.body#/nextCursor" }, description: "The next page." },
+        },
+      },
+      400: error("VALIDATION_FAILED: a query parameter is not valid (the schema says how); the message names it."),
       401: unauthenticated,
       503: unavailable,
     },
