@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { createVerifier } from "@hfp/auth";
+import { SERVICE_NAME } from "@hfp/events";
 import { createS3, presignGet } from "@hfp/aws";
-import { ConfigError, loadConfig } from "@hfp/config";
 import { buildHttp, createMetrics } from "@hfp/http";
 import {
   connectNats,
@@ -16,7 +16,7 @@ import {
 } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
 import { connectMongo, pingMongo } from "@hfp/mongo";
-import { pipelineMetrics } from "@hfp/service";
+import { bootConfig, pipelineMetrics } from "@hfp/service";
 import { PROJECTOR_VERSION as version, statusApiDocument } from "./api/info.ts";
 import { registerStatusApi } from "./api/routes.ts";
 import { projectorConfig } from "./config.ts";
@@ -28,14 +28,7 @@ import { ensureStoreIndexes, jobStore } from "./store.ts";
 // The shape of the other stages (probes, metrics, one graceful stop), but with a consumer per
 // partition of the projection instead of one durable on the job stream.
 
-let config;
-try {
-  config = loadConfig(projectorConfig);
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  process.stderr.write(`projector: ${err.message}\n`);
-  process.exit(1);
-}
+const config = bootConfig(SERVICE_NAME.projector, projectorConfig, process.env);
 const log = createLogger("projector", config.LOG_LEVEL);
 
 const mongo = await connectMongo(config.MONGO_URL, { appName: "projector" }).catch((err: unknown) => {

@@ -1,11 +1,9 @@
-import { readFileSync } from "node:fs";
 import { bearerAuthSchemes, openApiDocument } from "@hfp/http";
+import { packageVersion } from "@hfp/service";
 import { statusApi } from "./spec.ts";
 
 /** This package's version: the API's version in its OpenAPI document and the producer's. */
-export const PROJECTOR_VERSION = (
-  JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
-).version;
+export const PROJECTOR_VERSION = packageVersion(import.meta.url);
 
 /**
  * The status API's OpenAPI document, as the projector serves it at /openapi.json: its own
