@@ -141,9 +141,13 @@ EOF
 up() {
   build
   mkdir -p "$STATE/nats" "$STATE/ferretdb"
-  for p in "$NATS_PORT:nats" "$MONGO_PORT:ferretdb" "$MOTO_PORT:moto"; do
-    if ! running "${p#*:}" && ! port_free "${p%%:*}"; then
-      log "port ${p%%:*} for ${p#*:} is taken by another process; set HFP_*_PORT"; exit 1
+  # port:server:the variable that moves it
+  local p port name var
+  for p in "$NATS_PORT:nats:HFP_NATS_PORT" "$NATS_MONITOR_PORT:nats:HFP_NATS_MONITOR_PORT" \
+    "$MONGO_PORT:ferretdb:HFP_MONGO_PORT" "$FERRET_DEBUG_PORT:ferretdb:HFP_FERRET_DEBUG_PORT" "$MOTO_PORT:moto:HFP_MOTO_PORT"; do
+    IFS=: read -r port name var <<<"$p"
+    if ! running "$name" && ! port_free "$port"; then
+      log "port $port for $name is taken by another process; free it or choose another with $var=<port>"; exit 1
     fi
   done
   start nats "$NATS_BIN" -a 127.0.0.1 -p "$NATS_PORT" -m "$NATS_MONITOR_PORT" \

@@ -1,13 +1,14 @@
 // The setup machinery of scripts/lib.sh, run in real bash against real files: a broken
 // cache entry is detected and removed, a failing step shows its log's tail, versions
 // are compared properly, and the stack's paths come from one place.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { repoRoot } from "@hfp/testkit";
+import { createServer } from "node:net";
+import { freePort, repoRoot } from "@hfp/testkit";
 
 const lib = join(repoRoot, "scripts", "lib.sh");
 const work = mkdtempSync(join(tmpdir(), "hfp-setup-test-"));
@@ -107,6 +108,28 @@ test("HFP_STACK_DIR decides where the stack's state lives, relative paths pinned
     env: { ...process.env, HFP_STACK_DIR: "/srv/elsewhere" },
   });
   assert.is(dir.stdout.trim(), "/srv/elsewhere");
+});
+
+test("a taken stack port is named with the variable that moves it, and nothing is started", async () => {
+  const port = await freePort();
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(port, "127.0.0.1", r));
+  const state = join(work, "stack-port-test");
+  try {
+    const env = { ...process.env, HFP_STACK_DIR: state, HFP_MOTO_PORT: String(port) };
+    const up = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      const child = spawn("bash", [join(repoRoot, "scripts", "stack.sh"), "up"], { env, stdio: ["ignore", "ignore", "pipe"] });
+      let err = "";
+      child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+      child.on("close", (code) => resolve({ code, err }));
+    });
+    assert.is(up.code, 1, up.err);
+    assert.match(up.err, new RegExp(`port ${port} for moto is taken by another process; free it or choose another with HFP_MOTO_PORT=<port>`));
+    const status = spawnSync("bash", [join(repoRoot, "scripts", "stack.sh"), "status"], { env, encoding: "utf8" });
+    assert.equal(status.stdout.trim().split("\n"), ["nats: stopped", "ferretdb: stopped", "moto: stopped"]);
+  } finally {
+    await new Promise((r) => blocker.close(r));
+  }
 });
 
 test.run();
