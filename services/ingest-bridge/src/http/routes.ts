@@ -3,8 +3,9 @@ import multipart from "@fastify/multipart";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { ownerOf, requireAuth, type Verifier } from "@hfp/auth";
 import { presignPut } from "@hfp/aws";
-import { AppError } from "@hfp/events";
+import { AppError, type EventOf } from "@hfp/events";
 import { fastifySchema, findRoute, toHttpError } from "@hfp/http";
+import { decideDirectUpload } from "../core/decide.ts";
 import { newJobId, uploadKey } from "../core/keys.ts";
 import { uploadMetadata } from "../core/metadata.ts";
 import { validateOptions } from "../core/options.ts";
@@ -22,6 +23,10 @@ export interface IngestRoutesDeps {
   maxBytes: number;
   urlTtlSeconds: number;
   metrics: BridgeMetrics;
+  /** `service@version`, the producer of the `uploaded` a direct upload publishes. */
+  producer: string;
+  /** Publishes a direct upload's `uploaded` (first on its subject); resolves on the PubAck. */
+  publishUploaded: (event: EventOf<"uploaded">) => Promise<{ duplicate: boolean }>;
   newJobId?: () => string;
   now?: () => Date;
 }
@@ -45,6 +50,24 @@ interface PresignBody {
 export function registerIngestRoutes(app: FastifyInstance, deps: IngestRoutesDeps): void {
   const jobIds = deps.newJobId ?? newJobId;
   const now = deps.now ?? (() => new Date());
+
+  /**
+   * The job exists in the stream before the client hears of it, so its status URL answers at
+   * once (the projector falls back to the stream until it has applied the event), and the
+   * extractor starts without waiting for S3 → SQS → poll. Should NATS fail here the object is
+   * stored all the same and its S3 notification creates the same job a little later: still a
+   * 201, since a retried upload would be a second job.
+   */
+  async function announce(request: FastifyRequest, upload: Parameters<typeof decideDirectUpload>[0]): Promise<void> {
+    const event = decideDirectUpload(upload, { producer: deps.producer, now: now() });
+    try {
+      const res = await deps.publishUploaded(event);
+      deps.metrics.uploadedPublished.inc({ source: "http", duplicate: String(res.duplicate) });
+      request.log.info({ jobId: event.jobId, eventId: event.id, duplicate: res.duplicate }, "uploaded published");
+    } catch (err) {
+      request.log.warn({ err, jobId: event.jobId, eventId: event.id }, "uploaded not published; the S3 notification will create the job");
+    }
+  }
 
   app.register(async (scope) => {
     await scope.register(multipart, {
@@ -79,6 +102,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRoutesDep
           const jobId = jobIds();
           const upload = await receiveUpload(request, { s3: deps.s3, bucket: deps.bucket, owner, jobId, maxBytes: deps.maxBytes });
           request.log.info({ jobId, key: upload.key, size: upload.size, options: upload.input }, "upload stored");
+          await announce(request, { ...upload, bucket: deps.bucket, owner, jobId });
           return reply
             .code(201)
             .header("location", statusUrl(jobId))
