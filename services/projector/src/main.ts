@@ -7,6 +7,7 @@ import { buildHttp, createMetrics } from "@hfp/http";
 import {
   connectNats,
   deadLetterStreamName,
+  lastEventOf,
   manager,
   onShutdown,
   partitionDurable,
@@ -103,6 +104,7 @@ registerStatusApi(app, {
   store,
   verify,
   history: (jobId) => readJobHistory(nc, stream, jobId),
+  uploaded: (jobId) => lastEventOf(nc, stream, jobId, "uploaded"),
   presign: (bucket, key, filename) => presignGet(publicS3, bucket, key, ttl, filename),
   openapi,
 });

@@ -1,5 +1,6 @@
 import type { Filter } from "mongodb";
-import { JOB_STATUSES, type JobDoc, type JobStatus } from "./projection.ts";
+import type { StoredEventOf } from "@hfp/jetstream";
+import { applyRecord, JOB_STATUSES, toApplied, type JobDoc, type JobStatus } from "./projection.ts";
 import type { JobStore } from "./store.ts";
 
 /** A job as its owner sees it: the document without the projector's bookkeeping. */
@@ -27,6 +28,19 @@ export const PUBLIC_FIELDS = { _fold: 0, _applied: 0, rev: 0 } as const;
 export async function findOwnedJob(store: JobStore, id: string, owner: string): Promise<JobView | null> {
   const doc = await store.jobs.findOne({ _id: id, owner }, { projection: PUBLIC_FIELDS });
   return doc ? toView(doc as StoredView) : null;
+}
+
+/**
+ * A job whose `uploaded` is in the stream but not yet in the read model (the bridge answers
+ * an upload once the event is stored, and the projection follows a moment later): the view
+ * the projection will write for that one event, so the status URL answers at once. Someone
+ * else's job is the same `null` as none.
+ */
+export function pendingJobView(uploaded: StoredEventOf<"uploaded">, owner: string): JobView | null {
+  if (uploaded.event.data.owner !== owner) return null;
+  const doc = applyRecord(uploaded.event.jobId, null, toApplied(uploaded.seq, uploaded.event))!;
+  const { _fold: _hidden, ...stored } = doc;
+  return toView(stored);
 }
 
 /** Position of the last item of a page: the sort key (createdAt desc, _id desc). */

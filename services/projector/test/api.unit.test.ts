@@ -23,6 +23,7 @@ function app() {
     store: {} as JobStore,
     verify: createVerifier({ secret: "unit-test-secret-that-is-32-bytes-long" }),
     history: untouched,
+    uploaded: untouched,
     presign: untouched,
     openapi: statusApiDocument(),
   };

@@ -8,9 +8,9 @@ import {
 import { ownerOf, requireAuth, type Verifier } from "@hfp/auth";
 import { AppError, InvalidEventError } from "@hfp/events";
 import { enforceRouteTable, fastifySchema, findRoute } from "@hfp/http";
-import type { StoredEvent } from "@hfp/jetstream";
+import type { StoredEvent, StoredEventOf } from "@hfp/jetstream";
 import type { JobStatus } from "../projection.ts";
-import { findOwnedJob, listOwnedJobs, type JobView } from "../queries.ts";
+import { findOwnedJob, listOwnedJobs, pendingJobView, type JobView } from "../queries.ts";
 import type { JobStore } from "../store.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { ROUTES } from "./spec.ts";
@@ -20,6 +20,8 @@ export interface ApiDeps {
   verify: Verifier;
   /** The job's stored events, oldest first (readJobHistory on the JOBS stream). */
   history: (jobId: string) => Promise<StoredEvent[]>;
+  /** The job's `uploaded` in the stream (lastEventOf), for a job the read model has not applied yet. */
+  uploaded: (jobId: string) => Promise<StoredEventOf<"uploaded"> | null>;
   /** A short-lived GET URL for an object, served as `filename`, on the endpoint clients reach. */
   presign: (bucket: string, key: string, filename: string) => Promise<string>;
   openapi: object;
@@ -57,10 +59,19 @@ export function registerStatusApi(app: FastifyInstance, deps: ApiDeps): void {
   );
 
   const ownedJob = async (id: string, owner: string): Promise<JobView> => {
-    const job = await mongo(() => findOwnedJob(store, id, owner));
+    const job = (await mongo(() => findOwnedJob(store, id, owner))) ?? (await pendingJob(id, owner));
     // The same answer for someone else's job as for none: existence is not revealed.
     if (!job) throw new AppError("NOT_FOUND", `job ${id} not found`);
     return job;
+  };
+
+  /** Read your writes: a job just uploaded is in the stream before the projection has it. */
+  const pendingJob = async (id: string, owner: string): Promise<JobView | null> => {
+    const uploaded = await deps.uploaded(id).catch((err: unknown) => {
+      if (err instanceof InvalidEventError) throw err;
+      throw new AppError("NATS_UNAVAILABLE", "cannot read the job's events", { cause: err });
+    });
+    return uploaded && pendingJobView(uploaded, owner);
   };
 
   app.get<IdParams>("/videos/:id", options("/videos/:id"), async (request) => {
