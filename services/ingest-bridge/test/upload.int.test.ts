@@ -51,7 +51,7 @@ async function nothingStored(ctx: Ctx, before: string[]) {
   assert.equal((await ctx.fx.poller(ctx.web.metrics).pollOnce()).received, 0, "no S3 notification");
 }
 
-s("an upload is stored byte for byte and its uploaded is in the stream before the 201; the S3 notification is a dropped duplicate", async (ctx) => {
+s("an upload is stored byte for byte, its uploaded is stored before the 201, and the S3 notification is a dropped duplicate", async (ctx) => {
   const data = randomBytes(50_000);
   const res = await post(ctx, [{ name: "fps", value: "2" }, { name: "format", value: "png" }, video(data)]);
   assert.equal(res.statusCode, 201, res.body);

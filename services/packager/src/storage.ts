@@ -80,7 +80,12 @@ export class PackagerStorage {
    * A whole archive small enough to be held, in one PutObject that already carries its
    * checksum metadata: finished the moment it exists, with no seal to follow.
    */
-  async putSealedZip(bucket: string, key: string, body: Buffer, facts: { sha256: string; frameCount: number; framesEventId: string }): Promise<void> {
+  async putSealedZip(
+    bucket: string,
+    key: string,
+    body: Buffer,
+    facts: { sha256: string; frameCount: number; framesEventId: string },
+  ): Promise<void> {
     await this.s3.send(
       new PutObjectCommand({
         Bucket: bucket,

@@ -178,7 +178,8 @@ api("read your writes: a job whose uploaded is in the stream but not yet project
   assert.is(body.id, "fresh-job");
   assert.is(body.status, "queued");
   assert.is(body.owner, "alice");
-  assert.equal(body.source, { bucket: "media", key: "uploads/alice/fresh-job/clip.mp4", size: 1_234_567, etag: '"abc"', contentType: "video/mp4" });
+  const source = { bucket: "media", key: "uploads/alice/fresh-job/clip.mp4", size: 1_234_567, etag: '"abc"', contentType: "video/mp4" };
+  assert.equal(body.source, source);
   assert.is(body.createdAt, event.occurredAt);
   assert.is(body.eventCount, 1);
   assert.not.ok("_fold" in body);

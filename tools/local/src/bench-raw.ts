@@ -44,7 +44,8 @@ export function rawBatch(ffmpeg: string, clip: string, work: string, count: numb
   const dir = join(work, "raw-batch");
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const one = `mkdir -p "$D/$0" && "$F" ${quiet.join(" ")} -i "$C" -vf fps=1 "$D/$0/out%04d.jpg" && cd "$D/$0" && zip -0 -q ../$0.zip *.jpg`;
+  const one =
+    `mkdir -p "$D/$0" && "$F" ${quiet.join(" ")} -i "$C" -vf fps=1 "$D/$0/out%04d.jpg" ` + `&& cd "$D/$0" && zip -0 -q ../$0.zip *.jpg`;
   const t0 = performance.now();
   execFileSync("sh", ["-c", `seq 1 ${count} | xargs -P ${parallel} -n 1 sh -c '${one}'`], {
     env: { ...process.env, D: dir, F: ffmpeg, C: clip },

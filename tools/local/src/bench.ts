@@ -35,7 +35,12 @@ const outDir = quick ? work : join(repoRoot, "docs");
 mkdirSync(work, { recursive: true });
 const ffmpeg = process.env.FFMPEG_PATH ?? "ffmpeg";
 const clip = makeSampleVideo(join(work, `clip-${seconds}s-720p.mp4`), { seconds, width: 1280, height: 720, fps: 30 });
-const shortClip = makeSampleVideo(join(work, `clip-${batchSeconds}s-720p.mp4`), { seconds: batchSeconds, width: 1280, height: 720, fps: 30 });
+const shortClip = makeSampleVideo(join(work, `clip-${batchSeconds}s-720p.mp4`), {
+  seconds: batchSeconds,
+  width: 1280,
+  height: 720,
+  fps: 30,
+});
 
 function peakRss(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");

@@ -169,7 +169,7 @@ async function uploadedPublished(p: Pipeline): Promise<Record<string, number>> {
   return out;
 }
 
-e2e("a direct upload is a job at once: its status URL answers 200 right after the 201; its S3 notification is a dropped duplicate", async ({ p, notes }) => {
+e2e("a direct upload is a job at once (status URL 200 right after the 201); its S3 notification is a dropped duplicate", async ({ p, notes }) => {
   const before = await uploadedPublished(p);
   const clip = h264Clip("direct.mp4", 2);
   const up = await upload(p, user, clip);
