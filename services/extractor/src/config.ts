@@ -7,7 +7,12 @@ const GiB = 1024 ** 3;
 export const configSchema = z.object({
   ...commonConfig,
   HTTP_PORT: env.port(9101),
-  CONCURRENCY: env.int(1, 1),
+  /**
+   * Jobs one replica runs at once. Two, because a short job leaves the cores idle for most of
+   * its time (download, probe, ffmpeg start-up, frame uploads, event hops): a second job fills
+   * them. A long job's decode is already split over EXTRACTOR_PARALLELISM processes.
+   */
+  CONCURRENCY: env.int(2, 1),
   FFMPEG_PATH: z.string().min(1).optional(),
   FFPROBE_PATH: z.string().min(1).optional(),
   EXTRACTOR_MAX_DURATION_SECONDS: env.int(10_800, 1),

@@ -38,8 +38,9 @@ export async function main(): Promise<void> {
       audience: cfg.AUTH_AUDIENCE,
     }),
     maxBytes: cfg.UPLOAD_MAX_BYTES,
+    producer,
+    publishUploaded: (event) => publisher.publish(event, { firstOnSubject: true }),
     urlTtlSeconds: cfg.UPLOAD_URL_TTL_SECONDS,
-    hasUploaded,
     readiness: {
       nats: async () => {
         if (nc.isClosed()) throw new Error("closed");

@@ -26,6 +26,8 @@ function app() {
     verify: createVerifier({ secret: SECRET }),
     maxBytes: 1000,
     urlTtlSeconds: 60,
+    producer: "ingest-bridge@0.1.0",
+    publishUploaded: () => Promise.reject(new Error("these requests stop before any upload")),
     readiness: {},
   }).app;
 }

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { deterministicId } from "@hfp/events";
-import { decideIngest, type Decision, type HeadFacts } from "../src/core/decide.ts";
+import { decideDirectUpload, decideIngest, type Decision, type DirectUpload, type HeadFacts } from "../src/core/decide.ts";
 import type { Target } from "../src/core/messages.ts";
 import { uploadMetadata } from "../src/core/metadata.ts";
 
@@ -123,6 +123,34 @@ test("without an event time, the object's LastModified, then now, is the event's
   assert.equal(uploaded(decideIngest(target({ eventTime: undefined }), head(), ctx)).occurredAt, "2025-01-02T03:04:04.000Z");
   const { lastModified: _, ...noDate } = head();
   assert.equal(uploaded(decideIngest(target({ eventTime: "garbage" }), noDate, ctx)).occurredAt, "2030-01-01T00:00:00.000Z");
+});
+
+const direct = (over: Partial<DirectUpload> = {}): DirectUpload => ({
+  bucket: "media",
+  key,
+  size: 1234,
+  etag: "e1",
+  contentType: "video/mp4",
+  owner: "auth0|alice",
+  jobId: "AbCdEfGhIjKlMnOpQrStUv",
+  options: { fps: 2, format: "jpg", start: 0 },
+  ...over,
+});
+
+test("given a direct upload, when its S3 notification arrives, then both paths name the same event and job (unversioned: etag)", () => {
+  const http = decideDirectUpload(direct(), ctx);
+  const s3 = uploaded(decideIngest(target(), head(), ctx));
+  assert.equal([http.id, http.jobId], [s3.id, s3.jobId]);
+  assert.equal(http.data, { ...s3.data, source: "http" });
+});
+
+test("given a direct upload to a versioned bucket, then the version id names it on both paths, not the etag", () => {
+  const http = decideDirectUpload(direct({ versionId: "v7" }), ctx);
+  const s3 = uploaded(decideIngest(target({ versionId: "v7" }), head({ versionId: "v7" }), ctx));
+  assert.equal(http.id, s3.id);
+  assert.equal(http.id, deterministicId("uploaded", "media", key, "v7"));
+  assert.not.equal(http.id, decideDirectUpload(direct({ versionId: "v8" }), ctx).id, "another version is another event");
+  assert.equal(http.data.versionId, "v7");
 });
 
 test.run();

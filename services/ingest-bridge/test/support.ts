@@ -34,8 +34,12 @@ export interface Fixture {
   queue: ProvisionedQueue;
   publisher: EventPublisher;
   token(subject: string): Promise<string>;
-  /** An app and a poller over the test's bucket, queue and stream; `maxBytes` per app. */
-  app(maxBytes: number): BridgeApp;
+  /**
+   * An app and a poller over the test's bucket, queue and stream; `maxBytes` per app. With
+   * `direct: false` the app's own publish of `uploaded` fails (as when NATS is down at upload
+   * time), so the job comes only through the S3 notification: what the poller tests exercise.
+   */
+  app(maxBytes: number, opts?: { direct?: boolean }): BridgeApp;
   poller(metrics: BridgeMetrics, over?: Partial<PollerDeps>): Poller;
   close(): Promise<void>;
 }
@@ -70,7 +74,7 @@ export async function setup(): Promise<Fixture> {
     queue,
     publisher,
     token: (subject) => mintDevToken(SECRET, subject),
-    app(maxBytes) {
+    app(maxBytes, opts = {}) {
       return createBridgeApp({
         log,
         s3,
@@ -79,6 +83,9 @@ export async function setup(): Promise<Fixture> {
         verify,
         maxBytes,
         urlTtlSeconds: 900,
+        producer: "ingest-bridge@0.1.0",
+        publishUploaded: (event) =>
+          opts.direct === false ? Promise.reject(new Error("NATS unavailable")) : publisher.publish(event, { firstOnSubject: true }),
         readiness: { nats: () => nc.flush() },
       });
     },

@@ -4,6 +4,7 @@ import * as assert from "uvu/assert";
 import { HeadObjectCommand, ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
 import { getBytes, listKeys } from "@hfp/aws";
 import { readJobHistory } from "@hfp/jetstream";
+import { decideIngest } from "../src/core/decide.ts";
 import { counter, multipart, setup, stalled, type Fixture, type Part } from "./support.ts";
 
 const LIMIT = 64 * 1024;
@@ -50,7 +51,7 @@ async function nothingStored(ctx: Ctx, before: string[]) {
   assert.equal((await ctx.fx.poller(ctx.web.metrics).pollOnce()).received, 0, "no S3 notification");
 }
 
-s("an upload is stored byte for byte with its metadata; one poll publishes exactly one uploaded for the same job", async (ctx) => {
+s("an upload is stored byte for byte, its uploaded is stored before the 201, and the S3 notification is a dropped duplicate", async (ctx) => {
   const data = randomBytes(50_000);
   const res = await post(ctx, [{ name: "fps", value: "2" }, { name: "format", value: "png" }, video(data)]);
   assert.equal(res.statusCode, 201, res.body);
@@ -65,17 +66,7 @@ s("an upload is stored byte for byte with its metadata; one poll publishes exact
   assert.equal(head.ContentType, "video/mp4");
   assert.equal(head.ContentLength, data.length);
 
-  assert.equal(await readJobHistory(ctx.fx.nc, ctx.fx.stream, body.jobId, ctx.fx.prefix), [], "the HTTP path publishes nothing itself");
-  const summary = await ctx.fx.poller(ctx.web.metrics).pollOnce();
-  assert.equal(summary, { received: 1, deleted: 1, kept: 0 });
-
-  const history = await readJobHistory(ctx.fx.nc, ctx.fx.stream, body.jobId, ctx.fx.prefix);
-  assert.equal(history.length, 1);
-  const event = history[0]!.event;
-  assert.equal(event.type, "uploaded");
-  if (event.type !== "uploaded") return;
-  assert.equal(event.jobId, body.jobId);
-  assert.equal(event.data, {
+  const expected = {
     bucket: ctx.fx.bucket,
     key: body.key,
     size: data.length,
@@ -84,10 +75,30 @@ s("an upload is stored byte for byte with its metadata; one poll publishes exact
     contentType: "video/mp4",
     owner: OWNER,
     options: { fps: 2, format: "png", start: 0 },
-    source: "s3-event",
-  });
+  };
+  const direct = await readJobHistory(ctx.fx.nc, ctx.fx.stream, body.jobId, ctx.fx.prefix);
+  assert.equal(direct.length, 1, "published by the HTTP path before it answered");
+  const event = direct[0]!.event;
+  assert.equal(event.type, "uploaded");
+  if (event.type !== "uploaded") return;
+  assert.equal(event.jobId, body.jobId);
+  assert.equal(event.data, { ...expected, source: "http" });
+  // The id the S3-notification path derives for this very object (bucket, key, version id).
+  const viaS3 = decideIngest(
+    { bucket: ctx.fx.bucket, key: body.key, versionId: head.VersionId!, etag: expected.etag, source: "s3-event" },
+    { size: data.length, etag: expected.etag, versionId: head.VersionId!, contentType: "video/mp4", metadata: head.Metadata! },
+    { producer: "ingest-bridge@0.1.0", now: new Date() },
+  );
+  assert.equal(viaS3.kind === "uploaded" && [viaS3.event.id, viaS3.event.jobId], [event.id, event.jobId]);
+
+  const summary = await ctx.fx.poller(ctx.web.metrics).pollOnce();
+  assert.equal(summary, { received: 1, deleted: 1, kept: 0 }, "the notification is handled and deleted");
+  const history = await readJobHistory(ctx.fx.nc, ctx.fx.stream, body.jobId, ctx.fx.prefix);
+  assert.equal(history, direct, "still exactly the one uploaded: the S3 path's copy was dropped");
   assert.equal(await counter(ctx.web.metrics.uploads, { route: "/videos", outcome: "created" }), 1);
-  assert.equal(await counter(ctx.web.metrics.uploadedPublished, { source: "s3-event", duplicate: "false" }), 1);
+  assert.equal(await counter(ctx.web.metrics.uploadedPublished, { source: "http", duplicate: "false" }), 1);
+  assert.equal(await counter(ctx.web.metrics.uploadedPublished, { source: "s3-event", duplicate: "true" }), 1);
+  assert.equal(await counter(ctx.web.metrics.uploadedPublished, { source: "s3-event", duplicate: "false" }), 0);
 });
 
 s("the upload limit: exactly the limit is accepted; one byte more is 413 with nothing left behind", async (ctx) => {

@@ -8,7 +8,8 @@ export const configSchema = z.object({
   HTTP_PORT: env.port(9102),
   CONCURRENCY: env.int(2, 1),
   /** Frames fetched ahead of the zip, by count and by bytes (at least one frame). */
-  READ_AHEAD_FRAMES: env.int(4, 1),
+  /** Enough GETs in flight that S3's per-request latency, not the zip, is what is hidden. */
+  READ_AHEAD_FRAMES: env.int(16, 1),
   READ_AHEAD_BYTES: env.int(16 * MiB, 1),
 });
 export type PackagerConfig = z.infer<typeof configSchema>;

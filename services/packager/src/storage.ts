@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import { CopyObjectCommand, DeleteObjectCommand, HeadBucketCommand, type S3Client } from "@aws-sdk/client-s3";
+import { CopyObjectCommand, DeleteObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { deletePrefix, getBytes, headObject, isMissing, putStream } from "@hfp/aws";
 import { AppError } from "@hfp/events";
 
@@ -74,6 +74,27 @@ export class PackagerStorage {
       throw new AppError("INTERNAL", `frame ${key} is ${bytes.length} bytes, the manifest says ${expectedSize}`, { retryable: true });
     }
     return bytes;
+  }
+
+  /**
+   * A whole archive small enough to be held, in one PutObject that already carries its
+   * checksum metadata: finished the moment it exists, with no seal to follow.
+   */
+  async putSealedZip(
+    bucket: string,
+    key: string,
+    body: Buffer,
+    facts: { sha256: string; frameCount: number; framesEventId: string },
+  ): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentType: "application/zip",
+        Metadata: { sha256: facts.sha256, "frame-count": String(facts.frameCount), "frames-event": facts.framesEventId },
+      }),
+    );
   }
 
   /** Multipart upload of the archive; its checksum metadata is added by `sealZip`. */

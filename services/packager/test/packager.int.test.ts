@@ -107,6 +107,53 @@ function zipMethods(zip: Buffer): { name: string; central: number; local: number
   return out;
 }
 
+/** The real storage, counting which way each archive was stored. */
+class CountingStorage extends PackagerStorage {
+  calls = { putSealedZip: 0, uploadZip: 0, sealZip: 0 };
+  override putSealedZip(...args: Parameters<PackagerStorage["putSealedZip"]>) {
+    this.calls.putSealedZip++;
+    return super.putSealedZip(...args);
+  }
+  override uploadZip(...args: Parameters<PackagerStorage["uploadZip"]>) {
+    this.calls.uploadZip++;
+    return super.uploadZip(...args);
+  }
+  override sealZip(...args: Parameters<PackagerStorage["sealZip"]>) {
+    this.calls.sealZip++;
+    return super.sealZip(...args);
+  }
+}
+
+it("a zip within 8 MiB is one PutObject carrying its metadata, no seal; a larger one streams and is sealed", async (ctx) => {
+  const small = await seedJob(ctx, [10 * KiB, 20 * KiB, 30 * KiB]);
+  const storage = new CountingStorage(ctx.s3);
+  assert.equal(await handler(ctx, {}, storage)(delivery(small.event), log), { kind: "ack" });
+  assert.equal(storage.calls, { putSealedZip: 1, uploadZip: 0, sealZip: 0 });
+  const [packaged] = await eventsOf(ctx, small.jobId, "packaged");
+  assert.ok(packaged && packaged.type === "packaged");
+  const key = `results/${small.jobId}.zip`;
+  const zip = await getBytes(ctx.s3, ctx.bucket, key);
+  assert.is(packaged.data.size, zip.length);
+  assert.is(packaged.data.sha256, createHash("sha256").update(zip).digest("hex"));
+  const head = await headObject(ctx.s3, ctx.bucket, key);
+  assert.equal(head?.Metadata, { sha256: packaged.data.sha256, "frame-count": "3", "frames-event": small.event.id });
+  assert.is(head?.ContentType, "application/zip");
+  const files = unzipSync(zip);
+  small.bytes.forEach((b, i) => assert.ok(Buffer.from(files[small.frames[i]!.name]!).equals(b), `frame ${i} bytes`));
+  const versions = await ctx.s3.send(new ListObjectVersionsCommand({ Bucket: ctx.bucket, Prefix: key }));
+  assert.is(versions.Versions?.length, 1, "one version, already finished");
+
+  const large = await seedJob(ctx, [Math.round(4.5 * MiB), Math.round(4.5 * MiB)]);
+  const counted = new CountingStorage(ctx.s3);
+  assert.equal(await handler(ctx, {}, counted)(delivery(large.event), log), { kind: "ack" });
+  assert.equal(counted.calls, { putSealedZip: 0, uploadZip: 1, sealZip: 1 });
+  const [big] = await eventsOf(ctx, large.jobId, "packaged");
+  assert.ok(big && big.type === "packaged");
+  const bigZip = await getBytes(ctx.s3, ctx.bucket, `results/${large.jobId}.zip`);
+  assert.is(big.data.sha256, createHash("sha256").update(bigZip).digest("hex"));
+  assert.is(big.data.size, bigZip.length);
+});
+
 it("packs the frames in index order into a stored zip, publishes its true size and sha256, then removes the frames", async (ctx) => {
   // Two 4.5 MiB frames push the archive past one 8 MiB part: a real multipart upload.
   const sizes = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => n * 3 * KiB + n).concat([Math.round(4.5 * MiB), Math.round(4.5 * MiB)]);

@@ -7,7 +7,7 @@ import { CreateBucketCommand, DeleteBucketCommand, type S3Client } from "@aws-sd
 import { createVerifier, mintDevToken } from "@hfp/auth";
 import { createS3, deletePrefix, presignGet, putStream } from "@hfp/aws";
 import { buildHttp, createMetrics } from "@hfp/http";
-import { connectNats, readJobHistory, type NatsConnection } from "@hfp/jetstream";
+import { connectNats, lastEventOf, readJobHistory, type NatsConnection } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
 import { connectMongo } from "@hfp/mongo";
 import { testStream, type TestStream } from "@hfp/service";
@@ -164,6 +164,40 @@ api("GET /videos/:id is the public view of the document", async (ctx) => {
   assert.is(body.frameCount, 20);
   assert.equal(body.probe, { duration: 10, width: 1280, height: 720, codec: "h264", rotation: 0, startTime: 0 });
   assert.equal(body.options, { fps: 2, format: "jpg", start: 0, width: 320 });
+});
+
+api("read your writes: a job whose uploaded is in the stream but not yet projected answers queued to its owner only", async (ctx) => {
+  const story = new JobStory("fresh-job").uploaded(0, "alice");
+  const { event } = story.events[0]!;
+  await ctx.publisher.publish(event);
+  assert.is(await ctx.store.jobs.findOne({ _id: "fresh-job" }), null, "not projected");
+  const res = await get(ctx, "/videos/fresh-job", "alice");
+  assert.is(res.statusCode, 200, res.body);
+  const body = res.json();
+  assert.is(body.id, "fresh-job");
+  assert.is(body.status, "queued");
+  assert.is(body.owner, "alice");
+  const source = { bucket: "media", key: "uploads/alice/fresh-job/clip.mp4", size: 1_234_567, etag: '"abc"', contentType: "video/mp4" };
+  assert.equal(body.source, source);
+  assert.is(body.createdAt, event.occurredAt);
+  assert.is(body.eventCount, 1);
+  assert.not.ok("_fold" in body);
+  // Once projected, the document answers, and it is the same view.
+  const ack = await lastEventOf(ctx.nc, ctx.stream, "fresh-job", "uploaded", ctx.prefix);
+  await applyEvent(ctx.store, ack!.seq, event);
+  assert.equal((await get(ctx, "/videos/fresh-job", "alice")).json(), body);
+  const other = await get(ctx, "/videos/never-uploaded", "alice");
+  assert.is(other.statusCode, 404);
+  assert.is(other.json().code, "NOT_FOUND");
+});
+
+api("read your writes does not reveal someone else's fresh job", async (ctx) => {
+  const story = new JobStory("fresh-of-bob").uploaded(0, "bob");
+  await ctx.publisher.publish(story.events[0]!.event);
+  const res = await get(ctx, "/videos/fresh-of-bob", "alice");
+  assert.is(res.statusCode, 404);
+  assert.equal(res.json(), { code: "NOT_FOUND", message: "job fresh-of-bob not found" }, "the answer for a job that does not exist");
+  assert.is((await get(ctx, "/videos/fresh-of-bob", "bob")).statusCode, 200);
 });
 
 api("pagination: 25 jobs by 10 → 10, 10, 5 with no duplicates or gaps while new jobs arrive", async (ctx) => {

@@ -1,46 +1,54 @@
 #!/usr/bin/env node
-// `npm run bench`: the same generated 60 s 720p clip through (a) the raw CLI a user would
-// write (ffmpeg -vf fps=1 to JPEG, then zip -0) and (b) the pipeline on the local stack,
-// alternated in one run, several repetitions; medians, the ratio b/a, and each service's
-// peak RSS. Writes docs/benchmarks.md.
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// `npm run bench [-- --quick]`: the pipeline on the local stack against what a user would
+// run instead, side by side in one run: a 60 s 720p clip through the raw CLI (ffmpeg -vf fps=1
+// to JPEG, then zip -0), the decode floor and the pipeline, alternated, several repetitions;
+// then 30 uploads of a 5 s clip at once against the raw CLI under `xargs -P 2`. Reports the
+// ratios, the upload → `uploaded` hop, per-step medians and each service's peak RSS, and
+// writes docs/benchmarks.md with a chart (docs/benchmarks.svg). `--quick` (a 20 s clip, one
+// repetition, 6 uploads; about a minute) writes to .bench/ instead, to check the bench works.
 import { cpus, totalmem } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { mintDevToken } from "@hfp/auth";
 import { repoRoot, stackEnv } from "@hfp/testkit";
-import { uploadAndFollow } from "./demo.ts";
+import { follow, followAll, history, steps, upload, type Api, type Finished } from "./bench-pipeline.ts";
+import { decodeFloor, rawBatch, rawCli } from "./bench-raw.ts";
+import { benchmarksMarkdown, benchmarksSvg, type BenchResult } from "./bench-report.ts";
 import { startGateway } from "./gateway.ts";
 import { exitOnStartFailure } from "./report.ts";
 import { makeSampleVideo } from "./sample.ts";
-import { SERVICES, startServices, type ServiceName } from "./services.ts";
+import { SERVICES, startServices } from "./services.ts";
 
-const reps = Number(process.env.BENCH_REPS ?? 3);
-const seconds = Number(process.env.BENCH_SECONDS ?? 60);
+const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
+const quick = args.quick === true;
+const num = (name: string, full: number, small: number) => Number(process.env[name] ?? (quick ? small : full));
+const reps = num("BENCH_REPS", 3, 1);
+const seconds = num("BENCH_SECONDS", 60, 20);
+const batchCount = num("BENCH_BATCH", 30, 6);
+const batchSeconds = num("BENCH_BATCH_SECONDS", 5, 5);
+const PARALLEL = 2;
+const TIMEOUT_MS = 600_000;
+
 const work = join(repoRoot, ".bench");
+const outDir = quick ? work : join(repoRoot, "docs");
 mkdirSync(work, { recursive: true });
-const clip = makeSampleVideo(join(work, `clip-${seconds}s-720p.mp4`), { seconds, width: 1280, height: 720, fps: 30 });
 const ffmpeg = process.env.FFMPEG_PATH ?? "ffmpeg";
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-function raw(): { ms: number; frames: number; zipBytes: number } {
-  const dir = join(work, "raw");
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const t0 = performance.now();
-  execFileSync(ffmpeg, ["-hide_banner", "-loglevel", "error", "-i", clip, "-vf", "fps=1", join(dir, "out%04d.jpg")]);
-  const frames = execFileSync("sh", ["-c", `ls ${dir} | wc -l`]).toString().trim();
-  execFileSync("sh", ["-c", `cd ${dir} && zip -0 -q ../raw.zip *.jpg`]);
-  const ms = performance.now() - t0;
-  const zipBytes = readFileSync(join(work, "raw.zip")).length;
-  rmSync(join(work, "raw.zip"));
-  return { ms, frames: Number(frames), zipBytes };
-}
+const clip = makeSampleVideo(join(work, `clip-${seconds}s-720p.mp4`), { seconds, width: 1280, height: 720, fps: 30 });
+const shortClip = makeSampleVideo(join(work, `clip-${batchSeconds}s-720p.mp4`), {
+  seconds: batchSeconds,
+  width: 1280,
+  height: 720,
+  fps: 30,
+});
 
 function peakRss(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
 }
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 const env = stackEnv();
 process.env.HFP_PORT_OFFSET ??= "300";
@@ -48,78 +56,67 @@ const services = await startServices({ root: repoRoot, env, logDir: join(work, "
   exitOnStartFailure(err, "npm run bench"),
 );
 const gateway = await startGateway({ ingest: services.urls["ingest-bridge"], status: services.urls.projector }, 0);
-const token = await mintDevToken(env.AUTH_JWT_SECRET!, "bench");
-const a: number[] = [];
-const b: number[] = [];
-/** Per run: ms from the upload request to each event of the job, from its history. */
-const hops: Record<string, number[]> = {};
-const rss = {} as Record<ServiceName, number>;
-let rawFrames = 0;
-let pipelineFrames = 0;
+const api = (user: string): Promise<Api> => mintDevToken(env.AUTH_JWT_SECRET!, user).then((token) => ({ baseUrl: gateway.url, token }));
+
+const result: BenchResult = {
+  date: new Date().toISOString().slice(0, 10),
+  machine: `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+  mode: quick ? "quick" : "full",
+  single: { seconds, reps, raw: [], floor: [], pipeline: [], rawFrames: 0, pipelineFrames: 0 },
+  batch: { count: batchCount, seconds: batchSeconds, parallel: PARALLEL, raw: 0, pipeline: 0, completed: 0 },
+  hop: { single: [], batch: [] },
+  steps: {},
+  readYourWrites: { ok: 0, total: 0 },
+  rss: {},
+  chartFile: "benchmarks.svg",
+};
+
+function record(job: Finished, events: Awaited<ReturnType<typeof history>>, into: number[]): Record<string, number> {
+  result.readYourWrites.total++;
+  if (job.firstGet === 200) result.readYourWrites.ok++;
+  const byStep = steps(job, events);
+  into.push(byStep.uploaded ?? NaN);
+  return byStep;
+}
+
 try {
+  // A first job warms the services' lazy paths (module loading, connections); it is not counted.
+  const warm = await api("bench-warm-up");
+  await follow(warm, await upload(warm, shortClip), 50, TIMEOUT_MS);
+
+  const single = await api("bench");
   for (let i = 0; i < reps; i++) {
-    const r = raw();
-    a.push(r.ms);
-    rawFrames = r.frames;
-    const t0 = performance.now();
-    const result = await uploadAndFollow({ baseUrl: gateway.url, token, file: clip, timeoutMs: 600_000 });
-    b.push(performance.now() - t0);
-    if (result.status !== "completed") throw new Error(`pipeline run ${i} ended ${result.status}: ${JSON.stringify(result.doc.error)}`);
-    pipelineFrames = Number(result.doc.frameCount);
-    const history = (await (await fetch(`${gateway.url}/videos/${result.jobId}/events`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
-      events: { type: string; occurredAt: string }[];
-    };
-    const uploadStarted = Date.now() - (performance.now() - t0);
-    let previous = uploadStarted;
-    for (const e of history.events) {
-      const at = Date.parse(e.occurredAt);
-      (hops[e.type] ??= []).push(at - previous);
-      previous = at;
+    result.single.floor.push(decodeFloor(ffmpeg, clip));
+    const raw = rawCli(ffmpeg, clip, work);
+    result.single.raw.push(raw.ms);
+    result.single.rawFrames = raw.frames;
+    const job = await follow(single, await upload(single, clip), 50, TIMEOUT_MS);
+    if (job.status !== "completed") throw new Error(`pipeline run ${i + 1} ended ${job.status}`);
+    result.single.pipeline.push(job.seenAt - job.startedAt);
+    result.single.pipelineFrames = job.frameCount;
+    for (const [step, ms] of Object.entries(record(job, await history(single, job.jobId), result.hop.single))) {
+      (result.steps[step] ??= []).push(ms);
     }
-    (hops["completed visible to the client"] ??= []).push(uploadStarted + b[i]! - previous);
-    process.stdout.write(`rep ${i + 1}/${reps}: raw ${(r.ms / 1000).toFixed(2)} s, pipeline ${(b[i]! / 1000).toFixed(2)} s\n`);
+    say(`rep ${i + 1}/${reps}: decode floor ${s(result.single.floor[i]!)}, raw ${s(raw.ms)}, pipeline ${s(job.seenAt - job.startedAt)}`);
   }
+
+  result.batch.raw = rawBatch(ffmpeg, shortClip, work, batchCount, PARALLEL);
+  const batch = await api(`bench-batch-${Date.now()}`);
+  const t0 = Date.now();
+  const uploads = await Promise.all(Array.from({ length: batchCount }, () => upload(batch, shortClip)));
+  const finished = await followAll(batch, uploads, 100, TIMEOUT_MS);
+  result.batch.pipeline = Math.max(...finished.map((j) => j.seenAt)) - t0;
+  result.batch.completed = finished.filter((j) => j.status === "completed").length;
+  for (const job of finished) record(job, await history(batch, job.jobId), result.hop.batch);
+  say(`batch of ${batchCount}: raw xargs -P ${PARALLEL} ${s(result.batch.raw)}, pipeline ${s(result.batch.pipeline)}`);
 } finally {
   // Read before stopping: VmHWM is gone with the process.
-  Object.assign(rss, Object.fromEntries(SERVICES.map((s) => [s, peakRss(services.pids[s])])));
+  result.rss = Object.fromEntries(SERVICES.map((name) => [name, peakRss(services.pids[name])]));
   gateway.server.close();
   await services.stop();
 }
 
-const ma = median(a);
-const mb = median(b);
-const mib = (n: number) => (n / 1024 / 1024).toFixed(0);
-const report = `# Benchmarks
-
-Generated by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} (${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB;
-a shared machine, so only ratios measured side by side in one run are meaningful).
-
-Input: a generated ${seconds} s 1280x720 30 fps H.264 clip (testsrc2). ${reps} repetitions, alternating.
-
-| | what is timed | median | runs |
-|---|---|---|---|
-| (a) raw CLI | \`ffmpeg -i clip -vf fps=1 out%04d.jpg\` then \`zip -0\` (${rawFrames} frames) | ${(ma / 1000).toFixed(2)} s | ${a.map((x) => (x / 1000).toFixed(2)).join(", ")} |
-| (b) pipeline | \`POST /videos\` until the job reads \`completed\` (${pipelineFrames} frames, zip in S3, notification sent) | ${(mb / 1000).toFixed(2)} s | ${b.map((x) => (x / 1000).toFixed(2)).join(", ")} |
-
-**Ratio b/a: ${(mb / ma).toFixed(2)}** (target ≤ 1.15).
-
-Where the pipeline's time goes (median ms from the previous step, from the job's events;
-the first row starts at the upload request):
-
-| step | median ms |
-|---|---|
-${Object.entries(hops).map(([step, xs]) => `| ${step} | ${median(xs).toFixed(0)} |`).join("\n")}
-
-Peak RSS per service over the run (VmHWM; target ≤ 256 MiB):
-
-| service | peak RSS |
-|---|---|
-${SERVICES.map((s) => `| ${s} | ${mib(rss[s])} MiB |`).join("\n")}
-
-The pipeline's time includes what the raw CLI does not: the upload through HTTP to S3,
-the S3 → SQS notification and the bridge's long poll, event hops through JetStream,
-frame uploads to S3, the zip streamed back to S3, the SQS notification, and the read
-model's update that the client polls.
-`;
-writeFileSync(join(repoRoot, "docs", "benchmarks.md"), report);
-process.stdout.write(`\n${report}`);
+const report = benchmarksMarkdown(result);
+writeFileSync(join(outDir, "benchmarks.md"), report);
+writeFileSync(join(outDir, result.chartFile), benchmarksSvg(result));
+say(`\n${report}\nwritten: ${join(outDir, "benchmarks.md")}, ${join(outDir, result.chartFile)}`);

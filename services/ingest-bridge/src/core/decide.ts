@@ -1,4 +1,4 @@
-import { createEvent, deterministicId, JobId, type EventOf } from "@hfp/events";
+import { createEvent, deterministicId, JobId, type EventOf, type ExtractionOptions } from "@hfp/events";
 import { ownerFromKey } from "./keys.ts";
 import { readMetadata } from "./metadata.ts";
 import type { RejectReason, Target } from "./messages.ts";
@@ -83,7 +83,7 @@ export function decideIngest(target: Target, head: HeadFacts | null, ctx: Decide
 
   const event = createEvent({
     type: "uploaded",
-    id: deterministicId("uploaded", target.bucket, target.key, identity),
+    id: uploadedEventId(target.bucket, target.key, identity),
     jobId,
     producer: ctx.producer,
     now,
@@ -100,4 +100,54 @@ export function decideIngest(target: Target, head: HeadFacts | null, ctx: Decide
     },
   });
   return { kind: "uploaded", event, notes };
+}
+
+/**
+ * The `uploaded` id of one stored object, the same on every path that announces it: the
+ * bucket, the key and the object's version id (its etag in an unversioned bucket). The S3
+ * notification's sequencer is not part of it, since the uploader never learns it; a re-sent
+ * notification and a redelivered message name the same version, so they still collapse.
+ */
+export function uploadedEventId(bucket: string, key: string, identity: string): string {
+  return deterministicId("uploaded", bucket, key, identity);
+}
+
+/** An object the bridge itself has just stored from `POST /videos`. */
+export interface DirectUpload {
+  bucket: string;
+  key: string;
+  size: number;
+  /** Unquoted, as PutObject (or CompleteMultipartUpload) returned it. */
+  etag: string;
+  versionId?: string;
+  contentType: string;
+  owner: string;
+  jobId: string;
+  options: ExtractionOptions;
+}
+
+/**
+ * The `uploaded` of a direct upload, published as soon as S3 confirmed it. Its id is the one
+ * `decideIngest` derives for the same object, so the S3 notification that follows is a
+ * duplicate the stream drops (and `firstOnSubject` refuses it after the duplicate window).
+ */
+export function decideDirectUpload(upload: DirectUpload, ctx: DecideContext): EventOf<"uploaded"> {
+  return createEvent({
+    type: "uploaded",
+    id: uploadedEventId(upload.bucket, upload.key, upload.versionId || upload.etag),
+    jobId: upload.jobId,
+    producer: ctx.producer,
+    now: ctx.now,
+    data: {
+      bucket: upload.bucket,
+      key: upload.key,
+      size: upload.size,
+      etag: upload.etag,
+      ...(upload.versionId && { versionId: upload.versionId }),
+      contentType: upload.contentType,
+      owner: upload.owner,
+      options: upload.options,
+      source: "http",
+    },
+  });
 }

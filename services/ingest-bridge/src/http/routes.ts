@@ -3,8 +3,9 @@ import multipart from "@fastify/multipart";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { ownerOf, requireAuth, type Verifier } from "@hfp/auth";
 import { presignPut } from "@hfp/aws";
-import { AppError } from "@hfp/events";
+import { AppError, type EventOf } from "@hfp/events";
 import { fastifySchema, findRoute, PUBLIC_PATHS, refuseUnsupportedMethods, toHttpError } from "@hfp/http";
+import { decideDirectUpload } from "../core/decide.ts";
 import { newJobId, uploadKey } from "../core/keys.ts";
 import { uploadMetadata } from "../core/metadata.ts";
 import { validateOptions } from "../core/options.ts";
@@ -22,13 +23,10 @@ export interface IngestRoutesDeps {
   maxBytes: number;
   urlTtlSeconds: number;
   metrics: BridgeMetrics;
-  /**
-   * Whether the job's `uploaded` is in the stream. Given, `POST /videos` answers once it is
-   * (or after `jobStartTimeoutMs`), so the job it names can be read at once.
-   */
-  hasUploaded?: (jobId: string) => Promise<boolean>;
-  /** Default 5000. */
-  jobStartTimeoutMs?: number;
+  /** `service@version`, the producer of the `uploaded` a direct upload publishes. */
+  producer: string;
+  /** Publishes a direct upload's `uploaded` (first on its subject); resolves on the PubAck. */
+  publishUploaded: (event: EventOf<"uploaded">) => Promise<{ duplicate: boolean }>;
   newJobId?: () => string;
   now?: () => Date;
 }
@@ -37,20 +35,6 @@ export interface IngestRoutesDeps {
 const MULTIPART_OVERHEAD = 1024 * 1024;
 
 const statusUrl = (jobId: string) => `/videos/${jobId}`;
-
-/**
- * Waits until the job's `uploaded` is in the stream, where the S3 notification of the object
- * just stored puts it (the bridge's own poller, normally within a few hundred ms): the job
- * exists before its creator is answered. False when it is not there within `timeoutMs`.
- */
-async function jobStarted(hasUploaded: (jobId: string) => Promise<boolean>, jobId: string, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
-    if (await hasUploaded(jobId).catch(() => false)) return true;
-    if (Date.now() + delay > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, delay));
-  }
-}
 
 interface PresignBody {
   filename: string;
@@ -68,6 +52,24 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRoutesDep
   const now = deps.now ?? (() => new Date());
   // The Ingress sends every POST under /videos here, also those to the status API's paths.
   refuseUnsupportedMethods(app, ROUTES, PUBLIC_PATHS);
+
+  /**
+   * The job exists in the stream before the client hears of it, so its status URL answers at
+   * once (the projector falls back to the stream until it has applied the event), and the
+   * extractor starts without waiting for S3 → SQS → poll. Should NATS fail here the object is
+   * stored all the same and its S3 notification creates the same job a little later: still a
+   * 201, since a retried upload would be a second job.
+   */
+  async function announce(request: FastifyRequest, upload: Parameters<typeof decideDirectUpload>[0]): Promise<void> {
+    const event = decideDirectUpload(upload, { producer: deps.producer, now: now() });
+    try {
+      const res = await deps.publishUploaded(event);
+      deps.metrics.uploadedPublished.inc({ source: "http", duplicate: String(res.duplicate) });
+      request.log.info({ jobId: event.jobId, eventId: event.id, duplicate: res.duplicate }, "uploaded published");
+    } catch (err) {
+      request.log.warn({ err, jobId: event.jobId, eventId: event.id }, "uploaded not published; the S3 notification will create the job");
+    }
+  }
 
   app.register(async (scope) => {
     await scope.register(multipart, {
@@ -102,9 +104,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRoutesDep
           const jobId = jobIds();
           const upload = await receiveUpload(request, { s3: deps.s3, bucket: deps.bucket, owner, jobId, maxBytes: deps.maxBytes });
           request.log.info({ jobId, key: upload.key, size: upload.size, options: upload.input }, "upload stored");
-          if (deps.hasUploaded && !(await jobStarted(deps.hasUploaded, jobId, deps.jobStartTimeoutMs ?? 5_000))) {
-            request.log.warn({ jobId }, "job not in the stream yet; answering anyway (the S3 notification is late)");
-          }
+          await announce(request, { ...upload, bucket: deps.bucket, owner, jobId });
           return reply
             .code(201)
             .header("location", statusUrl(jobId))

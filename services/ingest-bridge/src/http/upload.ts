@@ -32,6 +32,8 @@ export interface ReceivedUpload {
   key: string;
   size: number;
   etag: string;
+  /** Set when the bucket is versioned. */
+  versionId?: string;
   contentType: string;
   input: ExtractionOptionsInput;
   options: ExtractionOptions;
@@ -57,7 +59,7 @@ function startUpload(spec: UploadSpec, file: Readable, filename: string, content
     body,
     /** Resolves once the part is read whole; rejects when it fails or the S3 upload does. */
     consumed: Promise.race([finished(file), done.then(() => undefined)]),
-    async complete(): Promise<{ etag: string }> {
+    async complete(): Promise<{ etag: string; versionId?: string }> {
       if (body.bytes === 0) throw invalid("file: is empty");
       body.release();
       return done;
@@ -93,7 +95,7 @@ export async function receiveUpload(request: FastifyRequest, spec: UploadSpec): 
   }
   const fields = new Map<string, string>();
   let upload: ReturnType<typeof startUpload> | undefined;
-  let received: Omit<ReceivedUpload, "etag" | "size"> | undefined;
+  let received: Omit<ReceivedUpload, "etag" | "size" | "versionId"> | undefined;
   try {
     for await (const part of request.parts()) {
       if (part.type === "field") {
@@ -115,8 +117,8 @@ export async function receiveUpload(request: FastifyRequest, spec: UploadSpec): 
       await upload.consumed;
     }
     if (!upload || !received) throw invalid("file: is required");
-    const { etag } = await upload.complete();
-    return { ...received, size: upload.body.bytes, etag: etag.replace(/"/g, "") };
+    const { etag, versionId } = await upload.complete();
+    return { ...received, size: upload.body.bytes, etag: etag.replace(/"/g, ""), ...(versionId && { versionId }) };
   } catch (err) {
     if (upload) await upload.abort(err instanceof Error ? err : new Error(String(err)));
     throw asUploadError(err, upload?.body.failure);

@@ -1,0 +1,58 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * What a user would run instead of the pipeline, timed on the same clip: the raw CLI
+ * (`ffmpeg -vf fps=1` to JPEG, then `zip -0`), many of those two at a time with `xargs`,
+ * and the decode floor (decoding every frame to nothing), the least any extraction costs.
+ */
+
+const quiet = ["-hide_banner", "-loglevel", "error"];
+
+export interface RawRun {
+  ms: number;
+  frames: number;
+  zipBytes: number;
+}
+
+/** `ffmpeg -i clip -vf fps=1 out%04d.jpg && zip -0`, timed from start to the zip's close. */
+export function rawCli(ffmpeg: string, clip: string, work: string): RawRun {
+  const dir = join(work, "raw");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const t0 = performance.now();
+  execFileSync(ffmpeg, [...quiet, "-i", clip, "-vf", "fps=1", join(dir, "out%04d.jpg")]);
+  execFileSync("sh", ["-c", 'cd "$1" && zip -0 -q ../raw.zip *.jpg', "sh", dir]);
+  const ms = performance.now() - t0;
+  const frames = readdirSync(dir).filter((f) => f.endsWith(".jpg")).length;
+  const zipBytes = statSync(join(work, "raw.zip")).size;
+  rmSync(join(work, "raw.zip"));
+  rmSync(dir, { recursive: true, force: true });
+  return { ms, frames, zipBytes };
+}
+
+/** Every frame decoded and dropped: what no extraction of this clip can beat on this machine. */
+export function decodeFloor(ffmpeg: string, clip: string): number {
+  const t0 = performance.now();
+  execFileSync(ffmpeg, [...quiet, "-i", clip, "-map", "0:v:0", "-f", "null", "-"]);
+  return performance.now() - t0;
+}
+
+/** `count` raw CLI jobs of the same clip, `parallel` at a time (`xargs -P`): ms until the last zip. */
+export function rawBatch(ffmpeg: string, clip: string, work: string, count: number, parallel: number): number {
+  const dir = join(work, "raw-batch");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const one =
+    `mkdir -p "$D/$0" && "$F" ${quiet.join(" ")} -i "$C" -vf fps=1 "$D/$0/out%04d.jpg" ` + `&& cd "$D/$0" && zip -0 -q ../$0.zip *.jpg`;
+  const t0 = performance.now();
+  execFileSync("sh", ["-c", `seq 1 ${count} | xargs -P ${parallel} -n 1 sh -c '${one}'`], {
+    env: { ...process.env, D: dir, F: ffmpeg, C: clip },
+  });
+  const ms = performance.now() - t0;
+  const zips = readdirSync(dir).filter((f) => f.endsWith(".zip")).length;
+  rmSync(dir, { recursive: true, force: true });
+  if (zips !== count) throw new Error(`raw batch made ${zips} zips of ${count}`);
+  return ms;
+}
