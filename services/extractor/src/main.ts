@@ -12,7 +12,7 @@ import { resolveTools } from "./tools.ts";
 export async function main(): Promise<void> {
   const config = bootConfig(STAGE, configSchema, process.env);
   const log = createLogger(STAGE, config.LOG_LEVEL);
-  const tools = await resolveTools({ ffmpegPath: config.FFMPEG_PATH, ffprobePath: config.FFPROBE_PATH });
+  const tools = await resolveTools({ ffmpegPath: config.FFMPEG_PATH, ffprobePath: config.FFPROBE_PATH, searchPath: process.env.PATH });
   // Fail at start-up, not on the first job, when a binary is missing or broken.
   const [ffmpegVersion, ffprobeVersion, encoders] = await Promise.all([
     toolVersion(tools.ffmpeg),

@@ -44,7 +44,7 @@ export async function createWorld(overrides: Partial<ExtractorContext> = {}): Pr
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const clips = await mkdtemp(join(tmpdir(), "extractor-clips-"));
   const tmpRoot = await mkdtemp(join(tmpdir(), "extractor-work-"));
-  const tools = await resolveTools({});
+  const tools = await resolveTools({ searchPath: process.env.PATH });
   const ctx: ExtractorContext = {
     s3,
     bucket,
