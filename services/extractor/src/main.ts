@@ -46,6 +46,7 @@ export async function main(): Promise<void> {
           maxWidth: config.EXTRACTOR_MAX_WIDTH,
           maxHeight: config.EXTRACTOR_MAX_HEIGHT,
           maxInputBytes: config.EXTRACTOR_MAX_INPUT_BYTES,
+          maxFrames: config.EXTRACTOR_MAX_FRAMES,
         },
         uploadConcurrency: config.EXTRACTOR_UPLOAD_CONCURRENCY,
         plan: {

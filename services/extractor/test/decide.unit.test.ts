@@ -27,7 +27,8 @@ const ctx = (over: Partial<AnswerContext> = {}): AnswerContext => ({
 const probe = { duration: 3, width: 320, height: 240, codec: "h264", rotation: 0, startTime: 0 };
 const frames = [0, 1, 2].map((i) => ({ index: i, timestamp: i, name: `n${i}`, key: `frames/job-1/n${i}`, size: 100 + i }));
 const manifest = buildManifest("job-1", "jpg", frames, probe);
-const extraction = { bucket: "b", prefix: "frames/job-1/", manifestKey: "frames/job-1/manifest.json", manifest };
+const manifestSha256 = "c".repeat(64);
+const extraction = { bucket: "b", prefix: "frames/job-1/", manifestKey: "frames/job-1/manifest.json", manifestSha256, manifest };
 const spec = deciderSpec(extractorDecider);
 const state = (over: Partial<ExtractorState> = {}): ExtractorState => ({ uploaded, extraction: null, ...over });
 const source = { bucket: "b", key: "uploads/o/job-1/v.mp4", versionId: undefined };
@@ -36,9 +37,9 @@ const extractedData = (attempt: number) => ({
   bucket: "b",
   prefix: "frames/job-1/",
   manifestKey: "frames/job-1/manifest.json",
+  manifestSha256,
   frameCount: 3,
   format: "jpg",
-  timestamps: [0, 1, 2],
   bytes: 303,
   probe,
   attempt,
@@ -123,19 +124,19 @@ test("started ids depend on the attempt; the same attempt gives the same id", ()
   assert.equal(a.data, { attempt: 1, worker: "w" });
 });
 
-test("frames-extracted carries timestamps, the byte total and the probe; its id ignores the attempt", () => {
+test("frames-extracted names the manifest and its sha256, the byte total and the probe; its id ignores the attempt", () => {
   const probe = { duration: 3, width: 320, height: 240, codec: "h264", rotation: 0, startTime: 0 };
   const frames = [0, 1, 2].map((i) => ({ index: i, timestamp: i, name: `n${i}`, key: `frames/job-1/n${i}`, size: 100 + i }));
   const manifest = buildManifest("job-1", "jpg", frames, probe);
-  const e = extractedEvent(ctx({ attempt: 2 }), "b", "frames/job-1/", "frames/job-1/manifest.json", manifest);
+  const e = extractedEvent(ctx({ attempt: 2 }), { ...extraction, manifest });
   assert.is(e.id, answerId(uploaded, "frames-extracted"));
   assert.equal(e.data, {
     bucket: "b",
     prefix: "frames/job-1/",
     manifestKey: "frames/job-1/manifest.json",
+    manifestSha256,
     frameCount: 3,
     format: "jpg",
-    timestamps: [0, 1, 2],
     bytes: 303,
     probe,
     attempt: 2,
