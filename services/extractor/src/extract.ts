@@ -135,7 +135,8 @@ export async function extract(
     if (produced.frames.length > ctx.limits.maxFrames) {
       // Only a container that under-states its duration gets here: the budget let one frame
       // more through, to tell "exactly the limit" from "more".
-      throw new AppError("TOO_MANY_FRAMES", `the video yields more than ${ctx.limits.maxFrames} frames, the most a job may have; ask for fewer`);
+      const most = ctx.limits.maxFrames;
+      throw new AppError("TOO_MANY_FRAMES", `the video yields more than ${most} frames, the most a job may have; ask for fewer`);
     }
     const manifest = buildManifest(job.jobId, options.format, produced.frames, probe.facts);
     const key = manifestKey(job.jobId);

@@ -69,10 +69,8 @@ export function frameBudget(input: PlanInput, cfg: Pick<PlanConfig, "maxDuration
     const endsWithMedia = options.end === undefined || options.end > input.duration;
     const expected = capped(slots(options, Math.min(options.end ?? Infinity, input.duration)) + (endsWithMedia ? 1 : 0));
     if (expected > cfg.maxFrames) {
-      throw new AppError(
-        "TOO_MANY_FRAMES",
-        `the request yields up to ${expected} frames; a job may have at most ${cfg.maxFrames}: ask for fewer (fps, interval, maxFrames, start/end)`,
-      );
+      const ask = "ask for fewer (fps, interval, maxFrames, start/end)";
+      throw new AppError("TOO_MANY_FRAMES", `the request yields up to ${expected} frames; a job may have at most ${cfg.maxFrames}: ${ask}`);
     }
   }
   const withinLimit = options.end !== undefined && options.end <= cfg.maxDurationSeconds;

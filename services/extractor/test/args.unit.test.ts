@@ -26,11 +26,14 @@ test("the input may only be a local file read by a media demuxer", () => {
 });
 
 test("local frame files are recognised for every index, a million and beyond too", () => {
-  for (const [name, index] of [["f-000000.jpg", 0], ["f-065532.png", 65_532], ["f-999999.webp", 999_999], ["f-1000000.jpg", 1_000_000]] as const) {
+  const names = [["f-000000.jpg", 0], ["f-065532.png", 65_532], ["f-999999.webp", 999_999], ["f-1000000.jpg", 1_000_000]] as const;
+  for (const [name, index] of names) {
     assert.is(localFramePattern.exec(name)?.[1], String(index).padStart(6, "0"), name);
     assert.is(Number(localFramePattern.exec(name)?.[1]), index, name);
   }
-  for (const partial of ["f-000001.jpg.tmp", "f-00001.jpg", "f-000001.gif", "x-000001.jpg"]) assert.is(localFramePattern.exec(partial), null, partial);
+  for (const partial of ["f-000001.jpg.tmp", "f-00001.jpg", "f-000001.gif", "x-000001.jpg"]) {
+    assert.is(localFramePattern.exec(partial), null, partial);
+  }
 });
 
 test("ffprobe answers in JSON with format and streams", () => {

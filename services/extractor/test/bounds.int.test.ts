@@ -22,7 +22,8 @@ test("more frames than the limit, from a known duration, fail up front: TOO_MANY
   assert.equal(types(events), ["uploaded", "extraction-started", "extraction-failed", "failed"]);
   const failure = events[2] as EventOf<"extraction-failed">;
   assert.equal([failure.data.code, failure.data.retryable], ["TOO_MANY_FRAMES", false]);
-  assert.is(failure.data.message, "the request yields up to 31 frames; a job may have at most 20: ask for fewer (fps, interval, maxFrames, start/end)");
+  const ask = "ask for fewer (fps, interval, maxFrames, start/end)";
+  assert.is(failure.data.message, `the request yields up to 31 frames; a job may have at most 20: ${ask}`);
   assert.equal(await frameKeys(w, job.jobId), [], "no frame was written");
   assert.equal(await leftovers(w), []);
   // maxFrames brings the same request within the limit.
@@ -39,7 +40,8 @@ test("a container that states no duration is cut one frame past the limit and re
   const outcome = await limited(w, { maxFrames: 5 })(job.delivery, log);
   assert.equal(outcome.kind === "term" && outcome.reason.split(":")[0], "TOO_MANY_FRAMES");
   const failure = (await history(w, job.jobId))[2] as EventOf<"extraction-failed">;
-  assert.equal([failure.type, failure.data.code, failure.data.message], ["extraction-failed", "TOO_MANY_FRAMES", "the video yields more than 5 frames, the most a job may have; ask for fewer"]);
+  assert.equal([failure.type, failure.data.code], ["extraction-failed", "TOO_MANY_FRAMES"]);
+  assert.is(failure.data.message, "the video yields more than 5 frames, the most a job may have; ask for fewer");
   // 20 frames were there to decode; the run stopped at the sixth.
   assert.is((await frameKeys(w, job.jobId)).length, 6);
   assert.equal(await leftovers(w), []);

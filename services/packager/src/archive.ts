@@ -81,7 +81,8 @@ export function planArchive(source: EventOf<"frames-extracted">, raw: unknown): 
     }
   });
   if (sorted.length > MAX_FRAMES) {
-    throw new AppError("INVALID_OPTIONS", `${sorted.length} frames exceed the ${MAX_FRAMES} a zip can hold; ask for fewer (fps, maxFrames, start/end)`);
+    const ask = "ask for fewer (fps, maxFrames, start/end)";
+    throw new AppError("INVALID_OPTIONS", `${sorted.length} frames exceed the ${MAX_FRAMES} a zip can hold; ${ask}`);
   }
   const names = entryNames(sorted, m.format);
   const frames = sorted.map((f, i) => ({ index: f.index, timestamp: f.timestamp, key: f.key, size: f.size, entry: names[i]! }));

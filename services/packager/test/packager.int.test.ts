@@ -217,7 +217,8 @@ it("the manifest is read by reference: one replaced since the event (other sha25
   assert.ok(failed?.type === "packaging-failed");
   assert.equal([failed.data.code, failed.data.retryable], ["INTERNAL", false]);
   const actual = createHash("sha256").update(replaced).digest("hex");
-  assert.is(failed.data.message, `manifest ${job.event.data.manifestKey} has sha256 ${actual}, the event names ${job.event.data.manifestSha256}`);
+  const { manifestKey, manifestSha256 } = job.event.data;
+  assert.is(failed.data.message, `manifest ${manifestKey} has sha256 ${actual}, the event names ${manifestSha256}`);
   assert.is(await headObject(ctx.s3, ctx.bucket, `results/${job.jobId}.zip`), null, "no zip");
 });
 
