@@ -24,6 +24,8 @@ type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
 /**
  * `type@v` → the function lifting that version's data to v+1.
  * uploaded v1 carried `fps` and `format` at the top of data; v2 groups them in `options`.
+ * frames-extracted v1 also listed every frame's timestamp inline; v2 only references the
+ * manifest, which v1 events had written to S3 as well, so the list is dropped on read.
  */
 const upcasters: Partial<Record<`${EventType}@${number}`, Upcaster>> = {
   "uploaded@1": ({ fps, format, ...rest }) => ({
@@ -31,6 +33,7 @@ const upcasters: Partial<Record<`${EventType}@${number}`, Upcaster>> = {
     source: rest.source ?? "s3-event",
     options: { fps: fps ?? 1, format: format ?? "jpg", start: 0 },
   }),
+  "frames-extracted@1": ({ timestamps: _inline, ...rest }) => rest,
 };
 
 function upcast(type: EventType, version: number, data: unknown): unknown {

@@ -3,3 +3,4 @@ export * from "./schemas.ts";
 export * from "./codec.ts";
 export * from "./errors.ts";
 export * from "./rules.ts";
+export * from "./limits.ts";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CONSUMING_STAGES } from "./names.ts";
+import { MAX_FRAMES } from "./limits.ts";
 
 /** Job ids become a subject token (`jobs.<jobId>.<event>`): no dots, no wildcards. */
 export const JobId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "job id must be 1-64 of [A-Za-z0-9_-]");
@@ -15,7 +16,7 @@ export const ExtractionOptionsInput = z
     interval: z.number().min(1 / 60).max(3600).optional(),
     format: FrameFormat.optional(),
     width: z.number().int().min(16).max(7680).optional(),
-    maxFrames: z.number().int().min(1).max(100_000).optional(),
+    maxFrames: z.number().int().min(1).max(MAX_FRAMES).optional(),
     start: z.number().min(0).optional(),
     end: z.number().positive().optional(),
   })
@@ -30,7 +31,11 @@ export const ExtractionOptionsInput = z
   });
 export type ExtractionOptionsInput = z.infer<typeof ExtractionOptionsInput>;
 
-/** Options with defaults applied: what the extractor acts on and the read model shows. */
+/**
+ * Options with defaults applied: what the extractor acts on and the read model shows.
+ * `maxFrames` keeps the bound it had before MAX_FRAMES, so `uploaded` events already in the
+ * stream still parse; the extractor refuses a job whose frames would exceed MAX_FRAMES.
+ */
 export const ExtractionOptions = z
   .object({
     fps: z.number().positive().max(60),
@@ -95,14 +100,20 @@ export const dataSchemas = {
     source: z.enum(["http", "s3-event", "message"]),
   }),
   "extraction-started": z.object({ attempt: z.number().int().min(1), worker: z.string() }),
+  // The manifest (index → name, key, timestamp, size) is in S3 and only referenced here, so
+  // the event stays a few hundred bytes however many frames there are (v1 listed every
+  // timestamp: ~100k frames came near NATS's 1 MiB payload limit).
   "frames-extracted": z.object({
     bucket: z.string(),
     prefix: z.string(),
     manifestKey: z.string(),
+    /** sha256 of the manifest object's bytes; absent on events upcast from v1. */
+    manifestSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
     frameCount: z.number().int().nonnegative(),
     format: FrameFormat,
-    /** index → media timestamp in seconds (array position is the index). */
-    timestamps: z.array(z.number().nonnegative()),
     bytes: z.number().int().nonnegative(),
     probe: Probe,
     attempt: z.number().int().min(1),
@@ -138,7 +149,7 @@ export type EventData<T extends EventType> = z.infer<(typeof dataSchemas)[T]>;
 export const CURRENT_VERSION: Record<EventType, number> = {
   uploaded: 2,
   "extraction-started": 1,
-  "frames-extracted": 1,
+  "frames-extracted": 2,
   "extraction-failed": 1,
   "packaging-failed": 1,
   "notification-failed": 1,

@@ -7,7 +7,9 @@ import {
   deterministicId,
   encodeEvent,
   ExtractionOptionsInput,
+  ExtractionOptions,
   InvalidEventError,
+  MAX_FRAMES,
   normalizeOptions,
   parseEvent,
   subjectFor,
@@ -87,6 +89,59 @@ test("uploaded v1 is upcast to v2 on read", () => {
   assert.equal(ev.schemaVersion, 2);
   assert.equal(ev.type === "uploaded" && ev.data.options, { fps: 2, format: "jpg", start: 0 });
   assert.throws(() => parseEvent({ ...v1, schemaVersion: 9 }), /newer than this reader/);
+});
+
+const framesV1 = {
+  id: "fx1",
+  type: "frames-extracted",
+  schemaVersion: 1,
+  jobId: "j1",
+  occurredAt: "2025-05-05T00:00:00.000Z",
+  correlationId: "e1",
+  causationId: "e1",
+  producer: "extractor@0.0.9",
+  data: {
+    bucket: "media",
+    prefix: "frames/j1/",
+    manifestKey: "frames/j1/manifest.json",
+    frameCount: 3,
+    format: "jpg",
+    timestamps: [0, 0.5, 1],
+    bytes: 300,
+    probe: { duration: 1.5, width: 64, height: 48, codec: "h264", rotation: 0, startTime: 0 },
+    attempt: 1,
+  },
+};
+
+test("frames-extracted v1 (timestamps inline) is upcast to v2: the manifest by reference, no sha256", () => {
+  const ev = parseEvent(framesV1);
+  assert.equal(ev.schemaVersion, 2);
+  assert.ok(ev.type === "frames-extracted");
+  const { timestamps: _inline, ...rest } = framesV1.data;
+  assert.equal(ev.data, rest);
+  assert.is(ev.data.manifestSha256, undefined);
+  // Bytes as a v1 producer wrote them, through the same decoder consumers use.
+  assert.equal(decodeEvent(Buffer.from(JSON.stringify(framesV1))).data, rest);
+});
+
+test("frames-extracted v2 names its manifest's sha256; a malformed one or an inline list is refused", () => {
+  const sha = "a".repeat(64);
+  const { timestamps: _inline, ...v2 } = framesV1.data;
+  const ev = parseEvent({ ...framesV1, schemaVersion: 2, data: { ...v2, manifestSha256: sha } });
+  assert.ok(ev.type === "frames-extracted" && ev.data.manifestSha256 === sha);
+  assert.throws(() => parseEvent({ ...framesV1, schemaVersion: 2, data: { ...v2, manifestSha256: "xyz" } }), /manifestSha256/);
+  const strict = parseEvent({ ...framesV1, schemaVersion: 2, data: { ...v2, timestamps: [0, 1] } });
+  assert.not.ok("timestamps" in strict.data, "an unknown field is not carried along");
+});
+
+test("maxFrames: requests are capped at what a zip can hold; stored events keep their old bound", () => {
+  assert.is(MAX_FRAMES, 65_533);
+  assert.ok(ExtractionOptionsInput.safeParse({ maxFrames: MAX_FRAMES }).success);
+  const over = ExtractionOptionsInput.safeParse({ maxFrames: MAX_FRAMES + 1 });
+  assert.not.ok(over.success);
+  assert.equal(over.error?.issues[0]?.path, ["maxFrames"]);
+  // An `uploaded` written before the cap still parses; the extractor refuses its frames if too many.
+  assert.ok(ExtractionOptions.safeParse({ fps: 1, format: "jpg", start: 0, maxFrames: 100_000 }).success);
 });
 
 test("options: defaults, interval, and contradictions", () => {

@@ -24,7 +24,23 @@ export interface HttpOptions {
   bodyLimit?: number;
   /** Per-check bound for `/ready` (default 2000); keep it below the probe's timeoutSeconds. */
   readinessTimeoutMs?: number;
+  /** Server timeouts; each one not given keeps its default (DEFAULT_TIMEOUTS). */
+  timeouts?: Partial<HttpTimeouts>;
 }
+
+/** How long a client may take, so a slow or silent one cannot hold a socket and its memory forever. */
+export interface HttpTimeouts {
+  /** Receiving the whole request, body included (not the response: long answers are not cut). */
+  requestMs: number;
+  /** Receiving the request line and headers; at most requestMs. */
+  headersMs: number;
+  /** An idle kept-alive socket is closed after this; above the load balancer's idle timeout (60 s). */
+  keepAliveMs: number;
+  /** A socket with no traffic either way for this long is destroyed, in the middle of a request too. */
+  connectionMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: HttpTimeouts = { requestMs: 60_000, headersMs: 20_000, keepAliveMs: 72_000, connectionMs: 60_000 };
 
 const PROBE_ROUTES = new Set(["/health", "/ready", "/metrics"]);
 
@@ -54,6 +70,7 @@ class AccessLogController extends LogController {
  */
 export function buildHttp(opts: HttpOptions): FastifyInstance {
   const { metrics } = opts;
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
   const app = fastify({
     // Widened to fastify's logger type so the instance is a plain `FastifyInstance` and
     // services' route plugins (typed against the default logger) register without casts.
@@ -63,7 +80,12 @@ export function buildHttp(opts: HttpOptions): FastifyInstance {
     // Honour an id set by the ingress or the caller so one request can be followed across services.
     requestIdHeader: "x-request-id",
     genReqId: () => randomUUID(),
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    connectionTimeout: timeouts.connectionMs,
   });
+  // Fastify has no option for it; Node's default (60 s) could exceed a shorter request timeout.
+  app.server.headersTimeout = Math.min(timeouts.headersMs, timeouts.requestMs);
 
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);

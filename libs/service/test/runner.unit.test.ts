@@ -22,7 +22,6 @@ const frames = createEvent({
     manifestKey: "frames/job-r/manifest.json",
     frameCount: 1,
     format: "jpg",
-    timestamps: [0],
     bytes: 1,
     probe: { duration: 1, width: 2, height: 2, codec: "h264", rotation: 0, startTime: 0 },
     attempt: 1,

@@ -16,9 +16,12 @@ export const FORMAT_WHITELIST = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegt
 /** Local files only: no network protocol, no `data:`, no `subfile:` tricks. */
 export const PROTOCOL_WHITELIST = "file";
 
-/** Local frame files as ffmpeg writes them (index from 0); `.tmp` while being written. */
+/**
+ * Local frame files as ffmpeg writes them (index from 0); `.tmp` while being written. `%06d`
+ * is a minimum width: an index of a million or more has more digits, and still matches.
+ */
 export const LOCAL_PATTERN = "f-%06d";
-export const localFramePattern = /^f-(\d{6})\.(jpg|png|webp)$/;
+export const localFramePattern = /^f-(\d{6,})\.(jpg|png|webp)$/;
 
 /** What every run of a job shares. */
 export interface OutputSpec {
@@ -94,12 +97,15 @@ export function buildFfmpegArgs(path: string, outDir: string, output: OutputSpec
     ...input(path),
     "-map",
     `0:${output.streamIndex}`,
-    ...(run.limit !== undefined ? ["-t", seconds(run.limit)] : []),
+    // Both bounds on every run: a container may under-state its duration by hours.
+    "-t",
+    seconds(run.limit),
     "-vf",
     filters.join(","),
     "-fps_mode",
     "passthrough",
-    ...(run.count !== undefined ? ["-frames:v", String(run.count)] : []),
+    "-frames:v",
+    String(run.count),
     ...codecArgs(output.format),
     "-map_metadata",
     "-1",

@@ -1,5 +1,6 @@
 import { tmpdir } from "node:os";
 import { commonConfig, env, z } from "@hfp/config";
+import { MAX_FRAMES } from "@hfp/events";
 
 const GiB = 1024 ** 3;
 
@@ -19,6 +20,8 @@ export const configSchema = z.object({
   EXTRACTOR_MAX_WIDTH: env.int(7680, 16),
   EXTRACTOR_MAX_HEIGHT: env.int(4320, 16),
   EXTRACTOR_MAX_INPUT_BYTES: env.int(10 * GiB, 1),
+  /** Frames per job; never above what one zip can hold besides its manifest. */
+  EXTRACTOR_MAX_FRAMES: env.int(MAX_FRAMES, 1).pipe(z.number().max(MAX_FRAMES, `must be at most ${MAX_FRAMES}`)),
   EXTRACTOR_UPLOAD_CONCURRENCY: env.int(4, 1),
   EXTRACTOR_PARALLELISM: env.int(2, 1),
   EXTRACTOR_MIN_SEGMENT_SECONDS: env.number(10),

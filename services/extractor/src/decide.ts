@@ -1,7 +1,6 @@
 import { answerId, AppError, createEvent, SERVICE_NAME, type EventOf, type JobEvent } from "@hfp/events";
 import type { Decision, StageDecide, StageInput } from "@hfp/service";
 import type { Extraction, ExtractionJob } from "./extract.ts";
-import type { Manifest } from "./frames.ts";
 
 /** This stage: its durable, its `producer` service name and its `retry-requested.stage`. */
 export const STAGE = SERVICE_NAME.extractor;
@@ -44,13 +43,12 @@ export function startedEvent(ctx: AnswerContext, worker: string): EventOf<"extra
   });
 }
 
-export function extractedEvent(
-  ctx: AnswerContext,
-  bucket: string,
-  prefix: string,
-  manifestKey: string,
-  manifest: Manifest,
-): EventOf<"frames-extracted"> {
+/**
+ * The frames by reference: the manifest's key and sha256, never the frames themselves, so the
+ * event's size does not grow with the frame count (NATS refuses payloads over 1 MiB).
+ */
+export function extractedEvent(ctx: AnswerContext, extraction: Extraction): EventOf<"frames-extracted"> {
+  const { bucket, prefix, manifestKey, manifestSha256, manifest } = extraction;
   return createEvent({
     type: "frames-extracted",
     id: answerId(ctx.cause, "frames-extracted"),
@@ -62,9 +60,9 @@ export function extractedEvent(
       bucket,
       prefix,
       manifestKey,
+      manifestSha256,
       frameCount: manifest.frameCount,
       format: manifest.format,
-      timestamps: manifest.frames.map((f) => f.timestamp),
       bytes: manifest.frames.reduce((sum, f) => sum + f.size, 0),
       probe: manifest.probe,
       attempt: ctx.attempt,
@@ -91,10 +89,7 @@ export function decide(input: StageInput, state: ExtractorState, now: Date): Dec
     return { events: [], outcome: { kind: "fail", error: new AppError("SOURCE_NOT_FOUND", "the job has no uploaded event to re-drive") } };
   }
   const answer: AnswerContext = { cause: event, jobId: uploaded.jobId, attempt: input.attempt, producer: input.producer, now };
-  if (extraction) {
-    const { bucket, prefix, manifestKey, manifest } = extraction;
-    return { events: [extractedEvent(answer, bucket, prefix, manifestKey, manifest)], outcome: { kind: "ack" } };
-  }
+  if (extraction) return { events: [extractedEvent(answer, extraction)], outcome: { kind: "ack" } };
   const note =
     event.type === "retry-requested"
       ? `re-driving extraction, requested by ${event.data.requestedBy}${event.data.reason ? `: ${event.data.reason}` : ""}`

@@ -4,13 +4,23 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { AppError, type ExtractionOptions } from "@hfp/events";
 import type { Logger } from "@hfp/logging";
 import { runProbe } from "./ffmpeg.ts";
-import { buildManifest, CONTENT_TYPES, frameKey, frameName, frameTimestamp, framesPrefix, manifestKey, type Manifest } from "./frames.ts";
+import {
+  buildManifest,
+  CONTENT_TYPES,
+  encodeManifest,
+  frameKey,
+  frameName,
+  frameTimestamp,
+  framesPrefix,
+  manifestKey,
+  type Manifest,
+} from "./frames.ts";
 import { produceFrames } from "./pipeline.ts";
 import { isContiguous, planRuns, type PlanConfig, type Run } from "./plan.ts";
 import { parseProbe, validateProbe, validateSize, type Limits } from "./probe.ts";
 import { downloadSource, type SourceObject } from "./source.ts";
 import { runPlan } from "./runs.ts";
-import { putFile, putJson } from "./store.ts";
+import { putBytes, putFile } from "./store.ts";
 import type { Tools } from "./tools.ts";
 
 export interface ExtractorContext {
@@ -22,8 +32,8 @@ export interface ExtractorContext {
   encoders: ReadonlySet<string>;
   limits: Limits;
   uploadConcurrency: number;
-  /** How runs are split and how many ffmpeg processes one job may use. */
-  plan: Omit<PlanConfig, "maxDurationSeconds">;
+  /** How runs are split and how many ffmpeg processes one job may use (the bounds come from `limits`). */
+  plan: Omit<PlanConfig, "maxDurationSeconds" | "maxFrames">;
   /** Parent of the per-job temp directories. */
   tmpRoot: string;
   probeTimeoutMs: number;
@@ -46,6 +56,8 @@ export interface Extraction {
   bucket: string;
   prefix: string;
   manifestKey: string;
+  /** Of the manifest object's bytes, so a reader can tell it is the one this extraction wrote. */
+  manifestSha256: string;
   manifest: Manifest;
 }
 
@@ -108,25 +120,34 @@ export async function extract(
         },
       });
     const input = { options, duration: probe.facts.duration, durationKnown: probe.durationKnown, seekable: isSeekable(probe.formatName) };
-    const runs = planRuns(input, { ...ctx.plan, maxDurationSeconds: ctx.limits.maxDurationSeconds });
+    const bounds = { maxDurationSeconds: ctx.limits.maxDurationSeconds, maxFrames: ctx.limits.maxFrames };
+    // Throws TOO_MANY_FRAMES before anything is decoded.
+    const runs = planRuns(input, { ...ctx.plan, ...bounds });
     const t1 = performance.now();
     let produced = await produce(runs);
     if (runs.length > 1 && !isContiguous(produced.frames.map((f) => f.index))) {
       // A split run disagreed with the media (e.g. a duration longer than the video): the
       // one-run plan has no boundaries to get wrong; its frames overwrite the same keys.
       log.warn({ runs: runs.length, frames: produced.frames.length }, "split extraction left a gap; extracting in one run");
-      produced = await produce(planRuns({ ...input, seekable: false }, { ...ctx.plan, parallelism: 1, maxDurationSeconds: ctx.limits.maxDurationSeconds }));
+      produced = await produce(planRuns({ ...input, seekable: false }, { ...ctx.plan, parallelism: 1, ...bounds }));
     }
     if (produced.frames.length === 0) throw new AppError("NO_FRAMES", "no frame was produced for the requested window");
+    if (produced.frames.length > ctx.limits.maxFrames) {
+      // Only a container that under-states its duration gets here: the budget let one frame
+      // more through, to tell "exactly the limit" from "more".
+      const most = ctx.limits.maxFrames;
+      throw new AppError("TOO_MANY_FRAMES", `the video yields more than ${most} frames, the most a job may have; ask for fewer`);
+    }
     const manifest = buildManifest(job.jobId, options.format, produced.frames, probe.facts);
     const key = manifestKey(job.jobId);
+    const stored = encodeManifest(manifest);
     try {
-      await putJson(ctx.s3, ctx.bucket, key, manifest);
+      await putBytes(ctx.s3, ctx.bucket, key, stored.bytes, "application/json");
     } catch (err) {
       throw new AppError("S3_UNAVAILABLE", `manifest upload failed: ${(err as Error).message}`, { retryable: true, cause: err });
     }
     log.info({ frames: manifest.frameCount, runs: runs.length, extractMs: Math.round(performance.now() - t1) }, "frames extracted");
-    return { bucket: ctx.bucket, prefix: framesPrefix(job.jobId), manifestKey: key, manifest };
+    return { bucket: ctx.bucket, prefix: framesPrefix(job.jobId), manifestKey: key, manifestSha256: stored.sha256, manifest };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

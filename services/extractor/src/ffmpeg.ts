@@ -60,12 +60,21 @@ function toExit(r: Result, stderrTail: string): ToolExit {
   return { exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut, spawnError, stderrTail };
 }
 
+/**
+ * What every ffmpeg and ffprobe process starts with: an empty environment (the extractor's
+ * holds cloud credentials, and a decoder of untrusted input should see none of them), no stdin,
+ * and a wall-clock timeout after which it is sent SIGTERM, then SIGKILL if it is still alive.
+ * The binary is an absolute path (tools.ts), so it needs no PATH either.
+ */
+export function toolSpawnOptions(timeoutMs: number) {
+  return { env: {}, extendEnv: false, stdin: "ignore", timeout: timeoutMs, forceKillAfterDelay: 5000 } as const;
+}
+
 /** ffprobe's JSON for a local file; throws the error that ends the job (or retries it). */
 export async function runProbe(ffprobe: string, path: string, timeoutMs: number): Promise<{ json: unknown }> {
   const r = await execa(ffprobe, buildProbeArgs(path), {
-    stdin: "ignore",
+    ...toolSpawnOptions(timeoutMs),
     reject: false,
-    timeout: timeoutMs,
     maxBuffer: 16 * 1024 * 1024,
   });
   const stderr = redactPaths(String(r.stderr ?? ""), { [path]: "input" });
@@ -87,19 +96,22 @@ export interface FfmpegRun {
   redact: Record<string, string>;
 }
 
-/** Runs ffmpeg (argument array, no shell); resolves `canceled` if aborted, throws the AppError of a failed run. */
-export async function runFfmpeg(ffmpeg: string, run: FfmpegRun): Promise<{ canceled: boolean }> {
-  const child = execa(ffmpeg, run.args, {
-    stdin: "ignore",
+/** How one ffmpeg run is spawned (toolSpawnOptions, plus its abort signal and output handling). */
+export function ffmpegSpawnOptions(run: Pick<FfmpegRun, "timeoutMs" | "signal">) {
+  return {
+    ...toolSpawnOptions(run.timeoutMs),
     stdout: "ignore",
     stderr: "pipe",
     // stderr is read here and only its tail kept: a noisy, damaged input must not grow memory.
     buffer: false,
     reject: false,
-    timeout: run.timeoutMs,
     cancelSignal: run.signal,
-    forceKillAfterDelay: 5000,
-  });
+  } as const;
+}
+
+/** Runs ffmpeg (argument array, no shell); resolves `canceled` if aborted, throws the AppError of a failed run. */
+export async function runFfmpeg(ffmpeg: string, run: FfmpegRun): Promise<{ canceled: boolean }> {
+  const child = execa(ffmpeg, run.args, ffmpegSpawnOptions(run));
   let tail = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     tail = (tail + chunk.toString("utf8")).slice(-4096);
@@ -113,11 +125,11 @@ export async function runFfmpeg(ffmpeg: string, run: FfmpegRun): Promise<{ cance
 
 /** The encoders this ffmpeg has (webp needs libwebp), read once at start-up. */
 export async function listEncoders(ffmpeg: string): Promise<Set<string>> {
-  const r = await execa(ffmpeg, ["-hide_banner", "-encoders"], { stdin: "ignore", timeout: 30_000 });
+  const r = await execa(ffmpeg, ["-hide_banner", "-encoders"], toolSpawnOptions(30_000));
   return parseEncoders(String(r.stdout));
 }
 
 export async function toolVersion(tool: string): Promise<string> {
-  const r = await execa(tool, ["-version"], { stdin: "ignore", timeout: 30_000 });
+  const r = await execa(tool, ["-version"], toolSpawnOptions(30_000));
   return String(r.stdout).split("\n")[0] ?? "";
 }

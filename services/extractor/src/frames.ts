@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { FrameFormat } from "@hfp/events";
 import type { ProbeFacts } from "./probe.ts";
 
@@ -40,6 +41,12 @@ export interface Manifest {
   frameCount: number;
   frames: FrameEntry[];
   probe: ProbeFacts;
+}
+
+/** The manifest object's bytes and their sha256, which `frames-extracted` carries instead of the frames. */
+export function encodeManifest(manifest: Manifest): { bytes: Buffer; sha256: string } {
+  const bytes = Buffer.from(JSON.stringify(manifest, null, 2));
+  return { bytes, sha256: createHash("sha256").update(bytes).digest("hex") };
 }
 
 /** The manifest, frames in index order whatever order their uploads finished in. */

@@ -12,7 +12,7 @@ import { resolveTools } from "./tools.ts";
 export async function main(): Promise<void> {
   const config = bootConfig(STAGE, configSchema, process.env);
   const log = createLogger(STAGE, config.LOG_LEVEL);
-  const tools = await resolveTools({ ffmpegPath: config.FFMPEG_PATH, ffprobePath: config.FFPROBE_PATH });
+  const tools = await resolveTools({ ffmpegPath: config.FFMPEG_PATH, ffprobePath: config.FFPROBE_PATH, searchPath: process.env.PATH });
   // Fail at start-up, not on the first job, when a binary is missing or broken.
   const [ffmpegVersion, ffprobeVersion, encoders] = await Promise.all([
     toolVersion(tools.ffmpeg),
@@ -46,6 +46,7 @@ export async function main(): Promise<void> {
           maxWidth: config.EXTRACTOR_MAX_WIDTH,
           maxHeight: config.EXTRACTOR_MAX_HEIGHT,
           maxInputBytes: config.EXTRACTOR_MAX_INPUT_BYTES,
+          maxFrames: config.EXTRACTOR_MAX_FRAMES,
         },
         uploadConcurrency: config.EXTRACTOR_UPLOAD_CONCURRENCY,
         plan: {

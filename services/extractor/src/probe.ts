@@ -39,6 +39,8 @@ export interface Limits {
   maxWidth: number;
   maxHeight: number;
   maxInputBytes: number;
+  /** Frames one job may have; at most MAX_FRAMES (what its zip can hold besides the manifest). */
+  maxFrames: number;
 }
 
 interface RawStream extends StreamColor {

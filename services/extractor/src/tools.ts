@@ -1,5 +1,5 @@
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
 
 export interface Tools {
   ffmpeg: string;
@@ -15,6 +15,30 @@ export interface ResolveInput {
   /** The `ffmpeg-static` binary path, or null when that package is not installed. */
   loadStatic?: () => Promise<string | null>;
   exists?: (path: string) => boolean;
+  /**
+   * The extractor's PATH, read by the composition root: a bare `ffmpeg` / `ffprobe` is looked
+   * up on it here, once, because the tools run with an empty environment (no PATH).
+   */
+  searchPath?: string | undefined;
+  isExecutable?: (path: string) => boolean;
+}
+
+const executable = (path: string): boolean => {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+};
+
+/** A bare command name's absolute path on `searchPath`, as a shell finds it; anything else as it is. */
+export function onPath(name: string, searchPath: string | undefined, isExecutable: (path: string) => boolean = executable): string {
+  if (name.includes("/") || !searchPath) return name;
+  for (const dir of searchPath.split(delimiter)) {
+    if (dir && isExecutable(join(dir, name))) return join(dir, name);
+  }
+  return name;
 }
 
 /**
@@ -38,6 +62,12 @@ export async function loadFfmpegStatic(): Promise<string | null> {
  * binary (its ffprobe, if any, sits next to it); the `ffmpeg` / `ffprobe` on PATH.
  */
 export async function resolveTools(input: ResolveInput = {}): Promise<Tools> {
+  const tools = await chooseTools(input);
+  const locate = (name: string) => onPath(name, input.searchPath, input.isExecutable);
+  return { ...tools, ffmpeg: locate(tools.ffmpeg), ffprobe: locate(tools.ffprobe) };
+}
+
+async function chooseTools(input: ResolveInput): Promise<Tools> {
   const exists = input.exists ?? existsSync;
   let ffmpeg: string | undefined;
   let ffmpegFrom: Tools["from"]["ffmpeg"] = "path";

@@ -4,7 +4,7 @@ import { buildFfmpegArgs, buildProbeArgs, codecArgs, FORMAT_WHITELIST, fpsExpres
 import type { Run } from "../src/plan.ts";
 
 const output: OutputSpec = { fps: 1, format: "jpg", streamIndex: 0 };
-const whole: Run = { firstIndex: 0, from: 0, seek: 0 };
+const whole: Run = { firstIndex: 0, from: 0, seek: 0, count: 3601, limit: 3600.5 };
 const args = (o: Partial<OutputSpec> = {}, r: Partial<Run> = {}) => buildFfmpegArgs("/in", "/out", { ...output, ...o }, { ...whole, ...r });
 const after = (list: string[], flag: string) => {
   const at = list.indexOf(flag);
@@ -25,16 +25,30 @@ test("the input may only be a local file read by a media demuxer", () => {
   }
 });
 
+test("local frame files are recognised for every index, a million and beyond too", () => {
+  const names = [["f-000000.jpg", 0], ["f-065532.png", 65_532], ["f-999999.webp", 999_999], ["f-1000000.jpg", 1_000_000]] as const;
+  for (const [name, index] of names) {
+    assert.is(localFramePattern.exec(name)?.[1], String(index).padStart(6, "0"), name);
+    assert.is(Number(localFramePattern.exec(name)?.[1]), index, name);
+  }
+  for (const partial of ["f-000001.jpg.tmp", "f-00001.jpg", "f-000001.gif", "x-000001.jpg"]) {
+    assert.is(localFramePattern.exec(partial), null, partial);
+  }
+});
+
 test("ffprobe answers in JSON with format and streams", () => {
   const list = buildProbeArgs("/x");
   assert.is(after(list, "-print_format"), "json");
   assert.ok(list.includes("-show_format") && list.includes("-show_streams"));
 });
 
-test("a whole-video run: fps rounding up from time 0, no seek, no shift, mjpeg at q 2", () => {
+test("a whole-video run: fps rounding up from time 0, no seek, no shift, mjpeg at q 2, bounded in time and frames", () => {
   const list = args();
   assert.is(after(list, "-vf"), "fps=fps=1:round=up:start_time=0");
-  for (const absent of ["-ss", "-noaccurate_seek", "-t", "-frames:v"]) assert.not.ok(list.includes(absent), absent);
+  for (const absent of ["-ss", "-noaccurate_seek"]) assert.not.ok(list.includes(absent), absent);
+  assert.is(after(list, "-t"), "3600.5");
+  assert.is(after(list, "-frames:v"), "3601");
+  assert.ok(list.indexOf("-t") > inputAt(list) && list.indexOf("-frames:v") > inputAt(list), "output options");
   assert.is(after(list, "-c:v"), "mjpeg");
   assert.is(after(list, "-q:v"), "2");
   assert.is(after(list, "-map"), "0:0");

@@ -1,9 +1,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { answerId, AppError, createEvent, normalizeOptions } from "@hfp/events";
+import { answerId, AppError, createEvent, decodeEvent, encodeEvent, MAX_FRAMES, normalizeOptions } from "@hfp/events";
 import { deciderSpec, specInput } from "@hfp/service";
 import { extractedEvent, extractorDecider, ignores, startedEvent, type AnswerContext, type ExtractorState } from "../src/decide.ts";
-import { buildManifest } from "../src/frames.ts";
+import { buildManifest, encodeManifest, frameKey, frameName, frameTimestamp } from "../src/frames.ts";
 const now = new Date("2026-01-02T03:04:05.000Z");
 const uploaded = createEvent({
   type: "uploaded",
@@ -27,7 +27,8 @@ const ctx = (over: Partial<AnswerContext> = {}): AnswerContext => ({
 const probe = { duration: 3, width: 320, height: 240, codec: "h264", rotation: 0, startTime: 0 };
 const frames = [0, 1, 2].map((i) => ({ index: i, timestamp: i, name: `n${i}`, key: `frames/job-1/n${i}`, size: 100 + i }));
 const manifest = buildManifest("job-1", "jpg", frames, probe);
-const extraction = { bucket: "b", prefix: "frames/job-1/", manifestKey: "frames/job-1/manifest.json", manifest };
+const manifestSha256 = "c".repeat(64);
+const extraction = { bucket: "b", prefix: "frames/job-1/", manifestKey: "frames/job-1/manifest.json", manifestSha256, manifest };
 const spec = deciderSpec(extractorDecider);
 const state = (over: Partial<ExtractorState> = {}): ExtractorState => ({ uploaded, extraction: null, ...over });
 const source = { bucket: "b", key: "uploads/o/job-1/v.mp4", versionId: undefined };
@@ -36,9 +37,9 @@ const extractedData = (attempt: number) => ({
   bucket: "b",
   prefix: "frames/job-1/",
   manifestKey: "frames/job-1/manifest.json",
+  manifestSha256,
   frameCount: 3,
   format: "jpg",
-  timestamps: [0, 1, 2],
   bytes: 303,
   probe,
   attempt,
@@ -123,23 +124,51 @@ test("started ids depend on the attempt; the same attempt gives the same id", ()
   assert.equal(a.data, { attempt: 1, worker: "w" });
 });
 
-test("frames-extracted carries timestamps, the byte total and the probe; its id ignores the attempt", () => {
+test("frames-extracted names the manifest and its sha256, the byte total and the probe; its id ignores the attempt", () => {
   const probe = { duration: 3, width: 320, height: 240, codec: "h264", rotation: 0, startTime: 0 };
   const frames = [0, 1, 2].map((i) => ({ index: i, timestamp: i, name: `n${i}`, key: `frames/job-1/n${i}`, size: 100 + i }));
   const manifest = buildManifest("job-1", "jpg", frames, probe);
-  const e = extractedEvent(ctx({ attempt: 2 }), "b", "frames/job-1/", "frames/job-1/manifest.json", manifest);
+  const e = extractedEvent(ctx({ attempt: 2 }), { ...extraction, manifest });
   assert.is(e.id, answerId(uploaded, "frames-extracted"));
   assert.equal(e.data, {
     bucket: "b",
     prefix: "frames/job-1/",
     manifestKey: "frames/job-1/manifest.json",
+    manifestSha256,
     frameCount: 3,
     format: "jpg",
-    timestamps: [0, 1, 2],
     bytes: 303,
     probe,
     attempt: 2,
   });
+});
+
+/** A manifest of `count` frames at 60 fps, as extract.ts builds it, without decoding anything. */
+function syntheticManifest(count: number) {
+  const frames = Array.from({ length: count }, (_, index) => {
+    const timestamp = frameTimestamp(index, 60, 0);
+    const name = frameName(index, timestamp, "jpg");
+    return { index, timestamp, name, key: frameKey("job-1", name), size: 48_000 + (index % 1000) };
+  });
+  return buildManifest("job-1", "jpg", frames, { ...probe, duration: count / 60 });
+}
+
+test("frames-extracted stays far below NATS's 1 MiB payload whatever the frame count: the manifest is by reference", () => {
+  const sizes = [3, 20_000, MAX_FRAMES].map((count) => {
+    const big = syntheticManifest(count);
+    const stored = encodeManifest(big);
+    const e = extractedEvent(ctx(), { ...extraction, manifestSha256: stored.sha256, manifest: big });
+    const bytes = encodeEvent(e);
+    assert.is(e.data.frameCount, count);
+    assert.is(e.data.manifestSha256, stored.sha256);
+    assert.equal(decodeEvent(bytes), e, "what consumers decode is what was built");
+    return { count, event: bytes.length, manifest: stored.bytes.length };
+  });
+  for (const { count, event } of sizes) assert.ok(event < 2048, `${count} frames: event of ${event} bytes`);
+  // The event's size does not depend on the frame count (only the digits of two numbers change).
+  assert.ok(Math.abs(sizes[2]!.event - sizes[0]!.event) < 32, JSON.stringify(sizes));
+  // What v1 carried inline for 20,000 frames was a list of that many numbers; the manifest itself is MBs.
+  assert.ok(sizes[1]!.manifest > 1024 * 1024, `manifest of ${sizes[1]!.manifest} bytes lives in S3`);
 });
 
 test.run();

@@ -40,7 +40,7 @@ function failure(json: unknown): { code: string; message: string } | null {
 }
 const vf = (output: Partial<OutputSpec>, run: Partial<Run> = {}) => {
   const spec: OutputSpec = { fps: 1, format: "jpg", streamIndex: 0, ...output };
-  const list = buildFfmpegArgs("/in", "/out", spec, { firstIndex: 0, from: 0, seek: 0, ...run });
+  const list = buildFfmpegArgs("/in", "/out", spec, { firstIndex: 0, from: 0, seek: 0, count: 10, limit: 10.5, ...run });
   return list[list.indexOf("-vf") + 1]!.split(",");
 };
 

@@ -1,8 +1,16 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { isContiguous, planRuns, slotCount, type PlanConfig, type PlanInput } from "../src/plan.ts";
+import { AppError, MAX_FRAMES } from "@hfp/events";
+import { frameBudget, isContiguous, planRuns, slotCount, type PlanConfig, type PlanInput, type Run } from "../src/plan.ts";
 
-const cfg: PlanConfig = { parallelism: 2, minSegmentSeconds: 10, sparseMaxFps: 0.1, seekMarginSeconds: 1, maxDurationSeconds: 10_800 };
+const cfg: PlanConfig = {
+  parallelism: 2,
+  minSegmentSeconds: 10,
+  sparseMaxFps: 0.1,
+  seekMarginSeconds: 1,
+  maxDurationSeconds: 10_800,
+  maxFrames: MAX_FRAMES,
+};
 const input = (options: Partial<PlanInput["options"]> = {}, media: Partial<Omit<PlanInput, "options">> = {}): PlanInput => ({
   options: { fps: 1, start: 0, ...options },
   duration: 60,
@@ -20,47 +28,104 @@ test("slots: the frames strictly inside the window, capped by maxFrames", () => 
   assert.is(slotCount({ fps: 1, start: 12 }, 10), 0);
 });
 
-test("given a short clip, then one run over the whole video", () => {
-  assert.equal(planRuns(input({}, { duration: 10 }), cfg), [{ firstIndex: 0, from: 0, seek: 0, count: undefined, limit: undefined }]);
+test("given a short clip, then one run over the whole video, bounded by the limits rather than the declared duration", () => {
+  // 3 h at 1 fps, plus the end-of-media candidate; -t half a frame beyond it.
+  assert.equal(planRuns(input({}, { duration: 10 }), cfg), [{ firstIndex: 0, from: 0, seek: 0, count: 10_801, limit: 10_800.5 }]);
 });
 
 test("given an end, then a frame count, also past the known duration", () => {
-  assert.equal(planRuns(input({ start: 2, end: 5 }, { duration: 10 }), cfg), [{ firstIndex: 0, from: 2, seek: 1, count: 3, limit: undefined }]);
+  // -t counts from the seek point, a second before the first frame.
+  assert.equal(planRuns(input({ start: 2, end: 5 }, { duration: 10 }), cfg), [{ firstIndex: 0, from: 2, seek: 1, count: 3, limit: 4.5 }]);
   assert.equal(planRuns(input({ end: 15, maxFrames: 20 }, { duration: 10 }), cfg)[0]!.count, 15);
   assert.equal(planRuns(input({ end: 15, maxFrames: 4 }, { duration: 10 }), cfg)[0]!.count, 4);
 });
 
 test("given a long clip, then consecutive runs that together cover every index once", () => {
   assert.equal(planRuns(input(), cfg), [
-    { firstIndex: 0, from: 0, seek: 0, count: 30 },
-    // Opened a second early at a keyframe; the last stretch runs to the end of the media.
-    { firstIndex: 30, from: 30, seek: 29, count: undefined },
+    { firstIndex: 0, from: 0, seek: 0, count: 30, limit: 30.5 },
+    // Opened a second early at a keyframe; the last stretch runs to the end of the media,
+    // within the job's budget (10,801 frames in all) and the duration limit.
+    { firstIndex: 30, from: 30, seek: 29, count: 10_771, limit: 10_771.5 },
   ]);
   const three = planRuns(input({}, { duration: 45 }), { ...cfg, parallelism: 3 });
-  assert.equal(three.map((r) => [r.firstIndex, r.count]), [[0, 15], [15, 15], [30, undefined]]);
+  assert.equal(three.map((r) => [r.firstIndex, r.count]), [[0, 15], [15, 15], [30, 10_771]]);
 });
 
 test("given start, end and maxFrames, then the split respects all three", () => {
   const windowed = planRuns(input({ start: 5, end: 55 }), cfg);
   assert.equal(windowed, [
-    { firstIndex: 0, from: 5, seek: 4, count: 25 },
-    { firstIndex: 25, from: 30, seek: 29, count: 25 },
+    { firstIndex: 0, from: 5, seek: 4, count: 25, limit: 26.5 },
+    { firstIndex: 25, from: 30, seek: 29, count: 25, limit: 26.5 },
   ]);
   const capped = planRuns(input({ maxFrames: 40 }), cfg);
   assert.equal(capped.map((r) => [r.firstIndex, r.count]), [[0, 20], [20, 20]]);
   const twoPerSecond = planRuns(input({ fps: 2 }), cfg);
-  assert.equal(twoPerSecond.map((r) => [r.firstIndex, r.from, r.count]), [[0, 0, 60], [60, 30, undefined]]);
+  assert.equal(twoPerSecond.map((r) => [r.firstIndex, r.from, r.count]), [[0, 0, 60], [60, 30, 21_541]]);
 });
 
 test("given a container without a reliable index, then one run from the beginning, shifted to the start", () => {
-  assert.equal(planRuns(input({ start: 5 }, { seekable: false }), cfg), [{ firstIndex: 0, from: 5, seek: 0, count: undefined, limit: undefined }]);
+  assert.equal(planRuns(input({ start: 5 }, { seekable: false }), cfg), [{ firstIndex: 0, from: 5, seek: 0, count: 10_796, limit: 10_800.5 }]);
   assert.equal(planRuns(input({ start: 5, end: 8 }, { seekable: false }), cfg)[0]!.count, 3);
 });
 
-test("given an unknown duration, then one run bounded by the duration limit", () => {
+test("given an unknown duration, then one run bounded by the duration limit and the frame limit", () => {
   assert.equal(planRuns(input({}, { duration: 0, durationKnown: false }), cfg), [
-    { firstIndex: 0, from: 0, seek: 0, count: undefined, limit: 10_800 },
+    { firstIndex: 0, from: 0, seek: 0, count: 10_801, limit: 10_800.5 },
   ]);
+  // 60 fps for up to 3 h could be 648,000 frames: one more than the limit is the most it may
+  // write, so that a longer video is refused (extract.ts) rather than cut or decoded on.
+  assert.equal(planRuns(input({ fps: 60 }, { duration: 0, durationKnown: false }), cfg), [
+    { firstIndex: 0, from: 0, seek: 0, count: MAX_FRAMES + 1, limit: 10_800 + 0.5 / 60 },
+  ]);
+});
+
+const refusal = (fn: () => unknown): AppError | null => {
+  try {
+    fn();
+    return null;
+  } catch (err) {
+    return err as AppError;
+  }
+};
+
+test("given a known duration with more frames than a job may have, then TOO_MANY_FRAMES before any run", () => {
+  const err = refusal(() => planRuns(input({ fps: 60 }, { duration: 10_800 }), cfg));
+  assert.instance(err, AppError);
+  assert.equal([err?.code, err?.retryable], ["TOO_MANY_FRAMES", false]);
+  const ask = "ask for fewer (fps, interval, maxFrames, start/end)";
+  assert.is(err?.message, `the request yields up to 648001 frames; a job may have at most 65533: ${ask}`);
+  // The edge: 65,532 slots plus the end-of-media candidate fit, one more slot does not.
+  assert.is(refusal(() => planRuns(input({ fps: 10 }, { duration: 6_553.2 }), cfg)), null);
+  assert.is(refusal(() => planRuns(input({ fps: 10 }, { duration: 6_553.3 }), cfg))?.code, "TOO_MANY_FRAMES");
+  // An end inside the media has no candidate beyond it; maxFrames or a window brings any job within the limit.
+  assert.is(refusal(() => planRuns(input({ fps: 10, end: 6_553.3 }, { duration: 10_000 }), cfg)), null);
+  assert.is(frameBudget(input({ fps: 60, maxFrames: 1000 }, { duration: 10_800 }), cfg), 1000);
+  assert.is(frameBudget(input({ fps: 60, start: 100, end: 160 }, { duration: 10_800 }), cfg), 3600);
+  const lower = refusal(() => planRuns(input({ fps: 2 }, { duration: 60 }), { ...cfg, maxFrames: 100 }));
+  assert.is(lower?.code, "TOO_MANY_FRAMES", "a lower configured limit");
+});
+
+test("every run of every plan has a frame count and a time bound, and together they stay within the budget", () => {
+  const cases: [Partial<PlanInput["options"]>, Partial<Omit<PlanInput, "options">>][] = [
+    [{}, {}],
+    [{ fps: 30 }, { duration: 600 }],
+    [{ fps: 0.05 }, { duration: 600 }],
+    [{ fps: 5, start: 30, end: 90 }, {}],
+    [{ fps: 60 }, { durationKnown: false, duration: 0 }],
+    [{ fps: 60, maxFrames: 500 }, { durationKnown: false, duration: 0 }],
+    [{ fps: 24 }, { seekable: false, duration: 1000 }],
+  ];
+  for (const [options, media] of cases) {
+    const i = input(options, media);
+    const runs: Run[] = planRuns(i, cfg);
+    const what = JSON.stringify([options, media]);
+    for (const r of runs) {
+      assert.ok(Number.isInteger(r.count) && r.count >= 1, `${what}: count ${r.count}`);
+      assert.ok(Number.isFinite(r.limit) && r.limit > 0 && r.limit <= cfg.maxDurationSeconds + 2, `${what}: limit ${r.limit}`);
+    }
+    const total = runs.reduce((n, r) => n + r.count, 0);
+    assert.ok(total <= frameBudget(i, cfg) && total <= MAX_FRAMES + 1, `${what}: ${total} frames`);
+  }
 });
 
 test("given parallelism 1, then never split", () => {

@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { AppError } from "@hfp/events";
 import { parseProbe, validateProbe, validateSize, type ProbeResult } from "../src/probe.ts";
 
-const limits = { maxDurationSeconds: 10_800, maxWidth: 7680, maxHeight: 4320, maxInputBytes: 1000 };
+const limits = { maxDurationSeconds: 10_800, maxWidth: 7680, maxHeight: 4320, maxInputBytes: 1000, maxFrames: 65_533 };
 
 const h264 = (extra: Record<string, unknown> = {}) => ({
   index: 0,

@@ -8,7 +8,7 @@ import { CreateBucketCommand, DeleteBucketCommand, PutObjectCommand, type S3Clie
 import { execa } from "execa";
 import { suite, type Test } from "uvu";
 import { createS3, deletePrefix, getBytes, listKeys } from "@hfp/aws";
-import { createEvent, deterministicId, normalizeOptions, type EventOf, type ExtractionOptionsInput } from "@hfp/events";
+import { createEvent, deterministicId, MAX_FRAMES, normalizeOptions, type EventOf, type ExtractionOptionsInput } from "@hfp/events";
 import { readJobHistory, type Delivery, type EventPublisher, type Handler } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
 import { testDelivery, testStageDeps, type TestStage } from "@hfp/service";
@@ -44,13 +44,13 @@ export async function createWorld(overrides: Partial<ExtractorContext> = {}): Pr
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const clips = await mkdtemp(join(tmpdir(), "extractor-clips-"));
   const tmpRoot = await mkdtemp(join(tmpdir(), "extractor-work-"));
-  const tools = await resolveTools({});
+  const tools = await resolveTools({ searchPath: process.env.PATH });
   const ctx: ExtractorContext = {
     s3,
     bucket,
     tools,
     encoders: await listEncoders(tools.ffmpeg),
-    limits: { maxDurationSeconds: 10_800, maxWidth: 7680, maxHeight: 4320, maxInputBytes: 10 * 1024 ** 3 },
+    limits: { maxDurationSeconds: 10_800, maxWidth: 7680, maxHeight: 4320, maxInputBytes: 10 * 1024 ** 3, maxFrames: MAX_FRAMES },
     uploadConcurrency: 4,
     plan: { parallelism: 2, minSegmentSeconds: 10, sparseMaxFps: 0.1, seekMarginSeconds: 1 },
     tmpRoot,
@@ -208,4 +208,12 @@ export async function referencePixels(w: World, clip: string, t: number, ext: "j
 /** Files left anywhere under the extractor's temp root. */
 export async function leftovers(w: World): Promise<string[]> {
   return readdir(w.tmpRoot, { recursive: true });
+}
+
+/** The frame timestamps of a `frames-extracted`, from the manifest it names, whose sha256 must match. */
+export async function timestampsOf(w: World, e: EventOf<"frames-extracted">): Promise<number[]> {
+  const bytes = await getBytes(w.s3, e.data.bucket, e.data.manifestKey);
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  if (sha256 !== e.data.manifestSha256) throw new Error(`manifest sha256 ${sha256}, the event names ${e.data.manifestSha256}`);
+  return (JSON.parse(bytes.toString("utf8")) as { frames: { timestamp: number }[] }).frames.map((f) => f.timestamp);
 }

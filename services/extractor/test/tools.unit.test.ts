@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { classifyExit, redactPaths } from "../src/ffmpeg.ts";
-import { parseEncoders, resolveTools } from "../src/tools.ts";
+import { classifyExit, ffmpegSpawnOptions, redactPaths, toolSpawnOptions } from "../src/ffmpeg.ts";
+import { onPath, parseEncoders, resolveTools } from "../src/tools.ts";
 
 const present = (...paths: string[]) => (p: string) => paths.includes(p);
 const noStatic = async () => null;
@@ -80,6 +80,27 @@ test("killed, timed out, unstartable or out of disk is retryable FFMPEG_FAILED",
 
 test("temp paths are replaced before a message leaves the process", () => {
   assert.is(redactPaths("file:/tmp/x/source: bad; /tmp/x/frames/f.jpg", { "/tmp/x/source": "input", "/tmp/x/frames": "frames" }), "input: bad; frames/f.jpg");
+});
+
+test("ffmpeg and ffprobe are spawned with an empty environment, not the extractor's", () => {
+  process.env.AWS_SECRET_ACCESS_KEY ??= "parent-secret";
+  const signal = new AbortController().signal;
+  const run = ffmpegSpawnOptions({ timeoutMs: 1234, signal });
+  assert.equal(run.env, {});
+  assert.is(run.extendEnv, false, "execa would otherwise merge process.env into it");
+  assert.equal([run.timeout, run.forceKillAfterDelay, run.cancelSignal, run.stdin], [1234, 5000, signal, "ignore"]);
+  const probe = toolSpawnOptions(60_000);
+  assert.equal([probe.env, probe.extendEnv, probe.timeout], [{}, false, 60_000]);
+});
+
+test("bare tool names are found on the extractor's PATH once, since the tools run without one", async () => {
+  const exec = (...paths: string[]) => (p: string) => paths.includes(p);
+  assert.is(onPath("ffmpeg", "/usr/local/bin:/usr/bin", exec("/usr/bin/ffmpeg")), "/usr/bin/ffmpeg");
+  assert.is(onPath("ffmpeg", "/a:/b", exec("/a/ffmpeg", "/b/ffmpeg")), "/a/ffmpeg", "the first directory wins");
+  assert.is(onPath("/opt/ff/ffmpeg", "/usr/bin", exec("/usr/bin/ffmpeg")), "/opt/ff/ffmpeg", "a path is kept");
+  assert.is(onPath("ffmpeg", "/usr/bin", exec()), "ffmpeg", "not found: the start-up check reports it");
+  const t = await resolveTools({ loadStatic: noStatic, exists: present(), searchPath: "/x:/usr/bin", isExecutable: exec("/usr/bin/ffmpeg", "/x/ffprobe") });
+  assert.equal([t.ffmpeg, t.ffprobe, t.from], ["/usr/bin/ffmpeg", "/x/ffprobe", { ffmpeg: "path", ffprobe: "path" }]);
 });
 
 test.run();

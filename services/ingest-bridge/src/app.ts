@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { SERVICE_NAME } from "@hfp/events";
 import type { Registry } from "prom-client";
-import { buildHttp, createMetrics, enforceRouteTable, type HttpMetrics, type ReadinessCheck } from "@hfp/http";
+import { buildHttp, createMetrics, enforceRouteTable, type HttpMetrics, type HttpTimeouts, type ReadinessCheck } from "@hfp/http";
 import type { Logger } from "@hfp/logging";
 import { registerIngestRoutes, type IngestRoutesDeps } from "./http/routes.ts";
 import { ROUTES } from "./http/spec.ts";
@@ -13,6 +13,8 @@ export interface AppDeps extends IngestRoutesDeps {
   log: Logger;
   httpMetrics: HttpMetrics;
   readiness: Record<string, ReadinessCheck>;
+  /** Uploads need a longer request timeout than @hfp/http's default. */
+  httpTimeouts?: Partial<HttpTimeouts>;
 }
 
 /**
@@ -21,7 +23,8 @@ export interface AppDeps extends IngestRoutesDeps {
  * fails on a route outside it or one in it that is not served.
  */
 export function buildApp(deps: AppDeps): FastifyInstance {
-  const app = buildHttp({ service: SERVICE, logger: deps.log, metrics: deps.httpMetrics, readiness: deps.readiness });
+  const { log, httpMetrics, readiness, httpTimeouts } = deps;
+  const app = buildHttp({ service: SERVICE, logger: log, metrics: httpMetrics, readiness, ...(httpTimeouts && { timeouts: httpTimeouts }) });
   enforceRouteTable(app, ROUTES);
   registerIngestRoutes(app, deps);
   return app;

@@ -18,10 +18,25 @@ export const configSchema = z.object({
   UPLOAD_URL_TTL_SECONDS: env.int(900, 1).pipe(z.number().max(7 * 24 * 3600)),
   /** The S3 endpoint clients reach for presigned uploads; defaults to S3_ENDPOINT. */
   S3_PUBLIC_ENDPOINT: z.url().optional(),
+  /**
+   * How long one request may take to arrive, body included: an upload of UPLOAD_MAX_BYTES must fit
+   * (2 GiB in an hour is about 600 kB/s). A stalled client is cut sooner, by the idle timeout of @hfp/http.
+   */
+  HTTP_REQUEST_TIMEOUT_SECONDS: env.int(3600, 1),
   /** Below the pod's terminationGracePeriodSeconds: an upload in progress may take minutes. */
   SHUTDOWN_GRACE_MS: env.int(110_000, 1000),
-}).refine((c) => c.AUTH_JWKS_URL || c.AUTH_JWT_SECRET, {
-  message: "set AUTH_JWKS_URL (production) or AUTH_JWT_SECRET (local development)",
-  path: ["AUTH_JWKS_URL"],
-});
+})
+  .refine((c) => c.AUTH_JWKS_URL || c.AUTH_JWT_SECRET, {
+    message: "set AUTH_JWKS_URL (production) or AUTH_JWT_SECRET (local development)",
+    path: ["AUTH_JWKS_URL"],
+  })
+  // Without them any token the identity provider signs, for any application, would be accepted.
+  .refine((c) => !c.AUTH_JWKS_URL || c.AUTH_ISSUER, {
+    message: "is required with AUTH_JWKS_URL",
+    path: ["AUTH_ISSUER"],
+  })
+  .refine((c) => !c.AUTH_JWKS_URL || c.AUTH_AUDIENCE, {
+    message: "is required with AUTH_JWKS_URL",
+    path: ["AUTH_AUDIENCE"],
+  });
 export type BridgeConfig = z.infer<typeof configSchema>;

@@ -41,6 +41,7 @@ export async function main(): Promise<void> {
     producer,
     publishUploaded: (event) => publisher.publish(event, { firstOnSubject: true }),
     urlTtlSeconds: cfg.UPLOAD_URL_TTL_SECONDS,
+    httpTimeouts: { requestMs: cfg.HTTP_REQUEST_TIMEOUT_SECONDS * 1000 },
     readiness: {
       nats: async () => {
         if (nc.isClosed()) throw new Error("closed");

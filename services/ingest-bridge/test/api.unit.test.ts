@@ -71,7 +71,9 @@ test("the option rules in the document are those the bridge checks with", () => 
   assert.equal(options.properties.fps, { type: "number", exclusiveMinimum: 0, maximum: 60, description: options.properties.fps!.description });
   assert.equal(options.properties.format!.enum, ["jpg", "png", "webp"]);
   // The limits the document shows are where the checks change their answer.
-  assert.ok(ExtractionOptionsInput.safeParse({ fps: 60, width: 16, maxFrames: 100_000 }).success);
+  assert.ok(ExtractionOptionsInput.safeParse({ fps: 60, width: 16, maxFrames: 65_533 }).success);
+  assert.not.ok(ExtractionOptionsInput.safeParse({ maxFrames: 65_534 }).success, "what a zip can hold besides its manifest");
+  assert.is(options.properties.maxFrames!.maximum, 65_533);
   assert.not.ok(ExtractionOptionsInput.safeParse({ fps: 60.5 }).success);
   assert.not.ok(ExtractionOptionsInput.safeParse({ width: 15 }).success);
   assert.equal((options.properties.width!.minimum), 16);

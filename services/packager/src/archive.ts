@@ -1,5 +1,5 @@
 import { z } from "@hfp/config";
-import { AppError, FrameFormat, type EventOf } from "@hfp/events";
+import { AppError, FrameFormat, MAX_FRAMES, ZIP_MAX_ENTRIES, type EventOf } from "@hfp/events";
 import { entryNames, MANIFEST_ENTRY } from "./entries.ts";
 
 /** `frames/<jobId>/manifest.json` as the extractor writes it (docs/events.md, S3 layout). */
@@ -37,10 +37,11 @@ export interface ArchivePlan {
 }
 
 /**
- * Without ZIP64 (which fflate does not write) an archive holds at most 65,535 entries
- * and every offset and size must fit in 32 bits.
+ * Without ZIP64 (which fflate does not write) an archive holds at most 65,534 entries (the
+ * extractor's frame limit is set from the same rule, in @hfp/events) and every offset and
+ * size must fit in 32 bits.
  */
-export const ZIP_MAX_ENTRIES = 0xffff;
+export { ZIP_MAX_ENTRIES };
 export const ZIP_MAX_BYTES = 0xffffffff;
 
 const LOCAL_HEADER = 30;
@@ -79,8 +80,9 @@ export function planArchive(source: EventOf<"frames-extracted">, raw: unknown): 
       throw invalid(`frame ${f.index} key ${f.key} is outside ${source.data.prefix}`);
     }
   });
-  if (sorted.length + 1 > ZIP_MAX_ENTRIES) {
-    throw new AppError("INVALID_OPTIONS", `${sorted.length} frames exceed the ${ZIP_MAX_ENTRIES - 1} a zip can hold; ask for fewer (fps, maxFrames, start/end)`);
+  if (sorted.length > MAX_FRAMES) {
+    const ask = "ask for fewer (fps, maxFrames, start/end)";
+    throw new AppError("INVALID_OPTIONS", `${sorted.length} frames exceed the ${MAX_FRAMES} a zip can hold; ${ask}`);
   }
   const names = entryNames(sorted, m.format);
   const frames = sorted.map((f, i) => ({ index: f.index, timestamp: f.timestamp, key: f.key, size: f.size, entry: names[i]! }));

@@ -18,7 +18,8 @@ export async function runEffect(io: EffectAdapters, effect: PackagerEffect, log:
   switch (effect.kind) {
     case "pack": {
       const { source } = effect;
-      const manifest = await io.storage.readManifest(source.data.bucket, source.data.manifestKey);
+      // By reference: the event names the manifest (and, since v2, its sha256), never the frames.
+      const manifest = await io.storage.readManifest(source.data.bucket, source.data.manifestKey, source.data.manifestSha256);
       if (manifest === null) {
         throw new AppError("SOURCE_NOT_FOUND", `manifest ${source.data.manifestKey} does not exist (frames expired or removed)`);
       }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { CopyObjectCommand, DeleteObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { deletePrefix, getBytes, headObject, isMissing, putStream } from "@hfp/aws";
@@ -44,14 +45,22 @@ export class PackagerStorage {
     return head ? finishedZip(bucket, key, framesEventId, head) : null;
   }
 
-  /** The parsed manifest, or null when it does not exist. */
-  async readManifest(bucket: string, key: string): Promise<unknown | null> {
+  /**
+   * The parsed manifest, or null when it does not exist. With `sha256` (what `frames-extracted`
+   * names since v2) the bytes must be the ones the extractor wrote: a manifest replaced since
+   * would put other frames in the zip than the event describes.
+   */
+  async readManifest(bucket: string, key: string, sha256?: string): Promise<unknown | null> {
     let bytes: Buffer;
     try {
       bytes = await getBytes(this.s3, bucket, key);
     } catch (err) {
       if (isMissing(err)) return null;
       throw err;
+    }
+    if (sha256 !== undefined) {
+      const actual = createHash("sha256").update(bytes).digest("hex");
+      if (actual !== sha256) throw new AppError("INTERNAL", `manifest ${key} has sha256 ${actual}, the event names ${sha256}`);
     }
     try {
       return JSON.parse(bytes.toString("utf8")) as unknown;

@@ -12,7 +12,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { unzipSync } from "fflate";
 import { createS3, getBytes, headObject, listKeys } from "@hfp/aws";
-import { answerId, createEvent, type JobEvent } from "@hfp/events";
+import { answerId, createEvent, parseEvent, type JobEvent } from "@hfp/events";
 import { readJobHistory, type Handler } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
 import { testDelivery, testStageDeps, type TestStage } from "@hfp/service";
@@ -77,7 +77,7 @@ async function seedJob(ctx: Ctx, sizes: number[]) {
     fx.frames.map((f, i) => ctx.s3.send(new PutObjectCommand({ Bucket: ctx.bucket, Key: f.key, Body: bytes[i], ContentType: "image/jpeg" }))),
   );
   await ctx.s3.send(
-    new PutObjectCommand({ Bucket: ctx.bucket, Key: fx.event.data.manifestKey, Body: JSON.stringify(fx.manifest), ContentType: "application/json" }),
+    new PutObjectCommand({ Bucket: ctx.bucket, Key: fx.event.data.manifestKey, Body: fx.manifestBytes, ContentType: "application/json" }),
   );
   await ctx.deps.publisher.publish(fx.event);
   return { jobId, ...fx, bytes };
@@ -252,6 +252,33 @@ it("a missing manifest is a permanent failure: packaging-failed (not retryable),
   assert.is(failedStage?.type, "packaging-failed");
   assert.equal(failedStage?.data, { code: "SOURCE_NOT_FOUND", message: `manifest frames/${jobId}/manifest.json does not exist (frames expired or removed)`, retryable: false, attempt: 1 });
   assert.equal(failed?.data, { stage: "packager", code: "SOURCE_NOT_FOUND", message: failedStage?.type === "packaging-failed" ? failedStage.data.message : "" });
+});
+
+it("the manifest is read by reference: one replaced since the event (other sha256) is a permanent failure", async (ctx) => {
+  const job = await seedJob(ctx, [10, 20]);
+  const replaced = Buffer.from(JSON.stringify({ ...job.manifest, frames: job.manifest.frames.slice(0, 1), frameCount: 1 }));
+  await ctx.s3.send(new PutObjectCommand({ Bucket: ctx.bucket, Key: job.event.data.manifestKey, Body: replaced }));
+  const outcome = await handler(ctx)(delivery(job.event), log);
+  assert.is(outcome.kind, "term");
+  const failed = (await eventsOf(ctx, job.jobId, "packaging-failed"))[0];
+  assert.ok(failed?.type === "packaging-failed");
+  assert.equal([failed.data.code, failed.data.retryable], ["INTERNAL", false]);
+  const actual = createHash("sha256").update(replaced).digest("hex");
+  const { manifestKey, manifestSha256 } = job.event.data;
+  assert.is(failed.data.message, `manifest ${manifestKey} has sha256 ${actual}, the event names ${manifestSha256}`);
+  assert.is(await headObject(ctx.s3, ctx.bucket, `results/${job.jobId}.zip`), null, "no zip");
+});
+
+it("an old frames-extracted (v1, timestamps inline, no sha256) is upcast and packed from the manifest in S3", async (ctx) => {
+  const job = await seedJob(ctx, [10, 20, 30]);
+  const { manifestSha256: _none, ...v2 } = job.event.data;
+  const v1 = parseEvent({ ...job.event, id: `${job.event.id}-v1`, schemaVersion: 1, data: { ...v2, timestamps: [0, 1, 2] } });
+  assert.ok(v1.type === "frames-extracted");
+  assert.equal([v1.schemaVersion, "timestamps" in v1.data, v1.data.manifestSha256], [2, false, undefined]);
+  assert.equal(await handler(ctx)(delivery(v1), log), { kind: "ack" });
+  const files = unzipSync(await getBytes(ctx.s3, ctx.bucket, `results/${job.jobId}.zip`));
+  assert.equal(Object.keys(files), ["manifest.json", ...job.frames.map((f) => f.name)]);
+  job.bytes.forEach((b, i) => assert.ok(Buffer.from(files[job.frames[i]!.name]!).equals(b)));
 });
 
 it("a missing frame is a permanent failure and leaves no zip behind", async (ctx) => {

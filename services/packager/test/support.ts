@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { AppError, createEvent, type EventOf } from "@hfp/events";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { PackagerStorage, resultKey, type StoredZip } from "../src/storage.ts";
@@ -18,6 +19,8 @@ export function framesFixture(opts: { jobId: string; bucket: string; sizes: numb
     size,
   }));
   const manifest = { jobId: opts.jobId, format, frameCount: frames.length, frames, probe };
+  /** The manifest object as stored; the event names its sha256. */
+  const manifestBytes = Buffer.from(JSON.stringify(manifest));
   const event: EventOf<"frames-extracted"> = createEvent({
     type: "frames-extracted",
     jobId: opts.jobId,
@@ -28,15 +31,15 @@ export function framesFixture(opts: { jobId: string; bucket: string; sizes: numb
       bucket: opts.bucket,
       prefix,
       manifestKey: `${prefix}manifest.json`,
+      manifestSha256: createHash("sha256").update(manifestBytes).digest("hex"),
       frameCount: frames.length,
       format,
-      timestamps: frames.map((f) => f.timestamp),
       bytes: opts.sizes.reduce((a, b) => a + b, 0),
       probe,
       attempt: 1,
     },
   });
-  return { event, manifest, frames };
+  return { event, manifest, manifestBytes, frames };
 }
 
 /** Distinct, recognisable bytes for frame `index` (a JPEG SOI marker, then a pattern). */

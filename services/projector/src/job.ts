@@ -5,8 +5,6 @@ import type { EventData, EventType, ExtractionOptions, Stage } from "@hfp/events
 export const JOB_STATUSES = ["queued", "extracting", "packaging", "notifying", "completed", "failed"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-/** `frames-extracted` minus `timestamps`: one number per frame, and the manifest in S3 has them. */
-type AppliedData<T extends EventType> = T extends "frames-extracted" ? Omit<EventData<T>, "timestamps"> : EventData<T>;
 
 /** One stream message as the fold reads it (the store keeps none of them). */
 export type AppliedRecord = {
@@ -16,7 +14,7 @@ export type AppliedRecord = {
     type: T;
     occurredAt: string;
     causationId: string | null;
-    data: AppliedData<T>;
+    data: EventData<T>;
   };
 }[EventType];
 

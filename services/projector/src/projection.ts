@@ -15,11 +15,9 @@ export * from "./job.ts";
 
 /** What the fold reads of a stream message. */
 export function toApplied(seq: number, event: JobEvent): AppliedRecord {
+  // `frames-extracted` names its manifest in S3 rather than listing frames (v1's inline
+  // timestamps are dropped when it is upcast), so every event's data is small enough to fold.
   const base = { seq, id: event.id, occurredAt: event.occurredAt, causationId: event.causationId };
-  if (event.type === "frames-extracted") {
-    const { timestamps: _dropped, ...data } = event.data;
-    return { ...base, type: event.type, data };
-  }
   return { ...base, type: event.type, data: event.data } as AppliedRecord;
 }
 

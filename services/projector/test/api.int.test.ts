@@ -286,7 +286,8 @@ api("/events lists the job's events in stream order with the time since the prev
   const frames = body.events[2]!;
   assert.is(frames.producer, "test@1.0.0");
   assert.is(frames.occurredAt, "2026-03-01T10:00:05.000Z");
-  assert.equal((frames.data as { timestamps: number[] }).timestamps.length, 20, "the history keeps the full data");
+  assert.equal((frames.data as { frameCount: number; manifestSha256: string }).frameCount, 20, "the history keeps the full data");
+  assert.is((frames.data as { manifestSha256: string }).manifestSha256, "e".repeat(64));
   assert.is((body.events[0]!.data as { owner: string }).owner, "alice");
 });
 

@@ -75,7 +75,7 @@ export class JobStory {
       manifestKey: `frames/${this.jobId}/manifest.json`,
       frameCount,
       format: "jpg",
-      timestamps: Array.from({ length: frameCount }, (_, i) => i / 2),
+      manifestSha256: "e".repeat(64),
       bytes: 200_000,
       probe: { duration: 10, width: 1280, height: 720, codec: "h264", rotation: 0, startTime: 0 },
       attempt: 1,
