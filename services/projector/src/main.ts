@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { createVerifier } from "@hfp/auth";
 import { createS3, presignGet } from "@hfp/aws";
-import { ConfigError, loadConfig } from "@hfp/config";
+import { ConfigError, loadConfig, natsAuth } from "@hfp/config";
 import { buildHttp, createMetrics } from "@hfp/http";
 import {
   connectNats,
@@ -46,7 +46,7 @@ const db = mongo.db(config.MONGO_DB);
 const store = jobStore(db, config.JOBS_COLLECTION);
 await ensureStoreIndexes(db, store);
 
-const nc = await connectNats({ url: config.NATS_URL, name: `projector@${hostname()}`, log });
+const nc = await connectNats({ ...natsAuth(config), url: config.NATS_URL, name: `projector@${hostname()}`, log });
 const stream = config.JOBS_STREAM;
 const projection = projectionStreamName(stream);
 
