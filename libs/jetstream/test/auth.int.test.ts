@@ -203,7 +203,8 @@ mismatch("an event whose subject names another job or type is terminated, never 
       return info.state.messages >= 2 ? info.state.messages : undefined;
     }, 10_000, "two terminated advisories");
     assert.is(dead, 2);
-    const last = await jsm.streams.getMessage(deadLetterStreamName(ctx.stream), { last_by_subj: `$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.${ctx.stream}.stage` });
+    const terminated = `$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.${ctx.stream}.stage`;
+    const last = await jsm.streams.getMessage(deadLetterStreamName(ctx.stream), { last_by_subj: terminated });
     assert.match(JSON.stringify(last?.json()), /SUBJECT_MISMATCH/);
   } finally {
     await consumer.stop();
