@@ -15,6 +15,8 @@ import {
   ensureStream,
   EventPublisher,
   jobsStreamSpec,
+  lastEventOf,
+  readJobHistory,
   runConsumer,
   type NatsConnection,
 } from "../src/index.ts";
@@ -126,6 +128,32 @@ auth("the extractor cannot delete the JOBS stream nor read the packager's durabl
     assert.is(info.config.name, JOBS);
   } finally {
     await nc.close();
+    await admin.drain();
+  }
+});
+
+auth("every service may read a job's history and its last event of a type from JOBS", async () => {
+  const admin = await connectNats({ url: env.NATS_URL!, name: "auth-test-admin" });
+  // `notified` is consumed by no stage, only projected: the job is inert for the running pipeline.
+  const event = createEvent({
+    type: "notified",
+    jobId: jobId(),
+    producer: "auth-test@1",
+    data: { queue: "auth-test", messageId: "m-1", kind: "video.failed" },
+  });
+  await new EventPublisher(admin).publish(event);
+  try {
+    for (const service of ["ingest-bridge", "extractor", "packager", "notifier", "projector"]) {
+      const nc = await as(service.replace("-", "_"));
+      try {
+        const history = await readJobHistory(nc, JOBS, event.jobId);
+        assert.equal(history.map((h) => h.event.id), [event.id], `${service} reads the history`);
+        assert.is((await lastEventOf(nc, JOBS, event.jobId, "notified"))?.event.id, event.id, `${service} reads the last notified`);
+      } finally {
+        await nc.close();
+      }
+    }
+  } finally {
     await admin.drain();
   }
 });
