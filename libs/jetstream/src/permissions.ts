@@ -5,8 +5,8 @@ import { projectionStreamName } from "./projection.ts";
 /**
  * Who may say what on the bus: one NATS user per service, allowed to publish only its own
  * event types and to drive only its own durable; an admin (provisioning, the CLI, tests)
- * may do everything. The local stack's server config and the Kubernetes one are both
- * rendered from this table (docs/operations.md, "NATS users"), so there is one copy.
+ * may do everything. The local stack's server config is rendered from this table and the
+ * Kubernetes values are checked against it (docs/operations.md, "NATS users and TLS").
  */
 
 export interface SubjectPermissions {
