@@ -1,6 +1,6 @@
-import { natsAuth } from "@hfp/config";
 import { HeadBucketCommand } from "@aws-sdk/client-s3";
 import { createS3 } from "@hfp/aws";
+import { natsAuth } from "@hfp/config";
 import { createLogger } from "@hfp/logging";
 import { bootConfig, isEntrypoint, packageVersion, runStage } from "@hfp/service";
 import { configSchema } from "./config.ts";

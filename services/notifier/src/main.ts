@@ -1,5 +1,5 @@
-import { natsAuth } from "@hfp/config";
 import { createSqs } from "@hfp/aws";
+import { natsAuth } from "@hfp/config";
 import { createLogger } from "@hfp/logging";
 import { bootConfig, isEntrypoint, packageVersion, runStage } from "@hfp/service";
 import { configSchema } from "./config.ts";
