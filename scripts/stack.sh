@@ -121,9 +121,41 @@ jwt_secret() {
   cat "$STATE/jwt-secret"
 }
 
+# The bus's users (libs/jetstream permissions.ts): the admin, which provisions and which the
+# CLI and tests use, and one per service. Each password is random, made once per stack
+# directory like jwt-secret, and only ever written to files of mode 600 there.
+NATS_USERS="hfp-admin ingest-bridge extractor packager notifier projector"
+nats_password() {
+  local f="$STATE/nats-users/$1"
+  mkdir -p "$STATE/nats-users" && chmod 700 "$STATE/nats-users"
+  [ -s "$f" ] || (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$f")
+  cat "$f"
+}
+
+nats_config() {
+  for u in $NATS_USERS; do nats_password "$u" >/dev/null; done
+  (cd "$ROOT" && node --conditions=@hfp/source --import tsx tools/local/src/nats-config.ts "$STATE" "$NATS_PORT" "$NATS_MONITOR_PORT")
+}
+
+# NATS_USER_<SERVICE> / NATS_PASSWORD_<SERVICE>: tools/local/src/services.ts gives each service
+# its own as NATS_USER / NATS_PASSWORD. The unsuffixed pair is the admin's.
+nats_env_lines() {
+  local u var
+  echo "NATS_USER=hfp-admin"
+  echo "NATS_PASSWORD=$(nats_password hfp-admin)"
+  for u in $NATS_USERS; do
+    [ "$u" = hfp-admin ] && continue
+    var=$(printf '%s' "$u" | tr 'a-z-' 'A-Z_')
+    echo "NATS_USER_$var=$u"
+    echo "NATS_PASSWORD_$var=$(nats_password "$u")"
+  done
+}
+
 env_lines() {
   cat <<EOF
 NATS_URL=nats://127.0.0.1:$NATS_PORT
+NATS_MONITOR_URL=http://127.0.0.1:$NATS_MONITOR_PORT
+$(nats_env_lines)
 MONGO_URL=mongodb://127.0.0.1:$MONGO_PORT/
 MONGO_DB=hfp
 S3_ENDPOINT=http://127.0.0.1:$MOTO_PORT
@@ -150,8 +182,8 @@ up() {
       log "port $port for $name is taken by another process; free it or choose another with $var=<port>"; exit 1
     fi
   done
-  start nats "$NATS_BIN" -a 127.0.0.1 -p "$NATS_PORT" -m "$NATS_MONITOR_PORT" \
-    -js -sd "$STATE/nats" -n hfp-local
+  if ! running nats; then nats_config; fi
+  start nats "$NATS_BIN" -c "$STATE/nats.conf"
   start ferretdb "$FERRET_BIN" --handler=sqlite --sqlite-url="file:$STATE/ferretdb/" \
     --state-dir="$STATE/ferretdb" --listen-addr="127.0.0.1:$MONGO_PORT" \
     --debug-addr="127.0.0.1:$FERRET_DEBUG_PORT" --telemetry=disable --log-level=WARN
@@ -165,7 +197,7 @@ up() {
     (set -a; . "$STATE/env"; set +a; cd "$ROOT" && AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node --conditions=@hfp/source --import tsx tools/hfp/src/main.ts provision >&2)
   fi
   log "stack is up; environment (also in $STATE/env):"
-  cat "$STATE/env"
+  sed "s/^\(NATS_PASSWORD[A-Z_]*\)=.*/\1=(in the env file)/" "$STATE/env"
 }
 
 down() {

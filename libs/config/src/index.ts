@@ -56,6 +56,11 @@ export const env = {
 /** The variables every service shares: where the servers are and how to reach AWS. */
 export const commonConfig = {
   NATS_URL: z.string().min(1),
+  /** The service's own NATS user (docs/operations.md, "NATS users"); unset only for a server without auth. */
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
+  /** The CA of the NATS server's certificate, for a `tls://` server. */
+  NATS_TLS_CA_FILE: z.string().min(1).optional(),
   JOBS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).default("JOBS"),
   AWS_REGION: z.string().min(1).default("us-east-1"),
   S3_ENDPOINT: z.url().optional(),
@@ -64,4 +69,16 @@ export const commonConfig = {
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   HTTP_HOST: z.string().default("0.0.0.0"),
 };
+/** What `connectNats` needs besides the URL, from a config that spreads `commonConfig`. */
+export function natsAuth(c: { NATS_USER?: string | undefined; NATS_PASSWORD?: string | undefined; NATS_TLS_CA_FILE?: string | undefined }): {
+  user?: string;
+  pass?: string;
+  caFile?: string;
+} {
+  return {
+    ...(c.NATS_USER && { user: c.NATS_USER }),
+    ...(c.NATS_PASSWORD && { pass: c.NATS_PASSWORD }),
+    ...(c.NATS_TLS_CA_FILE && { caFile: c.NATS_TLS_CA_FILE }),
+  };
+}
 export { readEnvFile, stackDir, withLocalStackEnv, workspaceRoot } from "./local-stack.ts";

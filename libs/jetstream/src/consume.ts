@@ -100,6 +100,15 @@ export function runConsumer(opts: ConsumerOptions): RunningConsumer {
       m.term(`INVALID_EVENT: ${reason}`.slice(0, 500));
       return;
     }
+    const mismatch = subjectMismatch(m.subject, event);
+    if (mismatch) {
+      // No failure event: it would land on a job the publisher may have named falsely.
+      log.error({ subject: m.subject, seq: m.seq, eventId: event.id, jobId: event.jobId, type: event.type, reason: mismatch },
+        "event does not match its subject; terminated");
+      opts.onOutcome?.("invalid", m);
+      m.term(`SUBJECT_MISMATCH: ${mismatch}`.slice(0, 500));
+      return;
+    }
     const elog = forEvent(log, event).child({ attempt: deliveryCount });
     const heartbeat = setInterval(() => m.working(), workingEveryMs);
     try {
@@ -182,6 +191,20 @@ export function runConsumer(opts: ConsumerOptions): RunningConsumer {
       await done;
     },
   };
+}
+
+/**
+ * Why an event may not be handled under its subject, or undefined. A subject ends in
+ * `<jobId>.<type>` (`jobs.<jobId>.<type>`, or the projection's `projector.<p>.<jobId>.<type>`):
+ * the server's permissions are per subject, so an event saying another job or type than its
+ * subject would carry a claim no permission checked.
+ */
+export function subjectMismatch(subject: string, event: Pick<JobEvent, "jobId" | "type">): string | undefined {
+  const tokens = subject.split(".");
+  const [jobId, type] = tokens.slice(-2);
+  if (tokens.length < 3 || jobId !== event.jobId) return `subject ${subject} names job ${jobId}, the event job ${event.jobId}`;
+  if (type !== event.type) return `subject ${subject} names type ${type}, the event is ${event.type}`;
+  return undefined;
 }
 
 function withOrigin(m: JsMsg): { origin?: MessageOrigin } {

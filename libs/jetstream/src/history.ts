@@ -17,7 +17,7 @@ export async function readJobHistory(nc: NatsConnection, stream: string, jobId: 
   const info = await jsm.streams.info(stream, { subjects_filter: subject });
   const total = Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
   if (total === 0) return [];
-  const consumer = await js.consumers.get(stream, { filter_subjects: [subject], deliver_policy: DeliverPolicy.All });
+  const consumer = await js.consumers.get(stream, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
   const out: StoredEvent[] = [];
   const messages = await consumer.consume();
   for await (const m of messages) {

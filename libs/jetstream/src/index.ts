@@ -5,3 +5,4 @@ export * from "./topology.ts";
 export * from "./shutdown.ts";
 export * from "./history.ts";
 export * from "./projection.ts";
+export * from "./permissions.ts";

@@ -6,6 +6,7 @@ import {
   onShutdown,
   runConsumer,
   type Handler,
+  type NatsAuth,
   type NatsConnection,
   type RunningConsumer,
 } from "@hfp/jetstream";
@@ -36,6 +37,8 @@ export interface StageSpec {
   version: string;
   log: Logger;
   natsUrl: string;
+  /** The service's own NATS user (`natsAuth(config)`). */
+  natsAuth?: NatsAuth;
   stream: string;
   durable: string;
   concurrency: number;
@@ -65,7 +68,7 @@ export interface RunningStage {
  */
 export async function startStage(spec: StageSpec): Promise<RunningStage> {
   const { log } = spec;
-  const nc = await connectNats({ url: spec.natsUrl, name: `${spec.service}@${hostname()}`, log });
+  const nc = await connectNats({ ...spec.natsAuth, url: spec.natsUrl, name: `${spec.service}@${hostname()}`, log });
   const httpMetrics = createMetrics(spec.service);
   const deps: StageDeps = {
     nc,

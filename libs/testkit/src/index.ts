@@ -18,6 +18,13 @@ export function stackEnv(): Record<string, string> {
   const merged: Record<string, string> = { ...fromFile };
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k in fromFile) merged[k] = v;
   if (!merged.NATS_URL) throw new Error("the local stack is not up: run `npm run stack up`");
+  // Tests connect as the stack's admin (NATS_USER / NATS_PASSWORD): carried in the URL, so every
+  // `connectNats({ url: env.NATS_URL })` authenticates; the services get their own users instead.
+  const { NATS_USER: user, NATS_PASSWORD: pass } = merged;
+  if (user && pass && !merged.NATS_URL.includes("@")) {
+    const auth = `${encodeURIComponent(user)}:${encodeURIComponent(pass)}@`;
+    merged.NATS_URL = merged.NATS_URL.split(",").map((u) => u.replace("://", `://${auth}`)).join(",");
+  }
   return merged;
 }
 

@@ -1,5 +1,6 @@
 import { HeadBucketCommand } from "@aws-sdk/client-s3";
 import { createS3 } from "@hfp/aws";
+import { natsAuth } from "@hfp/config";
 import { createLogger } from "@hfp/logging";
 import { bootConfig, isEntrypoint, packageVersion, runStage } from "@hfp/service";
 import { configSchema } from "./config.ts";
@@ -31,6 +32,7 @@ export async function main(): Promise<void> {
     version: packageVersion(import.meta.url),
     log,
     natsUrl: config.NATS_URL,
+    natsAuth: natsAuth(config),
     stream: config.JOBS_STREAM,
     durable: STAGE,
     concurrency: config.CONCURRENCY,

@@ -3,6 +3,7 @@ import { HeadBucketCommand } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { createVerifier } from "@hfp/auth";
 import { createS3, createSqs, queueUrl } from "@hfp/aws";
+import { natsAuth } from "@hfp/config";
 import { connectNats, EventPublisher, lastEventOf, onShutdown } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
 import { bootConfig, isEntrypoint, packageVersion } from "@hfp/service";
@@ -16,7 +17,7 @@ export async function main(): Promise<void> {
   const log = createLogger(SERVICE, cfg.LOG_LEVEL);
   const producer = `${SERVICE}@${packageVersion(import.meta.url)}`;
 
-  const nc = await connectNats({ url: cfg.NATS_URL, name: `${SERVICE}@${hostname()}`, log });
+  const nc = await connectNats({ ...natsAuth(cfg), url: cfg.NATS_URL, name: `${SERVICE}@${hostname()}`, log });
   const publisher = new EventPublisher(nc);
 
   const aws = { region: cfg.AWS_REGION, s3Endpoint: cfg.S3_ENDPOINT, sqsEndpoint: cfg.SQS_ENDPOINT };

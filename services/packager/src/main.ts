@@ -1,5 +1,6 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { createS3 } from "@hfp/aws";
+import { natsAuth } from "@hfp/config";
 import { createLogger } from "@hfp/logging";
 import { bootConfig, isEntrypoint, packageVersion, runStage } from "@hfp/service";
 import { configSchema } from "./config.ts";
@@ -22,6 +23,7 @@ export async function main(storageOn: (s3: S3Client) => PackagerStorage = (s3) =
     version: packageVersion(import.meta.url),
     log,
     natsUrl: config.NATS_URL,
+    natsAuth: natsAuth(config),
     stream: config.JOBS_STREAM,
     durable: STAGE,
     concurrency: config.CONCURRENCY,

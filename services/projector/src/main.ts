@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { createVerifier } from "@hfp/auth";
 import { SERVICE_NAME } from "@hfp/events";
 import { createS3, presignGet } from "@hfp/aws";
+import { natsAuth } from "@hfp/config";
 import { buildHttp, createMetrics } from "@hfp/http";
 import {
   connectNats,
@@ -39,7 +40,7 @@ const db = mongo.db(config.MONGO_DB);
 const store = jobStore(db, config.JOBS_COLLECTION);
 await ensureStoreIndexes(db, store);
 
-const nc = await connectNats({ url: config.NATS_URL, name: `projector@${hostname()}`, log });
+const nc = await connectNats({ ...natsAuth(config), url: config.NATS_URL, name: `projector@${hostname()}`, log });
 const stream = config.JOBS_STREAM;
 const projection = projectionStreamName(stream);
 

@@ -10,6 +10,10 @@ export const configSections = {
   stream: z.object({
     NATS_URL: commonConfig.NATS_URL,
     JOBS_STREAM: commonConfig.JOBS_STREAM,
+    // The operator's NATS user: the admin that may create, change and delete streams and consumers.
+    NATS_USER: commonConfig.NATS_USER,
+    NATS_PASSWORD: commonConfig.NATS_PASSWORD,
+    NATS_TLS_CA_FILE: commonConfig.NATS_TLS_CA_FILE,
   }),
   /** The read model. */
   readModel: z.object({

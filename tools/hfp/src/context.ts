@@ -1,4 +1,4 @@
-import { loadConfig } from "@hfp/config";
+import { loadConfig, natsAuth } from "@hfp/config";
 import { createS3, createSqs } from "@hfp/aws";
 import { connectNats, type NatsConnection } from "@hfp/jetstream";
 import { connectMongo, type Db } from "@hfp/mongo";
@@ -47,8 +47,10 @@ export class Context {
     return createSqs(this.aws);
   }
   async nats(): Promise<NatsConnection> {
-    const url = this.stream.NATS_URL;
-    this.natsConn ??= await withCode("NATS_UNAVAILABLE", `NATS at ${url}`, () => connectNats({ url, name: "hfp-cli" }));
+    const { NATS_URL: url, ...auth } = this.stream;
+    // The URL may carry credentials (nats://user:pass@host); the message names only the host.
+    const where = url.replace(/\/\/[^@/]*@/g, "//");
+    this.natsConn ??= await withCode("NATS_UNAVAILABLE", `NATS at ${where}`, () => connectNats({ ...natsAuth(auth), url, name: "hfp-cli" }));
     return this.natsConn;
   }
   async db(): Promise<Db> {

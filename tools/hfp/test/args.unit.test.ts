@@ -150,12 +150,13 @@ test("--help anywhere asks for help, even beside a bad value", () => {
 
 test("each command reads only the configuration it needs", () => {
   assert.equal(variablesOf(commands.token!.needs), ["AUTH_JWT_SECRET"]);
-  assert.equal(variablesOf(commands.job!.needs), ["NATS_URL", "JOBS_STREAM"]);
+  const stream = ["NATS_URL", "JOBS_STREAM", "NATS_USER", "NATS_PASSWORD", "NATS_TLS_CA_FILE"];
+  assert.equal(variablesOf(commands.job!.needs), stream);
   assert.equal(variablesOf(commands.jobs!.needs), ["MONGO_URL", "MONGO_DB"]);
   assert.equal(variablesOf(commands.backup!.needs), ["MONGO_URL", "MONGO_DB"]);
-  assert.equal(variablesOf(commands.rebuild!.needs), ["NATS_URL", "JOBS_STREAM", "MONGO_URL", "MONGO_DB"]);
+  assert.equal(variablesOf(commands.rebuild!.needs), [...stream, "MONGO_URL", "MONGO_DB"]);
   for (const name of ["redrive", "tail", "dead-letters"]) {
-    assert.equal(variablesOf(commands[name]!.needs), ["NATS_URL", "JOBS_STREAM"], name);
+    assert.equal(variablesOf(commands[name]!.needs), stream, name);
   }
   const provision = variablesOf(commands.provision!.needs);
   for (const v of ["NATS_URL", "MONGO_URL", "S3_BUCKET", "SQS_INPUT_QUEUE", "SQS_NOTIFICATIONS_QUEUE", "S3_ENDPOINT"]) {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { get } from "node:http";
 import { join } from "node:path";
+import { natsUserEnv } from "./nats-users.ts";
 import { takenPorts, type PortClaim } from "./ports.ts";
 
 export const SERVICES = ["ingest-bridge", "extractor", "packager", "notifier", "projector"] as const;
@@ -176,6 +177,7 @@ export async function startServices(opts: StartOptions): Promise<RunningServices
       env: {
         ...process.env,
         ...opts.env,
+        ...natsUserEnv(name, { ...process.env, ...opts.env }),
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
         HTTP_PORT: String(ports[name]),
         HTTP_HOST: "127.0.0.1",

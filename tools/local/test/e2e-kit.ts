@@ -33,6 +33,7 @@ export async function startPipeline(extraEnv: Parameters<typeof startServices>[0
   const services = await startServices({ root: repoRoot, env, logDir: join(stackStateDir, "logs", "e2e"), extraEnv });
   const gateway = await startGateway({ ingest: services.urls["ingest-bridge"], status: services.urls.projector }, 0);
   const nc = await connectNats({ url: env.NATS_URL!, name: "e2e" });
+  await assertOwnNatsUsers();
   return {
     services,
     baseUrl: gateway.url,
@@ -44,6 +45,23 @@ export async function startPipeline(extraEnv: Parameters<typeof startServices>[0
       await services.stop();
     },
   };
+}
+
+/**
+ * Every service is connected to NATS as its own user, not as the admin the test reads with:
+ * the server's connection list says which user each client authenticated as.
+ */
+async function assertOwnNatsUsers(): Promise<void> {
+  if (!env.NATS_MONITOR_URL || !env.NATS_USER_EXTRACTOR) return;
+  const res = await fetch(`${env.NATS_MONITOR_URL}/connz?auth=true&limit=1024`);
+  const { connections } = (await res.json()) as { connections: { name?: string; authorized_user?: string }[] };
+  for (const service of ["ingest-bridge", "extractor", "packager", "notifier", "projector"]) {
+    const mine = connections.filter((c) => c.name?.startsWith(`${service}@`));
+    const users = [...new Set(mine.map((c) => c.authorized_user))];
+    if (mine.length === 0 || users.length !== 1 || users[0] !== service) {
+      throw new Error(`${service} is connected to NATS as ${JSON.stringify(users)}, not as its own user`);
+    }
+  }
 }
 
 export const work = mkdtempSync(join(tmpdir(), "hfp-e2e-"));
