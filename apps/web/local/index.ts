@@ -1,9 +1,12 @@
 export {
   addUser,
   createUserPool,
+  deleteUser,
   deleteUserPool,
   ensureUserPool,
   jwksPath,
+  listUsers,
+  LOCAL_USER_POOL,
   startJwksRelay,
   type AwsAccess,
   type UserPool,
