@@ -151,7 +151,11 @@ test("secret only: an RS256 token is refused without looking up any key", async 
   const { privateKey } = await generateKeyPair("RS256");
   const idp = await identityProvider();
   try {
-    const rs256 = await new SignJWT({}).setProtectedHeader({ alg: "RS256", kid: "k1" }).setSubject("bob").setExpirationTime("5m").sign(privateKey);
+    const rs256 = await new SignJWT({})
+      .setProtectedHeader({ alg: "RS256", kid: "k1" })
+      .setSubject("bob")
+      .setExpirationTime("5m")
+      .sign(privateKey);
     await refused(verify, rs256, "RS256 with only a secret");
     await refused(verify, await idp.sign(), "ES256 with only a secret");
     assert.is(idp.fetches(), 0, "no key set was fetched");

@@ -51,7 +51,9 @@ export function cognitoRefusal(err: unknown): CognitoRefusal | undefined {
 const sdk = () => import("@aws-sdk/client-cognito-identity-provider");
 
 /** Runs `fn` with a client for `aws`, destroyed afterwards (these are one-off admin calls). */
-async function withCognito<T>(aws: CognitoAccess, fn: (idp: CognitoIdentityProviderClient, m: Awaited<ReturnType<typeof sdk>>) => Promise<T>) {
+type Sdk = Awaited<ReturnType<typeof sdk>>;
+
+async function withCognito<T>(aws: CognitoAccess, fn: (idp: CognitoIdentityProviderClient, m: Sdk) => Promise<T>): Promise<T> {
   const m = await sdk();
   const idp = new m.CognitoIdentityProviderClient({
     region: aws.region,
@@ -111,7 +113,8 @@ export function addUser(aws: CognitoAccess, userPoolId: string, username: string
   return withCognito(aws, async (idp, m) => {
     const out = await idp.send(new m.AdminCreateUserCommand({ UserPoolId: userPoolId, Username: username, MessageAction: "SUPPRESS" }));
     try {
-      await idp.send(new m.AdminSetUserPasswordCommand({ UserPoolId: userPoolId, Username: username, Password: password, Permanent: true }));
+      const set = { UserPoolId: userPoolId, Username: username, Password: password, Permanent: true };
+      await idp.send(new m.AdminSetUserPasswordCommand(set));
     } catch (err) {
       await idp.send(new m.AdminDeleteUserCommand({ UserPoolId: userPoolId, Username: username })).catch(() => undefined);
       throw err;
