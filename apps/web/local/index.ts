@@ -12,3 +12,4 @@ export {
   type UserPool,
 } from "./cognito.ts";
 export { webDist, webHandler, type WebConfigJson } from "./serve.ts";
+export { buildWeb, ensureWebBuild, inputsDigest, staleReason, STAMP, webInputs, webRoot } from "./build.ts";
