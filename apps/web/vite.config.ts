@@ -1,10 +1,27 @@
 import { defineConfig } from "vite";
+import { inputsDigest, writeStamp } from "./local/build.ts";
 
 // The bundle is served by the gateway (locally) or any static host beside the API; the page
 // learns its API base URL and user pool from /config.json at run time, so one build serves
 // every environment.
-export default defineConfig({
-  root: import.meta.dirname,
-  build: { outDir: "dist", emptyOutDir: true, target: "es2022" },
-  server: { port: 5173, strictPort: true },
+export default defineConfig(() => {
+  let digest = "";
+  return {
+    root: import.meta.dirname,
+    build: { outDir: "dist", emptyOutDir: true, target: "es2022" },
+    server: { port: 5173, strictPort: true },
+    plugins: [
+      {
+        // The inputs' digest as the build began, so an edit during the build counts as a change next time.
+        name: "hfp-inputs-digest",
+        apply: "build",
+        buildStart() {
+          digest = inputsDigest(import.meta.dirname);
+        },
+        closeBundle() {
+          writeStamp(`${import.meta.dirname}/dist`, digest);
+        },
+      },
+    ],
+  };
 });

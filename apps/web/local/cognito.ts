@@ -1,16 +1,15 @@
-// A Cognito user pool in the local stack's moto, for the web app's sign-in locally.
+// The web page's user pool in the local stack's moto: a pool and its browser app client.
+// Pool and user administration that is not the page's lives in @hfp/aws (the CLI uses it too).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
-  AdminCreateUserCommand,
-  AdminSetUserPasswordCommand,
   CognitoIdentityProviderClient,
   CreateUserPoolClientCommand,
-  CreateUserPoolCommand,
-  DeleteUserPoolCommand,
   ListUserPoolClientsCommand,
-  ListUserPoolsCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
+import { createUserPool as createPool, findUserPool, poolIssuer, type CognitoAccess } from "@hfp/aws";
+
+export { addUser, deleteUser, deleteUserPool, listUsers, LOCAL_USER_POOL } from "@hfp/aws";
 
 export interface UserPool {
   /** The cognito-idp endpoint the browser talks to (moto locally). */
@@ -23,11 +22,8 @@ export interface UserPool {
   issuer: string;
 }
 
-export interface AwsAccess {
-  endpoint: string;
-  region: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string };
-}
+/** An emulator's pool: the endpoint is required, since the browser is told it. */
+export type AwsAccess = CognitoAccess & { endpoint: string };
 
 function client(aws: AwsAccess): CognitoIdentityProviderClient {
   return new CognitoIdentityProviderClient({
@@ -42,68 +38,49 @@ const poolOf = (aws: AwsAccess, userPoolId: string, clientId: string): UserPool 
   region: aws.region,
   userPoolId,
   clientId,
-  issuer: `https://cognito-idp.${aws.region}.amazonaws.com/${userPoolId}`,
+  issuer: poolIssuer(aws.region, userPoolId),
 });
 
-async function newPool(idp: CognitoIdentityProviderClient, name: string): Promise<string> {
-  const pool = await idp.send(
-    new CreateUserPoolCommand({
-      PoolName: name,
-      Policies: {
-        PasswordPolicy: { MinimumLength: 8, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: false },
-      },
-    }),
-  );
-  if (!pool.UserPool?.Id) throw new Error("CreateUserPool returned no pool id");
-  return pool.UserPool.Id;
-}
-
 /** A browser app client: no secret, USER_PASSWORD_AUTH (SRP can come later) and refresh. */
-async function newClient(idp: CognitoIdentityProviderClient, userPoolId: string, name: string): Promise<string> {
-  const app = await idp.send(
-    new CreateUserPoolClientCommand({
-      UserPoolId: userPoolId,
-      ClientName: name,
-      GenerateSecret: false,
-      ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-      PreventUserExistenceErrors: "ENABLED",
-    }),
-  );
-  if (!app.UserPoolClient?.ClientId) throw new Error("CreateUserPoolClient returned no client id");
-  return app.UserPoolClient.ClientId;
+async function newClient(aws: AwsAccess, userPoolId: string, name: string): Promise<string> {
+  const idp = client(aws);
+  try {
+    const app = await idp.send(
+      new CreateUserPoolClientCommand({
+        UserPoolId: userPoolId,
+        ClientName: name,
+        GenerateSecret: false,
+        ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        PreventUserExistenceErrors: "ENABLED",
+      }),
+    );
+    if (!app.UserPoolClient?.ClientId) throw new Error("CreateUserPoolClient returned no client id");
+    return app.UserPoolClient.ClientId;
+  } finally {
+    idp.destroy();
+  }
 }
 
-async function findPool(idp: CognitoIdentityProviderClient, name: string): Promise<string | undefined> {
-  let NextToken: string | undefined;
-  do {
-    const page = await idp.send(new ListUserPoolsCommand({ MaxResults: 60, NextToken }));
-    const hit = page.UserPools?.find((p) => p.Name === name);
-    if (hit?.Id) return hit.Id;
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return undefined;
-}
-
-async function findClient(idp: CognitoIdentityProviderClient, userPoolId: string, name: string): Promise<string | undefined> {
-  let NextToken: string | undefined;
-  do {
-    const page = await idp.send(new ListUserPoolClientsCommand({ UserPoolId: userPoolId, MaxResults: 60, NextToken }));
-    const hit = page.UserPoolClients?.find((c) => c.ClientName === name);
-    if (hit?.ClientId) return hit.ClientId;
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return undefined;
+async function findClient(aws: AwsAccess, userPoolId: string, name: string): Promise<string | undefined> {
+  const idp = client(aws);
+  try {
+    let NextToken: string | undefined;
+    do {
+      const page = await idp.send(new ListUserPoolClientsCommand({ UserPoolId: userPoolId, MaxResults: 60, NextToken }));
+      const hit = page.UserPoolClients?.find((c) => c.ClientName === name);
+      if (hit?.ClientId) return hit.ClientId;
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return undefined;
+  } finally {
+    idp.destroy();
+  }
 }
 
 /** A new user pool with its browser app client (`<name>-web`); tests use unique names. */
 export async function createUserPool(aws: AwsAccess, name: string): Promise<UserPool> {
-  const idp = client(aws);
-  try {
-    const userPoolId = await newPool(idp, name);
-    return poolOf(aws, userPoolId, await newClient(idp, userPoolId, `${name}-web`));
-  } finally {
-    idp.destroy();
-  }
+  const userPoolId = await createPool(aws, name);
+  return poolOf(aws, userPoolId, await newClient(aws, userPoolId, `${name}-web`));
 }
 
 /**
@@ -111,41 +88,9 @@ export async function createUserPool(aws: AwsAccess, name: string): Promise<User
  * runner calls at every start (moto keeps pools in memory, so a restarted stack has none).
  */
 export async function ensureUserPool(aws: AwsAccess, name: string): Promise<UserPool> {
-  const idp = client(aws);
-  try {
-    const userPoolId = (await findPool(idp, name)) ?? (await newPool(idp, name));
-    const clientId = (await findClient(idp, userPoolId, `${name}-web`)) ?? (await newClient(idp, userPoolId, `${name}-web`));
-    return poolOf(aws, userPoolId, clientId);
-  } finally {
-    idp.destroy();
-  }
-}
-
-/**
- * An operator adds a user who can sign in at once: created without an invitation message,
- * the password set as permanent (no forced change). Returns the user's `sub`, the owner
- * of their jobs.
- */
-export async function addUser(aws: AwsAccess, userPoolId: string, username: string, password: string): Promise<{ sub: string }> {
-  const idp = client(aws);
-  try {
-    const out = await idp.send(new AdminCreateUserCommand({ UserPoolId: userPoolId, Username: username, MessageAction: "SUPPRESS" }));
-    await idp.send(new AdminSetUserPasswordCommand({ UserPoolId: userPoolId, Username: username, Password: password, Permanent: true }));
-    const sub = out.User?.Attributes?.find((a) => a.Name === "sub")?.Value;
-    if (!sub) throw new Error("AdminCreateUser returned no sub");
-    return { sub };
-  } finally {
-    idp.destroy();
-  }
-}
-
-export async function deleteUserPool(aws: AwsAccess, userPoolId: string): Promise<void> {
-  const idp = client(aws);
-  try {
-    await idp.send(new DeleteUserPoolCommand({ UserPoolId: userPoolId }));
-  } finally {
-    idp.destroy();
-  }
+  const userPoolId = (await findUserPool(aws, name)) ?? (await createPool(aws, name));
+  const clientId = (await findClient(aws, userPoolId, `${name}-web`)) ?? (await newClient(aws, userPoolId, `${name}-web`));
+  return poolOf(aws, userPoolId, clientId);
 }
 
 /** Where the real service publishes a pool's signing keys. */

@@ -48,6 +48,8 @@ export function webHandler(opts: { dir?: string; config: WebConfigJson }): (req:
       res.writeHead(200, { "content-type": TYPES[".json"], "cache-control": "no-store" }).end(req.method === "HEAD" ? undefined : config);
       return;
     }
+    // Dotfiles are the build's own records (its inputs' digest), not the page.
+    if (path.split("/").some((segment) => segment.startsWith("."))) return notFound(res, path);
     const file = normalize(join(dir, path === "/" ? "index.html" : path));
     if (!file.startsWith(dir.endsWith(sep) ? dir : dir + sep) || !existsSync(file) || !statSync(file).isFile()) return notFound(res, path);
     // Vite names assets by content hash, so they never change; index.html must be re-read.

@@ -13,6 +13,7 @@ const dist = mkdtempSync(join(tmpdir(), "hfp-web-dist-"));
 mkdirSync(join(dist, "assets"));
 writeFileSync(join(dist, "index.html"), "<!doctype html><div id=app></div>");
 writeFileSync(join(dist, "assets", "index-abc123.js"), "console.log(1)");
+writeFileSync(join(dist, ".inputs.sha256"), "0123\n");
 writeFileSync(join(tmpdir(), "hfp-web-secret.txt"), "outside");
 const config = {
   apiBaseUrl: "",
@@ -73,7 +74,9 @@ test("the API's routes still reach the services", async ({ gateway }) => {
 
 test("nothing outside the bundle, and only reads", async ({ gateway }) => {
   // `..%2f` survives URL normalisation and decodes to `../`: the file exists one level up.
-  for (const path of ["/..%2fhfp-web-secret.txt", "/assets/..%2f..%2fhfp-web-secret.txt", "/assets/", "/missing.js", "/%E0%A4%A"]) {
+  const outside = ["/..%2fhfp-web-secret.txt", "/assets/..%2f..%2fhfp-web-secret.txt", "/assets/", "/missing.js", "/%E0%A4%A"];
+  // Dotfiles are the build's records (its inputs' digest), not the page.
+  for (const path of ["/.inputs.sha256", "/assets/.hidden", ...outside]) {
     const res = await fetch(`${gateway.url}${path}`);
     assert.is(res.status, 404, path);
     assert.is(((await res.json()) as { code: string }).code, "NOT_FOUND", path);

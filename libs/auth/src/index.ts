@@ -1,11 +1,11 @@
-import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from "jose";
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTVerifyGetKey } from "jose";
 import type { FastifyRequest } from "fastify";
 import { AppError } from "@hfp/events";
 
 export interface AuthConfig {
   /** Local development: HS256 tokens signed with this shared secret (32+ bytes). */
   secret?: string | undefined;
-  /** Production: RS256/ES256 tokens verified against this JWKS; issuer and audience checked. */
+  /** The identity provider: RS256/ES256 tokens verified against this JWKS; issuer and audience required and checked. */
   jwksUrl?: string | undefined;
   issuer?: string | undefined;
   audience?: string | undefined;
@@ -20,34 +20,61 @@ export type Verifier = (authorization: string | undefined) => Promise<Principal>
 
 const unauthenticated = (message: string) => new AppError("UNAUTHENTICATED", message);
 
+/** Asymmetric algorithms only: a JWKS holds public keys, which must never serve as an HMAC secret. */
+export const JWKS_ALGORITHMS = ["RS256", "PS256", "ES256", "EdDSA"] as const;
+
+/** One way a token can be verified: its key, the algorithms it may be signed with, and its claim checks. */
+interface VerifyPath {
+  key: Uint8Array | JWTVerifyGetKey;
+  algorithms: readonly string[];
+  claims: { issuer?: string; audience?: string };
+}
+
+function secretPath(secret: string): VerifyPath {
+  if (Buffer.byteLength(secret) < 32) throw new Error("AUTH_JWT_SECRET must be at least 32 bytes");
+  // Development tokens carry no issuer or audience: those describe the identity provider.
+  return { key: new TextEncoder().encode(secret), algorithms: ["HS256"], claims: {} };
+}
+
+function jwksPath(cfg: AuthConfig & { jwksUrl: string }): VerifyPath {
+  // Without them, any token the provider signs for any of its applications would pass.
+  if (!cfg.issuer || !cfg.audience) throw new Error("AUTH_JWKS_URL needs AUTH_ISSUER and AUTH_AUDIENCE");
+  return {
+    key: createRemoteJWKSet(new URL(cfg.jwksUrl), { cooldownDuration: 30_000, timeoutDuration: 5_000 }),
+    algorithms: JWKS_ALGORITHMS,
+    claims: { issuer: cfg.issuer, audience: cfg.audience },
+  };
+}
+
 /**
- * Bearer-token verification with jose. Algorithms are pinned (HS256 for the shared
- * secret, asymmetric ones for a JWKS), so `alg: none` and algorithm-confusion tokens are
- * refused; `exp` is required and checked with a small clock tolerance.
+ * Bearer-token verification with jose. With a JWKS (the identity provider), with a secret
+ * (local development), or with both (the local stack: the web page's Cognito tokens beside
+ * the HS256 tokens of curl, the tests and `hfp token`). The token's `alg` picks the path:
+ * HS256 is verified only with the secret, asymmetric algorithms only with the JWKS, and each
+ * path pins its own algorithms again, so `alg: none` and algorithm-confusion tokens (HS256
+ * "signed" with a public key) are refused. `exp` and `sub` are required, with a small clock
+ * tolerance; issuer and audience are checked on every JWKS token.
  */
 export function createVerifier(cfg: AuthConfig): Verifier {
-  let key: Uint8Array | JWTVerifyGetKey;
-  let algorithms: string[];
-  if (cfg.jwksUrl) {
-    key = createRemoteJWKSet(new URL(cfg.jwksUrl), { cooldownDuration: 30_000, timeoutDuration: 5_000 });
-    algorithms = ["RS256", "PS256", "ES256", "EdDSA"];
-  } else if (cfg.secret) {
-    if (Buffer.byteLength(cfg.secret) < 32) throw new Error("AUTH_JWT_SECRET must be at least 32 bytes");
-    key = new TextEncoder().encode(cfg.secret);
-    algorithms = ["HS256"];
-  } else {
-    throw new Error("authentication needs AUTH_JWKS_URL or AUTH_JWT_SECRET");
-  }
+  const hmac = cfg.secret ? secretPath(cfg.secret) : undefined;
+  const jwks = cfg.jwksUrl ? jwksPath({ ...cfg, jwksUrl: cfg.jwksUrl }) : undefined;
+  if (!hmac && !jwks) throw new Error("authentication needs AUTH_JWKS_URL or AUTH_JWT_SECRET");
+  const pathFor = (alg: unknown): VerifyPath | undefined =>
+    alg === "HS256" ? hmac : typeof alg === "string" && (JWKS_ALGORITHMS as readonly string[]).includes(alg) ? jwks : undefined;
+
   return async (authorization) => {
     const match = /^Bearer\s+([A-Za-z0-9_\-.]+)$/.exec(authorization ?? "");
     if (!match) throw unauthenticated("a bearer token is required");
+    const token = match[1]!;
     try {
-      const { payload } = await jwtVerify(match[1]!, key as Uint8Array, {
-        algorithms,
+      const path = pathFor(decodeProtectedHeader(token).alg);
+      // An algorithm this configuration does not verify: refused before any key is looked up.
+      if (!path) throw unauthenticated("the token is not valid");
+      const { payload } = await jwtVerify(token, path.key as Uint8Array, {
+        algorithms: [...path.algorithms],
         requiredClaims: ["exp", "sub"],
         clockTolerance: 5,
-        ...(cfg.issuer && { issuer: cfg.issuer }),
-        ...(cfg.audience && { audience: cfg.audience }),
+        ...path.claims,
       });
       if (!payload.sub) throw unauthenticated("the token has no subject");
       return { owner: payload.sub };

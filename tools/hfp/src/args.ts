@@ -137,6 +137,25 @@ export function required<T>(option: Option<T>): Option<T> & { required: true } {
 
 // ---- parsing -----------------------------------------------------------------------------
 
+/** The commands of a group (`user` for `user add`, `user list`) among `names`. */
+export function commandGroup(word: string, names: readonly string[]): string[] {
+  return names.filter((n) => n.startsWith(`${word} `));
+}
+
+/** The command the words name: one word, or a group's word and its own (`user add`); the rest are its arguments. */
+export function commandWords(words: readonly string[], names: readonly string[]): { name: string; args: string[] } {
+  const [first = "", second, ...rest] = words;
+  const group = commandGroup(first, names);
+  if (!group.length) return { name: first, args: words.slice(1) };
+  const name = `${first} ${second ?? ""}`;
+  if (group.includes(name)) return { name, args: rest };
+  const subs = group.map((n) => n.slice(first.length + 1));
+  if (second === undefined || second.startsWith("-")) throw usageError(`hfp ${first} takes a command: ${listed(subs)}`);
+  const near = suggest(second, subs);
+  const hint = near ? `; did you mean \`${first} ${near}\`?` : "";
+  throw usageError(`unknown command "${first} ${second}"${hint}\nrun \`hfp help\` for the list of commands`);
+}
+
 export const HELP_OPTION = flag("print this help", "h");
 
 function usageLine(command: string, spec: LineSpec): string {

@@ -14,6 +14,7 @@ import { usageError } from "./errors.ts";
 import { table } from "./format.ts";
 import { rebuild } from "./rebuild.ts";
 import { summarize, tail } from "./tail.ts";
+import { addUserCommand, checkUsername, listUsersCommand } from "./users.ts";
 
 /** A command: its arguments (checked before anything runs), the configuration it reads, and what it does. */
 export interface Command extends LineSpec {
@@ -238,6 +239,27 @@ export const commands: Record<string, Command> = {
     async run(ctx, { user, ttl }) {
       out(`${await mintDevToken(ctx.config("token").AUTH_JWT_SECRET, user, { ttlSeconds: ttl })}\n`);
       return 0;
+    },
+  }),
+
+  "user add": command({
+    summary: "add a person who signs in to the web page: no invitation, the password permanent (it is never an option)",
+    positionals: [{ name: "username", value: "<name>", help: "the user name they sign in with", parse: checkUsername }],
+    options: {
+      "password-stdin": flag("read the password from stdin (a script); otherwise it is asked for twice on the terminal"),
+    },
+    needs: ["users"],
+    async run(ctx, args) {
+      return addUserCommand(ctx, { username: args.username, passwordStdin: args["password-stdin"] }, out);
+    },
+  }),
+
+  "user list": command({
+    summary: "list the people of the web page's user pool: name, sub (the owner of their jobs), status",
+    options: { json },
+    needs: ["users"],
+    async run(ctx, { json }) {
+      return listUsersCommand(ctx, { json }, out);
     },
   }),
 };

@@ -35,6 +35,17 @@ export const configSections = {
     STREAM_MAX_AGE_DAYS: z.coerce.number().positive().default(365),
     STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   }),
+  /**
+   * The people who sign in to the web page. Production names the Cognito pool by id; without
+   * one, the local stack's pool (`hfp-local`) is found by name at COGNITO_ENDPOINT, else at the
+   * stack's moto (S3_ENDPOINT), which serves Cognito too.
+   */
+  users: z.object({
+    AWS_REGION: commonConfig.AWS_REGION,
+    COGNITO_USER_POOL_ID: z.string().regex(/^[\w-]+_[0-9a-zA-Z]+$/, "must be a user pool id like eu-west-1_AbCdEf").optional(),
+    COGNITO_ENDPOINT: z.url().optional(),
+    S3_ENDPOINT: commonConfig.S3_ENDPOINT,
+  }),
   /** Local development tokens; the same minimum the services verify with. */
   token: z.object({
     AUTH_JWT_SECRET: z.string().min(32, "must be at least 32 bytes"),

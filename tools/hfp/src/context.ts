@@ -1,5 +1,5 @@
 import { loadConfig, natsAuth } from "@hfp/config";
-import { createS3, createSqs } from "@hfp/aws";
+import { createS3, createSqs, findUserPool, LOCAL_USER_POOL, type CognitoAccess } from "@hfp/aws";
 import { connectNats, type NatsConnection } from "@hfp/jetstream";
 import { connectMongo, type Db } from "@hfp/mongo";
 import type { MongoClient } from "mongodb";
@@ -45,6 +45,29 @@ export class Context {
   }
   sqs() {
     return createSqs(this.aws);
+  }
+  /**
+   * The user pool `hfp user` works on: COGNITO_USER_POOL_ID (production), else the local
+   * stack's pool found by name at its emulator. `where` names it for messages.
+   */
+  async userPool(): Promise<{ aws: CognitoAccess; userPoolId: string; where: string }> {
+    const c = this.config("users");
+    if (c.COGNITO_USER_POOL_ID) {
+      const aws = { region: c.AWS_REGION, endpoint: c.COGNITO_ENDPOINT };
+      return { aws, userPoolId: c.COGNITO_USER_POOL_ID, where: `user pool ${c.COGNITO_USER_POOL_ID}` };
+    }
+    const endpoint = c.COGNITO_ENDPOINT ?? c.S3_ENDPOINT;
+    if (!endpoint) {
+      const why = "COGNITO_USER_POOL_ID is required but not set (or run against the local stack, whose pool is found by name)";
+      throw new CliError("CONFIG_INVALID", why);
+    }
+    const aws = { region: c.AWS_REGION, endpoint };
+    const userPoolId = await withCode("COGNITO_UNAVAILABLE", `Cognito at ${endpoint}`, () => findUserPool(aws, LOCAL_USER_POOL));
+    if (!userPoolId) {
+      const why = `no user pool named ${LOCAL_USER_POOL} at ${endpoint}: \`npm start\` creates it (moto forgets it when the stack stops)`;
+      throw new CliError("NOT_FOUND", why);
+    }
+    return { aws, userPoolId, where: `user pool ${userPoolId} (${LOCAL_USER_POOL} at ${endpoint})` };
   }
   async nats(): Promise<NatsConnection> {
     const { NATS_URL: url, ...auth } = this.stream;

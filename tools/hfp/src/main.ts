@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, stackDir, withLocalStackEnv, workspaceRoot } from "@hfp/config";
-import { commandHelp, parseCommandLine } from "./args.ts";
+import { commandGroup, commandHelp, commandWords, parseCommandLine } from "./args.ts";
 import { commands, type Command } from "./commands.ts";
 import { variablesOf } from "./config.ts";
 import { Context } from "./context.ts";
@@ -31,6 +31,13 @@ function help(name: string, c: Command): string {
   return commandHelp(name, c, `reads ${vars.join(", ")} from the environment, else from ${envFile()}`);
 }
 
+const names = Object.keys(commands);
+const groupOf = (word: string) => commandGroup(word, names);
+const split = (words: string[]) => commandWords(words, names);
+
+/** Every command of a group, one help after another. */
+const groupHelp = (word: string) => groupOf(word).map((n) => help(n, commands[n]!)).join("\n");
+
 function lookup(name: string): Command {
   const c = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (c) return c;
@@ -49,12 +56,19 @@ function withStackHint<T>(make: () => T): T {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...args] = argv;
-  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
-    const topic = name === "help" ? args[0] : undefined;
-    out(topic === undefined ? usage() : help(topic, lookup(topic)));
+  const first = argv[0];
+  if (first === undefined || first === "help" || first === "--help" || first === "-h") {
+    const words = argv.slice(1);
+    if (words.length === 1 && groupOf(words[0]!).length) out(groupHelp(words[0]!));
+    else if (words.length) out(help(split(words).name, lookup(split(words).name)));
+    else out(usage());
     return 0;
   }
+  if (groupOf(first).length && (argv[1] === "--help" || argv[1] === "-h")) {
+    out(groupHelp(first));
+    return 0;
+  }
+  const { name, args } = split(argv);
   const command = lookup(name);
   const parsed = parseCommandLine(name, command, args);
   if (parsed.help) {

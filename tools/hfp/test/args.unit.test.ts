@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { JOB_STATUSES } from "@hfp/projector";
-import { commandHelp, parseCommandLine, parseDuration, type ParsedLine } from "../src/args.ts";
+import { commandHelp, commandWords, parseCommandLine, parseDuration, type ParsedLine } from "../src/args.ts";
 import { commands, MAX_TOKEN_TTL_SECONDS, REDRIVE_STAGES } from "../src/commands.ts";
 import { schemaOf, variablesOf } from "../src/config.ts";
 import { CliError } from "../src/errors.ts";
@@ -151,6 +151,9 @@ test("--help anywhere asks for help, even beside a bad value", () => {
 test("each command reads only the configuration it needs", () => {
   assert.equal(variablesOf(commands.token!.needs), ["AUTH_JWT_SECRET"]);
   const stream = ["NATS_URL", "JOBS_STREAM", "NATS_USER", "NATS_PASSWORD", "NATS_TLS_CA_FILE"];
+  for (const name of ["user add", "user list"]) {
+    assert.equal(variablesOf(commands[name]!.needs), ["AWS_REGION", "COGNITO_USER_POOL_ID", "COGNITO_ENDPOINT", "S3_ENDPOINT"], name);
+  }
   assert.equal(variablesOf(commands.job!.needs), stream);
   assert.equal(variablesOf(commands.jobs!.needs), ["MONGO_URL", "MONGO_DB"]);
   assert.equal(variablesOf(commands.backup!.needs), ["MONGO_URL", "MONGO_DB"]);
@@ -174,6 +177,41 @@ test("parseDuration", () => {
   assert.is(parseDuration("0s"), 0);
   assert.is(parseDuration("1.5h"), undefined);
   assert.is(parseDuration("1 h"), undefined);
+});
+
+test("a group's commands are two words; the group alone, or an unknown second word, is refused with the choices", () => {
+  const names = Object.keys(commands);
+  const add = commandWords(["user", "add", "alice", "--password-stdin"], names);
+  assert.equal(add, { name: "user add", args: ["alice", "--password-stdin"] });
+  assert.equal(commandWords(["user", "list", "--json"], names), { name: "user list", args: ["--json"] });
+  assert.equal(commandWords(["jobs", "--json"], names), { name: "jobs", args: ["--json"] });
+  const refused = (words: string[]) => {
+    try {
+      commandWords(words, names);
+    } catch (err) {
+      assert.is((err as CliError).code, "USAGE");
+      return (err as CliError).message;
+    }
+    throw new Error(`${words.join(" ")} was accepted`);
+  };
+  assert.is(refused(["user"]), "hfp user takes a command: add or list");
+  assert.is(refused(["user", "--json"]), "hfp user takes a command: add or list");
+  assert.match(refused(["user", "ad"]), /^unknown command "user ad"; did you mean `user add`\?/);
+});
+
+test("user add: a name Cognito accepts, the password never as an option", () => {
+  assert.equal(parse("user add", ["alice"]), { username: "alice", "password-stdin": false });
+  const email = "a.lice+web@example.com";
+  assert.equal(parse("user add", ["--password-stdin", email]), { username: email, "password-stdin": true });
+  assert.match(refusal("user add", ["al ice"]), /^"al ice" is not a user name \(1 to 128 letters, digits or punctuation; no spaces\)/);
+  assert.match(refusal("user add", ["x".repeat(129)]), /is not a user name/);
+  assert.match(refusal("user add", ["alice", "--password", "Frames-2-zip"]), /^unknown option --password; did you mean --password-stdin\?/);
+  assert.match(refusal("user add", []), /^missing <name>\nusage: hfp user add <name> \[--password-stdin\]$/);
+  assert.equal(parse("user list", []), { json: false });
+  const users = schemaOf(commands["user list"]!.needs);
+  assert.ok(users.safeParse({}).success, "nothing required: locally the pool is found by name");
+  assert.ok(users.safeParse({ COGNITO_USER_POOL_ID: "eu-west-1_AbCdEf" }).success);
+  assert.not.ok(users.safeParse({ COGNITO_USER_POOL_ID: "not a pool" }).success);
 });
 
 test.run();

@@ -13,6 +13,7 @@ import { startGateway } from "./gateway.ts";
 import { freeOffset, takenPorts, unreachableServers, type PortClaim } from "./ports.ts";
 import { failureReport, pasteBlock, startFailureReport } from "./report.ts";
 import { makeSampleVideo } from "./sample.ts";
+import { startLocalWeb, webBlock, type LocalWeb } from "./web.ts";
 import {
   PortsInUseError,
   SERVICES,
@@ -23,6 +24,8 @@ import {
   type RunningServices,
 } from "./services.ts";
 
+// The runner talks to moto's Cognito itself now; the services get the same setting from services.ts.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 const args = process.argv.slice(2);
 const exitWhenDone = args.includes("--exit");
 const servicesOnly = args.includes("--services-only");
@@ -33,7 +36,7 @@ const complain = (lines: string[]) => process.stderr.write(`${lines.join("\n")}\
 const TOKEN_TTL_HOURS = 12;
 
 /** What this process started, so every exit path can stop it. */
-const started: { starting?: Promise<unknown>; services?: RunningServices; gateway?: Server } = {};
+const started: { starting?: Promise<unknown>; services?: RunningServices; gateway?: Server; web?: LocalWeb } = {};
 const startup = new AbortController();
 let stopping: Promise<never> | undefined;
 
@@ -54,6 +57,7 @@ function shutdown(code: number): Promise<never> {
       const codes = await started.services.stop();
       say(`stopped: ${Object.entries(codes).map(([s, c]) => `${s}=${c}`).join(" ")}`);
     }
+    started.web?.close();
     process.exit(code);
   })();
   return stopping;
@@ -101,12 +105,17 @@ async function run(): Promise<void> {
   if (taken.length) throw new PortsInUseError(taken);
 
   const logDir = join(stackStateDir, "logs");
+  // Before the services: the two that verify tokens are told the pool's key set.
+  const web = await startLocalWeb(env, logDir, say);
+  started.web = web;
+  if (web.warnings.length) complain(web.warnings.map((w) => `warning: ${w}`));
   say(`starting the five services (logs in ${logDir}) ...`);
   const starting = startServices({
     root: repoRoot,
     env,
     logDir,
     ports: servicePorts(offset),
+    extraEnv: { "ingest-bridge": web.authEnv, projector: web.authEnv },
     signal: startup.signal,
     ownProcessGroup: true,
     onUnexpectedExit: (failure) => {
@@ -118,14 +127,15 @@ async function run(): Promise<void> {
   started.starting = starting;
   const services = await starting;
   started.services = services;
-  const gateway = await startGateway({ ingest: services.urls["ingest-bridge"], status: services.urls.projector }, claims[0]!.port).catch(
+  const targets = { ingest: services.urls["ingest-bridge"], status: services.urls.projector };
+  const gateway = await startGateway(targets, claims[0]!.port, "127.0.0.1", web.handler).catch(
     (err: NodeJS.ErrnoException) => {
       // Taken between the check and now: the same report as before start-up.
       throw err.code === "EADDRINUSE" ? new PortsInUseError([claims[0]!]) : err;
     },
   );
   started.gateway = gateway.server;
-  say(`all services ready; API base URL: ${gateway.url}`);
+  say(`all services ready; API base URL: ${gateway.url}${web.handler ? `; the web page: ${gateway.url}/` : ""}`);
 
   const user = process.env.HFP_DEMO_USER ?? "demo-user";
   const token = await mintDevToken(env.AUTH_JWT_SECRET!, user, { ttlSeconds: TOKEN_TTL_HOURS * 3600 });
@@ -169,6 +179,9 @@ async function run(): Promise<void> {
   }
   say("");
   for (const line of paste(jobId)) say(line);
+  say("");
+  const stackDir = stackStateDir === join(repoRoot, ".stack") ? undefined : stackStateDir;
+  for (const line of webBlock({ baseUrl: gateway.url, web, root: repoRoot.replace(/\/$/, ""), stackDir })) say(line);
   say("");
   say(`The services keep running; API base URL: ${gateway.url}. Ctrl-C stops them.`);
 }
