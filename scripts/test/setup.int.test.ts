@@ -116,7 +116,11 @@ test("a taken stack port is named with the variable that moves it, and nothing i
   await new Promise<void>((r) => blocker.listen(port, "127.0.0.1", r));
   const state = join(work, "stack-port-test");
   try {
-    const env = { ...process.env, HFP_STACK_DIR: state, HFP_MOTO_PORT: String(port) };
+    // Every other port free too, so the one refused is ours even while the suite's stack runs.
+    const others = { HFP_NATS_PORT: 0, HFP_NATS_MONITOR_PORT: 0, HFP_MONGO_PORT: 0, HFP_FERRET_DEBUG_PORT: 0 };
+    for (const k of Object.keys(others) as (keyof typeof others)[]) others[k] = await freePort();
+    const ports = Object.fromEntries(Object.entries(others).map(([k, v]) => [k, String(v)]));
+    const env = { ...process.env, ...ports, HFP_STACK_DIR: state, HFP_MOTO_PORT: String(port) };
     const up = await new Promise<{ code: number | null; err: string }>((resolve) => {
       const child = spawn("bash", [join(repoRoot, "scripts", "stack.sh"), "up"], { env, stdio: ["ignore", "ignore", "pipe"] });
       let err = "";
