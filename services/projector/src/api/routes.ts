@@ -8,7 +8,7 @@ import {
 import { ownerOf, requireAuth, type Verifier } from "@hfp/auth";
 import { AppError, InvalidEventError } from "@hfp/events";
 import { enforceRouteTable, fastifySchema, findRoute } from "@hfp/http";
-import type { StoredEvent } from "@hfp/jetstream";
+import { isUndecodable, type HistoryRecord } from "@hfp/jetstream";
 import type { JobStatus } from "../projection.ts";
 import { findOwnedJob, listOwnedJobs, type JobView } from "../queries.ts";
 import type { JobStore } from "../store.ts";
@@ -18,8 +18,8 @@ import { ROUTES } from "./spec.ts";
 export interface ApiDeps {
   store: JobStore;
   verify: Verifier;
-  /** The job's stored events, oldest first (readJobHistory on the JOBS stream). */
-  history: (jobId: string) => Promise<StoredEvent[]>;
+  /** The job's stored messages, oldest first (readJobRecords on the JOBS stream); undecodable ones are marked. */
+  history: (jobId: string) => Promise<HistoryRecord[]>;
   /** A short-lived GET URL for an object, served as `filename`, on the endpoint clients reach. */
   presign: (bucket: string, key: string, filename: string) => Promise<string>;
   openapi: object;
@@ -75,7 +75,9 @@ export function registerStatusApi(app: FastifyInstance, deps: ApiDeps): void {
       throw new AppError("NATS_UNAVAILABLE", "cannot read the job's events", { cause: err });
     });
     let previous: number | null = null;
-    const events = history.map(({ seq, event }) => {
+    const events = history.map((record) => {
+      if (isUndecodable(record)) return record;
+      const { seq, event } = record;
       const at = Date.parse(event.occurredAt);
       const sincePreviousMs = previous === null ? null : at - previous;
       previous = at;
