@@ -173,7 +173,8 @@ export function runConsumer(opts: ConsumerOptions): RunningConsumer {
           if (pulled === 0) await consumer.info(false);
         }
       } catch (err) {
-        if (stopping.signal.aborted) break;
+        // A closed connection never comes back: nothing more to pull.
+        if (stopping.signal.aborted || opts.nc.isClosed()) break;
         log.warn({ err: String(err) }, "consumer unavailable; retrying in 2s");
         await sleep(2000, stopping.signal);
       }
