@@ -87,7 +87,7 @@ it("the retry schedule is the one applied: redeliveries come at the nak delays, 
   await consumer.stop();
 });
 
-it("a replica pulls only what it can start: the rest stays available, and a crashed replica's work returns after the ack wait", async (ctx) => {
+it("a replica pulls only what it can start; a crashed replica's work returns after the ack wait", async (ctx) => {
   await ensureConsumer(ctx.jsm, ctx.stream, consumerSpec(ctx, "pull", 1500));
   const crashed = await connectNats({ url: env.NATS_URL!, name: "reliability-crashed" });
   let release = () => {};

@@ -120,7 +120,7 @@ test("given an SDK error in an effect, then nak with backoff and a retry notice;
   assert.equal(t.published.map((e) => [e.type, retryable(e)]), [["packaging-failed", true], ["failed", undefined]]);
 });
 
-test("given a shutdown during an effect, then the delivery goes back at once: nak with no delay, nothing published, even on the last attempt", async () => {
+test("given a shutdown during an effect, then nak with no delay and nothing published, even on the last attempt", async () => {
   const stop = new AbortController();
   const t = toy({
     run: async (_effect, _state, _log, signal) => {
@@ -129,7 +129,8 @@ test("given a shutdown during an effect, then the delivery goes back at once: na
       throw new Error("ffmpeg was stopped");
     },
   });
-  assert.equal(await t.handler({ ...testDelivery(frames, { attempt: 5, maxDeliver: 5 }), signal: stop.signal }, log), { kind: "nak", delayMs: 0 });
+  const delivery = { ...testDelivery(frames, { attempt: 5, maxDeliver: 5 }), signal: stop.signal };
+  assert.equal(await t.handler(delivery, log), { kind: "nak", delayMs: 0 });
   assert.equal(t.published, []);
 });
 

@@ -60,8 +60,9 @@ export async function downloadSource(
   } catch (err) {
     if (err instanceof TooLarge) throw new AppError("UPLOAD_TOO_LARGE", `${where} is larger than ${maxBytes} bytes`);
     if (writeError !== undefined) {
-      throw localIoError(writeError, `writing ${where} to the temp disk`) ??
-        new AppError("LOCAL_IO", `writing ${where} to the temp disk failed: ${(writeError as Error).message}`, { retryable: true, cause: err });
+      const what = `writing ${where} to the temp disk`;
+      throw localIoError(writeError, what) ??
+        new AppError("LOCAL_IO", `${what} failed: ${(writeError as Error).message}`, { retryable: true, cause: err });
     }
     throw new AppError("S3_UNAVAILABLE", `download of ${where} failed: ${(err as Error).message}`, { retryable: true, cause: err });
   }

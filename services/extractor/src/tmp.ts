@@ -22,8 +22,9 @@ export function localIoError(err: unknown, what: string): AppError | null {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== "string") return null;
   const message = (err as Error).message ?? code;
-  if (DISK_FULL.has(code)) return new AppError("DISK_FULL", `${what}: the extractor's temp disk is full (${code})`, { retryable: true, cause: err });
-  if (LOCAL_IO.has(code)) return new AppError("LOCAL_IO", `${what}: local I/O failed (${code}: ${message})`, { retryable: true, cause: err });
+  const options = { retryable: true, cause: err };
+  if (DISK_FULL.has(code)) return new AppError("DISK_FULL", `${what}: the extractor's temp disk is full (${code})`, options);
+  if (LOCAL_IO.has(code)) return new AppError("LOCAL_IO", `${what}: local I/O failed (${code}: ${message})`, options);
   return null;
 }
 

@@ -131,7 +131,9 @@ test("S3 unavailable: nak with backoff, and on the last attempt a retryable fail
   const events = await history(w, job.jobId);
   assert.equal(types(events), ["uploaded", ...retrying, ...retrying, "extraction-started", "extraction-failed", "failed"]);
   assert.equal(
-    events.filter((e): e is EventOf<"extraction-failed"> => e.type === "extraction-failed").map((e) => [e.data.attempt, e.data.nextAttemptAt !== undefined]),
+    events
+      .filter((e): e is EventOf<"extraction-failed"> => e.type === "extraction-failed")
+      .map((e) => [e.data.attempt, e.data.nextAttemptAt !== undefined]),
     [[1, true], [2, true], [3, false]],
   );
   const failure = events[6] as EventOf<"extraction-failed">;

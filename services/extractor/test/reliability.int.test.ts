@@ -31,7 +31,7 @@ test("a missing temp root is LOCAL_IO; an S3 failure stays S3_UNAVAILABLE", asyn
   assert.is(localIoError(Object.assign(new Error("x"), { code: "ECONNRESET" }), "reading"), null, "a socket error is not local I/O");
 });
 
-test("shutdown mid-ffmpeg: ffmpeg is stopped, the temp dir removed, and the delivery handed back with no delay and no failure event", async ({ w, clip }) => {
+test("shutdown mid-ffmpeg: ffmpeg stopped, temp dir removed, delivery handed back with no delay and no failure", async ({ w, clip }) => {
   const job = await uploadJob(w, clip, { fps: 25 });
   const stop = new AbortController();
   const outcome = w.handler({ ...job.delivery, signal: stop.signal }, log);
@@ -65,7 +65,13 @@ test("start-up sweep removes the temp dirs of dead extractors and keeps a live o
   await mkdir(root);
   const dead = spawn(process.execPath, ["-e", ""]);
   await new Promise((r) => dead.on("exit", r));
-  const names = [`extract.${dead.pid}.job-a.x1`, `extract.${process.pid}.job-b.x2`, `extract.${process.ppid}.job-c.x3`, "extract-legacy-x", "other"];
+  const names = [
+    `extract.${dead.pid}.job-a.x1`,
+    `extract.${process.pid}.job-b.x2`,
+    `extract.${process.ppid}.job-c.x3`,
+    "extract-legacy-x",
+    "other",
+  ];
   for (const n of names) {
     await mkdir(join(root, n));
     await writeFile(join(root, n, "source"), "x");

@@ -198,7 +198,8 @@ s("a slow publish keeps its message invisible past the visibility timeout", asyn
   } as EventPublisher;
   const handling = ctx.fx.poller(ctx.web.metrics, { publisher: slow }).pollOnce();
   await sleep(2600);
-  const meanwhile = await ctx.fx.sqs.send(new ReceiveMessageCommand({ QueueUrl: ctx.fx.queue.url, WaitTimeSeconds: 1, VisibilityTimeout: 1 }));
+  const peek = new ReceiveMessageCommand({ QueueUrl: ctx.fx.queue.url, WaitTimeSeconds: 1, VisibilityTimeout: 1 });
+  const meanwhile = await ctx.fx.sqs.send(peek);
   // (Earlier tests' rejected messages may still be cycling towards the DLQ.)
   assert.equal((meanwhile.Messages ?? []).filter((m) => m.Body?.includes(key)), [], "the message being handled was not handed out again");
   assert.equal(await handling, { received: 1, deleted: 1, kept: 0 });
