@@ -198,4 +198,21 @@ it("a job's history skips and marks an undecodable message, and the read leaves 
   assert.is(info.state.consumer_count, 0, "every history read deleted its consumer");
 });
 
+it("a publish that finds no stream yet (NATS or JetStream coming back) is retried at once, not failed", async (ctx) => {
+  const name = `${ctx.stream}_LATE`;
+  const prefix = name.toLowerCase();
+  const publisher = new EventPublisher(ctx.nc, prefix);
+  const t0 = Date.now();
+  const publishing = publisher.publish(started("late"));
+  await sleep(400);
+  await ensureStream(ctx.jsm, jobsStreamSpec({ name, subjects: [`${prefix}.>`], maxAgeMs: 3_600_000 }));
+  try {
+    const ack = await publishing;
+    assert.equal([ack.stream, ack.seq, ack.duplicate], [name, 1, false]);
+    assert.ok(Date.now() - t0 < 4000, `stored after ${Date.now() - t0} ms`);
+  } finally {
+    await ctx.jsm.streams.delete(name).catch(() => undefined);
+  }
+});
+
 it.run();
