@@ -27,6 +27,9 @@ export const ERROR_CODES = [
   "NATS_UNAVAILABLE",
   "MONGO_UNAVAILABLE",
   "FFMPEG_FAILED",
+  // this replica's own disk: full (ENOSPC, EDQUOT), or another local I/O failure
+  "DISK_FULL",
+  "LOCAL_IO",
   "INTERNAL",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -68,6 +68,11 @@ const Failure = z.object({
   message: z.string(),
   retryable: z.boolean(),
   attempt: z.number().int().min(1),
+  /**
+   * Present when the stage will try again (a retry notice, published with each nak): when the
+   * next delivery is due. Absent when the stage gave up.
+   */
+  nextAttemptAt: z.iso.datetime({ offset: true }).optional(),
 });
 
 const Probe = z.object({

@@ -27,6 +27,8 @@ const STATUS: Record<ErrorCode, number> = {
   NATS_UNAVAILABLE: 503,
   MONGO_UNAVAILABLE: 503,
   FFMPEG_FAILED: 500,
+  DISK_FULL: 507,
+  LOCAL_IO: 500,
   INTERNAL: 500,
 };
 

@@ -1,5 +1,4 @@
 import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
-import pLimit from "p-limit";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { decodeEvent, InvalidEventError, type JobEvent } from "@hfp/events";
 import { forEvent, type Logger } from "@hfp/logging";
@@ -25,6 +24,11 @@ export interface Delivery {
   lastAttempt: boolean;
   /** Where a message copied in from another stream (a stream source) was first stored. */
   origin?: MessageOrigin;
+  /**
+   * Aborted when the replica shuts down: long work (ffmpeg) stops, and its nak is sent with
+   * no delay so another replica takes the message at once.
+   */
+  signal?: AbortSignal;
 }
 
 export interface MessageOrigin {
@@ -58,34 +62,42 @@ export interface ConsumerOptions {
   retryDelayMs?: (deliveryCount: number) => number;
   /** Called for each outcome (for metrics). */
   onOutcome?: (outcome: Outcome["kind"] | "invalid" | "error", delivery: { subject: string }) => void;
-  /** Heartbeats missed in a row before the pull is torn down and re-created. */
-  maxMissedHeartbeats?: number;
 }
 
 export interface RunningConsumer {
-  /** Stop pulling, let in-flight handlers finish, nak what was buffered but not started. */
+  /** Stop pulling, abort in-flight handlers (their `signal`), and wait until each has settled its message. */
   stop(): Promise<void>;
   /** Resolves when the loop has ended. */
   readonly done: Promise<void>;
   inFlight(): number;
 }
 
+/**
+ * The one retry schedule: 1, 2, 4, 8 … s, capped at a minute. It is applied by `nak(delay)`
+ * alone; the consumers carry no server `backoff` list (the server would redeliver a nak at
+ * its own `backoff[n]` instead of at the delay asked for).
+ */
 export const defaultRetryDelay = (deliveryCount: number): number =>
   Math.min(60_000, 1000 * 2 ** Math.max(0, deliveryCount - 1));
 
+/** How long one pull request waits for a message before it is renewed. */
+const PULL_EXPIRES_MS = 5000;
+
 /**
  * Runs a durable pull consumer: bounded concurrency, explicit ack/nak/term, a
- * `working()` heartbeat during long handlers, re-creation of the pull after missed
- * heartbeats or a consumer that vanished, and a graceful stop.
+ * `working()` heartbeat during long handlers, re-creation of the pull after errors or a
+ * consumer that vanished, and a graceful stop.
+ *
+ * Each of the `concurrency` slots pulls one message only when it is free, so this replica
+ * never holds a message it has not started: when it dies, only the work it was doing waits
+ * for the ack wait, and nothing buffered is stranded behind it.
  */
 export function runConsumer(opts: ConsumerOptions): RunningConsumer {
   const js = jetstream(opts.nc);
-  // The bound on handlers running at once; `active` only keeps the pull from running ahead of it.
-  const limit = pLimit(opts.concurrency);
   const active = new Set<Promise<void>>();
+  const pulls = new Set<ConsumerMessages>();
   const retryDelay = opts.retryDelayMs ?? defaultRetryDelay;
-  let stopping = false;
-  let messages: ConsumerMessages | undefined;
+  const stopping = new AbortController();
   const log = opts.log.child({ consumer: opts.durable });
 
   async function handle(m: JsMsg, maxDeliver: number, workingEveryMs: number): Promise<void> {
@@ -120,74 +132,71 @@ export function runConsumer(opts: ConsumerOptions): RunningConsumer {
           deliveryCount,
           maxDeliver,
           lastAttempt: maxDeliver > 0 && deliveryCount >= maxDeliver,
+          signal: stopping.signal,
           ...withOrigin(m),
         },
         elog,
       );
-      settle(m, outcome);
+      // Work cut short by a shutdown goes back at once, for another replica.
+      settle(m, stopping.signal.aborted && outcome.kind === "nak" ? nak(0) : outcome);
       opts.onOutcome?.(outcome.kind, m);
     } catch (err) {
-      const delay = retryDelay(deliveryCount);
+      const delay = stopping.signal.aborted ? 0 : retryDelay(deliveryCount);
       elog.error({ err, retryInMs: delay }, "handler failed unexpectedly; will retry");
       opts.onOutcome?.("error", m);
-      m.nak(delay);
+      settle(m, nak(delay));
     } finally {
       clearInterval(heartbeat);
     }
   }
 
-  async function loop(): Promise<void> {
-    while (!stopping) {
+  /** One slot: pull a message when free, handle it, repeat until stopped. */
+  async function slot(): Promise<void> {
+    while (!stopping.signal.aborted) {
       try {
         const consumer = await js.consumers.get(opts.stream, opts.durable);
         const info = await consumer.info(true);
         const maxDeliver = info.config.max_deliver ?? -1;
         const ackWaitMs = Number(info.config.ack_wait ?? 30e9) / 1e6;
-        const workingEveryMs = opts.workingIntervalMs ?? Math.max(250, Math.floor(ackWaitMs / 3));
-        messages = await consumer.consume({ max_messages: opts.concurrency, idle_heartbeat: 5000, expires: 30_000 });
-        const current = messages;
-        void watch(current);
-        for await (const m of current) {
-          while (active.size >= opts.concurrency) await Promise.race(active);
-          if (stopping) {
-            // Buffered but not started: hand it back at once for another replica.
-            m.nak();
-            continue;
+        const workingEveryMs = opts.workingIntervalMs ?? Math.max(250, Math.floor(ackWaitMs / 4));
+        while (!stopping.signal.aborted) {
+          const pull = await consumer.fetch({ max_messages: 1, expires: PULL_EXPIRES_MS });
+          pulls.add(pull);
+          let pulled = 0;
+          try {
+            for await (const m of pull) {
+              pulled++;
+              if (stopping.signal.aborted) {
+                // Arrived as the stop began: hand it back at once for another replica.
+                m.nak();
+                continue;
+              }
+              const p = handle(m, maxDeliver, workingEveryMs);
+              active.add(p);
+              await p.finally(() => active.delete(p));
+            }
+          } finally {
+            pulls.delete(pull);
           }
-          // handle() settles every message itself and never rejects.
-          const p = limit(() => handle(m, maxDeliver, workingEveryMs)).finally(() => active.delete(p));
-          active.add(p);
+          // A pull that ended with nothing may be the consumer gone: check it before pulling again.
+          if (pulled === 0) await consumer.info(false);
         }
       } catch (err) {
-        if (stopping) break;
+        // A closed connection never comes back: nothing more to pull.
+        if (stopping.signal.aborted || opts.nc.isClosed()) break;
         log.warn({ err: String(err) }, "consumer unavailable; retrying in 2s");
-        await new Promise((r) => setTimeout(r, 2000));
-      }
-    }
-    await Promise.allSettled([...active]);
-  }
-
-  /** Tears the pull down when the server stops answering, so the loop re-creates it. */
-  async function watch(current: ConsumerMessages): Promise<void> {
-    const limit = opts.maxMissedHeartbeats ?? 3;
-    for await (const s of current.status()) {
-      if (s.type === "heartbeats_missed" && s.count >= limit) {
-        log.warn({ missed: s.count }, "heartbeats missed; re-creating the pull");
-        current.stop();
-      } else if (s.type === "consumer_deleted" || (s.type === "consumer_not_found" && s.count >= 3)) {
-        log.warn({ status: s.type }, "consumer gone; waiting for it to be provisioned again");
-        current.stop();
+        await sleep(2000, stopping.signal);
       }
     }
   }
 
-  const done = loop();
+  const done = Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, () => slot())).then(() => undefined);
   return {
     done,
     inFlight: () => active.size,
     async stop() {
-      stopping = true;
-      messages?.stop();
+      stopping.abort();
+      for (const pull of pulls) pull.stop();
       await done;
     },
   };
@@ -207,6 +216,14 @@ export function subjectMismatch(subject: string, event: Pick<JobEvent, "jobId" |
   return undefined;
 }
 
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const onAbort = () => (clearTimeout(timer), resolve());
+    const timer = setTimeout(() => (signal.removeEventListener("abort", onAbort), resolve()), ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
 function withOrigin(m: JsMsg): { origin?: MessageOrigin } {
   const origin = originOf(m.headers?.get("Nats-Stream-Source") || undefined);
   return origin ? { origin } : {};
@@ -218,7 +235,8 @@ function settle(m: JsMsg, outcome: Outcome): void {
       m.ack();
       return;
     case "nak":
-      m.nak(outcome.delayMs);
+      if (outcome.delayMs > 0) m.nak(outcome.delayMs);
+      else m.nak();
       return;
     case "term":
       m.term(outcome.reason.slice(0, 500));

@@ -9,8 +9,24 @@ export interface StoredEvent<E extends JobEvent = JobEvent> {
 /** A stored event of one type: what `lastEventOf(…, type)` returns. */
 export type StoredEventOf<T extends EventType> = StoredEvent<EventOf<T>>;
 
-/** Every stored event of one job, oldest first, read with an ordered consumer. */
-export async function readJobHistory(nc: NatsConnection, stream: string, jobId: string, prefix = SUBJECT_PREFIX): Promise<StoredEvent[]> {
+/** A stored message of a job that does not decode as an event: kept in place, never fatal to a history read. */
+export interface UndecodableRecord {
+  seq: number;
+  undecodable: true;
+  reason: string;
+}
+
+export type HistoryRecord = StoredEvent | UndecodableRecord;
+
+export const isUndecodable = (r: HistoryRecord): r is UndecodableRecord => "undecodable" in r;
+
+/**
+ * Every stored message of one job, oldest first: events, and in their place a marker for any
+ * message that does not decode (one bad message must not hide the rest of the history).
+ * Read with an ordered consumer that is deleted afterwards, so each read leaves nothing on
+ * the server.
+ */
+export async function readJobRecords(nc: NatsConnection, stream: string, jobId: string, prefix = SUBJECT_PREFIX): Promise<HistoryRecord[]> {
   const js = jetstream(nc);
   const subject = `${prefix}.${jobId}.>`;
   const jsm = await jetstreamManager(nc);
@@ -18,14 +34,28 @@ export async function readJobHistory(nc: NatsConnection, stream: string, jobId: 
   const total = Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
   if (total === 0) return [];
   const consumer = await js.consumers.get(stream, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
-  const out: StoredEvent[] = [];
+  const out: HistoryRecord[] = [];
   const messages = await consumer.consume();
-  for await (const m of messages) {
-    out.push({ seq: m.seq, event: decodeEvent(m.data) });
-    if (m.info.pending === 0 || out.length >= total) break;
+  try {
+    for await (const m of messages) {
+      try {
+        out.push({ seq: m.seq, event: decodeEvent(m.data) });
+      } catch (err) {
+        out.push({ seq: m.seq, undecodable: true, reason: (err instanceof Error ? err.message : String(err)).slice(0, 500) });
+      }
+      if (m.info.pending === 0 || out.length >= total) break;
+    }
+  } finally {
+    await messages.close();
+    // The server would otherwise keep the ordered consumer until its inactivity threshold.
+    await consumer.delete().catch(() => undefined);
   }
-  await messages.close();
   return out;
+}
+
+/** Every decodable event of one job, oldest first; a message that does not decode is skipped. */
+export async function readJobHistory(nc: NatsConnection, stream: string, jobId: string, prefix = SUBJECT_PREFIX): Promise<StoredEvent[]> {
+  return (await readJobRecords(nc, stream, jobId, prefix)).filter((r): r is StoredEvent => !isUndecodable(r));
 }
 
 function isOfType<T extends EventType>(event: JobEvent, type: T): event is EventOf<T> {

@@ -43,7 +43,6 @@ export function partitionConsumer(partition: number): ConsumerSpec {
     // Never skip an event of an ordered projection: a partition waits for MongoDB instead.
     // An event that is not valid is terminated by the consumer runtime and dead-lettered.
     maxDeliver: -1,
-    backoffMs: [10_000, 20_000, 40_000, 60_000],
     maxAckPending: 1,
   };
 }

@@ -12,6 +12,15 @@ export interface PublishResult {
 /** JetStream's error code for a failed `Nats-Expected-Last-Subject-Sequence` check. */
 const WRONG_LAST_SEQUENCE = 10071;
 
+/**
+ * A publish that times out or finds no JetStream (a NATS restart, a leader election) is
+ * tried again at once, a few times with the client's short backoff, rather than failing the
+ * work around it: the event id is the `Nats-Msg-Id`, so a retry of a publish that was in
+ * fact stored is dropped as a duplicate. Six tries of 2 s cover an outage of about 10 s.
+ */
+const PUBLISH_TIMEOUT_MS = 2000;
+const PUBLISH_TRIES = 6;
+
 export class EventPublisher {
   private readonly js;
   constructor(
@@ -22,7 +31,8 @@ export class EventPublisher {
   }
 
   /**
-   * Publishes with `Nats-Msg-Id` = event id and resolves only on the PubAck.
+   * Publishes with `Nats-Msg-Id` = event id and resolves only on the PubAck (retrying a
+   * timeout at once, see PUBLISH_TRIES).
    * `firstOnSubject` adds `Nats-Expected-Last-Subject-Sequence: 0`: the event is stored
    * only if its subject holds nothing yet, which keeps a job's `uploaded` unique even
    * beyond the duplicate window.
@@ -37,6 +47,8 @@ export class EventPublisher {
       const ack = await this.js.publish(subject, encodeEvent(event), {
         msgID: event.id,
         headers: h,
+        timeout: PUBLISH_TIMEOUT_MS,
+        retries: PUBLISH_TRIES,
         ...(opts.firstOnSubject && { expect: { lastSubjectSequence: 0 } }),
       });
       return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };

@@ -23,14 +23,14 @@ export interface StreamSpec {
 export interface ConsumerSpec {
   durable: string;
   filterSubjects: string[];
+  /**
+   * How long a delivery may go unanswered before the server redelivers it: short, so a
+   * crashed replica's work comes back in seconds; a live handler's `working()` timer
+   * keeps long work alive. There is no server `backoff` list: retries are our own
+   * `nak(delay)` (docs/reliability.md, "One retry schedule").
+   */
   ackWaitMs: number;
   maxDeliver: number;
-  /**
-   * Ack deadlines per delivery after an ack timeout (our own naks carry their own delay).
-   * The server takes `backoff[0]` as the ack wait, so a spec with a backoff must start it
-   * with `ackWaitMs`.
-   */
-  backoffMs: number[];
   maxAckPending: number;
 }
 
@@ -48,7 +48,10 @@ export function jobsStreamSpec(overrides: Partial<StreamSpec> = {}): StreamSpec 
   };
 }
 
-const stageDefaults = { ackWaitMs: 60_000, maxDeliver: 5, backoffMs: [60_000, 120_000, 300_000, 600_000], maxAckPending: 1000 };
+/** The ack wait of every stage consumer: a crashed replica's work is redelivered after at most this. */
+export const STAGE_ACK_WAIT_MS = 10_000;
+
+const stageDefaults = { ackWaitMs: STAGE_ACK_WAIT_MS, maxDeliver: 5, maxAckPending: 1000 };
 
 /**
  * One durable per stage; `prefix` lets tests use their own subject space. The projector is
@@ -59,10 +62,8 @@ export function stageConsumers(prefix: string = SUBJECT_PREFIX): Record<Consumin
     extractor: {
       durable: SERVICE_NAME.extractor,
       filterSubjects: [`${prefix}.*.uploaded`, `${prefix}.*.retry-requested`],
-      ...stageDefaults,
       // An extraction of a long video runs for minutes; working() keeps it alive.
-      ackWaitMs: 120_000,
-      backoffMs: [120_000, 240_000, 480_000, 600_000],
+      ...stageDefaults,
     },
     packager: {
       durable: SERVICE_NAME.packager,
@@ -139,9 +140,6 @@ async function ensureStreamConfig(jsm: JetStreamManager, wanted: Partial<StreamC
 }
 
 export async function ensureConsumer(jsm: JetStreamManager, stream: string, spec: ConsumerSpec): Promise<Change> {
-  if (spec.backoffMs.length && spec.backoffMs[0] !== spec.ackWaitMs) {
-    throw new Error(`consumer ${spec.durable}: backoff must start with the ack wait (${spec.ackWaitMs} ms)`);
-  }
   const wanted: Partial<ConsumerConfig> = {
     durable_name: spec.durable,
     ack_policy: AckPolicy.Explicit,
@@ -149,13 +147,16 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, spec
     filter_subjects: spec.filterSubjects,
     ack_wait: nanos(spec.ackWaitMs),
     max_deliver: spec.maxDeliver,
-    backoff: spec.backoffMs.map(nanos),
     max_ack_pending: spec.maxAckPending,
   };
   try {
     const info = await jsm.consumers.info(stream, spec.durable);
-    if (same(info.config as unknown as Record<string, unknown>, wanted as Record<string, unknown>)) return "unchanged";
-    await jsm.consumers.update(stream, spec.durable, wanted);
+    // A consumer provisioned before the retry schedule moved to nak(delay) still has a
+    // server backoff list; it must go, or its delays would override ours.
+    const legacyBackoff = (info.config.backoff?.length ?? 0) > 0;
+    if (!legacyBackoff && same(info.config as unknown as Record<string, unknown>, wanted as Record<string, unknown>)) return "unchanged";
+    // The client merges an update into the current config, so a list is cleared by sending it empty.
+    await jsm.consumers.update(stream, spec.durable, legacyBackoff ? { ...wanted, backoff: [] } : wanted);
     return "updated";
   } catch (err) {
     if (!isNotFound(err)) throw err;

@@ -178,7 +178,6 @@ mismatch.before.each(async (ctx) => {
     filterSubjects: [`${ctx.prefix}.>`],
     ackWaitMs: 5000,
     maxDeliver: 3,
-    backoffMs: [],
     maxAckPending: 10,
   });
 });

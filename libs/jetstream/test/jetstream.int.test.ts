@@ -1,6 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { AckPolicy, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { nanos } from "@nats-io/transport-node";
 import { createEvent, normalizeOptions, type JobEvent } from "@hfp/events";
 import { createLogger } from "@hfp/logging";
 import { eventually, sleep, stackEnv, uniqueName } from "@hfp/testkit";
@@ -96,7 +97,6 @@ js("a handler that naks is redelivered after its delay", async (ctx) => {
     filterSubjects: [`${ctx.prefix}.>`],
     ackWaitMs: 5000,
     maxDeliver: 5,
-    backoffMs: [],
     maxAckPending: 10,
   });
   const seen: number[] = [];
@@ -127,7 +127,6 @@ js("a message that exceeds max deliver is captured as a dead letter", async (ctx
     filterSubjects: [`${ctx.prefix}.>`],
     ackWaitMs: 5000,
     maxDeliver: 2,
-    backoffMs: [],
     maxAckPending: 10,
   });
   const deliveries: { count: number; last: boolean }[] = [];
@@ -172,7 +171,6 @@ js("working() keeps a slow handler's message past its ack wait", async (ctx) => 
     filterSubjects: [`${ctx.prefix}.>`],
     ackWaitMs: 1000,
     maxDeliver: 5,
-    backoffMs: [],
     maxAckPending: 10,
   });
   let calls = 0;
@@ -204,7 +202,6 @@ js("invalid events are terminated with a reason, and the loop goes on", async (c
     filterSubjects: [`${ctx.prefix}.>`],
     ackWaitMs: 5000,
     maxDeliver: 5,
-    backoffMs: [],
     maxAckPending: 10,
   });
   const handled: string[] = [];
@@ -239,19 +236,30 @@ js("invalid events are terminated with a reason, and the loop goes on", async (c
 js("provisioning twice changes nothing", async (ctx) => {
   const spec = jobsStreamSpec({ name: ctx.stream, subjects: [`${ctx.prefix}.>`], maxAgeMs: 3_600_000 });
   assert.equal(await ensureStream(ctx.jsm, spec), "unchanged");
-  const c = { durable: "x", filterSubjects: [`${ctx.prefix}.*.a`, `${ctx.prefix}.*.b`], ackWaitMs: 2000, maxDeliver: 3, backoffMs: [2000, 4000], maxAckPending: 5 };
+  const c = { durable: "x", filterSubjects: [`${ctx.prefix}.*.a`, `${ctx.prefix}.*.b`], ackWaitMs: 2000, maxDeliver: 3, maxAckPending: 5 };
   assert.equal(await ensureConsumer(ctx.jsm, ctx.stream, c), "created");
   assert.equal(await ensureConsumer(ctx.jsm, ctx.stream, c), "unchanged");
   assert.equal(await ensureConsumer(ctx.jsm, ctx.stream, { ...c, maxDeliver: 4 }), "updated");
   const info = await ctx.jsm.consumers.info(ctx.stream, "x");
   assert.equal(info.config.max_deliver, 4);
   assert.equal(info.config.filter_subjects, c.filterSubjects);
-  try {
-    await ensureConsumer(ctx.jsm, ctx.stream, { ...c, backoffMs: [500] });
-    assert.unreachable("a backoff that contradicts the ack wait is refused");
-  } catch (err) {
-    assert.match(String(err), "backoff must start with the ack wait");
-  }
+  assert.is(info.config.backoff, undefined);
+});
+
+js("a consumer provisioned with a server backoff list loses it: nak(delay) is the one retry schedule", async (ctx) => {
+  const c = { durable: "legacy", filterSubjects: [`${ctx.prefix}.*.a`], ackWaitMs: 2000, maxDeliver: 3, maxAckPending: 5 };
+  await ctx.jsm.consumers.add(ctx.stream, {
+    durable_name: "legacy",
+    ack_policy: AckPolicy.Explicit,
+    filter_subjects: c.filterSubjects,
+    ack_wait: nanos(2000),
+    max_deliver: 3,
+    backoff: [nanos(2000), nanos(4000)],
+  });
+  assert.equal(await ensureConsumer(ctx.jsm, ctx.stream, c), "updated");
+  const info = await ctx.jsm.consumers.info(ctx.stream, "legacy");
+  assert.equal([info.config.backoff ?? [], Number(info.config.ack_wait) / 1e6], [[], 2000]);
+  assert.equal(await ensureConsumer(ctx.jsm, ctx.stream, c), "unchanged");
 });
 
 js.run();

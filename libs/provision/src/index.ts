@@ -32,7 +32,10 @@ export interface ProvisionNames {
   streamReplicas?: number;
   /** Partitions of the projector's copy of the stream (each is one ordered writer); default 16. */
   projectorPartitions?: number;
-  /** Visibility timeout of the input queue: longer than the bridge needs to publish a batch. */
+  /**
+   * Visibility timeout of the input queue: short, so a message a crashed bridge had received
+   * comes back in seconds (the bridge also sets it per receive and extends it while handling).
+   */
   inputVisibilitySeconds?: number;
   maxReceiveCount?: number;
 }
@@ -69,7 +72,7 @@ export async function provision(t: ProvisionTarget, n: ProvisionNames): Promise<
   await ensureLifecycle(t.s3, n.bucket);
   const input = await ensureQueueWithDlq(t.sqs, {
     name: n.inputQueue,
-    visibilityTimeoutSeconds: n.inputVisibilitySeconds ?? 60,
+    visibilityTimeoutSeconds: n.inputVisibilitySeconds ?? 10,
     maxReceiveCount: n.maxReceiveCount ?? 5,
   });
   report[`queue ${n.inputQueue}`] = input.change;

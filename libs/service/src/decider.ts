@@ -13,6 +13,8 @@ export interface StageInput {
   producer: string;
   /** This replica, as `extraction-started` names it. */
   worker: string;
+  /** Aborted when the replica shuts down: long effects stop, and the delivery goes back at once. */
+  signal?: AbortSignal;
 }
 
 /** How a decision settles, or the side effect it asks for before deciding again. */
@@ -48,7 +50,8 @@ export interface Stage<State, Effect, Result> extends StageDecide<State, Effect,
   dependency: DependencyCode;
   /** What the decision needs from earlier events and S3; throws a coded AppError when it cannot. */
   load(input: StageInput, log: Logger): Promise<State>;
-  run(effect: Effect, state: State, log: Logger): Promise<Result>;
+  /** `signal` aborts when the replica shuts down; an effect that can stop early should. */
+  run(effect: Effect, state: State, log: Logger, signal: AbortSignal): Promise<Result>;
   /**
    * Whether a failure also fails the job (a `failed` event); true unless said otherwise.
    * `state` is undefined when loading it failed.

@@ -49,16 +49,32 @@ export interface FailurePlan {
 }
 
 /**
- * Transient and not the last attempt: nak with backoff, publish nothing. Otherwise the
- * stage's `<stage>-failed` and (when terminal) `failed`, both answering the cause (so a
- * redelivery repeats the same ids and a re-drive's answers are new events), then `term`:
- * nothing dead-letters silently.
+ * Transient and not the last attempt: a retry notice (`<stage>-failed` with `nextAttemptAt`,
+ * one per attempt, so the read model shows the job retrying and why) and nak with the one
+ * retry schedule. Otherwise the stage's `<stage>-failed` and (when terminal) `failed`, both
+ * answering the cause (so a redelivery repeats the same ids and a re-drive's answers are new
+ * events), then `term`: nothing dead-letters silently.
  */
 export function planStageFailure(f: StageFailure): FailurePlan {
   const { failure, cause } = f;
-  if (failure.retryable && !f.lastAttempt) return { publish: [], outcome: nak(defaultRetryDelay(f.attempt)) };
   const common = { jobId: cause.jobId, cause, producer: f.producer, now: f.now };
   const type = failedTypeOf(f.stage);
+  if (failure.retryable && !f.lastAttempt) {
+    const delayMs = defaultRetryDelay(f.attempt);
+    const notice = createEvent({
+      ...common,
+      type,
+      id: answerId(cause, type, "retry", f.attempt),
+      data: {
+        code: failure.code,
+        message: failure.message,
+        retryable: true,
+        attempt: f.attempt,
+        nextAttemptAt: new Date(f.now.getTime() + delayMs).toISOString(),
+      },
+    });
+    return { publish: [notice], outcome: nak(delayMs) };
+  }
   const publish: JobEvent[] = [
     createEvent({
       ...common,

@@ -1,5 +1,5 @@
 import type { JobEvent } from "@hfp/events";
-import { ack, type Delivery, type Handler, type Outcome } from "@hfp/jetstream";
+import { ack, nak, type Delivery, type Handler, type Outcome } from "@hfp/jetstream";
 import type { Logger } from "@hfp/logging";
 import type { Stage, StageInput } from "./decider.ts";
 import { applyFailurePlan, classifyError, planStageFailure } from "./failure.ts";
@@ -12,6 +12,8 @@ export type RunnerDeps = Pick<StageDeps, "producer" | "worker"> & {
   /** The clock every decision reads; tests pass a fixed one. */
   now?: () => Date;
 };
+
+const neverAborted = new AbortController().signal;
 
 /** Effects one delivery may run before its decision settles; more means a decider that never does. */
 const MAX_STEPS = 8;
@@ -48,7 +50,7 @@ export function stageHandler<S, E, R>(stage: Stage<S, E, R>, deps: RunnerDeps): 
           case "fail":
             throw outcome.error;
           case "run":
-            state = stage.evolve(state, outcome.effect, await stage.run(outcome.effect, state, log));
+            state = stage.evolve(state, outcome.effect, await stage.run(outcome.effect, state, log, input.signal ?? neverAborted));
             break;
           default: {
             const _never: never = outcome;
@@ -58,6 +60,11 @@ export function stageHandler<S, E, R>(stage: Stage<S, E, R>, deps: RunnerDeps): 
       }
       throw new Error(`${stage.stage}: no settled decision after ${MAX_STEPS} effects`);
     } catch (err) {
+      if (input.signal?.aborted) {
+        // Cut short by a shutdown: not the job's failure. Another replica takes it at once.
+        log.warn({ err: String(err) }, `${stage.stage} stopped by shutdown; handed back`);
+        return nak(0);
+      }
       const failure = classifyError(err, stage.dependency);
       const plan = planStageFailure({
         stage: stage.stage,
@@ -79,7 +86,7 @@ export function stageHandler<S, E, R>(stage: Stage<S, E, R>, deps: RunnerDeps): 
       log.debug({ reason }, `not for the ${stage.stage}`);
       return null;
     }
-    const { event, deliveryCount: attempt, lastAttempt } = delivery;
-    return settle({ event, attempt, lastAttempt, producer: deps.producer, worker: deps.worker }, log);
+    const { event, deliveryCount: attempt, lastAttempt, signal } = delivery;
+    return settle({ event, attempt, lastAttempt, producer: deps.producer, worker: deps.worker, ...(signal && { signal }) }, log);
   });
 }

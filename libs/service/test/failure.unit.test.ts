@@ -36,9 +36,25 @@ test("given anything else, when classified, then it is INTERNAL and retryable", 
   assert.equal(classifyError("thrown string", "S3_UNAVAILABLE"), { code: "INTERNAL", message: "thrown string", retryable: true });
 });
 
-test("given a transient failure before the last attempt, when planned, then nak with backoff and nothing published", () => {
-  assert.equal(planStageFailure(input({ attempt: 1 })), { publish: [], outcome: { kind: "nak", delayMs: 1000 } });
-  assert.equal(planStageFailure(input({ attempt: 3 })).outcome, { kind: "nak", delayMs: 4000 });
+test("given a transient failure before the last attempt, when planned, then a retry notice saying when, and nak with that delay", () => {
+  const first = planStageFailure(input({ attempt: 1 }));
+  assert.equal(first.outcome, { kind: "nak", delayMs: 1000 });
+  assert.equal(
+    first.publish.map((e) => [e.type, e.id, e.causationId, e.occurredAt, e.data]),
+    [
+      [
+        "packaging-failed",
+        answerId(started, "packaging-failed", "retry", 1),
+        started.id,
+        now.toISOString(),
+        { code: "S3_UNAVAILABLE", message: "S3: down", retryable: true, attempt: 1, nextAttemptAt: "2030-05-06T07:08:10.000Z" },
+      ],
+    ],
+  );
+  const third = planStageFailure(input({ attempt: 3 }));
+  assert.equal(third.outcome, { kind: "nak", delayMs: 4000 });
+  assert.equal((third.publish[0] as EventOf<"packaging-failed">).data.nextAttemptAt, "2030-05-06T07:08:13.000Z");
+  assert.is.not(third.publish[0]!.id, first.publish[0]!.id, "each attempt's notice is an event of its own");
   assert.equal(planStageFailure(input({ attempt: 20 })).outcome, { kind: "nak", delayMs: 60_000 });
 });
 
@@ -95,7 +111,7 @@ test("given a plan, when applied, then its events are published in order before 
   assert.equal(published, ["packaging-failed", "failed"]);
   const retrying = planStageFailure(input());
   assert.equal(await applyFailurePlan(retrying, { publisher, log }, { err: new Error("x"), failure: down, what: "packaging failed" }), { kind: "nak", delayMs: 1000 });
-  assert.is(published.length, 2, "a retry publishes nothing");
+  assert.equal(published, ["packaging-failed", "failed", "packaging-failed"], "a retry publishes its notice only");
 });
 
 test.run();

@@ -106,15 +106,31 @@ test("given an expected failure on the first attempt, then <stage>-failed and fa
   ]);
 });
 
-test("given an SDK error in an effect, then nak with backoff and nothing published; on the last attempt the failure events", async () => {
+test("given an SDK error in an effect, then nak with backoff and a retry notice; on the last attempt the failure events", async () => {
   const sdk = Object.assign(new Error("socket hang up"), { $metadata: { httpStatusCode: 503 } });
   const t = toy({ run: async () => Promise.reject(sdk) });
   assert.equal(await t.handler(testDelivery(frames, { attempt: 2 }), log), { kind: "nak", delayMs: 2000 });
-  assert.equal(t.published, []);
+  const notice = t.published.map((e) => [e.type, (e.data as { nextAttemptAt?: string }).nextAttemptAt]);
+  assert.equal(notice, [["packaging-failed", new Date(now.getTime() + 2000).toISOString()]]);
+  t.published.length = 0;
   const last = await t.handler(testDelivery(frames, { attempt: 5, maxDeliver: 5 }), log);
   assert.equal(last, { kind: "term", reason: "S3_UNAVAILABLE: S3: socket hang up" });
   const retryable = (e: JobEvent) => (e.data as { retryable?: boolean }).retryable;
   assert.equal(t.published.map((e) => [e.type, retryable(e)]), [["packaging-failed", true], ["failed", undefined]]);
+});
+
+test("given a shutdown during an effect, then nak with no delay and nothing published, even on the last attempt", async () => {
+  const stop = new AbortController();
+  const t = toy({
+    run: async (_effect, _state, _log, signal) => {
+      stop.abort();
+      assert.is(signal, stop.signal, "the effect gets the delivery's signal");
+      throw new Error("ffmpeg was stopped");
+    },
+  });
+  const delivery = { ...testDelivery(frames, { attempt: 5, maxDeliver: 5 }), signal: stop.signal };
+  assert.equal(await t.handler(delivery, log), { kind: "nak", delayMs: 0 });
+  assert.equal(t.published, []);
 });
 
 test("given a loader that throws a bug, then INTERNAL is retried like any transient failure", async () => {

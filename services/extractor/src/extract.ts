@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { AppError, type ExtractionOptions } from "@hfp/events";
@@ -21,6 +21,7 @@ import { parseProbe, validateProbe, validateSize, type Limits } from "./probe.ts
 import { downloadSource, type SourceObject } from "./source.ts";
 import { runPlan } from "./runs.ts";
 import { putBytes, putFile } from "./store.ts";
+import { localIoError, makeJobDir } from "./tmp.ts";
 import type { Tools } from "./tools.ts";
 
 export interface ExtractorContext {
@@ -64,14 +65,16 @@ export interface Extraction {
 /**
  * One extraction: source → temp file → ffprobe → checks → ffmpeg, uploading frames as
  * they appear → manifest. Expected failures are thrown as a coded AppError; the temp
- * directory is removed on every path. `onSource` hears the source bytes once downloaded,
- * whether the extraction then succeeds or not.
+ * directory is removed on every path (and swept at start-up after a crash). `onSource`
+ * hears the source bytes once downloaded, whether the extraction then succeeds or not.
+ * `signal` (shutdown) stops the download and ffmpeg.
  */
 export async function extract(
   ctx: ExtractorContext,
   job: ExtractionJob,
   log: Logger,
   onSource?: (bytes: number) => void,
+  signal?: AbortSignal,
 ): Promise<Extraction> {
   const { options } = job;
   if (options.format === "webp" && !ctx.encoders.has("libwebp")) {
@@ -79,14 +82,14 @@ export async function extract(
   }
   validateSize(job.size, ctx.limits);
 
-  const dir = await mkdtemp(join(ctx.tmpRoot, `extract-${job.jobId}-`));
+  const dir = await makeJobDir(ctx.tmpRoot, job.jobId);
   try {
     const sourcePath = join(dir, "source");
     const outDir = join(dir, "frames");
-    await mkdir(outDir);
+    await mkdir(outDir).catch((err: unknown) => Promise.reject(localIoError(err, "creating the frames directory") ?? err));
 
     const t0 = performance.now();
-    const sourceBytes = await downloadSource(ctx.s3, job.source, sourcePath, ctx.limits.maxInputBytes);
+    const sourceBytes = await downloadSource(ctx.s3, job.source, sourcePath, ctx.limits.maxInputBytes, signal);
     onSource?.(sourceBytes);
 
     const probe = parseProbe((await runProbe(ctx.tools.ffprobe, sourcePath, ctx.probeTimeoutMs)).json);
@@ -99,7 +102,8 @@ export async function extract(
       produceFrames({
         outDir,
         concurrency: ctx.uploadConcurrency,
-        run: (signal) =>
+        ...(signal && { signal }),
+        run: (stop) =>
           runPlan({
             ffmpeg: ctx.tools.ffmpeg,
             source: sourcePath,
@@ -107,7 +111,7 @@ export async function extract(
             output,
             runs,
             parallelism: ctx.plan.parallelism,
-            signal,
+            signal: stop,
             timeoutMs: ctx.ffmpegTimeoutMs,
             redact: { [sourcePath]: "input", [outDir]: "frames" },
           }),

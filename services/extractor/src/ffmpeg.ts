@@ -28,7 +28,10 @@ export function classifyExit(tool: "ffmpeg" | "ffprobe", exit: ToolExit): AppErr
   if (exit.timedOut) return new AppError("FFMPEG_FAILED", `${tool} timed out`, { retryable: true });
   if (exit.signal) return new AppError("FFMPEG_FAILED", `${tool} was killed by ${exit.signal}`, { retryable: true });
   if (exit.exitCode === 0) return null;
-  if (/No space left on device|Cannot allocate memory/i.test(exit.stderrTail)) {
+  if (/No space left on device|Disk quota exceeded/i.test(exit.stderrTail)) {
+    return new AppError("DISK_FULL", `${tool} failed: the extractor's temp disk is full`, { retryable: true });
+  }
+  if (/Cannot allocate memory/i.test(exit.stderrTail)) {
     return new AppError("FFMPEG_FAILED", `${tool} failed: ${lastLine(exit.stderrTail)}`, { retryable: true });
   }
   // A build without a filter the picture needs (zscale comes with libzimg) is this replica's

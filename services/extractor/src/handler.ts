@@ -14,7 +14,8 @@ export function createHandler(deps: Deps, ctx: ExtractorContext, now?: () => Dat
       stage: STAGE,
       dependency: "S3_UNAVAILABLE",
       load: (input) => loadState(deps, input),
-      run: ({ job }, _state, log) => extract(ctx, job, log, (bytes) => deps.metrics.bytesProcessed.inc({ stage: STAGE }, bytes)),
+      run: ({ job }, _state, log, signal) =>
+        extract(ctx, job, log, (bytes) => deps.metrics.bytesProcessed.inc({ stage: STAGE }, bytes), signal),
       done: (_input, { extraction }, log) => {
         if (extraction) deps.metrics.framesExtracted.inc(extraction.manifest.frameCount);
         log.debug({ frames: extraction?.manifest.frameCount }, "frames-extracted published");

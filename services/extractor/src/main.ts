@@ -7,6 +7,7 @@ import { configSchema } from "./config.ts";
 import { STAGE } from "./decide.ts";
 import { listEncoders, toolVersion } from "./ffmpeg.ts";
 import { createHandler } from "./handler.ts";
+import { sweepJobDirs } from "./tmp.ts";
 import { resolveTools } from "./tools.ts";
 
 /** The extractor's composition root: configuration, ffmpeg, S3, the stage. */
@@ -24,6 +25,10 @@ export async function main(): Promise<void> {
     process.exit(1);
   });
   log.info({ tools, ffmpegVersion, ffprobeVersion, webp: encoders.has("libwebp") }, "ffmpeg resolved");
+
+  // A predecessor killed mid-job (kill -9, OOM, a grace period exceeded) left its temp files.
+  const swept = await sweepJobDirs(config.EXTRACTOR_TMP_DIR);
+  if (swept.length) log.warn({ swept, tmpRoot: config.EXTRACTOR_TMP_DIR }, "removed temp directories of stopped extractors");
 
   const s3 = createS3({ region: config.AWS_REGION, s3Endpoint: config.S3_ENDPOINT });
 

@@ -5,6 +5,7 @@ import { AppError, isAppError } from "@hfp/events";
 import pLimit from "p-limit";
 import { localFramePattern } from "./args.ts";
 import type { FrameEntry } from "./frames.ts";
+import { localIoError } from "./tmp.ts";
 
 export interface ReadyFrame {
   index: number;
@@ -21,6 +22,8 @@ export interface ProduceSpec {
   run: (signal: AbortSignal) => Promise<{ canceled: boolean }>;
   /** How often the directory is re-read besides file-system notifications. */
   pollMs?: number;
+  /** Aborted on shutdown: ffmpeg is stopped, as after an upload failure. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -35,6 +38,9 @@ export async function produceFrames(spec: ProduceSpec): Promise<{ frames: FrameE
   const frames: FrameEntry[] = [];
   const inFlight = new Set<Promise<void>>();
   const stop = new AbortController();
+  const onShutdown = () => stop.abort();
+  if (spec.signal?.aborted) stop.abort();
+  spec.signal?.addEventListener("abort", onShutdown, { once: true });
   const limit = pLimit(Math.max(1, spec.concurrency));
   let uploadError: unknown;
 
@@ -88,12 +94,16 @@ export async function produceFrames(spec: ProduceSpec): Promise<{ frames: FrameE
   } finally {
     clearInterval(poll);
     watcher?.close();
+    spec.signal?.removeEventListener("abort", onShutdown);
   }
   await trigger(); // ffmpeg has exited: whatever is in the directory now is complete
   while (inFlight.size) await Promise.allSettled([...inFlight]);
 
   if (uploadError !== undefined) {
     if (isAppError(uploadError)) throw uploadError;
+    // Reading the frame back is local; only the PUT itself is S3's.
+    const local = localIoError(uploadError, "reading a frame to upload");
+    if (local) throw local;
     const message = uploadError instanceof Error ? uploadError.message : String(uploadError);
     throw new AppError("S3_UNAVAILABLE", `frame upload failed: ${message}`, { retryable: true, cause: uploadError });
   }

@@ -4,6 +4,7 @@ import { pipeline } from "node:stream/promises";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { isMissing } from "@hfp/aws";
 import { AppError, isAppError } from "@hfp/events";
+import { localIoError } from "./tmp.ts";
 
 export interface SourceObject {
   bucket: string;
@@ -17,13 +18,21 @@ class TooLarge extends Error {}
  * Streams the source object to `dest` (ffmpeg needs a seekable local file: an mp4 whose
  * index is at the end cannot be read from a pipe). The declared size is checked before
  * the first byte, and the count while copying, so a lying Content-Length cannot fill
- * the disk. Returns the bytes written; throws a coded AppError.
+ * the disk. Returns the bytes written; throws a coded AppError naming the real cause: the
+ * local file (DISK_FULL, LOCAL_IO) or S3 (S3_UNAVAILABLE). `signal` stops the download.
  */
-export async function downloadSource(s3: S3Client, src: SourceObject, dest: string, maxBytes: number): Promise<number> {
+export async function downloadSource(
+  s3: S3Client,
+  src: SourceObject,
+  dest: string,
+  maxBytes: number,
+  signal?: AbortSignal,
+): Promise<number> {
   const where = `s3://${src.bucket}/${src.key}`;
   let body: Readable;
   try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: src.bucket, Key: src.key, VersionId: src.versionId }));
+    const get = new GetObjectCommand({ Bucket: src.bucket, Key: src.key, VersionId: src.versionId });
+    const out = await s3.send(get, signal ? { abortSignal: signal } : {});
     if (out.ContentLength !== undefined && out.ContentLength > maxBytes) {
       (out.Body as Readable | undefined)?.destroy();
       throw new AppError("UPLOAD_TOO_LARGE", `${where} is ${out.ContentLength} bytes; the limit is ${maxBytes}`);
@@ -42,11 +51,19 @@ export async function downloadSource(s3: S3Client, src: SourceObject, dest: stri
       done(bytes > maxBytes ? new TooLarge() : null, chunk);
     },
   });
+  // Which side failed decides the code: a read error is S3's, a write error is this disk's.
+  let writeError: unknown;
+  const file = createWriteStream(dest).on("error", (err) => (writeError ??= err));
   try {
-    await pipeline(body, counter, createWriteStream(dest));
+    await pipeline(body, counter, file, signal ? { signal } : {});
     return bytes;
   } catch (err) {
     if (err instanceof TooLarge) throw new AppError("UPLOAD_TOO_LARGE", `${where} is larger than ${maxBytes} bytes`);
+    if (writeError !== undefined) {
+      const what = `writing ${where} to the temp disk`;
+      throw localIoError(writeError, what) ??
+        new AppError("LOCAL_IO", `${what} failed: ${(writeError as Error).message}`, { retryable: true, cause: err });
+    }
     throw new AppError("S3_UNAVAILABLE", `download of ${where} failed: ${(err as Error).message}`, { retryable: true, cause: err });
   }
 }

@@ -123,13 +123,21 @@ test("S3 unavailable: nak with backoff, and on the last attempt a retryable fail
 
   assert.equal(await handler(attempt(1), log), { kind: "nak", delayMs: 1000 });
   assert.equal(await handler(attempt(2), log), { kind: "nak", delayMs: 2000 });
-  assert.equal(types(await history(w, job.jobId)), ["uploaded", "extraction-started", "extraction-started"]);
+  // Each retried attempt leaves a notice (extraction-failed with nextAttemptAt): the job shows it is retrying.
+  const retrying = ["extraction-started", "extraction-failed"];
+  assert.equal(types(await history(w, job.jobId)), ["uploaded", ...retrying, ...retrying]);
 
   const last = await handler(attempt(3), log);
   assert.is(last.kind, "term");
   const events = await history(w, job.jobId);
-  assert.equal(types(events), ["uploaded", "extraction-started", "extraction-started", "extraction-started", "extraction-failed", "failed"]);
-  const failure = events[4] as EventOf<"extraction-failed">;
+  assert.equal(types(events), ["uploaded", ...retrying, ...retrying, "extraction-started", "extraction-failed", "failed"]);
+  assert.equal(
+    events
+      .filter((e): e is EventOf<"extraction-failed"> => e.type === "extraction-failed")
+      .map((e) => [e.data.attempt, e.data.nextAttemptAt !== undefined]),
+    [[1, true], [2, true], [3, false]],
+  );
+  const failure = events[6] as EventOf<"extraction-failed">;
   assert.equal({ code: failure.data.code, retryable: failure.data.retryable, attempt: failure.data.attempt }, { code: "S3_UNAVAILABLE", retryable: true, attempt: 3 });
   assert.equal(await leftovers(w), []);
 

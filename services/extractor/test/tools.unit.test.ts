@@ -71,11 +71,13 @@ test("a refused container names the demuxer", () => {
   assert.match(e?.message ?? "", /"hls" is not accepted/);
 });
 
-test("killed, timed out, unstartable or out of disk is retryable FFMPEG_FAILED", () => {
-  for (const x of [exit({ signal: "SIGKILL" }), exit({ timedOut: true, signal: "SIGTERM" }), exit({ spawnError: "ENOENT" }), exit({ exitCode: 1, stderrTail: "frames/f-000001.jpg: No space left on device" })]) {
+test("killed, timed out or unstartable is retryable FFMPEG_FAILED; out of disk is retryable DISK_FULL", () => {
+  for (const x of [exit({ signal: "SIGKILL" }), exit({ timedOut: true, signal: "SIGTERM" }), exit({ spawnError: "ENOENT" })]) {
     const e = classifyExit("ffmpeg", x);
     assert.equal([e?.code, e?.retryable], ["FFMPEG_FAILED", true], JSON.stringify(x));
   }
+  const full = classifyExit("ffmpeg", exit({ exitCode: 1, stderrTail: "frames/f-000001.jpg: No space left on device" }));
+  assert.equal([full?.code, full?.retryable, full?.message], ["DISK_FULL", true, "ffmpeg failed: the extractor's temp disk is full"]);
 });
 
 test("temp paths are replaced before a message leaves the process", () => {

@@ -1,5 +1,11 @@
 import type { S3Client } from "@aws-sdk/client-s3";
-import { DeleteMessageCommand, ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import type { EventPublisher } from "@hfp/jetstream";
 import { forEvent, type Logger } from "@hfp/logging";
 import { decideIngest } from "./core/decide.ts";
@@ -22,6 +28,12 @@ export interface PollerDeps {
   waitTimeSeconds?: number;
   /** Batch size (SQS maximum, and default, 10). */
   maxMessages?: number;
+  /**
+   * How long a received message stays invisible (default 10 s): short, so the messages of a
+   * bridge that died come back in seconds; a message being handled has it extended on a
+   * timer (every third of it), so slow work is not handed out twice.
+   */
+  visibilitySeconds?: number;
   now?: () => Date;
 }
 
@@ -47,6 +59,7 @@ type Verdict = "delete" | "keep";
 export function createPoller(deps: PollerDeps): Poller {
   const { sqs, s3, queueUrl, publisher, metrics, log } = deps;
   const now = deps.now ?? (() => new Date());
+  const visibility = deps.visibilitySeconds ?? 10;
 
   /** One object: returns the reason to keep the message, or undefined when it is done. */
   async function ingest(target: Target, mlog: Logger): Promise<RejectReason | undefined> {
@@ -138,16 +151,31 @@ export function createPoller(deps: PollerDeps): Poller {
         MaxNumberOfMessages: deps.maxMessages ?? 10,
         WaitTimeSeconds: deps.waitTimeSeconds ?? 20,
         MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+        VisibilityTimeout: visibility,
       }),
     );
     return out.Messages ?? [];
+  }
+
+  /** Runs `work` while extending the message's invisibility, so a slow publish is not handed out twice. */
+  async function whileInvisible<T>(m: Message, work: () => Promise<T>): Promise<T> {
+    const extend = () =>
+      sqs
+        .send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: visibility }))
+        .catch((err: unknown) => log.warn({ err, sqsMessageId: m.MessageId }, "could not extend a message's visibility"));
+    const timer = setInterval(() => void extend(), Math.max(500, (visibility * 1000) / 3));
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   async function handleBatch(messages: Message[]): Promise<PollSummary> {
     metrics.sqsReceived.inc(messages.length);
     const verdicts = await Promise.all(
       messages.map(async (m) => {
-        const verdict = await handle(m);
+        const verdict = await whileInvisible(m, () => handle(m));
         if (verdict === "delete") {
           // Only after every record's PubAck: a crash before this line redelivers the
           // message, and its events are dropped as duplicates.

@@ -187,4 +187,24 @@ s("stop() lets the poll in flight finish: a message it receives is handled, not 
   assert.equal(await queueDepth(ctx), before, "and deleted, not left invisible in the queue");
 });
 
+s("a slow publish keeps its message invisible past the visibility timeout", async (ctx) => {
+  const key = `incoming/slow-${Date.now()}.mp4`;
+  await ctx.fx.s3.send(new PutObjectCommand({ Bucket: ctx.fx.bucket, Key: key, Body: randomBytes(500), ContentType: "video/mp4" }));
+  await send(ctx, JSON.stringify({ bucket: ctx.fx.bucket, key, owner: "slow-sam" }));
+  const slow = {
+    publish: async (event: JobEvent, opts?: { firstOnSubject?: boolean }) => {
+      await sleep(3500); // longer than the 2 s visibility
+      return ctx.fx.publisher.publish(event, opts);
+    },
+  } as EventPublisher;
+  const handling = ctx.fx.poller(ctx.web.metrics, { publisher: slow }).pollOnce();
+  await sleep(2600);
+  const peek = new ReceiveMessageCommand({ QueueUrl: ctx.fx.queue.url, WaitTimeSeconds: 1, VisibilityTimeout: 1 });
+  const meanwhile = await ctx.fx.sqs.send(peek);
+  // (Earlier tests' rejected messages may still be cycling towards the DLQ.)
+  assert.equal((meanwhile.Messages ?? []).filter((m) => m.Body?.includes(key)), [], "the message being handled was not handed out again");
+  assert.equal(await handling, { received: 1, deleted: 1, kept: 0 });
+
+});
+
 s.run();

@@ -100,6 +100,8 @@ export async function setup(): Promise<Fixture> {
         metrics,
         hasUploaded: async (jobId) => (await lastEventOf(nc, stream, jobId, "uploaded", prefix)) !== null,
         waitTimeSeconds: 1,
+        // The queue's own visibility (2 s), so redeliveries come as quickly as the tests expect.
+        visibilitySeconds: 2,
         ...over,
       });
     },

@@ -181,11 +181,12 @@ it("SQS down: nak with backoff; on the last attempt notification-failed (+ faile
   const down = new NotificationQueue(downSqs, ctx.queue.name, ctx.queue.url);
   try {
     assert.equal(await createHandler(ctx.deps, down)(delivery(packaged, 3), log), { kind: "nak", delayMs: 4000 });
-    assert.equal(await eventsOf(ctx, jobId, "notification-failed"), []);
+    const notices = await eventsOf(ctx, jobId, "notification-failed");
+    assert.equal(notices.map((e) => e.type === "notification-failed" && [e.data.attempt, e.data.nextAttemptAt !== undefined]), [[3, true]]);
 
     const last = await createHandler(ctx.deps, down)(delivery(packaged, 8), log);
     assert.is(last.kind, "term");
-    const [nf] = await eventsOf(ctx, jobId, "notification-failed");
+    const [, nf] = await eventsOf(ctx, jobId, "notification-failed");
     const [ownFailure] = await eventsOf(ctx, jobId, "failed");
     assert.ok(nf?.type === "notification-failed" && ownFailure?.type === "failed");
     assert.equal([nf.causationId, nf.data.code, nf.data.retryable, nf.data.attempt], [packaged.id, "SQS_UNAVAILABLE", true, 8]);
@@ -194,7 +195,7 @@ it("SQS down: nak with backoff; on the last attempt notification-failed (+ faile
     // The notifier's own failed comes back to it; SQS is still down: no failed for a failed.
     assert.is((await createHandler(ctx.deps, down)(delivery(ownFailure, 8), log)).kind, "term");
     assert.is((await eventsOf(ctx, jobId, "failed")).length, 1);
-    assert.is((await eventsOf(ctx, jobId, "notification-failed")).length, 2);
+    assert.is((await eventsOf(ctx, jobId, "notification-failed")).length, 3);
   } finally {
     downSqs.destroy();
   }

@@ -291,15 +291,17 @@ it("a missing frame is a permanent failure and leaves no zip behind", async (ctx
   assert.is(await headObject(ctx.s3, ctx.bucket, `results/${job.jobId}.zip`), null);
 });
 
-it("S3 unreachable: nak with backoff and no event; on the last attempt packaging-failed (retryable) and failed", async (ctx) => {
+it("S3 unreachable: nak with backoff and a retry notice; on the last attempt packaging-failed (retryable) and failed", async (ctx) => {
   const job = await seedJob(ctx, [100]);
   const down = createS3({ region: env.AWS_REGION!, s3Endpoint: "http://127.0.0.1:9" });
   try {
     assert.equal(await handler(ctx, {}, new PackagerStorage(down))(delivery(job.event, 2), log), { kind: "nak", delayMs: 2000 });
-    assert.equal((await eventsOf(ctx, job.jobId)).map((e) => e.type), ["frames-extracted"]);
+    const [, notice] = await eventsOf(ctx, job.jobId);
+    assert.ok(notice?.type === "packaging-failed" && notice.data.nextAttemptAt !== undefined, "a retry notice, with when");
+    assert.equal([notice.data.code, notice.data.attempt], ["S3_UNAVAILABLE", 2]);
     const last = await handler(ctx, {}, new PackagerStorage(down))(delivery(job.event, 5), log);
     assert.is(last.kind, "term");
-    const [failedStage, failed] = (await eventsOf(ctx, job.jobId)).slice(1);
+    const [failedStage, failed] = (await eventsOf(ctx, job.jobId)).slice(2);
     assert.ok(failedStage?.type === "packaging-failed" && failed?.type === "failed");
     assert.equal([failedStage.data.code, failedStage.data.retryable, failedStage.data.attempt], ["S3_UNAVAILABLE", true, 5]);
     assert.equal([failed.data.stage, failed.data.code], ["packager", "S3_UNAVAILABLE"]);

@@ -1,4 +1,4 @@
-import { redriveOutcome } from "@hfp/events";
+import { redriveOutcome, stageOfFailedType, type EventData, type StageFailedType } from "@hfp/events";
 import type { AppliedRecord, FoldMemo, JobDoc } from "./job.ts";
 
 /**
@@ -29,6 +29,7 @@ export function initial(jobId: string, updatedAt: string): JobDoc {
     frameCount: null,
     probe: null,
     result: null,
+    retrying: null,
     error: null,
     notification: null,
     createdAt: null,
@@ -51,6 +52,9 @@ export function evolve(doc: JobDoc, r: AppliedRecord): void {
   const { since } = state;
   const t = iso(r.occurredAt);
   if (t > doc.updatedAt) doc.updatedAt = t;
+  // A document stored before the field existed.
+  doc.retrying ??= null;
+  if (settlesRetry(r.type)) doc.retrying = null;
   switch (r.type) {
     case "uploaded": {
       const d = r.data;
@@ -119,12 +123,15 @@ export function evolve(doc: JobDoc, r: AppliedRecord): void {
       return;
     case "extraction-failed":
       // Status moves with the terminal `failed` that follows a give-up, not with each failure.
+      noteRetry(doc, r.type, r.data);
       return;
     case "packaging-failed":
       doc.attempts.packager++;
+      noteRetry(doc, r.type, r.data);
       return;
     case "notification-failed":
       doc.attempts.notifier++;
+      noteRetry(doc, r.type, r.data);
       return;
     case "retry-requested":
       doc.redrives++;
@@ -135,6 +142,19 @@ export function evolve(doc: JobDoc, r: AppliedRecord): void {
       throw new Error(`unknown event type ${JSON.stringify(_never)}`);
     }
   }
+}
+
+/** Events after which no stage is waiting to retry: a stage's success, the job's end, a re-drive. */
+function settlesRetry(type: AppliedRecord["type"]): boolean {
+  return ["frames-extracted", "packaged", "notified", "failed", "retry-requested"].includes(type);
+}
+
+/** A retry notice (it says when the next attempt is due) shows the job retrying; a give-up clears it. */
+function noteRetry(doc: JobDoc, type: StageFailedType, data: EventData<StageFailedType>): void {
+  doc.retrying =
+    data.nextAttemptAt === undefined
+      ? null
+      : { stage: stageOfFailedType(type), attempt: data.attempt, lastError: { code: data.code, message: data.message }, nextAttemptAt: iso(data.nextAttemptAt) };
 }
 
 /**

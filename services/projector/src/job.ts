@@ -43,6 +43,14 @@ export interface Durations {
   total: number | null;
 }
 
+export interface Retrying {
+  stage: "extractor" | "packager" | "notifier";
+  /** The delivery that failed (1 on the first). */
+  attempt: number;
+  lastError: { code: string; message: string };
+  nextAttemptAt: string;
+}
+
 export interface JobDoc {
   _id: string;
   /** Unknown (null) until `uploaded` is applied; such a document is never shown to anyone. */
@@ -59,6 +67,11 @@ export interface JobDoc {
   frameCount: number | null;
   probe: EventData<"frames-extracted">["probe"] | null;
   result: { bucket: string; key: string; size: number; sha256: string } | null;
+  /**
+   * A stage is retrying after a transient failure (its retry notice): which attempt failed,
+   * why, and when the next one is due. Null once the stage succeeds, gives up, or is re-driven.
+   */
+  retrying: Retrying | null;
   /** The terminal failure; cleared when a redrive later completes the job. */
   error: { stage: Stage; code: string; message: string } | null;
   notification: { kind: EventData<"notified">["kind"]; queue: string; messageId: string } | null;

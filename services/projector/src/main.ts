@@ -13,7 +13,7 @@ import {
   partitionDurable,
   projectionPartitions,
   projectionStreamName,
-  readJobHistory,
+  readJobRecords,
 } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
 import { connectMongo, pingMongo } from "@hfp/mongo";
@@ -96,7 +96,7 @@ app.addHook("onClose", async () => mongo.close());
 registerStatusApi(app, {
   store,
   verify,
-  history: (jobId) => readJobHistory(nc, stream, jobId),
+  history: (jobId) => readJobRecords(nc, stream, jobId),
   presign: (bucket, key, filename) => presignGet(publicS3, bucket, key, ttl, filename),
   openapi,
 });

@@ -76,5 +76,6 @@ function toView(doc: StoredView): JobView {
   if (owner === null || source === null || options === null || createdAt === null) {
     throw new Error(`job ${_id} has an owner but no upload`);
   }
-  return { id: _id, owner, source, options, createdAt, ...rest };
+  // `retrying` is absent from documents written before it existed.
+  return { id: _id, owner, source, options, createdAt, ...rest, retrying: rest.retrying ?? null };
 }

@@ -7,7 +7,7 @@ import { CreateBucketCommand, DeleteBucketCommand, type S3Client } from "@aws-sd
 import { createVerifier, mintDevToken } from "@hfp/auth";
 import { createS3, deletePrefix, presignGet, putStream } from "@hfp/aws";
 import { buildHttp, createMetrics } from "@hfp/http";
-import { connectNats, lastEventOf, readJobHistory, type NatsConnection } from "@hfp/jetstream";
+import { connectNats, lastEventOf, readJobHistory, readJobRecords, type NatsConnection } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
 import { connectMongo } from "@hfp/mongo";
 import { testStream, type TestStream } from "@hfp/service";
@@ -55,7 +55,7 @@ api.before(async (ctx) => {
   registerStatusApi(ctx.app, {
     store: ctx.store,
     verify: createVerifier({ secret }),
-    history: (jobId) => readJobHistory(ctx.nc, ctx.stream, jobId, ctx.prefix),
+    history: (jobId) => readJobRecords(ctx.nc, ctx.stream, jobId, ctx.prefix),
     presign: (bucket, key, filename) => presignGet(ctx.s3, bucket, key, 300, filename),
     openapi: statusApiDocument(),
   });
@@ -289,6 +289,37 @@ api("/events lists the job's events in stream order with the time since the prev
   assert.equal((frames.data as { frameCount: number; manifestSha256: string }).frameCount, 20, "the history keeps the full data");
   assert.is((frames.data as { manifestSha256: string }).manifestSha256, "e".repeat(64));
   assert.is((body.events[0]!.data as { owner: string }).owner, "alice");
+});
+
+api("/events skips and marks an undecodable message instead of failing, and leaves no consumer on the server", async (ctx) => {
+  const story = new JobStory("bad-msg-job").uploaded(0, "alice").started(1);
+  await record(ctx, story);
+  const { jetstream } = await import("@nats-io/jetstream");
+  const bad = await jetstream(ctx.nc).publish(`${ctx.prefix}.bad-msg-job.extraction-started`, new TextEncoder().encode('{"type":"nope"}'));
+  await record(ctx, story.extracted(5));
+  const res = await get(ctx, "/videos/bad-msg-job/events", "alice");
+  assert.is(res.statusCode, 200, res.body);
+  const events = (res.json() as { events: Record<string, unknown>[] }).events;
+  assert.equal(events.map((e) => e.type ?? "?"), ["uploaded", "extraction-started", "?", "frames-extracted"]);
+  assert.equal(Object.keys(events[2]!).sort(), ["reason", "seq", "undecodable"]);
+  assert.equal([events[2]!.seq, events[2]!.undecodable], [bad.seq, true]);
+  assert.ok(typeof events[2]!.reason === "string" && events[2]!.reason.length > 0);
+  const { jetstreamManager } = await import("@nats-io/jetstream");
+  assert.is((await (await jetstreamManager(ctx.nc)).streams.info(ctx.stream)).state.consumer_count, 0);
+});
+
+api("a retrying job shows retrying in GET /videos/:id", async (ctx) => {
+  const story = new JobStory("retry-job").uploaded(0, "alice").started(1);
+  const due = story.at(3).toISOString();
+  story.add("extraction-failed", 2, { code: "DISK_FULL", message: "the extractor's temp disk is full", retryable: true, attempt: 1, nextAttemptAt: due });
+  await record(ctx, story);
+  const body = (await get(ctx, "/videos/retry-job", "alice")).json() as { status: string; retrying: unknown };
+  assert.equal([body.status, body.retrying], [
+    "extracting",
+    { stage: "extractor", attempt: 1, lastError: { code: "DISK_FULL", message: "the extractor's temp disk is full" }, nextAttemptAt: due },
+  ]);
+  await record(ctx, story.started(3, 2).extracted(6));
+  assert.is(((await get(ctx, "/videos/retry-job", "alice")).json() as { retrying: unknown }).retrying, null);
 });
 
 api("download: 409 before completion, then 302 to a presigned URL that serves the zip", async (ctx) => {

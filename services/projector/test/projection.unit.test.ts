@@ -46,6 +46,25 @@ test("given extracting, when a redelivery starts again, then attempts count it b
   assert.is(doc.updatedAt, T(4));
 });
 
+test("given extracting, when a retry notice arrives, then the job shows it retrying; the next success clears it", () => {
+  const story = new JobStory("j").uploaded(0).started(1, 1);
+  story.add("extraction-failed", 2, { code: "DISK_FULL", message: "disk full", retryable: true, attempt: 1, nextAttemptAt: T(3) });
+  story.started(3, 2);
+  const retrying = project(story);
+  assert.is(retrying.status, "extracting");
+  assert.equal(retrying.retrying, { stage: "extractor", attempt: 1, lastError: { code: "DISK_FULL", message: "disk full" }, nextAttemptAt: T(3) });
+  assert.is(retrying.error, null, "not failed: retrying");
+  assert.is(project(story.extracted(6)).retrying, null);
+});
+
+test("given a stage retrying, when it gives up, then retrying is cleared and the job has failed with the error", () => {
+  const story = new JobStory("j").uploaded(0).started(1).extracted(2);
+  story.add("packaging-failed", 3, { code: "S3_UNAVAILABLE", message: "down", retryable: true, attempt: 1, nextAttemptAt: T(4) });
+  assert.is(project(story).retrying?.stage, "packager");
+  const failed = project(story.stageFailed("packaging-failed", 9).failed(9));
+  assert.equal([failed.status, failed.retrying, failed.error?.code], ["failed", null, "S3_UNAVAILABLE"]);
+});
+
 test("given extracting, when frames are extracted, then packaging with frame count, probe and extraction time", () => {
   const doc = project(new JobStory("j").uploaded(0).started(1).extracted(5, 20));
   assert.is(doc.status, "packaging");

@@ -278,6 +278,18 @@ export interface components {
                 size: number;
                 sha256: string;
             } | null;
+            /** @description A stage is retrying after a transient failure: the attempt that failed, why, and when the next is due. */
+            retrying?: {
+                /** @enum {string} */
+                stage: "extractor" | "packager" | "notifier";
+                attempt: number;
+                lastError: {
+                    code: string;
+                    message: string;
+                };
+                /** Format: date-time */
+                nextAttemptAt: string;
+            } | null;
             /** @description Why the job failed; cleared when a redrive completes it. */
             error: {
                 /** @enum {string} */
@@ -330,7 +342,14 @@ export interface components {
         /** @description A job's event history, in stream order. */
         JobEvents: {
             jobId: string;
-            events: components["schemas"]["Event"][];
+            events: (components["schemas"]["Event"] | {
+                /** @description Stream sequence. */
+                seq: number;
+                /** @constant */
+                undecodable: true;
+                /** @description Why it does not decode. */
+                reason: string;
+            })[];
         };
     };
     responses: never;

@@ -129,7 +129,9 @@ export function videoDetail(root: HTMLElement, api: Api, id: string, onError: (e
     const [job, history] = await Promise.all([api.GET("/videos/{id}", path), api.GET("/videos/{id}/events", path)]);
     const j = dataOf(job);
     renderHead(head, j);
-    replace(timeline, ...dataOf(history).events.map(eventItem));
+    // A stored message that is not a valid event is marked by the API; the timeline shows events only.
+    const events = dataOf(history).events.flatMap((e) => ("undecodable" in e ? [] : [e]));
+    replace(timeline, ...events.map(eventItem));
     if (shownActions !== j.status) {
       shownActions = j.status;
       replace(actions, j.status === "completed" ? downloadButton(api, j, onError) : null);

@@ -8,7 +8,7 @@ import {
 import { ownerOf, requireAuth, type Verifier } from "@hfp/auth";
 import { AppError, InvalidEventError } from "@hfp/events";
 import { enforceRouteTable, fastifySchema, findRoute, PUBLIC_PATHS, refuseUnsupportedMethods } from "@hfp/http";
-import type { StoredEvent } from "@hfp/jetstream";
+import { isUndecodable, type HistoryRecord, type StoredEvent } from "@hfp/jetstream";
 import { projectJob, type JobDoc, type JobStatus } from "../projection.ts";
 import { findOwnedJob, listOwnedJobs, type JobView } from "../queries.ts";
 import type { JobStore } from "../store.ts";
@@ -18,8 +18,8 @@ import { ROUTES } from "./spec.ts";
 export interface ApiDeps {
   store: JobStore;
   verify: Verifier;
-  /** The job's stored events, oldest first (readJobHistory on the JOBS stream). */
-  history: (jobId: string) => Promise<StoredEvent[]>;
+  /** The job's stored messages, oldest first (readJobRecords on the JOBS stream); undecodable ones are marked. */
+  history: (jobId: string) => Promise<HistoryRecord[]>;
   /** A short-lived GET URL for an object, served as `filename`, on the endpoint clients reach. */
   presign: (bucket: string, key: string, filename: string) => Promise<string>;
   openapi: object;
@@ -69,7 +69,7 @@ export function registerStatusApi(app: FastifyInstance, deps: ApiDeps): void {
    * the stream it is projected from: a job its creator was just told about is always found.
    */
   const ownedJob = async (id: string, owner: string): Promise<JobView> => {
-    const job = (await mongo(() => findOwnedJob(store, id, owner))) ?? viewOf(await history(id), owner);
+    const job = (await mongo(() => findOwnedJob(store, id, owner))) ?? viewOf((await history(id)).filter((r): r is StoredEvent => !isUndecodable(r)), owner);
     // The same answer for someone else's job as for none: existence is not revealed.
     if (!job) throw new AppError("NOT_FOUND", `job ${id} not found`);
     return job;
@@ -83,7 +83,9 @@ export function registerStatusApi(app: FastifyInstance, deps: ApiDeps): void {
     const { id } = request.params;
     await ownedJob(id, ownerOf(request));
     let previous: number | null = null;
-    const events = (await history(id)).map(({ seq, event }) => {
+    const events = (await history(id)).map((record) => {
+      if (isUndecodable(record)) return record;
+      const { seq, event } = record;
       const at = Date.parse(event.occurredAt);
       const sincePreviousMs = previous === null ? null : at - previous;
       previous = at;

@@ -117,6 +117,23 @@ export const JobSchema = {
       additionalProperties: false,
       properties: { bucket: { type: "string" }, key: { type: "string" }, size: count, sha256: { type: "string" } },
     },
+    retrying: {
+      type: ["object", "null"],
+      description: "A stage is retrying after a transient failure: the attempt that failed, why, and when the next is due.",
+      required: ["stage", "attempt", "lastError", "nextAttemptAt"],
+      additionalProperties: false,
+      properties: {
+        stage: { type: "string", enum: ["extractor", "packager", "notifier"] },
+        attempt: { type: "integer", minimum: 1 },
+        lastError: {
+          type: "object",
+          required: ["code", "message"],
+          additionalProperties: false,
+          properties: { code: { type: "string" }, message: { type: "string" } },
+        },
+        nextAttemptAt: isoTime,
+      },
+    },
     error: {
       type: ["object", "null"],
       description: "Why the job failed; cleared when a redrive completes it.",
@@ -176,6 +193,19 @@ export const EventSchema = {
   },
 } as const;
 
+/** A stored message that does not decode as an event: shown in its place rather than failing the history. */
+export const UndecodableEventSchema = {
+  type: "object",
+  description: "A stored message of the job that is not a valid event; skipped by every consumer.",
+  required: ["seq", "undecodable", "reason"],
+  additionalProperties: false,
+  properties: {
+    seq: { ...count, description: "Stream sequence." },
+    undecodable: { type: "boolean", const: true },
+    reason: { type: "string", description: "Why it does not decode." },
+  },
+} as const;
+
 export const JobEventsSchema = {
   type: "object",
   description: "A job's event history, in stream order.",
@@ -183,7 +213,7 @@ export const JobEventsSchema = {
   additionalProperties: false,
   properties: {
     jobId: { type: "string", pattern: JOB_ID_PATTERN },
-    events: { type: "array", items: EventSchema },
+    events: { type: "array", items: { anyOf: [EventSchema, UndecodableEventSchema] } },
   },
 } as const;
 
