@@ -25,5 +25,8 @@ export default tseslint.config(
   { files: ["apps/web/src/**/*.ts"], languageOptions: { globals: globals.browser } },
   { files: ["**/*.js", "**/*.mjs"], languageOptions: { globals: globals.node } },
   // k6 scripts run in k6's runtime, which has its own globals.
-  { files: ["infra/load/k6/**/*.js"], languageOptions: { globals: { open: "readonly", __ENV: "readonly", __VU: "readonly", __ITER: "readonly" } } },
+  {
+    files: ["infra/load/k6/**/*.js"],
+    languageOptions: { globals: { open: "readonly", __ENV: "readonly", __VU: "readonly", __ITER: "readonly" } },
+  },
 );

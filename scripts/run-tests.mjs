@@ -82,9 +82,7 @@ for (const entry of (process.env.HFP_CHECKS ?? "").split(",").filter(Boolean)) {
 }
 let skipped = 0;
 for (const level of levels) {
-  const files = all
-    .filter((f) => f.endsWith(`.${level}.test.ts`) && (!filter || f.includes(filter)))
-    .sort();
+  const files = all.filter((f) => f.endsWith(`.${level}.test.ts`) && (!filter || f.includes(filter))).sort();
   for (const file of files) {
     process.stdout.write(`\n[test] ${relative(root, file)}\n`);
     const r = await runFile(file);

@@ -43,7 +43,12 @@ interface Policy {
 
 const list = (x: string | string[]) => (Array.isArray(x) ? x : [x]);
 const glob = (pattern: string, value: string) =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`).test(value);
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+  ).test(value);
 
 /** Allow-only evaluation: does any statement grant `action` on `resource` (with an s3:prefix when listing)? */
 function allows(p: Policy, action: string, resource: string, prefix?: string): boolean {
@@ -169,7 +174,8 @@ test("results: STANDARD_IA at 30 days, GLACIER at 90, deleted at 365", () => {
 
 test("intermediate frames expire after one day; abandoned multipart uploads are aborted everywhere", () => {
   assert.equal(ruleFor("frames/")?.Expiration, { Days: 1 });
-  for (const p of ["frames/", "results/", "uploads/"]) assert.equal(ruleFor(p)?.AbortIncompleteMultipartUpload, { DaysAfterInitiation: 1 }, p);
+  for (const p of ["frames/", "results/", "uploads/"])
+    assert.equal(ruleFor(p)?.AbortIncompleteMultipartUpload, { DaysAfterInitiation: 1 }, p);
   assert.equal(new Set(lifecycle.Rules.map((r) => r.ID)).size, lifecycle.Rules.length, "rule ids are unique");
 });
 

@@ -44,7 +44,10 @@ async function all(mongo: MongoClient, db: string): Promise<Map<string, Document
 
 function hfp(args: string[], db: string): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn("bash", [join(ROOT, "tools/hfp/bin/hfp"), ...args], { env: { ...process.env, ...env, MONGO_DB: db }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("bash", [join(ROOT, "tools/hfp/bin/hfp"), ...args], {
+      env: { ...process.env, ...env, MONGO_DB: db },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout.on("data", (c) => (out += c));
@@ -69,7 +72,10 @@ drill.before(async (ctx) => {
 });
 drill.after(async (ctx) => {
   await ctx.services?.stop(15_000);
-  await ctx.mongo.db(SCRATCH_DB).dropDatabase().catch(() => undefined);
+  await ctx.mongo
+    .db(SCRATCH_DB)
+    .dropDatabase()
+    .catch(() => undefined);
   await ctx.mongo.close();
   rmSync(work, { recursive: true, force: true });
 });
@@ -82,7 +88,11 @@ drill("three jobs (two completed with different options, one failed) reach the l
     const clip = makeSampleVideo(join(work, "clip.mp4"), { seconds: 3, width: 320, height: 240 });
     const notVideo = join(work, "not-a-video.mp4");
     writeFileSync(notVideo, "these bytes are not a video container\n".repeat(64));
-    for (const [file, options] of [[clip, {}], [clip, { fps: "2", format: "png", width: "160" }], [notVideo, {}]] as const) {
+    for (const [file, options] of [
+      [clip, {}],
+      [clip, { fps: "2", format: "png", width: "160" }],
+      [notVideo, {}],
+    ] as const) {
       const form = new FormData();
       for (const [k, v] of Object.entries(options)) form.set(k, v);
       form.set("file", await openAsBlob(file, { type: "video/mp4" }), "upload.mp4");
@@ -121,7 +131,12 @@ drill("dump the live read model; the dump holds the documents as they were", asy
   // Other runs keep projecting into the live collection: compare what did not move.
   for (const [id, doc] of before) if (after.has(id) && diff(doc, after.get(id)).length === 0) ctx.stable.set(id, doc);
   for (const id of ctx.jobs) assert.ok(ctx.stable.has(id), `job ${id} is stable`);
-  const meta = JSON.parse(readFileSync(join(dumpDir, "jobs.meta.json"), "utf8")) as { db: string; collection: string; count: number; indexes: { name: string }[] };
+  const meta = JSON.parse(readFileSync(join(dumpDir, "jobs.meta.json"), "utf8")) as {
+    db: string;
+    collection: string;
+    count: number;
+    indexes: { name: string }[];
+  };
   assert.equal([meta.db, meta.collection], [LIVE_DB, "jobs"]);
   assert.match(r.out, new RegExp(`^dumped ${meta.count} documents of ${LIVE_DB}\\.jobs \\(${meta.indexes.length} indexes\\)`));
   ctx.dumped = meta.count;
@@ -131,7 +146,10 @@ drill("dump the live read model; the dump holds the documents as they were", asy
   const dumped = new Map(lines.map((l) => BSON.EJSON.parse(l, { relaxed: false }) as Document).map((d) => [String(d._id), d]));
   for (const [id, doc] of ctx.stable) assert.equal(diff(dumped.get(id), doc), [], `dumped job ${id}`);
   // Numbers keep their BSON types in the file (lastSeq and eventCount are int32 in the live document).
-  assert.match(lines.find((l) => l.includes(ctx.jobs[0]!))!, /"lastSeq":\{"\$numberInt":"\d+"\}/);
+  assert.match(
+    lines.find((l) => l.includes(ctx.jobs[0]!))!,
+    /"lastSeq":\{"\$numberInt":"\d+"\}/,
+  );
 });
 
 drill("restore into the wiped (empty) read model: every document and index back, field by field", async (ctx) => {
@@ -169,11 +187,21 @@ drill("a damaged dump is refused before anything is written", async (ctx) => {
   mkdirSync(damaged);
   writeFileSync(join(damaged, "jobs.ejson"), `${lines.join("\n")}\n`);
   writeFileSync(join(damaged, "jobs.meta.json"), readFileSync(join(dumpDir, "jobs.meta.json")));
-  await ctx.mongo.db(SCRATCH_DB).collection("jobs").deleteOne({ _id: ctx.jobs[0] } as Document);
+  await ctx.mongo
+    .db(SCRATCH_DB)
+    .collection("jobs")
+    .deleteOne({ _id: ctx.jobs[0] } as Document);
   const r = await hfp(["backup", "restore", damaged], SCRATCH_DB);
   assert.is(r.code, 1);
   assert.match(r.err, /^error BACKUP_INVALID: .*jobs\.ejson: \d+ documents, sha256 [0-9a-f]{64}; the dump recorded/);
-  assert.is(await ctx.mongo.db(SCRATCH_DB).collection("jobs").countDocuments({ _id: ctx.jobs[0] } as Document), 0, "nothing was restored");
+  assert.is(
+    await ctx.mongo
+      .db(SCRATCH_DB)
+      .collection("jobs")
+      .countDocuments({ _id: ctx.jobs[0] } as Document),
+    0,
+    "nothing was restored",
+  );
 });
 
 drill("wipe the read model and rebuild it from the stream: the same documents, field by field", async (ctx) => {

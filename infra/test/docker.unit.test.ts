@@ -25,7 +25,10 @@ test("multi-stage, every stage from one pinned Node 22 or 24 slim image", () => 
 });
 
 test("the runtime stage installs ffmpeg, runs as a numeric non-root user and starts plain node on a compiled file", () => {
-  assert.ok(ops(final, "RUN").some((r) => /apt-get install[^&]*\bffmpeg\b/.test(r.args)), "ffmpeg installed");
+  assert.ok(
+    ops(final, "RUN").some((r) => /apt-get install[^&]*\bffmpeg\b/.test(r.args)),
+    "ffmpeg installed",
+  );
   const user = ops(final, "USER").at(-1)?.args ?? "";
   assert.match(user, /^\d+(:\d+)?$/);
   assert.is.not(Number(user.split(":")[0]), 0);
@@ -35,7 +38,9 @@ test("the runtime stage installs ffmpeg, runs as a numeric non-root user and sta
   assert.match(cmd[0] ?? "", /^services\/[\w-]+\/dist\/src\/main\.js$/);
   const source = cmd[0]!.replace("/dist/", "/").replace(/\.js$/, ".ts");
   assert.is(sourceOf(cmd[0]!), source, `${cmd[0]} is what tsc makes of a service's main.ts`);
-  const env = ops(final, "ENV").map((e) => e.args).join(" ");
+  const env = ops(final, "ENV")
+    .map((e) => e.args)
+    .join(" ");
   assert.match(env, /TMPDIR=\/tmp/);
   assert.match(env, /NODE_OPTIONS=--enable-source-maps(\s|$)/, "stack traces point at the TypeScript lines");
 });
@@ -43,9 +48,15 @@ test("the runtime stage installs ffmpeg, runs as a numeric non-root user and sta
 test("no tsx, TypeScript or package install in the runtime stage: it copies the assembled /app only", () => {
   const instructions = final.map((i) => `${i.op} ${i.args}`).join("\n");
   assert.not.match(instructions, /\btsx\b|typescript|--import/);
-  assert.not.ok(ops(final, "RUN").some((r) => /\bnpm (ci|install|i)\b/.test(r.args)), "dependencies are installed in the build stage");
+  assert.not.ok(
+    ops(final, "RUN").some((r) => /\bnpm (ci|install|i)\b/.test(r.args)),
+    "dependencies are installed in the build stage",
+  );
   const copies = ops(final, "COPY");
-  assert.equal(copies.map((c) => c.args), ["--from=build /app /app"]);
+  assert.equal(
+    copies.map((c) => c.args),
+    ["--from=build /app /app"],
+  );
   const removesNpm = ops(final, "RUN").some((r) => /rm -rf [^&]*\/usr\/local\/lib\/node_modules\/npm\b/.test(r.args));
   assert.ok(removesNpm, "the base image's npm is removed");
 });
@@ -61,7 +72,10 @@ test("the build stage compiles with the dev dependencies and assembles /app with
   assert.ok(ops(build, "COPY").some((c) => c.args === "infra/docker/assemble.sh /usr/local/bin/hfp-assemble"));
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
   assert.is(pkg.scripts.build, "tsc -b");
-  assert.ok(runs.some((r) => /node tools\/hfp\/dist\/src\/main\.js help/.test(r)), "the build fails if the compiled CLI cannot load");
+  assert.ok(
+    runs.some((r) => /node tools\/hfp\/dist\/src\/main\.js help/.test(r)),
+    "the build fails if the compiled CLI cannot load",
+  );
   // assemble.sh's one install: production dependencies, no ffmpeg-static download, no scripts.
   const installs = assemble.split("\n").filter((l) => /^\s*npm ci\b/.test(l));
   assert.is(installs.length, 1);
@@ -79,7 +93,10 @@ test("every path the Dockerfile copies from the context exists", () => {
 test("every program the Kubernetes manifests run is a compiled file of the build, never a source", () => {
   const programs = manifestPrograms();
   for (const svc of ["ingest-bridge", "extractor", "packager", "notifier", "projector"]) {
-    assert.ok(programs.some((p) => p.path === `services/${svc}/dist/src/main.js`), svc);
+    assert.ok(
+      programs.some((p) => p.path === `services/${svc}/dist/src/main.js`),
+      svc,
+    );
   }
   assert.ok(programs.some((p) => p.path === "tools/hfp/dist/src/main.js" && p.where.endsWith("provision-job.yaml")));
   assert.ok(programs.some((p) => p.path === "tools/hfp/dist/src/main.js" && p.where.endsWith("ops/hfp")));

@@ -65,7 +65,8 @@ test("every repository file the runbooks and operations guide name exists", () =
     for (const m of md.matchAll(/\b((?:infra|docs|scripts|tools)\/[\w./-]+\.(?:ya?ml|json|sh|md|js|mjs|ts))\b/g)) {
       assert.ok(existsSync(join(ROOT, m[1]!)), `${doc}: ${m[1]} does not exist`);
     }
-    for (const m of md.matchAll(/infra\/k8s\/(overlays\/\w+|ops\/hfp|platform\/\w+)/g)) assert.ok(existsSync(join(ROOT, "infra/k8s", m[1]!)), `${doc}: ${m[0]}`);
+    for (const m of md.matchAll(/infra\/k8s\/(overlays\/\w+|ops\/hfp|platform\/\w+)/g))
+      assert.ok(existsSync(join(ROOT, "infra/k8s", m[1]!)), `${doc}: ${m[0]}`);
   }
 });
 
@@ -73,14 +74,21 @@ test("the k6 script parses, uploads multipart to POST /videos and sets pass/fail
   const text = read("infra/load/k6/post-videos.js");
   const sf = ts.createSourceFile("post-videos.js", text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
   const diagnostics = (sf as unknown as { parseDiagnostics: ts.Diagnostic[] }).parseDiagnostics;
-  assert.equal(diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")), []);
+  assert.equal(
+    diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")),
+    [],
+  );
   const imports = sf.statements.filter(ts.isImportDeclaration).map((i) => (i.moduleSpecifier as ts.StringLiteral).text);
   assert.equal(imports.sort(), ["k6", "k6/http", "k6/metrics"]);
   assert.match(text, /http\.post\(\s*`\$\{BASE_URL\}\/videos`/);
   assert.match(text, /http\.file\(/);
   assert.match(text, /thresholds:/);
   assert.match(text, /BASE_URL = __ENV\.BASE_URL \|\| "http:\/\/127\.0\.0\.1:8080"/, "defaults to the local stack");
-  assert.ok(sf.statements.some((s) => ts.isExportAssignment(s) || (ts.isFunctionDeclaration(s) && s.modifiers?.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword))));
+  assert.ok(
+    sf.statements.some(
+      (s) => ts.isExportAssignment(s) || (ts.isFunctionDeclaration(s) && s.modifiers?.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword)),
+    ),
+  );
 });
 
 test.run();

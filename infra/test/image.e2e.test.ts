@@ -63,15 +63,26 @@ const shipped = walk(app).filter((f) => !f.includes("/node_modules/"));
 test("the assembled /app holds compiled JavaScript and production dependencies, nothing to compile with", () => {
   const typescript = shipped.filter((f) => /\.(ts|mts|cts|tsbuildinfo)$/.test(f)).map((f) => relative(app, f));
   assert.equal(typescript, [], "no TypeScript, declarations or build state");
-  assert.equal(shipped.filter((f) => f.includes("/dist/test/")).map((f) => relative(app, f)), [], "no compiled tests");
+  assert.equal(
+    shipped.filter((f) => f.includes("/dist/test/")).map((f) => relative(app, f)),
+    [],
+    "no compiled tests",
+  );
   assert.equal(readdirSync(join(app, "tools/local")), ["package.json"], "the local runner is no part of the image");
   type Lock = { packages: Record<string, { dev?: boolean; link?: boolean }> };
   const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as Lock;
   const devOnly = Object.entries(lock.packages).filter(([path, p]) => path.startsWith("node_modules/") && p.dev && !p.link);
   for (const tool of ["tsx", "typescript", "esbuild", "uvu"]) {
-    assert.ok(devOnly.some(([p]) => p === `node_modules/${tool}`), `the lockfile marks ${tool} dev`);
+    assert.ok(
+      devOnly.some(([p]) => p === `node_modules/${tool}`),
+      `the lockfile marks ${tool} dev`,
+    );
   }
-  assert.equal(devOnly.filter(([p]) => existsSync(join(app, p))).map(([p]) => p), [], "no development dependency installed");
+  assert.equal(
+    devOnly.filter(([p]) => existsSync(join(app, p))).map(([p]) => p),
+    [],
+    "no development dependency installed",
+  );
   assert.not.ok(existsSync(join(app, "node_modules/.bin/tsx")));
   for (const pkg of ["fastify", "mongodb", "@nats-io/jetstream", "@aws-sdk/client-s3", "pino", "zod"]) {
     assert.ok(existsSync(join(app, "node_modules", pkg, "package.json")), pkg);
@@ -81,7 +92,11 @@ test("the assembled /app holds compiled JavaScript and production dependencies, 
 });
 
 test("every program the Dockerfile and the Kubernetes manifests run is in it", () => {
-  const cmd = JSON.parse(dockerfile().filter((i) => i.op === "CMD").at(-1)!.args) as string[];
+  const cmd = JSON.parse(
+    dockerfile()
+      .filter((i) => i.op === "CMD")
+      .at(-1)!.args,
+  ) as string[];
   const programs = [{ where: "Dockerfile CMD", path: cmd[0]! }, ...manifestPrograms()];
   assert.ok(programs.length >= 8);
   for (const p of programs) assert.ok(existsSync(join(app, p.path)), `${p.where}: ${p.path}`);
@@ -145,7 +160,10 @@ async function startService(name: Service): Promise<Running> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}:\n${output}`);
-    const ok = await fetch(`${url}/ready`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`${url}/ready`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) throw new Error(`${name} not ready in 30 s:\n${output}`);
     await new Promise((r) => setTimeout(r, 150));
@@ -179,8 +197,21 @@ test("a video goes through the compiled services: 2 s in, 2 frames in the zip's 
   assert.is(running.size, 5, "the services are running");
   const clip = join(work, "two.mp4");
   execFileSync(process.env.FFMPEG_PATH ?? "ffmpeg", [
-    "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=2",
-    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", clip,
+    "-hide_banner",
+    "-loglevel",
+    "error",
+    "-y",
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc2=size=160x120:rate=25:duration=2",
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-pix_fmt",
+    "yuv420p",
+    clip,
   ]);
   const user = `image-${Date.now().toString(36)}`;
   const auth = { authorization: `Bearer ${await mintDevToken(env.AUTH_JWT_SECRET!, user)}` };
@@ -222,7 +253,8 @@ test("the CLI runs from it: help, and provision against the local stack", () => 
   assert.is(help.status, 0, help.stderr);
   const text = help.stdout + help.stderr;
   assert.match(text, /usage: hfp <command>/);
-  for (const cmd of ["provision", "job", "jobs", "dead-letters", "redrive", "rebuild", "token"]) assert.match(text, new RegExp(`^  ${cmd} `, "m"), cmd);
+  for (const cmd of ["provision", "job", "jobs", "dead-letters", "redrive", "rebuild", "token"])
+    assert.match(text, new RegExp(`^  ${cmd} `, "m"), cmd);
   // The stack's env file is looked for in the image's root, not inside tools/.
   assert.ok(text.includes(`(${join(app, ".stack", "env")})`), text);
   const provision = run(NODE, ["tools/hfp/dist/src/main.js", "provision"], { cwd: app, env: containerEnv({}) });

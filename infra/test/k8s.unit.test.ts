@@ -29,7 +29,10 @@ for (const target of TARGETS) {
     const r = results(target);
     assert.ok(r.length > 0, "rendered nothing");
     const bad = r.filter((x) => x.errors.length || x.validatedBy === "none");
-    assert.equal(bad.map((x) => `${x.kind}/${x.name}: ${x.errors.join("; ")}`), []);
+    assert.equal(
+      bad.map((x) => `${x.kind}/${x.name}: ${x.errors.join("; ")}`),
+      [],
+    );
   });
 }
 
@@ -94,7 +97,10 @@ for (const target of ARCH) {
       for (const kind of ["requests", "limits"]) {
         for (const r of ["cpu", "memory", "ephemeral-storage"]) assert.ok(c.resources[kind]?.[r], `${where}: ${kind}.${r}`);
       }
-      assert.ok(c.env.some((e: { name: string; value?: string }) => e.name === "HTTP_PORT" && e.value === String(PORTS[svc])), where);
+      assert.ok(
+        c.env.some((e: { name: string; value?: string }) => e.name === "HTTP_PORT" && e.value === String(PORTS[svc])),
+        where,
+      );
       const tmp = c.volumeMounts.find((m: { mountPath: string }) => m.mountPath === "/tmp");
       assert.ok(tmp, `${where}: /tmp is mounted`);
       const vol = ps.volumes.find((v: { name: string }) => v.name === tmp.name);
@@ -140,7 +146,9 @@ test("base: the extractor HPA runs 4 to 16 replicas at 70% CPU", () => {
   const hpa = find(objects("k8s/base"), "HorizontalPodAutoscaler", "extractor");
   assert.is(hpa.spec.minReplicas, 4);
   assert.is(hpa.spec.maxReplicas, 16);
-  assert.equal(hpa.spec.metrics, [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }]);
+  assert.equal(hpa.spec.metrics, [
+    { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
+  ]);
 });
 
 test("production: KEDA scales the bridge on the input queue and the stages on their consumer lag", () => {
@@ -169,7 +177,11 @@ test("staging and production: IRSA roles, image and names are the environment's 
   ] as const) {
     const objs = objects(target);
     for (const sa of objs.filter((o) => o.kind === "ServiceAccount")) {
-      assert.match(sa.metadata.annotations?.["eks.amazonaws.com/role-arn"] ?? "", new RegExp(`^arn:aws:iam::${account}:role/hfp-`), sa.metadata.name);
+      assert.match(
+        sa.metadata.annotations?.["eks.amazonaws.com/role-arn"] ?? "",
+        new RegExp(`^arn:aws:iam::${account}:role/hfp-`),
+        sa.metadata.name,
+      );
     }
     for (const d of objs.filter((o) => o.kind === "Deployment")) {
       assert.is(d.spec.template.spec.containers[0].image, `${account}.dkr.ecr.us-east-1.amazonaws.com/hackathon-file-processor:0.1.0`);
@@ -178,7 +190,10 @@ test("staging and production: IRSA roles, image and names are the environment's 
     assert.is(cm.data?.S3_BUCKET, `${prefix}-media`);
     assert.is(cm.data?.SQS_INPUT_QUEUE, `${prefix}-input`);
     assert.is(cm.data?.S3_ENDPOINT, undefined, "real AWS endpoints");
-    assert.ok(objs.every((o) => o.kind === "Namespace" || o.metadata.namespace === "hfp"), "everything lands in namespace hfp");
+    assert.ok(
+      objs.every((o) => o.kind === "Namespace" || o.metadata.namespace === "hfp"),
+      "everything lands in namespace hfp",
+    );
   }
 });
 
@@ -186,13 +201,23 @@ test("the Ingress sends POST /videos to ingest-bridge, GET /videos… and /opena
   for (const target of ["k8s/overlays/staging", "k8s/overlays/production"]) {
     const ing = find(objects(target), "Ingress", "hfp");
     const a = ing.metadata.annotations ?? {};
-    const methods = (svc: string) => JSON.parse(a[`alb.ingress.kubernetes.io/conditions.${svc}`] ?? "[]")[0]?.httpRequestMethodConfig?.Values;
+    const methods = (svc: string) =>
+      JSON.parse(a[`alb.ingress.kubernetes.io/conditions.${svc}`] ?? "[]")[0]?.httpRequestMethodConfig?.Values;
     assert.equal(methods("ingest-bridge"), ["POST"]);
     assert.equal(methods("projector"), ["GET", "HEAD"]);
     const paths = ing.spec.rules[0].http.paths as { path: string; backend: { service: { name: string } } }[];
-    assert.equal(paths.map((p) => [p.path, p.backend.service.name]), [["/videos", "ingest-bridge"], ["/videos", "projector"], ["/openapi.json", "projector"]]);
+    assert.equal(
+      paths.map((p) => [p.path, p.backend.service.name]),
+      [
+        ["/videos", "ingest-bridge"],
+        ["/videos", "projector"],
+        ["/openapi.json", "projector"],
+      ],
+    );
     const projector = find(objects(target), "Deployment", "projector").spec.template.spec.containers[0];
-    assert.ok(projector.env.some((e: { name: string; value?: string }) => e.name === "OPENAPI_DOCUMENT" && e.value === "/app/docs/openapi.json"));
+    assert.ok(
+      projector.env.some((e: { name: string; value?: string }) => e.name === "OPENAPI_DOCUMENT" && e.value === "/app/docs/openapi.json"),
+    );
   }
   assert.not.ok(objects("k8s/overlays/local").some((o) => o.kind === "Ingress"));
 });
@@ -213,7 +238,9 @@ test("network policies deny by default and open only what each workload needs", 
       .filter((np) => selects(np, name))
       .flatMap((np) => (np.spec.egress ?? []).flatMap((e: { ports?: { port: number }[] }) => (e.ports ?? []).map((p) => p.port)));
   const ingressFromOutside = (name: string) =>
-    nps.filter((np) => np.metadata.name !== "allow-prometheus-scrape" && selects(np, name)).some((np) => (np.spec.ingress ?? []).length > 0);
+    nps
+      .filter((np) => np.metadata.name !== "allow-prometheus-scrape" && selects(np, name))
+      .some((np) => (np.spec.ingress ?? []).length > 0);
   for (const svc of SERVICES) {
     assert.ok(egressPorts(svc).includes(4222), `${svc} reaches NATS`);
     assert.ok(egressPorts(svc).includes(53), `${svc} resolves names`);
@@ -235,7 +262,10 @@ test("the provisioning Job runs the same command as locally, with three stream r
 
 test("RBAC: one read-mostly operator Role, no Secrets, no wildcards", () => {
   const roles = objects("k8s/overlays/production").filter((o) => o.kind === "Role" || o.kind === "ClusterRole");
-  assert.equal(roles.map((r) => r.metadata.name), ["hfp-operator"]);
+  assert.equal(
+    roles.map((r) => r.metadata.name),
+    ["hfp-operator"],
+  );
   for (const rule of (roles[0] as K8sObject & { rules: { resources: string[]; verbs: string[] }[] }).rules) {
     assert.not.ok(rule.resources.includes("secrets"));
     assert.not.ok(rule.resources.includes("*") || rule.verbs.includes("*"));
@@ -250,7 +280,8 @@ test("backups: nightly CronJobs for MongoDB and JetStream, never overlapping, wi
     assert.match(cj.spec.schedule, /^\d+ \d+ \* \* \*$/, `${name} runs daily`);
     const pod = cj.spec.jobTemplate.spec.template.spec;
     assert.is(pod.securityContext.runAsNonRoot, true);
-    for (const c of [...pod.initContainers, ...pod.containers]) assert.is(c.securityContext.readOnlyRootFilesystem, true, `${name}/${c.name}`);
+    for (const c of [...pod.initContainers, ...pod.containers])
+      assert.is(c.securityContext.readOnlyRootFilesystem, true, `${name}/${c.name}`);
   }
   const scripts = objs.find((o) => o.kind === "ConfigMap" && o.metadata.name.startsWith("hfp-backup-scripts"));
   assert.is(scripts?.data?.["backup-upload.sh"], readFileSync(join(INFRA, "k8s/components/backup/scripts/backup-upload.sh"), "utf8"));
@@ -277,15 +308,25 @@ test("restore Jobs use the backup identity and the same bucket config as the bac
   for (const name of ["hfp-restore-mongo", "hfp-restore-jetstream"]) {
     const pod = find(objs, "Job", name).spec.template.spec;
     assert.is(pod.serviceAccountName, "hfp-backup", name);
-    assert.ok(pod.initContainers[0].envFrom.some((e: { configMapRef?: { name: string } }) => e.configMapRef?.name === "hfp-backup-config"), name);
+    assert.ok(
+      pod.initContainers[0].envFrom.some((e: { configMapRef?: { name: string } }) => e.configMapRef?.name === "hfp-backup-config"),
+      name,
+    );
   }
-  assert.ok(objects("k8s/overlays/production").some((o) => o.kind === "ConfigMap" && o.metadata.name === "hfp-backup-config"), "a fixed name the restore Jobs can find");
+  assert.ok(
+    objects("k8s/overlays/production").some((o) => o.kind === "ConfigMap" && o.metadata.name === "hfp-backup-config"),
+    "a fixed name the restore Jobs can find",
+  );
 });
 
 test("MongoDB is a replica set of three and NATS a JetStream cluster of three on PVCs", () => {
   const mdb = find(objects("k8s/platform/mongodb"), "MongoDBCommunity", "hfp-mongodb");
   assert.is(mdb.spec.members, 3);
-  assert.is(mdb.spec.users.find((u: { connectionStringSecretName: string }) => u.connectionStringSecretName === "hfp-mongo")?.connectionStringSecretNamespace, "hfp");
+  assert.is(
+    mdb.spec.users.find((u: { connectionStringSecretName: string }) => u.connectionStringSecretName === "hfp-mongo")
+      ?.connectionStringSecretNamespace,
+    "hfp",
+  );
   const values = parseYaml(readFileSync(join(INFRA, "k8s/platform/nats/values.yaml"), "utf8")) as any; // eslint-disable-line @typescript-eslint/no-explicit-any -- Helm values are free-form
   assert.equal(values.config.cluster, { enabled: true, replicas: 3 });
   assert.is(values.config.jetstream.enabled, true);

@@ -90,7 +90,10 @@ test("the seed's alerts exist with their thresholds, durations and severities", 
   assert.match(get("HighMemoryUsage").expr, /> 0\.85\s*$/);
   assert.is(get("HighMemoryUsage").for, "10m");
   for (const name of ["ConsumerLagGrowing", "DeadLettersPresent", "JobsStuck", "SqsDeadLetterQueueNotEmpty"]) get(name);
-  assert.match(get("SqsDeadLetterQueueNotEmpty").expr, /aws_sqs_approximate_number_of_messages_visible_average\{queue_name=~"hfp-\.\*-dlq"\}/);
+  assert.match(
+    get("SqsDeadLetterQueueNotEmpty").expr,
+    /aws_sqs_approximate_number_of_messages_visible_average\{queue_name=~"hfp-\.\*-dlq"\}/,
+  );
 });
 
 test("every alert links a runbook that exists", () => {
@@ -104,8 +107,14 @@ test("every alert links a runbook that exists", () => {
 test("every alert has a firing and a silent test case", () => {
   for (const a of alerts) {
     const cases = tests.tests.flatMap((t) => t.alert_rule_test ?? []).filter((c) => c.alertname === a.alert);
-    assert.ok(cases.some((c) => (c.exp_alerts ?? []).length > 0), `${a.alert} is shown firing`);
-    assert.ok(cases.some((c) => (c.exp_alerts ?? []).length === 0), `${a.alert} is shown silent`);
+    assert.ok(
+      cases.some((c) => (c.exp_alerts ?? []).length > 0),
+      `${a.alert} is shown firing`,
+    );
+    assert.ok(
+      cases.some((c) => (c.exp_alerts ?? []).length === 0),
+      `${a.alert} is shown silent`,
+    );
   }
 });
 
@@ -122,7 +131,10 @@ test("each alert's silent cases fail when the alert always fires", () => {
     const silentOnly: PromtoolTests = {
       ...tests,
       tests: tests.tests
-        .map((t) => ({ ...t, alert_rule_test: (t.alert_rule_test ?? []).filter((c) => c.alertname === a.alert && !(c.exp_alerts ?? []).length) }))
+        .map((t) => ({
+          ...t,
+          alert_rule_test: (t.alert_rule_test ?? []).filter((c) => c.alertname === a.alert && !(c.exp_alerts ?? []).length),
+        }))
         .filter((t) => t.alert_rule_test.length)
         .map(({ promql_expr_test: _, ...t }) => t),
     };
@@ -133,17 +145,24 @@ test("each alert's silent cases fail when the alert always fires", () => {
 
 test("the PromQL metric extractor finds metrics and skips functions, labels and keywords", () => {
   assert.equal(
-    metricNames('histogram_quantile(0.95, sum by (service, le) (rate(http_request_duration_seconds_bucket{route!~"/health|/ready"}[$__rate_interval])))'),
+    metricNames(
+      'histogram_quantile(0.95, sum by (service, le) (rate(http_request_duration_seconds_bucket{route!~"/health|/ready"}[$__rate_interval])))',
+    ),
     ["http_request_duration_seconds_bucket"],
   );
-  assert.equal(metricNames("sum(a_total) / on (pod) group_left(node) b_info > bool 1e3 and c:rec:max offset 5m"), ["a_total", "b_info", "c:rec:max"]);
-  assert.equal(metricNames('(sum(increase(videos_processed_total[30m])) or vector(0)) == 0'), ["videos_processed_total"]);
+  assert.equal(metricNames("sum(a_total) / on (pod) group_left(node) b_info > bool 1e3 and c:rec:max offset 5m"), [
+    "a_total",
+    "b_info",
+    "c:rec:max",
+  ]);
+  assert.equal(metricNames("(sum(increase(videos_processed_total[30m])) or vector(0)) == 0"), ["videos_processed_total"]);
 });
 
 test("rules read only metrics that exist", async () => {
   const allowed = await allowedMetrics(recorded);
   for (const r of rules) {
-    for (const m of metricNames(r.expr)) assert.ok(allowed.names.has(baseName(m, allowed.histograms)), `${r.alert ?? r.record} reads unknown metric ${m}`);
+    for (const m of metricNames(r.expr))
+      assert.ok(allowed.names.has(baseName(m, allowed.histograms)), `${r.alert ?? r.record} reads unknown metric ${m}`);
   }
 });
 
@@ -215,7 +234,10 @@ test("every dashboard query is valid PromQL (promtool parses it, Grafana variabl
       .replaceAll("$namespace", "hfp");
   const exprs = dashboards.flatMap((d) => panelsOf(d).flatMap((p) => (p.targets ?? []).map((t) => fill(t.expr))));
   const file = join(work, "dashboards.rules.yml");
-  writeFileSync(file, toYaml({ groups: [{ name: "dashboards", rules: exprs.map((expr, i) => ({ record: `dashboard:query_${i}`, expr })) }] }));
+  writeFileSync(
+    file,
+    toYaml({ groups: [{ name: "dashboards", rules: exprs.map((expr, i) => ({ record: `dashboard:query_${i}`, expr })) }] }),
+  );
   const r = run(tool("promtool"), ["check", "rules", file]);
   assert.is(r.status, 0, r.stderr + r.stdout);
   assert.ok(!exprs.some((e) => e.includes("$")), "no Grafana variable left unfilled");

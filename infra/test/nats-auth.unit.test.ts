@@ -25,7 +25,10 @@ function users(file: string): ValuesUser[] {
 for (const file of ["values.yaml", "values-local.yaml"]) {
   test(`${file}: one user per service with the permissions of permissions.ts, and an unrestricted admin`, () => {
     const list = users(file);
-    assert.equal(list.map((u) => u.user), [...BUS_USERS]);
+    assert.equal(
+      list.map((u) => u.user),
+      [...BUS_USERS],
+    );
     const perms = servicePermissions("JOBS") as Record<string, unknown>;
     for (const u of list) {
       if (u.user === NATS_ADMIN_USER) assert.is(u.permissions, undefined);

@@ -52,8 +52,11 @@ interface Rule {
   alert?: string;
   expr: string;
 }
-const ruleGroups = (parseYaml(readFileSync(join(INFRA, "monitoring", "prometheusrule.yaml"), "utf8")) as { spec: { groups: { name: string; rules: Rule[] }[] } }).spec
-  .groups;
+const ruleGroups = (
+  parseYaml(readFileSync(join(INFRA, "monitoring", "prometheusrule.yaml"), "utf8")) as {
+    spec: { groups: { name: string; rules: Rule[] }[] };
+  }
+).spec.groups;
 const recorded = new Map(ruleGroups.flatMap((g) => g.rules.flatMap((r) => (r.record ? [[r.record, r.expr] as const] : []))));
 
 function dashboardMetrics(): Map<string, string[]> {
@@ -69,12 +72,14 @@ function dashboardMetrics(): Map<string, string[]> {
   return used;
 }
 
-
 /** The server from infra/tools/install.sh's cache, else PATH (Debian installs /usr/bin/prometheus). */
 function prometheusBin(): string {
   const cached = join(CACHE, "bin", "prometheus");
   if (existsSync(cached)) return cached;
-  const onPath = (process.env.PATH ?? "").split(delimiter).map((d) => join(d, "prometheus")).find((p) => existsSync(p));
+  const onPath = (process.env.PATH ?? "")
+    .split(delimiter)
+    .map((d) => join(d, "prometheus"))
+    .find((p) => existsSync(p));
   if (!onPath) throw new Error("prometheus not found; install it with: bash infra/tools/install.sh");
   return onPath;
 }
@@ -84,18 +89,26 @@ function prometheusBin(): string {
  * bridge's own input queue (the bucket notifies the shared queue, which other bridges on
  * this stack may be reading). Follows the job to a terminal status.
  */
-async function processClip(ctx: Ctx, token: string, file: string): Promise<{ jobId: string; status: string; doc: Record<string, unknown> }> {
+async function processClip(
+  ctx: Ctx,
+  token: string,
+  file: string,
+): Promise<{ jobId: string; status: string; doc: Record<string, unknown> }> {
   const auth = { authorization: `Bearer ${token}` };
   const form = new FormData();
   form.set("file", await openAsBlob(file, { type: "video/mp4" }), "clip.mp4");
   const res = await fetch(`${ctx.gateway!.url}/videos`, { method: "POST", headers: auth, body: form });
   const created = (await res.json()) as { jobId: string; key: string };
   assert.is(res.status, 201, JSON.stringify(created));
-  await sqsClient().send(new SendMessageCommand({ QueueUrl: ctx.queueUrl, MessageBody: JSON.stringify({ bucket: env.S3_BUCKET, key: created.key }) }));
+  await sqsClient().send(
+    new SendMessageCommand({ QueueUrl: ctx.queueUrl, MessageBody: JSON.stringify({ bucket: env.S3_BUCKET, key: created.key }) }),
+  );
   return until(`job ${created.jobId} to finish`, 180_000, async () => {
     const r = await fetch(`${ctx.gateway!.url}/videos/${created.jobId}`, { headers: auth });
     const doc = r.status === 200 ? ((await r.json()) as Record<string, unknown>) : undefined;
-    return doc && (doc.status === "completed" || doc.status === "failed") ? { jobId: created.jobId, status: String(doc.status), doc } : undefined;
+    return doc && (doc.status === "completed" || doc.status === "failed")
+      ? { jobId: created.jobId, status: String(doc.status), doc }
+      : undefined;
   });
 }
 const sqsClient = () => createSqs({ region: env.AWS_REGION!, sqsEndpoint: env.SQS_ENDPOINT });
@@ -143,7 +156,10 @@ e2e.after(async (ctx) => {
   ctx.prometheus?.kill("SIGTERM");
   ctx.gateway?.server.close();
   await ctx.services?.stop(15_000);
-  if (ctx.queueUrl) await sqsClient().send(new DeleteQueueCommand({ QueueUrl: ctx.queueUrl })).catch(() => undefined);
+  if (ctx.queueUrl)
+    await sqsClient()
+      .send(new DeleteQueueCommand({ QueueUrl: ctx.queueUrl }))
+      .catch(() => undefined);
   if (ctx.prometheus && ctx.prometheus.exitCode === null) await new Promise((r) => ctx.prometheus!.once("exit", r));
   rmSync(work, { recursive: true, force: true });
 });
@@ -201,7 +217,9 @@ e2e("the five services start and Prometheus reports up = 1 for each", async (ctx
   ctx.prometheus.stdout!.pipe(log);
   ctx.prometheus.stderr!.pipe(log);
   const exited = new Promise<never>((_, reject) =>
-    ctx.prometheus!.once("exit", (code) => reject(new Error(`prometheus exited with ${code}: ${readFileSync(join(work, "prometheus.log"), "utf8").slice(-2000)}`))),
+    ctx.prometheus!.once("exit", (code) =>
+      reject(new Error(`prometheus exited with ${code}: ${readFileSync(join(work, "prometheus.log"), "utf8").slice(-2000)}`)),
+    ),
   );
   exited.catch(() => undefined);
 
@@ -247,7 +265,11 @@ e2e("after a video, a non-video and a rejected input message, every dashboard me
       if (missing.length) await sleep(1000);
     } while (missing.length && Date.now() < deadline);
   }
-  assert.equal(missing, [], `missing after ${ctx.jobs.length} clip(s): ${missing.map((m) => `${m} (${dashboards.get(m)?.[0] ?? "a recording rule"})`).join(", ")}`);
+  assert.equal(
+    missing,
+    [],
+    `missing after ${ctx.jobs.length} clip(s): ${missing.map((m) => `${m} (${dashboards.get(m)?.[0] ?? "a recording rule"})`).join(", ")}`,
+  );
 
   const have = await names(ctx);
   for (const m of PRODUCTION_ONLY) assert.not.ok(have.has(m), `${m} exists locally: drop it from the production-only list`);

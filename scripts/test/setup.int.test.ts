@@ -128,7 +128,10 @@ test("a taken stack port is named with the variable that moves it, and nothing i
       child.on("close", (code) => resolve({ code, err }));
     });
     assert.is(up.code, 1, up.err);
-    assert.match(up.err, new RegExp(`port ${port} for moto is taken by another process; free it or choose another with HFP_MOTO_PORT=<port>`));
+    assert.match(
+      up.err,
+      new RegExp(`port ${port} for moto is taken by another process; free it or choose another with HFP_MOTO_PORT=<port>`),
+    );
     const status = spawnSync("bash", [join(repoRoot, "scripts", "stack.sh"), "status"], { env, encoding: "utf8" });
     assert.equal(status.stdout.trim().split("\n"), ["nats: stopped", "ferretdb: stopped", "moto: stopped"]);
   } finally {

@@ -35,7 +35,10 @@ test("the inputs are the sources, the entry, the build config, the manifest and 
     "apps/web/vite.config.ts",
     "package-lock.json",
   ]);
-  assert.ok(webInputs().some((f) => f === join(webRoot, "src", "main.ts")), "the real package's entry is an input");
+  assert.ok(
+    webInputs().some((f) => f === join(webRoot, "src", "main.ts")),
+    "the real package's entry is an input",
+  );
 });
 
 test("missing, unstamped, fresh, then stale on an edit, a new file or a lockfile change; not on a touch", () => {

@@ -5,7 +5,14 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 
 /** Exported by the five services, each with a `service` label. */
 export const APPLICATION = {
-  counters: ["http_requests_total", "videos_processed_total", "frames_extracted_total", "bytes_processed_total", "sqs_messages_rejected_total", "stage_failures_total"],
+  counters: [
+    "http_requests_total",
+    "videos_processed_total",
+    "frames_extracted_total",
+    "bytes_processed_total",
+    "sqs_messages_rejected_total",
+    "stage_failures_total",
+  ],
   histograms: ["http_request_duration_seconds", "processing_time_seconds", "stage_duration_seconds"],
   gauges: ["jetstream_consumer_pending", "jetstream_consumer_ack_pending", "dead_letters_total", "jobs_in_progress"],
 };
@@ -13,8 +20,17 @@ export const APPLICATION = {
 /** Kubernetes and exporter series used for CPU, memory, network, pods and SQS. */
 export const STANDARD = {
   prometheus: ["up"],
-  cadvisor: ["container_cpu_usage_seconds_total", "container_memory_working_set_bytes", "container_network_receive_bytes_total", "container_network_transmit_bytes_total"],
-  kubeStateMetrics: ["kube_pod_container_resource_limits", "kube_pod_container_status_restarts_total", "kube_deployment_status_replicas_available"],
+  cadvisor: [
+    "container_cpu_usage_seconds_total",
+    "container_memory_working_set_bytes",
+    "container_network_receive_bytes_total",
+    "container_network_transmit_bytes_total",
+  ],
+  kubeStateMetrics: [
+    "kube_pod_container_resource_limits",
+    "kube_pod_container_status_restarts_total",
+    "kube_deployment_status_replicas_available",
+  ],
   // CloudWatch exporter: SQS ApproximateNumberOfMessagesVisible, statistic Average.
   cloudwatch: ["aws_sqs_approximate_number_of_messages_visible_average"],
 };

@@ -1,6 +1,21 @@
 // The metric names a PromQL expression reads. Not a full parser: enough for the
 // expressions in our rules and dashboards, and checked by its own tests.
-const KEYWORDS = new Set(["by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless", "offset", "inf", "nan", "atan2"]);
+const KEYWORDS = new Set([
+  "by",
+  "without",
+  "on",
+  "ignoring",
+  "group_left",
+  "group_right",
+  "bool",
+  "and",
+  "or",
+  "unless",
+  "offset",
+  "inf",
+  "nan",
+  "atan2",
+]);
 
 export function metricNames(expr: string): string[] {
   let s = expr

@@ -9,8 +9,7 @@ export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const INFRA = join(ROOT, "infra");
 export const K8S_VERSION = "1.33.0";
 
-export const CACHE =
-  process.env.HFP_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "hackathon-file-processor");
+export const CACHE = process.env.HFP_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "hackathon-file-processor");
 
 const HINT = "install it with: bash infra/tools/install.sh";
 
@@ -32,8 +31,15 @@ export function tool(name: "kustomize" | "promtool"): string {
 
 /** The Python of the kubernetes-validate virtualenv (it also has PyYAML and jsonschema). */
 export function python(): string {
-  const venvs = existsSync(CACHE) ? readdirSync(CACHE).filter((d) => d.startsWith("kubernetes-validate-")).sort() : [];
-  const py = venvs.map((v) => join(CACHE, v, "bin", "python")).filter((p) => existsSync(p)).pop();
+  const venvs = existsSync(CACHE)
+    ? readdirSync(CACHE)
+        .filter((d) => d.startsWith("kubernetes-validate-"))
+        .sort()
+    : [];
+  const py = venvs
+    .map((v) => join(CACHE, v, "bin", "python"))
+    .filter((p) => existsSync(p))
+    .pop();
   if (!py) throw new Error(`no kubernetes-validate virtualenv under ${CACHE}; ${HINT}`);
   return py;
 }
@@ -65,9 +71,13 @@ export function runOk(cmd: string, args: string[], opts: Parameters<typeof run>[
 
 /** Every document of a YAML stream, parsed by PyYAML (the same parser kubectl's users meet in tooling). */
 export function parseYamlAll(text: string): unknown[] {
-  const out = runOk(python(), ["-c", "import json, sys, yaml; json.dump([d for d in yaml.safe_load_all(sys.stdin) if d is not None], sys.stdout)"], {
-    input: text,
-  });
+  const out = runOk(
+    python(),
+    ["-c", "import json, sys, yaml; json.dump([d for d in yaml.safe_load_all(sys.stdin) if d is not None], sys.stdout)"],
+    {
+      input: text,
+    },
+  );
   return JSON.parse(out) as unknown[];
 }
 

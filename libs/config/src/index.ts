@@ -16,10 +16,7 @@ export class ConfigError extends Error {
  * Every problem is reported at once, each naming its variable, so a bad deploy
  * fails fast with a message an operator can act on.
  */
-export function loadConfig<S extends z.ZodObject>(
-  schema: S,
-  env: Record<string, string | undefined> = process.env,
-): z.infer<S> {
+export function loadConfig<S extends z.ZodObject>(schema: S, env: Record<string, string | undefined> = process.env): z.infer<S> {
   const input: Record<string, string> = {};
   for (const key of Object.keys(schema.shape)) {
     const value = env[key];
@@ -48,9 +45,12 @@ export const env = {
       .default(fallback ? "true" : "false")
       .transform((v) => v === "true" || v === "1"),
   list: () =>
-    z
-      .string()
-      .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean)),
+    z.string().transform((v) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
 };
 
 /** The variables every service shares: where the servers are and how to reach AWS. */
@@ -61,7 +61,10 @@ export const commonConfig = {
   NATS_PASSWORD: z.string().min(1).optional(),
   /** The CA of the NATS server's certificate, for a `tls://` server. */
   NATS_TLS_CA_FILE: z.string().min(1).optional(),
-  JOBS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).default("JOBS"),
+  JOBS_STREAM: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default("JOBS"),
   AWS_REGION: z.string().min(1).default("us-east-1"),
   S3_ENDPOINT: z.url().optional(),
   SQS_ENDPOINT: z.url().optional(),
@@ -70,7 +73,11 @@ export const commonConfig = {
   HTTP_HOST: z.string().default("0.0.0.0"),
 };
 /** What `connectNats` needs besides the URL, from a config that spreads `commonConfig`. */
-export function natsAuth(c: { NATS_USER?: string | undefined; NATS_PASSWORD?: string | undefined; NATS_TLS_CA_FILE?: string | undefined }): {
+export function natsAuth(c: {
+  NATS_USER?: string | undefined;
+  NATS_PASSWORD?: string | undefined;
+  NATS_TLS_CA_FILE?: string | undefined;
+}): {
   user?: string;
   pass?: string;
   caFile?: string;

@@ -1,13 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { z } from "zod";
-import {
-  CURRENT_VERSION,
-  dataSchemas,
-  Envelope,
-  type EventData,
-  type EventType,
-  type JobEvent,
-} from "./schemas.ts";
+import { CURRENT_VERSION, dataSchemas, Envelope, type EventData, type EventType, type JobEvent } from "./schemas.ts";
 import { SUBJECT_PREFIX } from "./names.ts";
 
 /** An event that cannot be read: bad JSON, unknown type, or data failing its schema. */

@@ -13,7 +13,11 @@ export const ExtractionOptionsInput = z
   .object({
     fps: z.number().positive().max(60).optional(),
     // At least 1/60 s: the fps it becomes (1/interval) is at most 60, as fps itself.
-    interval: z.number().min(1 / 60).max(3600).optional(),
+    interval: z
+      .number()
+      .min(1 / 60)
+      .max(3600)
+      .optional(),
     format: FrameFormat.optional(),
     width: z.number().int().min(16).max(7680).optional(),
     maxFrames: z.number().int().min(1).max(MAX_FRAMES).optional(),
@@ -86,7 +90,10 @@ const Probe = z.object({
   // when there were several, the stored pixels' aspect when not square (width and height are
   // the display size), the HDR transfer tone-mapped to SDR, the field order deinterlaced.
   streamIndex: z.number().int().nonnegative().optional(),
-  sampleAspectRatio: z.string().regex(/^\d+:\d+$/).optional(),
+  sampleAspectRatio: z
+    .string()
+    .regex(/^\d+:\d+$/)
+    .optional(),
   dynamicRange: z.enum(["pq", "hlg"]).optional(),
   fieldOrder: z.string().optional(),
 });

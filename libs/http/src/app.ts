@@ -1,12 +1,5 @@
 import { randomUUID } from "node:crypto";
-import {
-  fastify,
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from "fastify";
+import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "@hfp/logging";
 import { toHttpError } from "./errors.ts";
 import type { HttpMetrics } from "./metrics.ts";
@@ -128,9 +121,7 @@ export function buildHttp(opts: HttpOptions): FastifyInstance {
   app.get("/ready", async (request, reply) => {
     const report = await runReadiness(opts.readiness, opts.readinessTimeoutMs ?? 2_000, request.log);
     if (!report.ready) reply.header("retry-after", String(RETRY_AFTER_SECONDS));
-    return reply
-      .code(report.ready ? 200 : 503)
-      .send({ status: report.ready ? "ready" : "unavailable", checks: report.checks });
+    return reply.code(report.ready ? 200 : 503).send({ status: report.ready ? "ready" : "unavailable", checks: report.checks });
   });
 
   app.get("/metrics", async (_request, reply) => {

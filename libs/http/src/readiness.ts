@@ -35,8 +35,7 @@ export async function runReadiness(
     }
     report.ready = false;
     const err: unknown = result.reason;
-    report.checks[name] =
-      err instanceof CheckTimeout ? `timeout after ${timeoutMs} ms` : isAppError(err) ? err.code : "unavailable";
+    report.checks[name] = err instanceof CheckTimeout ? `timeout after ${timeoutMs} ms` : isAppError(err) ? err.code : "unavailable";
     log.warn({ check: name, err }, "readiness check failed");
   });
   return report;

@@ -6,7 +6,7 @@ import type { HeaderSpec, ResponseSpec } from "./routes.ts";
 export const RETRY_AFTER_SECONDS = 5;
 
 export const wwwAuthenticateHeader: HeaderSpec = {
-  description: "`Bearer`, with `error=\"invalid_token\"` when a bearer token was sent and refused (RFC 6750).",
+  description: '`Bearer`, with `error="invalid_token"` when a bearer token was sent and refused (RFC 6750).',
   required: true,
   schema: { type: "string", pattern: "^Bearer( |$)" },
 };
@@ -25,14 +25,12 @@ export const errorResponse = (description: string, headers?: Record<string, Head
 });
 
 /** `401`, as every route behind a token answers it. */
-export const unauthenticatedResponse = errorResponse(
-  "UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid.",
-  { "WWW-Authenticate": wwwAuthenticateHeader },
-);
+export const unauthenticatedResponse = errorResponse("UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid.", {
+  "WWW-Authenticate": wwwAuthenticateHeader,
+});
 
 /** `503`: a dependency is down; the body's code says which. */
-export const unavailableResponse = (description: string): ResponseSpec =>
-  errorResponse(description, { "Retry-After": retryAfterHeader });
+export const unavailableResponse = (description: string): ResponseSpec => errorResponse(description, { "Retry-After": retryAfterHeader });
 
 /**
  * The headers an error status carries: how to authenticate with a 401 (no error code

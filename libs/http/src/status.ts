@@ -41,7 +41,5 @@ export function httpStatusFor(code: ErrorCode): number {
  * so it stays in the log; the body says only which dependency is down, if any.
  */
 export function publicMessageFor(code: ErrorCode): string {
-  return code.endsWith("_UNAVAILABLE")
-    ? `${code.slice(0, -"_UNAVAILABLE".length).toLowerCase()} unavailable`
-    : "internal error";
+  return code.endsWith("_UNAVAILABLE") ? `${code.slice(0, -"_UNAVAILABLE".length).toLowerCase()} unavailable` : "internal error";
 }

@@ -96,10 +96,7 @@ test("/metrics serves Prometheus text labelled by route pattern, with Node defau
   const res = await http.inject({ method: "GET", url: "/metrics" });
   assert.equal(res.statusCode, 200);
   assert.match(String(res.headers["content-type"]), "text/plain; version=0.0.4");
-  assert.match(
-    res.body,
-    'http_requests_total{method="GET",route="/things/:id",status_code="200",service="svc"} 2',
-  );
+  assert.match(res.body, 'http_requests_total{method="GET",route="/things/:id",status_code="200",service="svc"} 2');
   assert.match(res.body, 'http_requests_total{method="GET",route="unmatched",status_code="404",service="svc"} 1');
   assert.match(res.body, /http_request_duration_seconds_count\{[^}]*route="\/things\/:id"[^}]*\} 2\n/);
   assert.match(res.body, "process_cpu_seconds_total");

@@ -110,7 +110,10 @@ test("named schemas become $refs wherever the same object is used, and are liste
   const list = d.paths["/things"]!.get as { responses: Record<string, { content: Record<string, { schema: unknown }> }> };
   assert.equal(list.responses["200"]!.content["application/json"]!.schema, { $ref: "#/components/schemas/ThingList" });
   assert.equal(list.responses["401"]!.content["application/json"]!.schema, { $ref: "#/components/schemas/Error" });
-  assert.equal(d.components.schemas.ThingList, { type: "object", properties: { items: { type: "array", items: { $ref: "#/components/schemas/Thing" } } } });
+  assert.equal(d.components.schemas.ThingList, {
+    type: "object",
+    properties: { items: { type: "array", items: { $ref: "#/components/schemas/Thing" } } },
+  });
   assert.equal(d.components.schemas.Thing, Thing, "a named schema is not a $ref to itself");
   // An equal but different object is not the named one.
   const post = d.paths["/things"]!.post as { requestBody: unknown };
@@ -133,13 +136,22 @@ test("request bodies: JSON, and multipart with its encoding", () => {
 });
 
 test("mistakes in the table are refused while the document is built", () => {
-  const build = (rs: RouteSpec[], tags = api.tags) => () => openApiDocument({ info, tags, routes: rs, schemas: {}, securitySchemes: bearerAuthSchemes });
+  const build =
+    (rs: RouteSpec[], tags = api.tags) =>
+    () =>
+      openApiDocument({ info, tags, routes: rs, schemas: {}, securitySchemes: bearerAuthSchemes });
   const [list, part] = routes as [RouteSpec, RouteSpec];
   assert.throws(build([list, { ...list, operationId: "again" }]), /GET \/things is given twice/);
   assert.throws(build([list, { ...part, operationId: "listThings" }]), /operationId listThings is given twice/);
   assert.throws(build([{ ...list, tag: "nope" }]), /tag nope is not listed/);
-  assert.throws(build([{ ...part, params: { type: "object", properties: { id: { type: "string" } } } }]), /path parameters \[id, part\] but params declares \[id\]/);
-  assert.throws(build([{ ...list, params: { type: "object", properties: { id: { type: "string" } } } }]), /path parameters \[\] but params declares \[id\]/);
+  assert.throws(
+    build([{ ...part, params: { type: "object", properties: { id: { type: "string" } } } }]),
+    /path parameters \[id, part\] but params declares \[id\]/,
+  );
+  assert.throws(
+    build([{ ...list, params: { type: "object", properties: { id: { type: "string" } } } }]),
+    /path parameters \[\] but params declares \[id\]/,
+  );
   assert.throws(
     () => openApiDocument({ info, tags: api.tags, routes: [list], schemas: {}, securitySchemes: {} }),
     /needs a token but there is no security scheme/,
@@ -147,7 +159,14 @@ test("mistakes in the table are refused while the document is built", () => {
 });
 
 test("tags no route uses are left out, and servers are kept when given", () => {
-  const d = openApiDocument({ info, servers: [{ url: "https://api.example.com" }], tags: api.tags, routes: probeRoutes("x"), schemas: {}, securitySchemes: {} });
+  const d = openApiDocument({
+    info,
+    servers: [{ url: "https://api.example.com" }],
+    tags: api.tags,
+    routes: probeRoutes("x"),
+    schemas: {},
+    securitySchemes: {},
+  });
   assert.equal(d.tags, [OPERATIONS_TAG]);
   assert.equal(d.servers, [{ url: "https://api.example.com" }]);
 });
@@ -165,11 +184,24 @@ test("fastifySchema: params, query, the JSON body's validation schema and the JS
 test("mergeApis: routes and schemas together; the same name must mean the same thing", () => {
   const other: ApiDescription = {
     tags: [{ name: "others", description: "Others." }, OPERATIONS_TAG],
-    routes: [{ method: "DELETE", url: "/things", operationId: "clear", summary: "Clear", tag: "others", auth: true, responses: { 204: { description: "Gone." } } }],
+    routes: [
+      {
+        method: "DELETE",
+        url: "/things",
+        operationId: "clear",
+        summary: "Clear",
+        tag: "others",
+        auth: true,
+        responses: { 204: { description: "Gone." } },
+      },
+    ],
     schemas: { Error: errorBodySchema },
   };
   const merged = mergeApis(api, other);
-  assert.equal(merged.tags.map((t) => t.name), ["things", "operations", "others"]);
+  assert.equal(
+    merged.tags.map((t) => t.name),
+    ["things", "operations", "others"],
+  );
   assert.equal(merged.routes.map((r) => r.operationId).slice(-1), ["clear"]);
   assert.equal(Object.keys(merged.schemas), ["Thing", "ThingList", "Error"]);
   assert.throws(() => mergeApis(api, { ...other, schemas: { Error: { ...errorBodySchema } } }), /schema Error names two different schemas/);
@@ -193,7 +225,10 @@ test("openApiProblems finds dangling $refs, undeclared path parameters and repea
     "GET /health: tag probes is not listed",
     "GET /ready 200: no description",
   ]);
-  assert.equal(openApiProblems({ openapi: "3.0.3", info: {}, paths: {} }), ["openapi is 3.0.3, not 3.1.x", "info needs a title and a version"]);
+  assert.equal(openApiProblems({ openapi: "3.0.3", info: {}, paths: {} }), [
+    "openapi is 3.0.3, not 3.1.x",
+    "info needs a title and a version",
+  ]);
 });
 
 function app() {

@@ -4,10 +4,7 @@ import { decodeEvent, InvalidEventError, type JobEvent } from "@hfp/events";
 import { forEvent, type Logger } from "@hfp/logging";
 
 /** What to do with a message once its handler has decided. */
-export type Outcome =
-  | { kind: "ack" }
-  | { kind: "nak"; delayMs: number }
-  | { kind: "term"; reason: string };
+export type Outcome = { kind: "ack" } | { kind: "nak"; delayMs: number } | { kind: "term"; reason: string };
 
 export const ack: Outcome = { kind: "ack" };
 export const nak = (delayMs: number): Outcome => ({ kind: "nak", delayMs });
@@ -77,8 +74,7 @@ export interface RunningConsumer {
  * alone; the consumers carry no server `backoff` list (the server would redeliver a nak at
  * its own `backoff[n]` instead of at the delay asked for).
  */
-export const defaultRetryDelay = (deliveryCount: number): number =>
-  Math.min(60_000, 1000 * 2 ** Math.max(0, deliveryCount - 1));
+export const defaultRetryDelay = (deliveryCount: number): number => Math.min(60_000, 1000 * 2 ** Math.max(0, deliveryCount - 1));
 
 /** How long one pull request waits for a message before it is renewed. */
 const PULL_EXPIRES_MS = 5000;
@@ -115,8 +111,10 @@ export function runConsumer(opts: ConsumerOptions): RunningConsumer {
     const mismatch = subjectMismatch(m.subject, event);
     if (mismatch) {
       // No failure event: it would land on a job the publisher may have named falsely.
-      log.error({ subject: m.subject, seq: m.seq, eventId: event.id, jobId: event.jobId, type: event.type, reason: mismatch },
-        "event does not match its subject; terminated");
+      log.error(
+        { subject: m.subject, seq: m.seq, eventId: event.id, jobId: event.jobId, type: event.type, reason: mismatch },
+        "event does not match its subject; terminated",
+      );
       opts.onOutcome?.("invalid", m);
       m.term(`SUBJECT_MISMATCH: ${mismatch}`.slice(0, 500));
       return;

@@ -81,10 +81,7 @@ export function stageConsumers(prefix: string = SUBJECT_PREFIX): Record<Consumin
 
 /** Subjects of the server's advisories for messages that a stream's consumers gave up on. */
 export function deadLetterSubjects(stream: string): string[] {
-  return [
-    `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.*`,
-    `$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.${stream}.*`,
-  ];
+  return [`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.*`, `$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.${stream}.*`];
 }
 
 export function deadLetterStreamName(stream: string): string {
@@ -115,7 +112,12 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Pro
 }
 
 /** The stream that keeps every dead-letter advisory, so an operator can list and re-drive. */
-export async function ensureDeadLetterStream(jsm: JetStreamManager, sourceStream: string, maxAgeMs = 90 * DAY, replicas = 1): Promise<Change> {
+export async function ensureDeadLetterStream(
+  jsm: JetStreamManager,
+  sourceStream: string,
+  maxAgeMs = 90 * DAY,
+  replicas = 1,
+): Promise<Change> {
   return ensureStreamConfig(jsm, {
     name: deadLetterStreamName(sourceStream),
     subjects: deadLetterSubjects(sourceStream),

@@ -147,7 +147,11 @@ auth("every service may read a job's history and its last event of a type from J
       const nc = await as(service.replace("-", "_"));
       try {
         const history = await readJobHistory(nc, JOBS, event.jobId);
-        assert.equal(history.map((h) => h.event.id), [event.id], `${service} reads the history`);
+        assert.equal(
+          history.map((h) => h.event.id),
+          [event.id],
+          `${service} reads the history`,
+        );
         assert.is((await lastEventOf(nc, JOBS, event.jobId, "notified"))?.event.id, event.id, `${service} reads the last notified`);
       } finally {
         await nc.close();
@@ -218,17 +222,24 @@ mismatch("an event whose subject names another job or type is terminated, never 
   try {
     await eventually(async () => (outcomes.length >= 3 ? true : undefined), 10_000, "three outcomes");
     assert.equal(handled, [good.id]);
-    assert.equal(outcomes.sort(), [
-      `ack ${ctx.prefix}.${good.jobId}.uploaded`,
-      `invalid ${ctx.prefix}.${victim}.uploaded`,
-      `invalid ${ctx.prefix}.${wrongType.jobId}.packaged`,
-    ].sort());
+    assert.equal(
+      outcomes.sort(),
+      [
+        `ack ${ctx.prefix}.${good.jobId}.uploaded`,
+        `invalid ${ctx.prefix}.${victim}.uploaded`,
+        `invalid ${ctx.prefix}.${wrongType.jobId}.packaged`,
+      ].sort(),
+    );
     // Terminated, so the server records them as dead letters (with the reason), never redelivered.
     const jsm = await jetstreamManager(ctx.nc);
-    const dead = await eventually(async () => {
-      const info = await jsm.streams.info(deadLetterStreamName(ctx.stream));
-      return info.state.messages >= 2 ? info.state.messages : undefined;
-    }, 10_000, "two terminated advisories");
+    const dead = await eventually(
+      async () => {
+        const info = await jsm.streams.info(deadLetterStreamName(ctx.stream));
+        return info.state.messages >= 2 ? info.state.messages : undefined;
+      },
+      10_000,
+      "two terminated advisories",
+    );
     assert.is(dead, 2);
     const terminated = `$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.${ctx.stream}.stage`;
     const last = await jsm.streams.getMessage(deadLetterStreamName(ctx.stream), { last_by_subj: terminated });

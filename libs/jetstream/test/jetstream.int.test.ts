@@ -70,7 +70,10 @@ js("publishing twice with one id stores one message and reports the duplicate", 
   const info = await ctx.jsm.streams.info(ctx.stream);
   assert.equal(info.state.messages, 1);
   const history = await readJobHistory(ctx.nc, ctx.stream, "job1", ctx.prefix);
-  assert.equal(history.map((h) => h.event.id), ["fixed-id-1"]);
+  assert.equal(
+    history.map((h) => h.event.id),
+    ["fixed-id-1"],
+  );
 });
 
 js("firstOnSubject refuses a second event on the subject even with a new id", async (ctx) => {

@@ -27,8 +27,18 @@ test("each service publishes only its own event types", () => {
     notifier: ["notified", "notification-failed", "failed"],
     projector: [],
   };
-  const all = ["uploaded", "extraction-started", "frames-extracted", "extraction-failed", "packaged", "packaging-failed",
-    "notified", "notification-failed", "failed", "retry-requested"];
+  const all = [
+    "uploaded",
+    "extraction-started",
+    "frames-extracted",
+    "extraction-failed",
+    "packaged",
+    "packaging-failed",
+    "notified",
+    "notification-failed",
+    "failed",
+    "retry-requested",
+  ];
   for (const [service, types] of Object.entries(own)) {
     const allowed = all.filter((t) => mayPublish(perms[service as keyof typeof perms], `jobs.${job}.${t}`));
     assert.equal(allowed, types, service);
@@ -54,8 +64,13 @@ test("a stage pulls and acks its own durable only; ordered consumers for history
     assert.not.ok(mayPublish(p, `$JS.API.CONSUMER.CREATE.JOBS.${stage}.jobs.>`), `${stage} may not reconfigure its durable`);
     assert.not.ok(mayPublish(p, `$JS.API.CONSUMER.DELETE.JOBS.${stage}`), `${stage} may not delete its durable`);
     for (const other of ["extractor", "packager", "notifier"].filter((o) => o !== stage)) {
-      for (const s of [`$JS.API.CONSUMER.MSG.NEXT.JOBS.${other}`, `$JS.ACK.JOBS.${other}.1.2.3.4.5`, `$JS.API.CONSUMER.INFO.JOBS.${other}`,
-        `$JS.API.CONSUMER.DELETE.JOBS.${other}`, `$JS.API.CONSUMER.CREATE.JOBS.${other}.jobs.>`]) {
+      for (const s of [
+        `$JS.API.CONSUMER.MSG.NEXT.JOBS.${other}`,
+        `$JS.ACK.JOBS.${other}.1.2.3.4.5`,
+        `$JS.API.CONSUMER.INFO.JOBS.${other}`,
+        `$JS.API.CONSUMER.DELETE.JOBS.${other}`,
+        `$JS.API.CONSUMER.CREATE.JOBS.${other}.jobs.>`,
+      ]) {
         assert.not.ok(mayPublish(p, s), `${stage}: ${s}`);
       }
     }
@@ -71,7 +86,9 @@ test("a stage pulls and acks its own durable only; ordered consumers for history
 
 test("the rendered server config has every user, the admin without restrictions, and env references unquoted", () => {
   const names = ["hfp-admin", "ingest-bridge", "extractor", "packager", "notifier", "projector"] as const;
-  const text = renderAuthorization(busUsers(Object.fromEntries(names.map((n) => [n, n === "extractor" ? "$EXTRACTOR_PASSWORD" : `pw-${n}`])) as never));
+  const text = renderAuthorization(
+    busUsers(Object.fromEntries(names.map((n) => [n, n === "extractor" ? "$EXTRACTOR_PASSWORD" : `pw-${n}`])) as never),
+  );
   assert.match(text, /\{ user: "hfp-admin", password: "pw-hfp-admin" \}/);
   assert.match(text, /user: "extractor", password: \$EXTRACTOR_PASSWORD, permissions/);
   assert.match(text, /subscribe: \{ allow: \["_INBOX_packager\.>"\] \}/);

@@ -111,7 +111,11 @@ pj("each job's events land in one partition, in stream order, carrying their JOB
   assert.ok(new Set(partitionOf.values()).size > 1, "seven jobs spread over more than one partition");
   for (const [jobId] of partitionOf) {
     const order = seen.filter((s) => s.delivery.event.jobId === jobId).map((s) => s.delivery.origin!.seq);
-    assert.equal(order, published.filter((p) => p.jobId === jobId).map((p) => p.seq), `${jobId} in JOBS order`);
+    assert.equal(
+      order,
+      published.filter((p) => p.jobId === jobId).map((p) => p.seq),
+      `${jobId} in JOBS order`,
+    );
   }
   await eventually(
     async () => ((await ctx.jsm.streams.info(projectionStreamName(ctx.stream))).state.messages === 0 ? true : undefined),

@@ -192,7 +192,10 @@ it("a job's history skips and marks an undecodable message, and the read leaves 
   assert.ok("undecodable" in records[1]! && records[1].undecodable && records[1].seq === bad.seq, JSON.stringify(records[1]));
   assert.ok("reason" in records[1]! && records[1].reason.length > 0);
   assert.equal("event" in records[2]! ? records[2].event.id : null, good2.id);
-  assert.equal((await readJobHistory(ctx.nc, ctx.stream, "hist", ctx.prefix)).map((r) => r.event.id), [good1.id, good2.id]);
+  assert.equal(
+    (await readJobHistory(ctx.nc, ctx.stream, "hist", ctx.prefix)).map((r) => r.event.id),
+    [good1.id, good2.id],
+  );
 
   const info = await ctx.jsm.streams.info(ctx.stream);
   assert.is(info.state.consumer_count, 0, "every history read deleted its consumer");

@@ -15,11 +15,7 @@ const REDACT = [
   "credentials",
 ];
 
-export function createLogger(
-  service: string,
-  level: LoggerOptions["level"] = "info",
-  destination?: DestinationStream,
-): Logger {
+export function createLogger(service: string, level: LoggerOptions["level"] = "info", destination?: DestinationStream): Logger {
   const options: LoggerOptions = {
     name: service,
     level,
@@ -32,10 +28,7 @@ export function createLogger(
 }
 
 /** A child logger with the job and event bound, for every line about one event. */
-export function forEvent(
-  logger: Logger,
-  event: { id: string; jobId: string; type: string; correlationId?: string },
-): Logger {
+export function forEvent(logger: Logger, event: { id: string; jobId: string; type: string; correlationId?: string }): Logger {
   return logger.child({
     jobId: event.jobId,
     eventId: event.id,

@@ -32,10 +32,7 @@ test("event loggers bind job and event ids on every line, as JSON", () => {
 
 test("secrets are redacted", () => {
   const { lines, sink } = capture();
-  createLogger("svc", "info", sink).info(
-    { authorization: "Bearer abc", headers: { authorization: "Bearer def" }, password: "p" },
-    "x",
-  );
+  createLogger("svc", "info", sink).info({ authorization: "Bearer abc", headers: { authorization: "Bearer def" }, password: "p" }, "x");
   const text = JSON.stringify(lines[0]);
   assert.not.match(text, "Bearer abc");
   assert.not.match(text, "Bearer def");

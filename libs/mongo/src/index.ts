@@ -28,7 +28,13 @@ export const JOB_INDEXES: IndexDescription[] = [
 /** Creates missing indexes; existing ones with the same name are left alone. Returns the names created. */
 export async function ensureIndexes(db: Db, collection: string, indexes: IndexDescription[]): Promise<string[]> {
   const existing = new Set(
-    (await db.collection(collection).listIndexes().toArray().catch(() => [])).map((i) => String(i.name)),
+    (
+      await db
+        .collection(collection)
+        .listIndexes()
+        .toArray()
+        .catch(() => [])
+    ).map((i) => String(i.name)),
   );
   const missing = indexes.filter((i) => !existing.has(String(i.name)));
   if (missing.length) await db.collection(collection).createIndexes(missing);

@@ -71,7 +71,9 @@ m("sort + limit + cursor pagination on an indexed field walks every document onc
     const last = batch[batch.length - 1]!;
     cursor = { createdAt: last.createdAt, _id: last._id };
   }
-  const expected = [...docs].sort((a, b) => (a.createdAt === b.createdAt ? (a._id < b._id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1)).map((d) => d._id);
+  const expected = [...docs]
+    .sort((a, b) => (a.createdAt === b.createdAt ? (a._id < b._id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1))
+    .map((d) => d._id);
   assert.equal(seen, expected);
   assert.equal(new Set(seen).size, 23);
 });

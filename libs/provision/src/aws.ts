@@ -111,9 +111,7 @@ export async function ensureQueueWithDlq(sqs: SQSClient, spec: QueueSpec): Promi
     change = "created";
   }
   const { arn, attributes } = await arnOf(sqs, url);
-  const differs = Object.entries(wanted).some(([k, v]) =>
-    k === "RedrivePolicy" ? !sameRedrive(attributes[k], v) : attributes[k] !== v,
-  );
+  const differs = Object.entries(wanted).some(([k, v]) => (k === "RedrivePolicy" ? !sameRedrive(attributes[k], v) : attributes[k] !== v));
   if (change === "unchanged" && differs) {
     await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: wanted }));
     change = "updated";

@@ -82,12 +82,7 @@ export async function provision(t: ProvisionTarget, n: ProvisionNames): Promise<
     maxReceiveCount: n.maxReceiveCount ?? 5,
   });
   report[`queue ${n.notificationsQueue}`] = notifications.change;
-  report[`notification ${n.bucket}/${n.uploadsPrefix}*`] = await ensureBucketNotification(
-    t.s3,
-    n.bucket,
-    input.arn,
-    n.uploadsPrefix,
-  );
+  report[`notification ${n.bucket}/${n.uploadsPrefix}*`] = await ensureBucketNotification(t.s3, n.bucket, input.arn, n.uploadsPrefix);
 
   const created = await ensureIndexes(t.db, "jobs", JOB_INDEXES);
   report["indexes jobs"] = created.length ? `created ${created.join(", ")}` : "unchanged";

@@ -36,7 +36,12 @@ smoke.after(async (ctx) => {
 
 async function receive(url: string, wait = 2) {
   const out = await sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: wait, MessageSystemAttributeNames: ["ApproximateReceiveCount"] }),
+    new ReceiveMessageCommand({
+      QueueUrl: url,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: wait,
+      MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+    }),
   );
   return out.Messages ?? [];
 }

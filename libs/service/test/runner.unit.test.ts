@@ -116,7 +116,13 @@ test("given an SDK error in an effect, then nak with backoff and a retry notice;
   const last = await t.handler(testDelivery(frames, { attempt: 5, maxDeliver: 5 }), log);
   assert.equal(last, { kind: "term", reason: "S3_UNAVAILABLE: S3: socket hang up" });
   const retryable = (e: JobEvent) => (e.data as { retryable?: boolean }).retryable;
-  assert.equal(t.published.map((e) => [e.type, retryable(e)]), [["packaging-failed", true], ["failed", undefined]]);
+  assert.equal(
+    t.published.map((e) => [e.type, retryable(e)]),
+    [
+      ["packaging-failed", true],
+      ["failed", undefined],
+    ],
+  );
 });
 
 test("given a shutdown during an effect, then nak with no delay and nothing published, even on the last attempt", async () => {
@@ -142,7 +148,10 @@ test("given a stage whose failure does not fail the job, then only <stage>-faile
   const seen: unknown[] = [];
   const t = toy({ load: async () => ({ ready: false, size: null }), terminal: (_i, s) => (seen.push(s), false) });
   assert.is((await t.handler(testDelivery(frames), log)).kind, "term");
-  assert.equal(t.published.map((e) => e.type), ["packaging-failed"]);
+  assert.equal(
+    t.published.map((e) => e.type),
+    ["packaging-failed"],
+  );
   assert.equal(seen, [{ ready: false, size: null }], "the rule sees the loaded state");
 });
 

@@ -20,15 +20,36 @@ const counter: StageDecide<number, "tick", number> = {
 const spec = deciderSpec(counter);
 
 test("given state, when input and effect results, then the effects, events and outcome it states", () => {
-  spec.given(0).when(specInput(retry), 1, 1).then({ effects: ["tick", "tick"], events: [summarize(retry)], outcome: { kind: "ack" } });
-  spec.given(2).when(specInput(retry)).then({ events: [summarize(retry)], outcome: { kind: "ack" } });
+  spec
+    .given(0)
+    .when(specInput(retry), 1, 1)
+    .then({ effects: ["tick", "tick"], events: [summarize(retry)], outcome: { kind: "ack" } });
+  spec
+    .given(2)
+    .when(specInput(retry))
+    .then({ events: [summarize(retry)], outcome: { kind: "ack" } });
 });
 
 test("a wrong expectation fails: effects, events and outcome are all compared", () => {
   const events = [summarize(retry)];
-  assert.throws(() => spec.given(0).when(specInput(retry), 1, 1).then({ effects: ["tick"], events, outcome: { kind: "ack" } }));
-  assert.throws(() => spec.given(2).when(specInput(retry)).then({ events: [], outcome: { kind: "ack" } }));
-  assert.throws(() => spec.given(2).when(specInput(retry)).then({ events, outcome: { kind: "ignore", reason: "x" } }));
+  assert.throws(() =>
+    spec
+      .given(0)
+      .when(specInput(retry), 1, 1)
+      .then({ effects: ["tick"], events, outcome: { kind: "ack" } }),
+  );
+  assert.throws(() =>
+    spec
+      .given(2)
+      .when(specInput(retry))
+      .then({ events: [], outcome: { kind: "ack" } }),
+  );
+  assert.throws(() =>
+    spec
+      .given(2)
+      .when(specInput(retry))
+      .then({ events, outcome: { kind: "ignore", reason: "x" } }),
+  );
 });
 
 test("an effect asked for beyond the results given ends the run with that effect pending", () => {

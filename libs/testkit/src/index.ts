@@ -23,7 +23,9 @@ export function stackEnv(): Record<string, string> {
   const { NATS_USER: user, NATS_PASSWORD: pass } = merged;
   if (user && pass && !merged.NATS_URL.includes("@")) {
     const auth = `${encodeURIComponent(user)}:${encodeURIComponent(pass)}@`;
-    merged.NATS_URL = merged.NATS_URL.split(",").map((u) => u.replace("://", `://${auth}`)).join(",");
+    merged.NATS_URL = merged.NATS_URL.split(",")
+      .map((u) => u.replace("://", `://${auth}`))
+      .join(",");
   }
   return merged;
 }

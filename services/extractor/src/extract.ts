@@ -94,7 +94,10 @@ export async function extract(
 
     const probe = parseProbe((await runProbe(ctx.tools.ffprobe, sourcePath, ctx.probeTimeoutMs)).json);
     validateProbe(probe, ctx.limits, options.start);
-    log.info({ bytes: sourceBytes, probe: probe.facts, format: probe.formatName, downloadMs: Math.round(performance.now() - t0) }, "source probed");
+    log.info(
+      { bytes: sourceBytes, probe: probe.facts, format: probe.formatName, downloadMs: Math.round(performance.now() - t0) },
+      "source probed",
+    );
 
     const { streamIndex, picture } = probe;
     const output = { fps: options.fps, format: options.format, width: options.width, streamIndex, picture };

@@ -56,7 +56,13 @@ export function redactPaths(text: string, paths: Record<string, string>): string
   return out;
 }
 
-type Result = { exitCode?: number | undefined; signal?: string | undefined; timedOut: boolean; code?: string | undefined; isCanceled: boolean };
+type Result = {
+  exitCode?: number | undefined;
+  signal?: string | undefined;
+  timedOut: boolean;
+  code?: string | undefined;
+  isCanceled: boolean;
+};
 
 function toExit(r: Result, stderrTail: string): ToolExit {
   const spawnError = r.exitCode === undefined && !r.signal && !r.timedOut && !r.isCanceled && r.code ? r.code : undefined;

@@ -156,7 +156,8 @@ export function validateProbe(probe: ProbeResult, limits: Limits, start = 0): vo
     throw new AppError("VIDEO_TOO_LONG", `the video lasts ${duration.toFixed(3)} s; the limit is ${limits.maxDurationSeconds} s`);
   }
   const [long, short] = width >= height ? [width, height] : [height, width];
-  const [maxLong, maxShort] = limits.maxWidth >= limits.maxHeight ? [limits.maxWidth, limits.maxHeight] : [limits.maxHeight, limits.maxWidth];
+  const [maxLong, maxShort] =
+    limits.maxWidth >= limits.maxHeight ? [limits.maxWidth, limits.maxHeight] : [limits.maxHeight, limits.maxWidth];
   if (long > maxLong || short > maxShort) {
     throw new AppError("DIMENSIONS_TOO_LARGE", `the video is ${width}x${height}; the limit is ${limits.maxWidth}x${limits.maxHeight}`);
   }

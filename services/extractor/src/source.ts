@@ -61,8 +61,10 @@ export async function downloadSource(
     if (err instanceof TooLarge) throw new AppError("UPLOAD_TOO_LARGE", `${where} is larger than ${maxBytes} bytes`);
     if (writeError !== undefined) {
       const what = `writing ${where} to the temp disk`;
-      throw localIoError(writeError, what) ??
-        new AppError("LOCAL_IO", `${what} failed: ${(writeError as Error).message}`, { retryable: true, cause: err });
+      throw (
+        localIoError(writeError, what) ??
+        new AppError("LOCAL_IO", `${what} failed: ${(writeError as Error).message}`, { retryable: true, cause: err })
+      );
     }
     throw new AppError("S3_UNAVAILABLE", `download of ${where} failed: ${(err as Error).message}`, { retryable: true, cause: err });
   }

@@ -1,6 +1,14 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { buildFfmpegArgs, buildProbeArgs, codecArgs, FORMAT_WHITELIST, fpsExpression, localFramePattern, type OutputSpec } from "../src/args.ts";
+import {
+  buildFfmpegArgs,
+  buildProbeArgs,
+  codecArgs,
+  FORMAT_WHITELIST,
+  fpsExpression,
+  localFramePattern,
+  type OutputSpec,
+} from "../src/args.ts";
 import type { Run } from "../src/plan.ts";
 
 const output: OutputSpec = { fps: 1, format: "jpg", streamIndex: 0 };
@@ -26,7 +34,12 @@ test("the input may only be a local file read by a media demuxer", () => {
 });
 
 test("local frame files are recognised for every index, a million and beyond too", () => {
-  const names = [["f-000000.jpg", 0], ["f-065532.png", 65_532], ["f-999999.webp", 999_999], ["f-1000000.jpg", 1_000_000]] as const;
+  const names = [
+    ["f-000000.jpg", 0],
+    ["f-065532.png", 65_532],
+    ["f-999999.webp", 999_999],
+    ["f-1000000.jpg", 1_000_000],
+  ] as const;
   for (const [name, index] of names) {
     assert.is(localFramePattern.exec(name)?.[1], String(index).padStart(6, "0"), name);
     assert.is(Number(localFramePattern.exec(name)?.[1]), index, name);

@@ -72,10 +72,7 @@ test("given uploaded, when delivered, then extraction-started, the extraction, f
     .when(specInput(uploaded, { producer: "extractor@0.1.0", worker: "w" }), extraction)
     .then({
       effects: [{ kind: "extract", job }],
-      events: [
-        started(uploaded, 1),
-        extracted(uploaded, 1),
-      ],
+      events: [started(uploaded, 1), extracted(uploaded, 1)],
       outcome: { kind: "ack" },
     });
 });
@@ -86,10 +83,7 @@ test("given a redelivery (attempt 3), then a start of its own and the same frame
     .when(specInput(uploaded, { attempt: 3, producer: "extractor@0.1.0", worker: "w" }), extraction)
     .then({
       effects: [{ kind: "extract", job }],
-      events: [
-        started(uploaded, 3),
-        extracted(uploaded, 3),
-      ],
+      events: [started(uploaded, 3), extracted(uploaded, 3)],
       outcome: { kind: "ack" },
     });
 });
@@ -101,10 +95,7 @@ test("given a re-drive with the job's uploaded loaded, then the answers are caus
     .when(specInput(r, { producer: "extractor@0.1.0", worker: "w" }), extraction)
     .then({
       effects: [{ kind: "extract", job }],
-      events: [
-        started(r, 1),
-        extracted(r, 1),
-      ],
+      events: [started(r, 1), extracted(r, 1)],
       outcome: { kind: "ack" },
     });
   assert.is.not(answerId(r, "frames-extracted"), answerId(uploaded, "frames-extracted"));

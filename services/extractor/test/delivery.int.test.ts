@@ -29,15 +29,30 @@ test("a redelivered upload publishes the same ids, which the stream stores once"
   const first = recorder.sent.splice(0);
   assert.equal(await handler(job.delivery, log), { kind: "ack" });
   const second = recorder.sent.splice(0);
-  assert.equal(second.map((s) => s.id), first.map((s) => s.id));
-  assert.equal(first.map((s) => s.duplicate), [false, false]);
-  assert.equal(second.map((s) => s.duplicate), [true, true]);
+  assert.equal(
+    second.map((s) => s.id),
+    first.map((s) => s.id),
+  );
+  assert.equal(
+    first.map((s) => s.duplicate),
+    [false, false],
+  );
+  assert.equal(
+    second.map((s) => s.duplicate),
+    [true, true],
+  );
   assert.equal(types(await history(w, job.jobId)), ["uploaded", "extraction-started", "frames-extracted"]);
 
   // A later delivery of the same message: its start is new (attempt 2), its result is not.
   assert.equal(await handler({ ...job.delivery, deliveryCount: 2 }, log), { kind: "ack" });
   const third = recorder.sent.splice(0);
-  assert.equal(third.map((s) => [s.type, s.duplicate]), [["extraction-started", false], ["frames-extracted", true]]);
+  assert.equal(
+    third.map((s) => [s.type, s.duplicate]),
+    [
+      ["extraction-started", false],
+      ["frames-extracted", true],
+    ],
+  );
   const events = await history(w, job.jobId);
   assert.equal(types(events), ["uploaded", "extraction-started", "frames-extracted", "extraction-started"]);
   assert.equal((events[3] as EventOf<"extraction-started">).data.attempt, 2);
@@ -57,14 +72,34 @@ test("retry-requested for the extractor re-runs from the job's upload and answer
   const ack = await w.publisher.publish(retry);
   assert.equal(await w.handler(testDelivery(retry, { streamSeq: ack.seq }), log), { kind: "ack" });
   const events = await history(w, job.jobId);
-  assert.equal(types(events), ["uploaded", "extraction-started", "frames-extracted", "retry-requested", "extraction-started", "frames-extracted"]);
-  const [, , first, , started, again] = events as [JobEvent, JobEvent, EventOf<"frames-extracted">, JobEvent, JobEvent, EventOf<"frames-extracted">];
+  assert.equal(types(events), [
+    "uploaded",
+    "extraction-started",
+    "frames-extracted",
+    "retry-requested",
+    "extraction-started",
+    "frames-extracted",
+  ]);
+  const [, , first, , started, again] = events as [
+    JobEvent,
+    JobEvent,
+    EventOf<"frames-extracted">,
+    JobEvent,
+    JobEvent,
+    EventOf<"frames-extracted">,
+  ];
   assert.is(started.causationId, retry.id);
   assert.is(again.causationId, retry.id);
   assert.is(again.id, answerId(retry, "frames-extracted"));
   assert.is.not(again.id, first.id);
   assert.is(again.correlationId, job.uploaded.id);
-  assert.equal([await timestampsOf(w, first), await timestampsOf(w, again)], [[0, 1], [0, 1]]);
+  assert.equal(
+    [await timestampsOf(w, first), await timestampsOf(w, again)],
+    [
+      [0, 1],
+      [0, 1],
+    ],
+  );
   assert.is(again.data.manifestSha256, first.data.manifestSha256, "the same frames give the same manifest bytes");
 });
 
@@ -135,10 +170,17 @@ test("S3 unavailable: nak with backoff, and on the last attempt a retryable fail
     events
       .filter((e): e is EventOf<"extraction-failed"> => e.type === "extraction-failed")
       .map((e) => [e.data.attempt, e.data.nextAttemptAt !== undefined]),
-    [[1, true], [2, true], [3, false]],
+    [
+      [1, true],
+      [2, true],
+      [3, false],
+    ],
   );
   const failure = events[6] as EventOf<"extraction-failed">;
-  assert.equal({ code: failure.data.code, retryable: failure.data.retryable, attempt: failure.data.attempt }, { code: "S3_UNAVAILABLE", retryable: true, attempt: 3 });
+  assert.equal(
+    { code: failure.data.code, retryable: failure.data.retryable, attempt: failure.data.attempt },
+    { code: "S3_UNAVAILABLE", retryable: true, attempt: 3 },
+  );
   assert.equal(await leftovers(w), []);
 
   const durations = await w.deps.metrics.stageDuration.get();

@@ -39,15 +39,27 @@ test("a real ffprobe and ffmpeg run through the extractor's runner see no AWS_* 
 
     for (const tool of ["ffprobe", "ffmpeg"]) {
       const seen = await readFile(join(dir, `${tool}.env`), "utf8");
-      const names = seen.split("\n").filter(Boolean).map((line) => line.split("=", 1)[0]);
+      const names = seen
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => line.split("=", 1)[0]);
       assert.not.ok(seen.includes(SECRET), `${tool} got the secret`);
-      assert.not.ok(names.some((n) => n?.startsWith("AWS_")), `${tool} got ${names.join(",")}`);
+      assert.not.ok(
+        names.some((n) => n?.startsWith("AWS_")),
+        `${tool} got ${names.join(",")}`,
+      );
       assert.not.ok(names.includes("PATH") || names.includes("HOME"), `${tool} got ${names.join(",")}`);
       // Only what sh sets for itself (PWD, and on some shells SHLVL or _) remains.
-      assert.ok(names.every((n) => ["PWD", "SHLVL", "_", "OLDPWD"].includes(n ?? "")), `${tool} got ${names.join(",")}`);
+      assert.ok(
+        names.every((n) => ["PWD", "SHLVL", "_", "OLDPWD"].includes(n ?? "")),
+        `${tool} got ${names.join(",")}`,
+      );
     }
   } finally {
-    for (const [k, v] of [["AWS_ACCESS_KEY_ID", before.id], ["AWS_SECRET_ACCESS_KEY", before.secret]] as const) {
+    for (const [k, v] of [
+      ["AWS_ACCESS_KEY_ID", before.id],
+      ["AWS_SECRET_ACCESS_KEY", before.secret],
+    ] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }

@@ -39,7 +39,10 @@ test("default options: ten JPEG frames at 0..9 s, each the frame ffmpeg -ss t sh
   );
 
   const events = await history(w, job.jobId);
-  assert.equal(events.map((e) => e.type), ["uploaded", "extraction-started", "frames-extracted"]);
+  assert.equal(
+    events.map((e) => e.type),
+    ["uploaded", "extraction-started", "frames-extracted"],
+  );
   const extracted = events[2] as EventOf<"frames-extracted">;
   assert.is(extracted.causationId, job.uploaded.id);
   assert.is(extracted.correlationId, job.uploaded.id);
@@ -55,9 +58,18 @@ test("default options: ten JPEG frames at 0..9 s, each the frame ffmpeg -ss t sh
   const manifest = JSON.parse((await objectBytes(w, extracted.data.manifestKey)).toString()) as Manifest;
   assert.is(manifest.jobId, job.jobId);
   assert.is(manifest.frameCount, 10);
-  assert.equal(manifest.frames.map((f) => f.key), keys);
-  assert.equal(manifest.frames.map((f) => f.index), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  assert.equal(manifest.frames.map((f) => f.timestamp), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(
+    manifest.frames.map((f) => f.key),
+    keys,
+  );
+  assert.equal(
+    manifest.frames.map((f) => f.index),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
+  assert.equal(
+    manifest.frames.map((f) => f.timestamp),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
   assert.equal(manifest.probe, extracted.data.probe);
   let total = 0;
   for (const f of manifest.frames) {

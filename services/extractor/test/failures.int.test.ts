@@ -16,10 +16,16 @@ async function expectFailure(w: World, job: Job, code: string): Promise<EventOf<
   assert.is(outcome.kind, "term");
   assert.ok(outcome.kind === "term" && outcome.reason.startsWith(`${code}: `), JSON.stringify(outcome));
   const events = await history(w, job.jobId);
-  assert.equal(events.map((e) => e.type), ["uploaded", "extraction-started", "extraction-failed", "failed"]);
+  assert.equal(
+    events.map((e) => e.type),
+    ["uploaded", "extraction-started", "extraction-failed", "failed"],
+  );
   const failure = events[2] as EventOf<"extraction-failed">;
   const failed = events[3] as EventOf<"failed">;
-  assert.equal({ code: failure.data.code, retryable: failure.data.retryable, attempt: failure.data.attempt }, { code, retryable: false, attempt: 1 });
+  assert.equal(
+    { code: failure.data.code, retryable: failure.data.retryable, attempt: failure.data.attempt },
+    { code, retryable: false, attempt: 1 },
+  );
   assert.is(failure.id, answerId(job.uploaded, "extraction-failed"));
   assert.is(failed.id, answerId(job.uploaded, "failed"));
   assert.equal({ stage: failed.data.stage, code: failed.data.code }, { stage: "extractor", code });

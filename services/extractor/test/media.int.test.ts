@@ -34,7 +34,7 @@ async function extracted(w: World, jobId: string): Promise<EventOf<"frames-extra
 async function topLevelBoxes(path: string): Promise<string[]> {
   const bytes = await readFile(path);
   const boxes: string[] = [];
-  for (let at = 0; at + 8 <= bytes.length; ) {
+  for (let at = 0; at + 8 <= bytes.length;) {
     const size = bytes.readUInt32BE(at);
     boxes.push(bytes.toString("latin1", at + 4, at + 8));
     if (size < 8) break;
@@ -70,8 +70,19 @@ test("variable frame rate: one frame per second of media time", async ({ w }) =>
   const vfr = join(w.clips, "vfr.mkv");
   const seg = (rate: number, d: number, label: string) => `testsrc2=size=320x240:rate=${rate}:duration=${d},settb=1/1000[${label}]`;
   await ffmpeg([
-    "-filter_complex", `${seg(10, 3, "a")};${seg(30, 3, "b")};${seg(5, 4, "c")};[a][b][c]concat=n=3:v=1:a=0[v]`,
-    "-map", "[v]", "-fps_mode", "vfr", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", vfr,
+    "-filter_complex",
+    `${seg(10, 3, "a")};${seg(30, 3, "b")};${seg(5, 4, "c")};[a][b][c]concat=n=3:v=1:a=0[v]`,
+    "-map",
+    "[v]",
+    "-fps_mode",
+    "vfr",
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-pix_fmt",
+    "yuv420p",
+    vfr,
   ]);
   const job = await uploadJob(w, vfr, { format: "png" });
   assert.equal(await w.handler(job.delivery, log), { kind: "ack" });
@@ -87,7 +98,12 @@ test("a stream starting at an offset: names start at t0.000s", async ({ w }) => 
   const job = await uploadJob(w, offset, { format: "png" });
   assert.equal(await w.handler(job.delivery, log), { kind: "ack" });
   const keys = await frameKeys(w, job.jobId);
-  assert.equal(frameNames(keys), ["frame-000000-t0.000s.png", "frame-000001-t1.000s.png", "frame-000002-t2.000s.png", "frame-000003-t3.000s.png"]);
+  assert.equal(frameNames(keys), [
+    "frame-000000-t0.000s.png",
+    "frame-000001-t1.000s.png",
+    "frame-000002-t2.000s.png",
+    "frame-000003-t3.000s.png",
+  ]);
   assert.is(await pixelMd5(await saveObject(w, keys[2]!, "off-2.png")), await referencePixels(w, offset, 2));
   const e = await extracted(w, job.jobId);
   assert.ok(e.data.probe.startTime > 5, `startTime ${e.data.probe.startTime}`);

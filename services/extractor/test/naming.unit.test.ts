@@ -5,16 +5,28 @@ import { buildManifest, frameKey, frameName, frameTimestamp, framesPrefix, manif
 const probe = { duration: 10, width: 320, height: 240, codec: "h264", rotation: 0, startTime: 0 };
 
 test("given fps 1 from 0, frame i is at i seconds", () => {
-  assert.equal([0, 1, 9].map((i) => frameTimestamp(i, 1, 0)), [0, 1, 9]);
+  assert.equal(
+    [0, 1, 9].map((i) => frameTimestamp(i, 1, 0)),
+    [0, 1, 9],
+  );
 });
 
 test("given a start, times count from it", () => {
-  assert.equal([0, 1, 2].map((i) => frameTimestamp(i, 1, 2)), [2, 3, 4]);
-  assert.equal([0, 1, 3].map((i) => frameTimestamp(i, 2, 0.25)), [0.25, 0.75, 1.75]);
+  assert.equal(
+    [0, 1, 2].map((i) => frameTimestamp(i, 1, 2)),
+    [2, 3, 4],
+  );
+  assert.equal(
+    [0, 1, 3].map((i) => frameTimestamp(i, 2, 0.25)),
+    [0.25, 0.75, 1.75],
+  );
 });
 
 test("given an fps with no exact decimal, times are rounded to the millisecond", () => {
-  assert.equal([1, 2, 3].map((i) => frameTimestamp(i, 3, 0)), [0.333, 0.667, 1]);
+  assert.equal(
+    [1, 2, 3].map((i) => frameTimestamp(i, 3, 0)),
+    [0.333, 0.667, 1],
+  );
   assert.equal(frameTimestamp(7, 30000 / 1001, 0), 0.234);
 });
 
@@ -39,7 +51,10 @@ test("keys live under the job's frames prefix", () => {
 test("the manifest lists frames in index order whatever order uploads finished", () => {
   const entry = (index: number) => ({ index, timestamp: index, name: `n${index}`, key: `k${index}`, size: 10 + index });
   const m = buildManifest("job-1", "jpg", [entry(2), entry(0), entry(1)], probe);
-  assert.equal(m.frames.map((f) => f.index), [0, 1, 2]);
+  assert.equal(
+    m.frames.map((f) => f.index),
+    [0, 1, 2],
+  );
   assert.is(m.frameCount, 3);
   assert.equal(m.probe, probe);
   assert.is(m.jobId, "job-1");

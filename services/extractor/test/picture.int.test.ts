@@ -27,8 +27,17 @@ const test = worldSuite("extractor: the picture a viewer sees");
 /** PSNR (dB, over RGB) of two same-sized pictures, from ffmpeg's psnr filter. */
 async function psnr(a: string, b: string): Promise<number> {
   const r = await execa("ffmpeg", [
-    "-hide_banner", "-nostdin", "-i", a, "-i", b,
-    "-lavfi", "[0:v]format=rgb24[a];[1:v]format=rgb24[b];[a][b]psnr", "-f", "null", "-",
+    "-hide_banner",
+    "-nostdin",
+    "-i",
+    a,
+    "-i",
+    b,
+    "-lavfi",
+    "[0:v]format=rgb24[a];[1:v]format=rgb24[b];[a][b]psnr",
+    "-f",
+    "null",
+    "-",
   ]);
   const m = /average:([\d.]+|inf)/.exec(r.stderr);
   assert.ok(m, `psnr output: ${r.stderr.slice(-300)}`);
@@ -62,7 +71,10 @@ async function frames(w: World, file: string, options: Parameters<typeof uploadJ
 const lossless = ["-c:v", "libx264", "-preset", "ultrafast", "-qp", "0"];
 const x265 = ["-c:v", "libx265", "-x265-params", "log-level=error", "-preset", "ultrafast", "-crf", "12", "-pix_fmt", "yuv420p10le"];
 
-for (const [transfer, range] of [["smpte2084", "pq"], ["arib-std-b67", "hlg"]] as const) {
+for (const [transfer, range] of [
+  ["smpte2084", "pq"],
+  ["arib-std-b67", "hlg"],
+] as const) {
   test(`HDR ${range}: 10-bit HEVC is tone-mapped to SDR BT.709, not shown washed out`, async ({ w }) => {
     // The truth is an SDR BT.709 picture; the input is that picture mastered into BT.2020 with
     // the ${range} transfer (SDR white at 100 cd/m²), tagged as phones and HDR10 files are.
@@ -70,10 +82,21 @@ for (const [transfer, range] of [["smpte2084", "pq"], ["arib-std-b67", "hlg"]] a
     await ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=10", "-t", "1", ...lossless, sdr]);
     const hdr = join(w.clips, `hdr-${range}.mp4`);
     await ffmpeg([
-      "-i", sdr,
-      "-vf", `setparams=color_trc=bt709:color_primaries=bt709:colorspace=bt709:range=tv,zscale=t=linear:npl=100,format=gbrpf32le,` +
+      "-i",
+      sdr,
+      "-vf",
+      `setparams=color_trc=bt709:color_primaries=bt709:colorspace=bt709:range=tv,zscale=t=linear:npl=100,format=gbrpf32le,` +
         `zscale=p=bt2020,zscale=t=${transfer}:m=bt2020nc:r=tv:npl=100,format=yuv420p10le`,
-      ...x265, "-tag:v", "hvc1", "-color_trc", transfer, "-color_primaries", "bt2020", "-colorspace", "bt2020nc", hdr,
+      ...x265,
+      "-tag:v",
+      "hvc1",
+      "-color_trc",
+      transfer,
+      "-color_primaries",
+      "bt2020",
+      "-colorspace",
+      "bt2020nc",
+      hdr,
     ]);
     const { paths, event } = await frames(w, hdr, {}, `hdr-${range}`);
     assert.is(paths.length, 1);
@@ -92,8 +115,25 @@ for (const [transfer, range] of [["smpte2084", "pq"], ["arib-std-b67", "hlg"]] a
 
 test("SDR stays as decoded: no tone mapping of a BT.709 clip", async ({ w }) => {
   const clip = join(w.clips, "sdr709.mp4");
-  await ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=10", "-t", "1", "-c:v", "libx264", "-preset", "ultrafast",
-    "-color_trc", "bt709", "-color_primaries", "bt709", "-colorspace", "bt709", clip]);
+  await ffmpeg([
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc2=size=320x180:rate=10",
+    "-t",
+    "1",
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-color_trc",
+    "bt709",
+    "-color_primaries",
+    "bt709",
+    "-colorspace",
+    "bt709",
+    clip,
+  ]);
   const { paths, event } = await frames(w, clip, { format: "png" }, "sdr709");
   assert.is(event.data.probe.dynamicRange, undefined);
   assert.is(await pixelMd5(paths[0]!), await pixelMd5(await still(w, clip, 0, "sdr709-ref.png")));
@@ -122,8 +162,29 @@ test("non-square pixels: 720x576 at SAR 16:15 becomes 768x576 square pixels; wid
 test("several video streams: the default one (1280x720), not the first (a 160x90 preview), recorded in the probe", async ({ w }) => {
   const mkv = join(w.clips, "two-streams.mkv");
   await ffmpeg([
-    "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=5", "-f", "lavfi", "-i", "smptehdbars=size=1280x720:rate=5", "-t", "1",
-    "-map", "0", "-map", "1", "-c:v", "libx264", "-preset", "ultrafast", "-disposition:v:0", "0", "-disposition:v:1", "default", mkv,
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc2=size=160x90:rate=5",
+    "-f",
+    "lavfi",
+    "-i",
+    "smptehdbars=size=1280x720:rate=5",
+    "-t",
+    "1",
+    "-map",
+    "0",
+    "-map",
+    "1",
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-disposition:v:0",
+    "0",
+    "-disposition:v:1",
+    "default",
+    mkv,
   ]);
   const { paths, event } = await frames(w, mkv, { format: "png" }, "two");
   assert.is(paths.length, 1);
@@ -142,8 +203,21 @@ const interlaced = (w: World) => (made ??= makeInterlaced(w));
 /** 25i made from 50p with motion everywhere: each frame's two fields are 20 ms apart. */
 async function makeInterlaced(w: World): Promise<Interlaced> {
   const truth = join(w.clips, "progressive50.mkv");
-  await ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=50,scroll=horizontal=0.01", "-t", "2",
-    "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", truth]);
+  await ffmpeg([
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc2=size=320x240:rate=50,scroll=horizontal=0.01",
+    "-t",
+    "2",
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-qp",
+    "0",
+    truth,
+  ]);
   const weave = ["-vf", "tinterlace=mode=interleave_top,setfield=tff", "-flags", "+ilme+ildct", "-r", "25"];
   const ts = join(w.clips, "broadcast.ts");
   await ffmpeg(["-i", truth, ...weave, "-c:v", "mpeg2video", "-q:v", "2", "-f", "mpegts", ts]);
@@ -154,7 +228,10 @@ async function makeInterlaced(w: World): Promise<Interlaced> {
 
 test("interlaced sources are deinterlaced: no combing, one frame per frame, timing unchanged", async ({ w }) => {
   const clips = await interlaced(w);
-  for (const [name, file] of [["ts", clips.ts], ["mkv", clips.mkv]] as const) {
+  for (const [name, file] of [
+    ["ts", clips.ts],
+    ["mkv", clips.mkv],
+  ] as const) {
     const { paths, event } = await frames(w, file, { format: "png", fps: 5 }, `inter-${name}`);
     assert.is(paths.length, 10, name);
     assert.equal((await timestampsOf(w, event)).slice(0, 3), [0, 0.2, 0.4], name);
@@ -174,11 +251,33 @@ test("interlaced sources are deinterlaced: no combing, one frame per frame, timi
 
 test("raw PAL DV: deinterlaced and at its display aspect, though its stream states no field order", async ({ w }) => {
   const truth = join(w.clips, "dv-truth.mkv");
-  await ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=768x576:rate=50,scroll=horizontal=0.01", "-t", "1",
-    "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", truth]);
+  await ffmpeg([
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc2=size=768x576:rate=50,scroll=horizontal=0.01",
+    "-t",
+    "1",
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-qp",
+    "0",
+    truth,
+  ]);
   const dv = join(w.clips, "camcorder.dv");
-  await ffmpeg(["-i", truth, "-vf", "scale=720:576,setsar=16/15,tinterlace=mode=interleave_bottom,setfield=bff", "-target", "pal-dv",
-    "-pix_fmt", "yuv420p", dv]);
+  await ffmpeg([
+    "-i",
+    truth,
+    "-vf",
+    "scale=720:576,setsar=16/15,tinterlace=mode=interleave_bottom,setfield=bff",
+    "-target",
+    "pal-dv",
+    "-pix_fmt",
+    "yuv420p",
+    dv,
+  ]);
   const { paths, event } = await frames(w, dv, { format: "png", fps: 5 }, "dv");
   assert.is(paths.length, 5);
   assert.equal(await probeImage(paths[2]!), { width: 768, height: 576, codec: "png" });
@@ -201,12 +300,18 @@ test("deinterlacing gives the same frames whether the job runs in one piece or i
   const one = await bytes({ parallelism: 1, sparseMaxFps: 0 });
   const split = await bytes({ parallelism: 2, minSegmentSeconds: 0.5, sparseMaxFps: 0 });
   assert.is(one.length, 10);
-  assert.equal(split.map((f) => f.name), one.map((f) => f.name));
+  assert.equal(
+    split.map((f) => f.name),
+    one.map((f) => f.name),
+  );
   one.forEach((f, i) => assert.ok(f.bytes.equals(split[i]!.bytes), `${f.name} differs`));
 });
 
 test("an animated GIF and an animated PNG give their frames, each the one shown at its time", async ({ w }) => {
-  for (const [ext, extra] of [["gif", []], ["apng", ["-f", "apng", "-plays", "0"]]] as const) {
+  for (const [ext, extra] of [
+    ["gif", []],
+    ["apng", ["-f", "apng", "-plays", "0"]],
+  ] as const) {
     const file = join(w.clips, `anim.${ext}`);
     await ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t", "2", ...extra, file]);
     const { paths, event } = await frames(w, file, { format: "png" }, `anim-${ext}`);

@@ -48,7 +48,14 @@ test("given a long clip, then consecutive runs that together cover every index o
     { firstIndex: 30, from: 30, seek: 29, count: 10_771, limit: 10_771.5 },
   ]);
   const three = planRuns(input({}, { duration: 45 }), { ...cfg, parallelism: 3 });
-  assert.equal(three.map((r) => [r.firstIndex, r.count]), [[0, 15], [15, 15], [30, 10_771]]);
+  assert.equal(
+    three.map((r) => [r.firstIndex, r.count]),
+    [
+      [0, 15],
+      [15, 15],
+      [30, 10_771],
+    ],
+  );
 });
 
 test("given start, end and maxFrames, then the split respects all three", () => {
@@ -58,13 +65,27 @@ test("given start, end and maxFrames, then the split respects all three", () => 
     { firstIndex: 25, from: 30, seek: 29, count: 25, limit: 26.5 },
   ]);
   const capped = planRuns(input({ maxFrames: 40 }), cfg);
-  assert.equal(capped.map((r) => [r.firstIndex, r.count]), [[0, 20], [20, 20]]);
+  assert.equal(
+    capped.map((r) => [r.firstIndex, r.count]),
+    [
+      [0, 20],
+      [20, 20],
+    ],
+  );
   const twoPerSecond = planRuns(input({ fps: 2 }), cfg);
-  assert.equal(twoPerSecond.map((r) => [r.firstIndex, r.from, r.count]), [[0, 0, 60], [60, 30, 21_541]]);
+  assert.equal(
+    twoPerSecond.map((r) => [r.firstIndex, r.from, r.count]),
+    [
+      [0, 0, 60],
+      [60, 30, 21_541],
+    ],
+  );
 });
 
 test("given a container without a reliable index, then one run from the beginning, shifted to the start", () => {
-  assert.equal(planRuns(input({ start: 5 }, { seekable: false }), cfg), [{ firstIndex: 0, from: 5, seek: 0, count: 10_796, limit: 10_800.5 }]);
+  assert.equal(planRuns(input({ start: 5 }, { seekable: false }), cfg), [
+    { firstIndex: 0, from: 5, seek: 0, count: 10_796, limit: 10_800.5 },
+  ]);
   assert.equal(planRuns(input({ start: 5, end: 8 }, { seekable: false }), cfg)[0]!.count, 3);
 });
 
@@ -95,10 +116,16 @@ test("given a known duration with more frames than a job may have, then TOO_MANY
   const ask = "ask for fewer (fps, interval, maxFrames, start/end)";
   assert.is(err?.message, `the request yields up to 648001 frames; a job may have at most 65533: ${ask}`);
   // The edge: 65,532 slots plus the end-of-media candidate fit, one more slot does not.
-  assert.is(refusal(() => planRuns(input({ fps: 10 }, { duration: 6_553.2 }), cfg)), null);
+  assert.is(
+    refusal(() => planRuns(input({ fps: 10 }, { duration: 6_553.2 }), cfg)),
+    null,
+  );
   assert.is(refusal(() => planRuns(input({ fps: 10 }, { duration: 6_553.3 }), cfg))?.code, "TOO_MANY_FRAMES");
   // An end inside the media has no candidate beyond it; maxFrames or a window brings any job within the limit.
-  assert.is(refusal(() => planRuns(input({ fps: 10, end: 6_553.3 }, { duration: 10_000 }), cfg)), null);
+  assert.is(
+    refusal(() => planRuns(input({ fps: 10, end: 6_553.3 }, { duration: 10_000 }), cfg)),
+    null,
+  );
   assert.is(frameBudget(input({ fps: 60, maxFrames: 1000 }, { duration: 10_800 }), cfg), 1000);
   assert.is(frameBudget(input({ fps: 60, start: 100, end: 160 }, { duration: 10_800 }), cfg), 3600);
   const lower = refusal(() => planRuns(input({ fps: 2 }, { duration: 60 }), { ...cfg, maxFrames: 100 }));
@@ -112,7 +139,10 @@ test("every run of every plan has a frame count and a time bound, and together t
     [{ fps: 0.05 }, { duration: 600 }],
     [{ fps: 5, start: 30, end: 90 }, {}],
     [{ fps: 60 }, { durationKnown: false, duration: 0 }],
-    [{ fps: 60, maxFrames: 500 }, { durationKnown: false, duration: 0 }],
+    [
+      { fps: 60, maxFrames: 500 },
+      { durationKnown: false, duration: 0 },
+    ],
     [{ fps: 24 }, { seekable: false, duration: 1000 }],
   ];
   for (const [options, media] of cases) {
@@ -134,19 +164,31 @@ test("given parallelism 1, then never split", () => {
 
 test("given a sparse rate, then one single-frame run per frame, plus the end-of-media candidate", () => {
   const runs = planRuns(input({ fps: 0.1 }, { duration: 35 }), cfg);
-  assert.equal(runs.map((r) => [r.firstIndex, r.from, r.seek, r.count]), [
-    [0, 0, 0, 1],
-    [1, 10, 9, 1],
-    [2, 20, 19, 1],
-    [3, 30, 29, 1],
-    [4, 40, 39, 1],
-  ]);
+  assert.equal(
+    runs.map((r) => [r.firstIndex, r.from, r.seek, r.count]),
+    [
+      [0, 0, 0, 1],
+      [1, 10, 9, 1],
+      [2, 20, 19, 1],
+      [3, 30, 29, 1],
+      [4, 40, 39, 1],
+    ],
+  );
 });
 
 test("given a sparse rate with an end or maxFrames, then no candidate beyond them", () => {
-  assert.equal(planRuns(input({ fps: 0.1, end: 25 }, { duration: 35 }), cfg).map((r) => r.from), [0, 10, 20]);
-  assert.equal(planRuns(input({ fps: 0.1, maxFrames: 2 }, { duration: 35 }), cfg).map((r) => r.from), [0, 10]);
-  assert.equal(planRuns(input({ fps: 0.1, start: 3, end: 100 }, { duration: 35 }), cfg).map((r) => r.from), [3, 13, 23, 33, 43]);
+  assert.equal(
+    planRuns(input({ fps: 0.1, end: 25 }, { duration: 35 }), cfg).map((r) => r.from),
+    [0, 10, 20],
+  );
+  assert.equal(
+    planRuns(input({ fps: 0.1, maxFrames: 2 }, { duration: 35 }), cfg).map((r) => r.from),
+    [0, 10],
+  );
+  assert.equal(
+    planRuns(input({ fps: 0.1, start: 3, end: 100 }, { duration: 35 }), cfg).map((r) => r.from),
+    [3, 13, 23, 33, 43],
+  );
 });
 
 test("given a sparse rate on a container without an index, then one dense run", () => {

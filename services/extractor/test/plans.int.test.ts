@@ -13,9 +13,27 @@ test.before(async (ctx) => {
   // keyframe only every 50 frames (~6.8 s), 24 s long.
   ctx.mp4 = join(ctx.w.clips, "awkward.mp4");
   await ffmpeg([
-    "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "24",
-    "-vf", "setpts='N/(7.3*TB)'", "-fps_mode", "vfr",
-    "-c:v", "libx264", "-preset", "veryfast", "-bf", "3", "-g", "50", "-pix_fmt", "yuv420p", ctx.mp4,
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc2=size=320x240:rate=25",
+    "-t",
+    "24",
+    "-vf",
+    "setpts='N/(7.3*TB)'",
+    "-fps_mode",
+    "vfr",
+    "-c:v",
+    "libx264",
+    "-preset",
+    "veryfast",
+    "-bf",
+    "3",
+    "-g",
+    "50",
+    "-pix_fmt",
+    "yuv420p",
+    ctx.mp4,
   ]);
   ctx.mkv = join(ctx.w.clips, "awkward.mkv");
   await ffmpeg(["-i", ctx.mp4, "-c", "copy", ctx.mkv]);
@@ -28,7 +46,12 @@ const split: Partial<PlanConfig> = { parallelism: 3, minSegmentSeconds: 4, spars
 const sparse: Partial<PlanConfig> = { parallelism: 2, sparseMaxFps: 0.5 };
 
 /** name → bytes of every frame a plan produced for `file`. */
-async function framesWith(w: World, file: string, plan: Partial<PlanConfig>, options: ExtractionOptionsInput): Promise<Map<string, Buffer>> {
+async function framesWith(
+  w: World,
+  file: string,
+  plan: Partial<PlanConfig>,
+  options: ExtractionOptionsInput,
+): Promise<Map<string, Buffer>> {
   const handler = handlerWith(w, { plan: { ...w.ctx.plan, ...plan } });
   const job = await uploadJob(w, file, options);
   assert.equal(await handler(job.delivery, log), { kind: "ack" });
@@ -51,7 +74,10 @@ test("whole clip: parallel stretches equal one run (mp4)", async ({ w, mp4 }) =>
 test("whole clip, one frame every 4 s: a seek per frame equals one run (mp4)", async ({ w, mp4 }) => {
   const options = { interval: 4 };
   const reference = await framesWith(w, mp4, dense, options);
-  assert.equal([...reference.keys()].sort().map((n) => n.slice(13)), ["t0.000s.jpg", "t4.000s.jpg", "t8.000s.jpg", "t12.000s.jpg", "t16.000s.jpg", "t20.000s.jpg"]);
+  assert.equal(
+    [...reference.keys()].sort().map((n) => n.slice(13)),
+    ["t0.000s.jpg", "t4.000s.jpg", "t8.000s.jpg", "t12.000s.jpg", "t16.000s.jpg", "t20.000s.jpg"],
+  );
   assertSame(await framesWith(w, mp4, sparse, options), reference, "sparse");
 });
 
@@ -69,7 +95,11 @@ test("matroska: the split plan equals one run", async ({ w, mkv }) => {
   assertSame(await framesWith(w, mkv, split, options), await framesWith(w, mkv, dense, options), "split mkv");
 });
 
-test("a start picks the frames the whole run shows at the same times (mp4 seeks, mpegts reads from the beginning)", async ({ w, mp4, ts }) => {
+test("a start picks the frames the whole run shows at the same times (mp4 seeks, mpegts reads from the beginning)", async ({
+  w,
+  mp4,
+  ts,
+}) => {
   for (const file of [mp4, ts]) {
     const whole = await framesWith(w, file, dense, {});
     const windowed = await framesWith(w, file, split, { start: 7 });

@@ -15,7 +15,10 @@ const h264 = (extra: Record<string, unknown> = {}) => ({
   disposition: { attached_pic: 0 },
   ...extra,
 });
-const probeOf = (streams: unknown[], format: Record<string, unknown> = { format_name: "mov,mp4", duration: "10.000000", start_time: "0.000000" }) => ({ streams, format });
+const probeOf = (
+  streams: unknown[],
+  format: Record<string, unknown> = { format_name: "mov,mp4", duration: "10.000000", start_time: "0.000000" },
+) => ({ streams, format });
 
 function ok(json: unknown): ProbeResult {
   try {
@@ -65,14 +68,29 @@ test("cover art is skipped for the real video stream", () => {
 });
 
 test("no video stream, or only cover art, is NO_VIDEO_STREAM", () => {
-  assert.is(code(() => parseProbe(probeOf([{ index: 0, codec_type: "audio", codec_name: "aac" }]))), "NO_VIDEO_STREAM");
-  assert.is(code(() => parseProbe(probeOf([h264({ disposition: { attached_pic: 1 } })]))), "NO_VIDEO_STREAM");
+  assert.is(
+    code(() => parseProbe(probeOf([{ index: 0, codec_type: "audio", codec_name: "aac" }]))),
+    "NO_VIDEO_STREAM",
+  );
+  assert.is(
+    code(() => parseProbe(probeOf([h264({ disposition: { attached_pic: 1 } })]))),
+    "NO_VIDEO_STREAM",
+  );
 });
 
 test("no container or no picture size is INVALID_VIDEO", () => {
-  assert.is(code(() => parseProbe({})), "INVALID_VIDEO");
-  assert.is(code(() => parseProbe(null)), "INVALID_VIDEO");
-  assert.is(code(() => parseProbe(probeOf([h264({ width: 0, height: 0 })]))), "INVALID_VIDEO");
+  assert.is(
+    code(() => parseProbe({})),
+    "INVALID_VIDEO",
+  );
+  assert.is(
+    code(() => parseProbe(null)),
+    "INVALID_VIDEO",
+  );
+  assert.is(
+    code(() => parseProbe(probeOf([h264({ width: 0, height: 0 })]))),
+    "INVALID_VIDEO",
+  );
 });
 
 test("duration comes from the container, else the stream, else is unknown", () => {
@@ -86,34 +104,71 @@ test("the start time is the container's first timestamp", () => {
 });
 
 test("validation: within the limits passes", () => {
-  assert.is(code(() => validateProbe(ok(probeOf([h264()])), limits)), null);
+  assert.is(
+    code(() => validateProbe(ok(probeOf([h264()])), limits)),
+    null,
+  );
 });
 
 test("validation: too long is VIDEO_TOO_LONG", () => {
   const long = ok(probeOf([h264()], { format_name: "mp4", duration: "10800.5" }));
-  assert.is(code(() => validateProbe(long, limits)), "VIDEO_TOO_LONG");
-  assert.is(code(() => validateProbe(ok(probeOf([h264()], { format_name: "mp4", duration: "10800" })), limits)), null);
+  assert.is(
+    code(() => validateProbe(long, limits)),
+    "VIDEO_TOO_LONG",
+  );
+  assert.is(
+    code(() => validateProbe(ok(probeOf([h264()], { format_name: "mp4", duration: "10800" })), limits)),
+    null,
+  );
 });
 
 test("validation: dimensions must fit the limit box in either orientation", () => {
   const sized = (width: number, height: number) => ok(probeOf([h264({ width, height })]));
-  assert.is(code(() => validateProbe(sized(7680, 4320), limits)), null);
-  assert.is(code(() => validateProbe(sized(4320, 7680), limits)), null, "portrait 8K fits");
-  assert.is(code(() => validateProbe(sized(7681, 4320), limits)), "DIMENSIONS_TOO_LARGE");
-  assert.is(code(() => validateProbe(sized(4321, 4321), limits)), "DIMENSIONS_TOO_LARGE");
+  assert.is(
+    code(() => validateProbe(sized(7680, 4320), limits)),
+    null,
+  );
+  assert.is(
+    code(() => validateProbe(sized(4320, 7680), limits)),
+    null,
+    "portrait 8K fits",
+  );
+  assert.is(
+    code(() => validateProbe(sized(7681, 4320), limits)),
+    "DIMENSIONS_TOO_LARGE",
+  );
+  assert.is(
+    code(() => validateProbe(sized(4321, 4321), limits)),
+    "DIMENSIONS_TOO_LARGE",
+  );
 });
 
 test("validation: a start at or after the end is NO_FRAMES, unless the duration is unknown", () => {
   const clip = ok(probeOf([h264()]));
-  assert.is(code(() => validateProbe(clip, limits, 10)), "NO_FRAMES");
-  assert.is(code(() => validateProbe(clip, limits, 9.5)), null);
+  assert.is(
+    code(() => validateProbe(clip, limits, 10)),
+    "NO_FRAMES",
+  );
+  assert.is(
+    code(() => validateProbe(clip, limits, 9.5)),
+    null,
+  );
   const unknown = ok(probeOf([h264({ duration: undefined })], { format_name: "matroska,webm" }));
-  assert.is(code(() => validateProbe(unknown, limits, 100)), null);
+  assert.is(
+    code(() => validateProbe(unknown, limits, 100)),
+    null,
+  );
 });
 
 test("size: over the limit is UPLOAD_TOO_LARGE, at the limit passes", () => {
-  assert.is(code(() => validateSize(1000, limits)), null);
-  assert.is(code(() => validateSize(1001, limits)), "UPLOAD_TOO_LARGE");
+  assert.is(
+    code(() => validateSize(1000, limits)),
+    null,
+  );
+  assert.is(
+    code(() => validateSize(1001, limits)),
+    "UPLOAD_TOO_LARGE",
+  );
 });
 
 test.run();

@@ -120,9 +120,20 @@ export interface ClipOptions {
 export async function makeClip(w: World, name: string, opts: ClipOptions = {}): Promise<string> {
   const path = join(w.clips, name);
   await ffmpeg([
-    "-f", "lavfi", "-i", `testsrc2=size=${opts.size ?? "320x240"}:rate=${opts.rate ?? 25}`,
-    "-t", String(opts.seconds ?? 10),
-    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "25",
+    "-f",
+    "lavfi",
+    "-i",
+    `testsrc2=size=${opts.size ?? "320x240"}:rate=${opts.rate ?? 25}`,
+    "-t",
+    String(opts.seconds ?? 10),
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-pix_fmt",
+    "yuv420p",
+    "-g",
+    "25",
     ...(opts.extra ?? []),
     path,
   ]);
@@ -181,16 +192,30 @@ export const frameNames = (keys: string[]) => keys.map((k) => k.split("/").pop()
 
 /** Width, height and codec of an image or video file, via ffprobe. */
 export async function probeImage(path: string): Promise<{ width: number; height: number; codec: string }> {
-  const r = await execa("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height,codec_name", "-of", "json", path]);
+  const r = await execa("ffprobe", [
+    "-v",
+    "error",
+    "-select_streams",
+    "v:0",
+    "-show_entries",
+    "stream=width,height,codec_name",
+    "-of",
+    "json",
+    path,
+  ]);
   const s = (JSON.parse(r.stdout) as { streams: { width: number; height: number; codec_name: string }[] }).streams[0]!;
   return { width: s.width, height: s.height, codec: s.codec_name };
 }
 
 /** md5 of the decoded pixels (rgb24), so two encodings of the same picture compare equal. */
 export async function pixelMd5(path: string): Promise<string> {
-  const r = await execa("ffmpeg", ["-hide_banner", "-loglevel", "error", "-i", path, "-frames:v", "1", "-pix_fmt", "rgb24", "-f", "rawvideo", "-"], {
-    encoding: "buffer",
-  });
+  const r = await execa(
+    "ffmpeg",
+    ["-hide_banner", "-loglevel", "error", "-i", path, "-frames:v", "1", "-pix_fmt", "rgb24", "-f", "rawvideo", "-"],
+    {
+      encoding: "buffer",
+    },
+  );
   return createHash("md5").update(r.stdout).digest("hex");
 }
 

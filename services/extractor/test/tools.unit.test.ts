@@ -3,11 +3,19 @@ import * as assert from "uvu/assert";
 import { classifyExit, ffmpegSpawnOptions, redactPaths, toolSpawnOptions } from "../src/ffmpeg.ts";
 import { onPath, parseEncoders, resolveTools } from "../src/tools.ts";
 
-const present = (...paths: string[]) => (p: string) => paths.includes(p);
+const present =
+  (...paths: string[]) =>
+  (p: string) =>
+    paths.includes(p);
 const noStatic = async () => null;
 
 test("FFMPEG_PATH and FFPROBE_PATH win over everything", async () => {
-  const t = await resolveTools({ ffmpegPath: "/opt/ff/ffmpeg", ffprobePath: "/opt/other/ffprobe", loadStatic: async () => "/static/ffmpeg", exists: present("/static/ffmpeg", "/opt/ff/ffprobe") });
+  const t = await resolveTools({
+    ffmpegPath: "/opt/ff/ffmpeg",
+    ffprobePath: "/opt/other/ffprobe",
+    loadStatic: async () => "/static/ffmpeg",
+    exists: present("/static/ffmpeg", "/opt/ff/ffprobe"),
+  });
   assert.equal(t, { ffmpeg: "/opt/ff/ffmpeg", ffprobe: "/opt/other/ffprobe", from: { ffmpeg: "env", ffprobe: "env" } });
 });
 
@@ -62,11 +70,17 @@ test("a tool exiting 0 is fine", () => {
 
 test("a tool that rejects the input is INVALID_VIDEO, not retried", () => {
   const e = classifyExit("ffprobe", exit({ exitCode: 1, stderrTail: "input: Invalid data found when processing input\n" }));
-  assert.equal([e?.code, e?.retryable, e?.message], ["INVALID_VIDEO", false, "the video cannot be read: input: Invalid data found when processing input"]);
+  assert.equal(
+    [e?.code, e?.retryable, e?.message],
+    ["INVALID_VIDEO", false, "the video cannot be read: input: Invalid data found when processing input"],
+  );
 });
 
 test("a refused container names the demuxer", () => {
-  const e = classifyExit("ffprobe", exit({ exitCode: 1, stderrTail: "[hls @ 0x55d] Format not on whitelist 'mov,mp4'\ninput: Invalid argument\n" }));
+  const e = classifyExit(
+    "ffprobe",
+    exit({ exitCode: 1, stderrTail: "[hls @ 0x55d] Format not on whitelist 'mov,mp4'\ninput: Invalid argument\n" }),
+  );
   assert.is(e?.code, "INVALID_VIDEO");
   assert.match(e?.message ?? "", /"hls" is not accepted/);
 });
@@ -81,7 +95,10 @@ test("killed, timed out or unstartable is retryable FFMPEG_FAILED; out of disk i
 });
 
 test("temp paths are replaced before a message leaves the process", () => {
-  assert.is(redactPaths("file:/tmp/x/source: bad; /tmp/x/frames/f.jpg", { "/tmp/x/source": "input", "/tmp/x/frames": "frames" }), "input: bad; frames/f.jpg");
+  assert.is(
+    redactPaths("file:/tmp/x/source: bad; /tmp/x/frames/f.jpg", { "/tmp/x/source": "input", "/tmp/x/frames": "frames" }),
+    "input: bad; frames/f.jpg",
+  );
 });
 
 test("ffmpeg and ffprobe are spawned with an empty environment, not the extractor's", () => {
@@ -96,12 +113,20 @@ test("ffmpeg and ffprobe are spawned with an empty environment, not the extracto
 });
 
 test("bare tool names are found on the extractor's PATH once, since the tools run without one", async () => {
-  const exec = (...paths: string[]) => (p: string) => paths.includes(p);
+  const exec =
+    (...paths: string[]) =>
+    (p: string) =>
+      paths.includes(p);
   assert.is(onPath("ffmpeg", "/usr/local/bin:/usr/bin", exec("/usr/bin/ffmpeg")), "/usr/bin/ffmpeg");
   assert.is(onPath("ffmpeg", "/a:/b", exec("/a/ffmpeg", "/b/ffmpeg")), "/a/ffmpeg", "the first directory wins");
   assert.is(onPath("/opt/ff/ffmpeg", "/usr/bin", exec("/usr/bin/ffmpeg")), "/opt/ff/ffmpeg", "a path is kept");
   assert.is(onPath("ffmpeg", "/usr/bin", exec()), "ffmpeg", "not found: the start-up check reports it");
-  const t = await resolveTools({ loadStatic: noStatic, exists: present(), searchPath: "/x:/usr/bin", isExecutable: exec("/usr/bin/ffmpeg", "/x/ffprobe") });
+  const t = await resolveTools({
+    loadStatic: noStatic,
+    exists: present(),
+    searchPath: "/x:/usr/bin",
+    isExecutable: exec("/usr/bin/ffmpeg", "/x/ffprobe"),
+  });
   assert.equal([t.ffmpeg, t.ffprobe, t.from], ["/usr/bin/ffmpeg", "/x/ffprobe", { ffmpeg: "path", ffprobe: "path" }]);
 });
 

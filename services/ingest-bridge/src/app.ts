@@ -24,7 +24,13 @@ export interface AppDeps extends IngestRoutesDeps {
  */
 export function buildApp(deps: AppDeps): FastifyInstance {
   const { log, httpMetrics, readiness, httpTimeouts } = deps;
-  const app = buildHttp({ service: SERVICE, logger: log, metrics: httpMetrics, readiness, ...(httpTimeouts && { timeouts: httpTimeouts }) });
+  const app = buildHttp({
+    service: SERVICE,
+    logger: log,
+    metrics: httpMetrics,
+    readiness,
+    ...(httpTimeouts && { timeouts: httpTimeouts }),
+  });
   enforceRouteTable(app, ROUTES);
   registerIngestRoutes(app, deps);
   return app;

@@ -91,7 +91,10 @@ export function createPoller(deps: PollerDeps): Poller {
         }
         const res = await publisher.publish(decision.event, { firstOnSubject: true });
         metrics.ingestFailures.inc({ code: decision.event.data.code, duplicate: String(res.duplicate) });
-        elog.warn({ code: decision.event.data.code, detail: decision.event.data.message, duplicate: res.duplicate }, "job failed at ingest");
+        elog.warn(
+          { code: decision.event.data.code, detail: decision.event.data.message, duplicate: res.duplicate },
+          "job failed at ingest",
+        );
         return undefined;
       }
       default: {

@@ -68,7 +68,12 @@ test("POST /videos is multipart: the option fields, then the file, and the body 
 test("the option rules in the document are those the bridge checks with", () => {
   const options = doc.components.schemas.UploadOptions as { properties: Record<string, Record<string, unknown>> };
   assert.equal(Object.keys(options.properties), [...OPTION_NAMES]);
-  assert.equal(options.properties.fps, { type: "number", exclusiveMinimum: 0, maximum: 60, description: options.properties.fps!.description });
+  assert.equal(options.properties.fps, {
+    type: "number",
+    exclusiveMinimum: 0,
+    maximum: 60,
+    description: options.properties.fps!.description,
+  });
   assert.equal(options.properties.format!.enum, ["jpg", "png", "webp"]);
   // The limits the document shows are where the checks change their answer.
   assert.ok(ExtractionOptionsInput.safeParse({ fps: 60, width: 16, maxFrames: 65_533 }).success);
@@ -76,7 +81,7 @@ test("the option rules in the document are those the bridge checks with", () => 
   assert.is(options.properties.maxFrames!.maximum, 65_533);
   assert.not.ok(ExtractionOptionsInput.safeParse({ fps: 60.5 }).success);
   assert.not.ok(ExtractionOptionsInput.safeParse({ width: 15 }).success);
-  assert.equal((options.properties.width!.minimum), 16);
+  assert.equal(options.properties.width!.minimum, 16);
   const presign = doc.components.schemas.PresignRequest as { properties: { options: object } };
   assert.equal(presign.properties.options, { $ref: "#/components/schemas/UploadOptions" });
 });

@@ -48,7 +48,14 @@ test("an ObjectCreated record becomes a target with bucket, version, unquoted et
   const [p] = plans(parseMessage(s3Event({ key: "uploads/a/j/x.mp4", versionId: "v1", eTag: '"e1"' })));
   assert.equal(p, {
     kind: "ingest",
-    target: { bucket: "media", key: "uploads/a/j/x.mp4", versionId: "v1", etag: "e1", eventTime: "2025-01-02T03:04:05.000Z", source: "s3-event" },
+    target: {
+      bucket: "media",
+      key: "uploads/a/j/x.mp4",
+      versionId: "v1",
+      etag: "e1",
+      eventTime: "2025-01-02T03:04:05.000Z",
+      source: "s3-event",
+    },
   });
   const [q] = plans(parseMessage(s3Event({ key: "uploads/a/j/x.mp4", versionId: "null" })));
   assert.ok(q?.kind === "ingest" && q.target.versionId === undefined, "the null version is no identity");
@@ -64,7 +71,10 @@ test("every record of a message is planned; non-ObjectCreated records are skippe
       ),
     ),
   );
-  assert.equal(all.map((p) => p.kind), ["ingest", "skip", "ingest"]);
+  assert.equal(
+    all.map((p) => p.kind),
+    ["ingest", "skip", "ingest"],
+  );
   assert.equal(all[1], { kind: "skip", reason: "not_object_created", detail: "ObjectRemoved:Delete" });
 });
 

@@ -34,7 +34,10 @@ async function history(ctx: Ctx, jobId: string): Promise<JobEvent[]> {
 
 async function queueDepth(ctx: Ctx, url = ctx.fx.queue.url): Promise<number> {
   const out = await ctx.fx.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
   );
   return Number(out.Attributes?.ApproximateNumberOfMessages) + Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible);
 }
@@ -68,14 +71,20 @@ s("the same S3 notification delivered twice gives one uploaded, and both copies 
   assert.equal(await queueDepth(ctx), 0);
 
   const events = await history(ctx, jobId);
-  assert.equal(events.map((e) => e.type), ["uploaded"], "one job, one uploaded");
+  assert.equal(
+    events.map((e) => e.type),
+    ["uploaded"],
+    "one job, one uploaded",
+  );
   assert.equal(await counter(ctx.web.metrics.uploadedPublished, { source: "s3-event", duplicate: "false" }), 1);
   assert.equal(await counter(ctx.web.metrics.uploadedPublished, { source: "s3-event", duplicate: "true" }), 1);
 });
 
 s("a plain message from another system is accepted: owner and options from the message, job id from the object", async (ctx) => {
   const key = "incoming/partner clip.mp4"; // outside uploads/: S3 does not announce it
-  const put = await ctx.fx.s3.send(new PutObjectCommand({ Bucket: ctx.fx.bucket, Key: key, Body: randomBytes(777), ContentType: "video/mp4" }));
+  const put = await ctx.fx.s3.send(
+    new PutObjectCommand({ Bucket: ctx.fx.bucket, Key: key, Body: randomBytes(777), ContentType: "video/mp4" }),
+  );
   await send(ctx, JSON.stringify({ bucket: ctx.fx.bucket, key, owner: "partner-bob", options: { fps: 3, maxFrames: 5 } }));
   assert.equal(await ctx.fx.poller(ctx.web.metrics).pollOnce(), { received: 1, deleted: 1, kept: 0 });
 
@@ -121,7 +130,10 @@ s("invalid options in a plain message fail the job at ingest, unless the job alr
   assert.equal((await ctx.fx.poller(ctx.web.metrics).pollOnce()).deleted, 1);
   await send(ctx, JSON.stringify({ bucket: ctx.fx.bucket, key: okKey, owner: "erin", options: { fps: 1000 } }));
   assert.equal((await ctx.fx.poller(ctx.web.metrics).pollOnce()).deleted, 1);
-  assert.equal((await history(ctx, okJob)).map((e) => e.type), ["uploaded"]);
+  assert.equal(
+    (await history(ctx, okJob)).map((e) => e.type),
+    ["uploaded"],
+  );
   assert.equal(await counter(ctx.web.metrics.ingestFailures, { code: "INVALID_OPTIONS", duplicate: "false" }), 1);
 });
 
@@ -137,7 +149,10 @@ s("NATS unavailable: the message is kept and comes back; once NATS is back it is
 
   await sleep(2500); // the visibility timeout
   assert.equal(await ctx.fx.poller(ctx.web.metrics).pollOnce(), { received: 1, deleted: 1, kept: 0 });
-  assert.equal((await history(ctx, jobId)).map((e) => e.type), ["uploaded"]);
+  assert.equal(
+    (await history(ctx, jobId)).map((e) => e.type),
+    ["uploaded"],
+  );
 });
 
 s("a malformed message is counted and kept; it comes back, then moves to the DLQ", async (ctx) => {
@@ -154,7 +169,10 @@ s("a malformed message is counted and kept; it comes back, then moves to the DLQ
   await sleep(2500); // maxReceiveCount is 2: the next receive moves it to the DLQ
   assert.equal((await poller.pollOnce()).received, 0);
   const dead = await ctx.fx.sqs.send(new ReceiveMessageCommand({ QueueUrl: ctx.fx.queue.dlqUrl, WaitTimeSeconds: 2 }));
-  assert.equal(dead.Messages?.map((m) => m.Body), ["this is not json"]);
+  assert.equal(
+    dead.Messages?.map((m) => m.Body),
+    ["this is not json"],
+  );
 });
 
 s("a message about an object that does not exist, or with no owner to find, is rejected and kept", async (ctx) => {
@@ -175,7 +193,9 @@ s("stop() lets the poll in flight finish: a message it receives is handled, not 
   poller.start();
   await sleep(300);
   const key = "incoming/arrives-during-stop.mp4";
-  const put = await ctx.fx.s3.send(new PutObjectCommand({ Bucket: ctx.fx.bucket, Key: key, Body: randomBytes(321), ContentType: "video/mp4" }));
+  const put = await ctx.fx.s3.send(
+    new PutObjectCommand({ Bucket: ctx.fx.bucket, Key: key, Body: randomBytes(321), ContentType: "video/mp4" }),
+  );
   const stopping = poller.stop();
   // Sent after stop() was called, while the long poll is still open.
   await send(ctx, JSON.stringify({ bucket: ctx.fx.bucket, key, owner: "late-carol" }));
@@ -202,9 +222,12 @@ s("a slow publish keeps its message invisible past the visibility timeout", asyn
   const peek = new ReceiveMessageCommand({ QueueUrl: ctx.fx.queue.url, WaitTimeSeconds: 1, VisibilityTimeout: 1 });
   const meanwhile = await ctx.fx.sqs.send(peek);
   // (Earlier tests' rejected messages may still be cycling towards the DLQ.)
-  assert.equal((meanwhile.Messages ?? []).filter((m) => m.Body?.includes(key)), [], "the message being handled was not handed out again");
+  assert.equal(
+    (meanwhile.Messages ?? []).filter((m) => m.Body?.includes(key)),
+    [],
+    "the message being handled was not handed out again",
+  );
   assert.equal(await handling, { received: 1, deleted: 1, kept: 0 });
-
 });
 
 s.run();

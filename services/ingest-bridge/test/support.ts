@@ -1,11 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
-import {
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  ListObjectVersionsCommand,
-  type S3Client,
-} from "@aws-sdk/client-s3";
+import { DeleteBucketCommand, DeleteObjectsCommand, ListObjectVersionsCommand, type S3Client } from "@aws-sdk/client-s3";
 import { DeleteQueueCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { createVerifier, mintDevToken } from "@hfp/auth";
 import { createS3, createSqs } from "@hfp/aws";
@@ -136,7 +131,9 @@ export function multipart(parts: Part[]): { payload: Buffer; headers: Record<str
     if ("value" in p) {
       chunks.push(Buffer.from(`Content-Disposition: form-data; name="${p.name}"\r\n\r\n${p.value}\r\n`));
     } else {
-      chunks.push(Buffer.from(`Content-Disposition: form-data; name="${p.name}"; filename="${p.filename}"\r\nContent-Type: ${p.type}\r\n\r\n`));
+      chunks.push(
+        Buffer.from(`Content-Disposition: form-data; name="${p.name}"; filename="${p.filename}"\r\nContent-Type: ${p.type}\r\n\r\n`),
+      );
       chunks.push(p.data, Buffer.from("\r\n"));
     }
   }
@@ -145,7 +142,10 @@ export function multipart(parts: Part[]): { payload: Buffer; headers: Record<str
 }
 
 /** A counter's value for exactly these labels (0 when never incremented). */
-export async function counter(metric: { get(): Promise<{ values: { labels: object; value: number }[] }> }, labels: Record<string, string> = {}): Promise<number> {
+export async function counter(
+  metric: { get(): Promise<{ values: { labels: object; value: number }[] }> },
+  labels: Record<string, string> = {},
+): Promise<number> {
   const { values } = await metric.get();
   const match = values.find((v) => {
     const l = v.labels as Record<string, string | number>;

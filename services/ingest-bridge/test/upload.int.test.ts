@@ -52,55 +52,63 @@ async function nothingStored(ctx: Ctx, before: string[]) {
   assert.equal((await ctx.fx.poller(ctx.web.metrics).pollOnce()).received, 0, "no S3 notification");
 }
 
-s("an upload is stored byte for byte, its uploaded is stored before the 201, and the S3 notification is a dropped duplicate", async (ctx) => {
-  const data = randomBytes(50_000);
-  const res = await post(ctx, [{ name: "fps", value: "2" }, { name: "format", value: "png" }, video(data)]);
-  assert.equal(res.statusCode, 201, res.body);
-  const body = res.json() as { jobId: string; status: string; statusUrl: string; key: string };
-  assert.match(body.jobId, /^[A-Za-z0-9_-]{22}$/);
-  assert.equal(body, { jobId: body.jobId, status: "queued", statusUrl: `/videos/${body.jobId}`, key: `uploads/auth0_alice/${body.jobId}/my_clip.mp4` });
-  assert.equal(res.headers.location, `/videos/${body.jobId}`);
+s(
+  "an upload is stored byte for byte, its uploaded is stored before the 201, and the S3 notification is a dropped duplicate",
+  async (ctx) => {
+    const data = randomBytes(50_000);
+    const res = await post(ctx, [{ name: "fps", value: "2" }, { name: "format", value: "png" }, video(data)]);
+    assert.equal(res.statusCode, 201, res.body);
+    const body = res.json() as { jobId: string; status: string; statusUrl: string; key: string };
+    assert.match(body.jobId, /^[A-Za-z0-9_-]{22}$/);
+    assert.equal(body, {
+      jobId: body.jobId,
+      status: "queued",
+      statusUrl: `/videos/${body.jobId}`,
+      key: `uploads/auth0_alice/${body.jobId}/my_clip.mp4`,
+    });
+    assert.equal(res.headers.location, `/videos/${body.jobId}`);
 
-  assert.ok((await getBytes(ctx.fx.s3, ctx.fx.bucket, body.key)).equals(data), "the exact bytes");
-  const head = await ctx.fx.s3.send(new HeadObjectCommand({ Bucket: ctx.fx.bucket, Key: body.key }));
-  assert.equal(head.Metadata, { owner: OWNER, "job-id": body.jobId, options: '{"fps":2,"format":"png"}' });
-  assert.equal(head.ContentType, "video/mp4");
-  assert.equal(head.ContentLength, data.length);
+    assert.ok((await getBytes(ctx.fx.s3, ctx.fx.bucket, body.key)).equals(data), "the exact bytes");
+    const head = await ctx.fx.s3.send(new HeadObjectCommand({ Bucket: ctx.fx.bucket, Key: body.key }));
+    assert.equal(head.Metadata, { owner: OWNER, "job-id": body.jobId, options: '{"fps":2,"format":"png"}' });
+    assert.equal(head.ContentType, "video/mp4");
+    assert.equal(head.ContentLength, data.length);
 
-  const expected = {
-    bucket: ctx.fx.bucket,
-    key: body.key,
-    size: data.length,
-    etag: head.ETag!.replace(/"/g, ""),
-    versionId: head.VersionId!,
-    contentType: "video/mp4",
-    owner: OWNER,
-    options: { fps: 2, format: "png", start: 0 },
-  };
-  const direct = await readJobHistory(ctx.fx.nc, ctx.fx.stream, body.jobId, ctx.fx.prefix);
-  assert.equal(direct.length, 1, "published by the HTTP path before it answered");
-  const event = direct[0]!.event;
-  assert.equal(event.type, "uploaded");
-  if (event.type !== "uploaded") return;
-  assert.equal(event.jobId, body.jobId);
-  assert.equal(event.data, { ...expected, source: "http" });
-  // The id the S3-notification path derives for this very object (bucket, key, version id).
-  const viaS3 = decideIngest(
-    { bucket: ctx.fx.bucket, key: body.key, versionId: head.VersionId!, etag: expected.etag, source: "s3-event" },
-    { size: data.length, etag: expected.etag, versionId: head.VersionId!, contentType: "video/mp4", metadata: head.Metadata! },
-    { producer: "ingest-bridge@0.1.0", now: new Date() },
-  );
-  assert.equal(viaS3.kind === "uploaded" && [viaS3.event.id, viaS3.event.jobId], [event.id, event.jobId]);
+    const expected = {
+      bucket: ctx.fx.bucket,
+      key: body.key,
+      size: data.length,
+      etag: head.ETag!.replace(/"/g, ""),
+      versionId: head.VersionId!,
+      contentType: "video/mp4",
+      owner: OWNER,
+      options: { fps: 2, format: "png", start: 0 },
+    };
+    const direct = await readJobHistory(ctx.fx.nc, ctx.fx.stream, body.jobId, ctx.fx.prefix);
+    assert.equal(direct.length, 1, "published by the HTTP path before it answered");
+    const event = direct[0]!.event;
+    assert.equal(event.type, "uploaded");
+    if (event.type !== "uploaded") return;
+    assert.equal(event.jobId, body.jobId);
+    assert.equal(event.data, { ...expected, source: "http" });
+    // The id the S3-notification path derives for this very object (bucket, key, version id).
+    const viaS3 = decideIngest(
+      { bucket: ctx.fx.bucket, key: body.key, versionId: head.VersionId!, etag: expected.etag, source: "s3-event" },
+      { size: data.length, etag: expected.etag, versionId: head.VersionId!, contentType: "video/mp4", metadata: head.Metadata! },
+      { producer: "ingest-bridge@0.1.0", now: new Date() },
+    );
+    assert.equal(viaS3.kind === "uploaded" && [viaS3.event.id, viaS3.event.jobId], [event.id, event.jobId]);
 
-  const summary = await ctx.fx.poller(ctx.web.metrics).pollOnce();
-  assert.equal(summary, { received: 1, deleted: 1, kept: 0 }, "the notification is handled and deleted");
-  const history = await readJobHistory(ctx.fx.nc, ctx.fx.stream, body.jobId, ctx.fx.prefix);
-  assert.equal(history, direct, "still exactly the one uploaded: the S3 path's copy was dropped");
-  assert.equal(await counter(ctx.web.metrics.uploads, { route: "/videos", outcome: "created" }), 1);
-  assert.equal(await counter(ctx.web.metrics.uploadedPublished, { source: "http", duplicate: "false" }), 1);
-  assert.equal(await counter(ctx.web.metrics.uploadedPublished, { source: "s3-event", duplicate: "true" }), 1);
-  assert.equal(await counter(ctx.web.metrics.uploadedPublished, { source: "s3-event", duplicate: "false" }), 0);
-});
+    const summary = await ctx.fx.poller(ctx.web.metrics).pollOnce();
+    assert.equal(summary, { received: 1, deleted: 1, kept: 0 }, "the notification is handled and deleted");
+    const history = await readJobHistory(ctx.fx.nc, ctx.fx.stream, body.jobId, ctx.fx.prefix);
+    assert.equal(history, direct, "still exactly the one uploaded: the S3 path's copy was dropped");
+    assert.equal(await counter(ctx.web.metrics.uploads, { route: "/videos", outcome: "created" }), 1);
+    assert.equal(await counter(ctx.web.metrics.uploadedPublished, { source: "http", duplicate: "false" }), 1);
+    assert.equal(await counter(ctx.web.metrics.uploadedPublished, { source: "s3-event", duplicate: "true" }), 1);
+    assert.equal(await counter(ctx.web.metrics.uploadedPublished, { source: "s3-event", duplicate: "false" }), 0);
+  },
+);
 
 s("the upload limit: exactly the limit is accepted; one byte more is 413 with nothing left behind", async (ctx) => {
   const before = await uploadsNow(ctx);
@@ -142,9 +150,21 @@ s("bad options are 400 INVALID_OPTIONS naming the field, and nothing is stored",
     [[{ name: "fps", value: "500" }], /^fps: /],
     [[{ name: "fps", value: "two" }], /^fps: must be a number/],
     [[{ name: "format", value: "gif" }], /^format: /],
-    [[{ name: "start", value: "5" }, { name: "end", value: "2" }], /^end: /],
+    [
+      [
+        { name: "start", value: "5" },
+        { name: "end", value: "2" },
+      ],
+      /^end: /,
+    ],
     [[{ name: "quality", value: "9" }], /^quality: unknown field/],
-    [[{ name: "fps", value: "1" }, { name: "fps", value: "2" }], /^fps: given more than once/],
+    [
+      [
+        { name: "fps", value: "1" },
+        { name: "fps", value: "2" },
+      ],
+      /^fps: given more than once/,
+    ],
   ];
   for (const [fields, message] of cases) {
     const res = await post(ctx, [...fields, video(randomBytes(100))]);
@@ -231,7 +251,15 @@ s("presigned upload: the client PUTs to S3 with the returned headers; a poll pub
     headers: ctx.auth,
   });
   assert.equal(res.statusCode, 201, res.body);
-  const p = res.json() as { jobId: string; uploadUrl: string; method: string; headers: Record<string, string>; key: string; statusUrl: string; expiresAt: string };
+  const p = res.json() as {
+    jobId: string;
+    uploadUrl: string;
+    method: string;
+    headers: Record<string, string>;
+    key: string;
+    statusUrl: string;
+    expiresAt: string;
+  };
   assert.equal(p.method, "PUT");
   assert.equal(p.key, `uploads/auth0_alice/${p.jobId}/big_clip.mov`);
   assert.equal(p.statusUrl, `/videos/${p.jobId}`);

@@ -36,7 +36,10 @@ export const deliveredOutcome = (event: JobEvent): OutcomeEvent | null =>
 
 /** The outcome a re-drive notifies: the shared rule (`redriveOutcome` in @hfp/events) over the job's stored events. */
 export function pickOutcome(packaged: StoredEventOf<"packaged"> | null, failed: StoredEventOf<"failed"> | null): OutcomeEvent | null {
-  const chosen = redriveOutcome(packaged && { seq: packaged.seq, event: packaged.event }, failed && { seq: failed.seq, stage: failed.event.data.stage, event: failed.event });
+  const chosen = redriveOutcome(
+    packaged && { seq: packaged.seq, event: packaged.event },
+    failed && { seq: failed.seq, stage: failed.event.data.stage, event: failed.event },
+  );
   return chosen?.event ?? null;
 }
 

@@ -45,8 +45,7 @@ export function kindOf(outcome: OutcomeEvent): NotificationKind {
 export function buildNotification(outcome: OutcomeEvent, uploaded: EventOf<"uploaded"> | null): Notification {
   const uploadedAt = uploaded?.occurredAt ?? null;
   const completedAt = outcome.occurredAt;
-  const processingSeconds =
-    uploadedAt === null ? null : Math.max(0, Math.round(Date.parse(completedAt) - Date.parse(uploadedAt)) / 1000);
+  const processingSeconds = uploadedAt === null ? null : Math.max(0, Math.round(Date.parse(completedAt) - Date.parse(uploadedAt)) / 1000);
   const base = {
     schemaVersion: 1 as const,
     kind: kindOf(outcome),

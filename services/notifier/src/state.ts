@@ -45,4 +45,3 @@ async function wasNotified(src: StateSources, outcome: OutcomeEvent): Promise<bo
     outcome.id,
   );
 }
-

@@ -78,7 +78,8 @@ async function counted(ctx: Ctx, status: string): Promise<number> {
   return got.values.find((v) => v.labels.status === status)?.value ?? 0;
 }
 
-const attrs = (m: Message) => Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, [v.DataType, v.StringValue]]));
+const attrs = (m: Message) =>
+  Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, [v.DataType, v.StringValue]]));
 
 it("packaged: one video.processed message with every field, a notified event, and nothing more on redelivery or re-drive", async (ctx) => {
   const jobId = uniqueName("job");
@@ -107,12 +108,25 @@ it("packaged: one video.processed message with every field, a notified event, an
   const notified = await eventsOf(ctx, jobId, "notified");
   assert.equal(
     notified.map((e) => [e.id, e.causationId, e.correlationId, e.data]),
-    [[answerId(packaged, "notified"), packaged.id, uploaded.id, { queue: ctx.queue.name, messageId: message.MessageId, kind: "video.processed" }]],
+    [
+      [
+        answerId(packaged, "notified"),
+        packaged.id,
+        uploaded.id,
+        { queue: ctx.queue.name, messageId: message.MessageId, kind: "video.processed" },
+      ],
+    ],
   );
   assert.is(await counted(ctx, "completed"), before + 1);
 
   assert.equal(await createHandler(ctx.deps, ctx.queue)(delivery(packaged, 2), log), { kind: "ack" });
-  const retry = createEvent({ type: "retry-requested", jobId, producer: "hfp@0.1.0", cause: packaged, data: { stage: "notifier", requestedBy: "ops" } });
+  const retry = createEvent({
+    type: "retry-requested",
+    jobId,
+    producer: "hfp@0.1.0",
+    cause: packaged,
+    data: { stage: "notifier", requestedBy: "ops" },
+  });
   await publishAll(ctx, retry);
   assert.equal(await createHandler(ctx.deps, ctx.queue)(delivery(retry), log), { kind: "ack" });
   assert.equal(await drain(ctx.sqs, ctx.queue), [], "nothing sent again");
@@ -152,7 +166,10 @@ it("failed: one video.failed message with the error; a redelivered failed hidden
   assert.equal(JSON.parse((await drain(ctx.sqs, ctx.queue))[0]?.Body ?? "{}").kind, "video.processed");
   assert.equal(await createHandler(ctx.deps, ctx.queue)(delivery(failed, 2), log), { kind: "ack" });
   assert.equal(await drain(ctx.sqs, ctx.queue), []);
-  assert.equal((await eventsOf(ctx, jobId, "notified")).map((e) => e.causationId), [failed.id, packaged.id]);
+  assert.equal(
+    (await eventsOf(ctx, jobId, "notified")).map((e) => e.causationId),
+    [failed.id, packaged.id],
+  );
 });
 
 it("a FIFO queue gets the job as group id and the outcome's id as de-duplication id, so a resend is dropped", async (ctx) => {
@@ -182,7 +199,10 @@ it("SQS down: nak with backoff; on the last attempt notification-failed (+ faile
   try {
     assert.equal(await createHandler(ctx.deps, down)(delivery(packaged, 3), log), { kind: "nak", delayMs: 4000 });
     const notices = await eventsOf(ctx, jobId, "notification-failed");
-    assert.equal(notices.map((e) => e.type === "notification-failed" && [e.data.attempt, e.data.nextAttemptAt !== undefined]), [[3, true]]);
+    assert.equal(
+      notices.map((e) => e.type === "notification-failed" && [e.data.attempt, e.data.nextAttemptAt !== undefined]),
+      [[3, true]],
+    );
 
     const last = await createHandler(ctx.deps, down)(delivery(packaged, 8), log);
     assert.is(last.kind, "term");
@@ -201,24 +221,55 @@ it("SQS down: nak with backoff; on the last attempt notification-failed (+ faile
   }
 
   // SQS is back; the operator re-drives the notifier: the job's outcome is the zip.
-  const retry = createEvent({ type: "retry-requested", jobId, producer: "hfp@0.1.0", cause: packaged, data: { stage: "notifier", requestedBy: "ops" } });
+  const retry = createEvent({
+    type: "retry-requested",
+    jobId,
+    producer: "hfp@0.1.0",
+    cause: packaged,
+    data: { stage: "notifier", requestedBy: "ops" },
+  });
   await publishAll(ctx, retry);
   assert.equal(await createHandler(ctx.deps, ctx.queue)(delivery(retry), log), { kind: "ack" });
   const messages = await drain(ctx.sqs, ctx.queue);
-  assert.equal(messages.map((m) => JSON.parse(m.Body!).kind), ["video.processed"]);
-  assert.equal((await eventsOf(ctx, jobId, "notified")).map((e) => e.causationId), [packaged.id]);
+  assert.equal(
+    messages.map((m) => JSON.parse(m.Body!).kind),
+    ["video.processed"],
+  );
+  assert.equal(
+    (await eventsOf(ctx, jobId, "notified")).map((e) => e.causationId),
+    [packaged.id],
+  );
 });
 
 it("a re-drive of a job with no outcome publishes notification-failed and sends nothing; other stages' retries are ignored", async (ctx) => {
   const jobId = uniqueName("job");
   const { uploaded } = jobEvents(jobId);
-  const mine = createEvent({ type: "retry-requested", jobId, producer: "hfp@0.1.0", cause: uploaded, data: { stage: "notifier", requestedBy: "ops" } });
-  const other = createEvent({ type: "retry-requested", jobId, producer: "hfp@0.1.0", cause: uploaded, data: { stage: "extractor", requestedBy: "ops" } });
+  const mine = createEvent({
+    type: "retry-requested",
+    jobId,
+    producer: "hfp@0.1.0",
+    cause: uploaded,
+    data: { stage: "notifier", requestedBy: "ops" },
+  });
+  const other = createEvent({
+    type: "retry-requested",
+    jobId,
+    producer: "hfp@0.1.0",
+    cause: uploaded,
+    data: { stage: "extractor", requestedBy: "ops" },
+  });
   await publishAll(ctx, uploaded, mine, other);
   assert.equal(await createHandler(ctx.deps, ctx.queue)(delivery(other), log), { kind: "ack" });
   assert.is((await createHandler(ctx.deps, ctx.queue)(delivery(mine), log)).kind, "term");
   const [nf, ...more] = await eventsOf(ctx, jobId, "notification-failed");
-  assert.equal([nf?.causationId, nf?.data, more.length], [mine.id, { code: "SOURCE_NOT_FOUND", message: `job ${jobId} has neither packaged nor failed to notify`, retryable: false, attempt: 1 }, 0]);
+  assert.equal(
+    [nf?.causationId, nf?.data, more.length],
+    [
+      mine.id,
+      { code: "SOURCE_NOT_FOUND", message: `job ${jobId} has neither packaged nor failed to notify`, retryable: false, attempt: 1 },
+      0,
+    ],
+  );
   assert.equal(await drain(ctx.sqs, ctx.queue), []);
 });
 

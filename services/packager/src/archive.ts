@@ -69,9 +69,7 @@ export function planArchive(source: EventOf<"frames-extracted">, raw: unknown): 
   const m = parsed.data;
   if (m.jobId !== source.jobId) throw invalid(`manifest belongs to job ${m.jobId}, not ${source.jobId}`);
   if (m.frames.length !== m.frameCount || m.frameCount !== source.data.frameCount) {
-    throw invalid(
-      `manifest lists ${m.frames.length} frames and says ${m.frameCount}; the event says ${source.data.frameCount}`,
-    );
+    throw invalid(`manifest lists ${m.frames.length} frames and says ${m.frameCount}; the event says ${source.data.frameCount}`);
   }
   const sorted = [...m.frames].sort((a, b) => a.index - b.index);
   sorted.forEach((f, i) => {
@@ -99,14 +97,16 @@ export function planArchive(source: EventOf<"frames-extracted">, raw: unknown): 
       2,
     ),
   );
-  const perEntry = (name: string, size: number) =>
-    LOCAL_HEADER + DATA_DESCRIPTOR + CENTRAL_HEADER + 2 * Buffer.byteLength(name) + size;
+  const perEntry = (name: string, size: number) => LOCAL_HEADER + DATA_DESCRIPTOR + CENTRAL_HEADER + 2 * Buffer.byteLength(name) + size;
   const maxSize =
     frames.reduce((sum, f) => sum + perEntry(f.entry, f.size), 0) +
     perEntry(MANIFEST_ENTRY, manifest.length + DEFLATE_SLACK) +
     END_OF_DIRECTORY;
   if (maxSize > ZIP_MAX_BYTES) {
-    throw new AppError("INVALID_OPTIONS", `the frames total ${maxSize} bytes, over the 4 GiB a zip can hold; ask for fewer or smaller frames`);
+    throw new AppError(
+      "INVALID_OPTIONS",
+      `the frames total ${maxSize} bytes, over the 4 GiB a zip can hold; ask for fewer or smaller frames`,
+    );
   }
   return { frames, manifest, maxSize };
 }

@@ -17,9 +17,12 @@ const MAX_NAME_BYTES = 255;
  */
 export function safeEntryName(raw: string): string | null {
   const base = raw.split(/[\\/]/).pop() ?? "";
-  // Control characters (C0, DEL, C1) never belong in a stored name.
-  // eslint-disable-next-line no-control-regex
-  const cleaned = base.replace(/[\u0000-\u001f\u007f-\u009f]/g, "").replace(/[<>:"|?*]/g, "_").trim();
+  const cleaned = base
+    // Control characters (C0, DEL, C1) never belong in a stored name.
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, "")
+    .replace(/[<>:"|?*]/g, "_")
+    .trim();
   if (cleaned === "" || /^\.+$/.test(cleaned)) return null;
   if (Buffer.byteLength(cleaned, "utf8") > MAX_NAME_BYTES) return null;
   return cleaned;

@@ -12,11 +12,7 @@ export interface ReadAheadOptions<T> {
  * depends on the window, never on how many items there are. A fetch starts only when the
  * consumer has room for it, so a slow consumer (the upload) slows the reads down.
  */
-export async function* readAhead<T, R>(
-  items: readonly T[],
-  fetch: (item: T) => Promise<R>,
-  opts: ReadAheadOptions<T>,
-): AsyncGenerator<R> {
+export async function* readAhead<T, R>(items: readonly T[], fetch: (item: T) => Promise<R>, opts: ReadAheadOptions<T>): AsyncGenerator<R> {
   const window: { promise: Promise<R>; bytes: number }[] = [];
   let windowBytes = 0;
   let next = 0;

@@ -64,7 +64,10 @@ test("a manifest of another job, a wrong count, a duplicate index or a foreign k
     ["count differs from the list", (m) => ({ ...m, frameCount: 2 })],
     ["list differs from the event", (m) => ({ ...m, frames: m.frames.slice(0, 2), frameCount: 2 })],
     ["duplicate index", (m) => ({ ...m, frames: [m.frames[0], { ...m.frames[1]!, index: 0 }, m.frames[2]] })],
-    ["key outside the prefix", (m) => ({ ...m, frames: [{ ...m.frames[0]!, key: "uploads/someone/video.mp4" }, m.frames[1], m.frames[2]] })],
+    [
+      "key outside the prefix",
+      (m) => ({ ...m, frames: [{ ...m.frames[0]!, key: "uploads/someone/video.mp4" }, m.frames[1], m.frames[2]] }),
+    ],
     ["dot-dot key", (m) => ({ ...m, frames: [{ ...m.frames[0]!, key: "frames/job-a/../../x" }, m.frames[1], m.frames[2]] })],
     ["not a manifest", () => ({ hello: "world" })],
     ["negative size", (m) => ({ ...m, frames: [{ ...m.frames[0]!, size: -1 }, m.frames[1], m.frames[2]] })],

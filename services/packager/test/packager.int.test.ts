@@ -74,7 +74,9 @@ async function seedJob(ctx: Ctx, sizes: number[]) {
   const fx = framesFixture({ jobId, bucket: ctx.bucket, sizes, at: new Date("2030-03-04T05:06:07Z") });
   const bytes = fx.frames.map((f) => frameBytes(f.index, f.size));
   await Promise.all(
-    fx.frames.map((f, i) => ctx.s3.send(new PutObjectCommand({ Bucket: ctx.bucket, Key: f.key, Body: bytes[i], ContentType: "image/jpeg" }))),
+    fx.frames.map((f, i) =>
+      ctx.s3.send(new PutObjectCommand({ Bucket: ctx.bucket, Key: f.key, Body: bytes[i], ContentType: "image/jpeg" })),
+    ),
   );
   await ctx.s3.send(
     new PutObjectCommand({ Bucket: ctx.bucket, Key: fx.event.data.manifestKey, Body: fx.manifestBytes, ContentType: "application/json" }),
@@ -168,7 +170,10 @@ it("packs the frames in index order into a stored zip, publishes its true size a
   assert.is(packaged.causationId, job.event.id);
   assert.is(packaged.correlationId, job.event.correlationId);
   const key = `results/${job.jobId}.zip`;
-  assert.equal({ bucket: packaged.data.bucket, key: packaged.data.key, frameCount: packaged.data.frameCount }, { bucket: ctx.bucket, key, frameCount: 12 });
+  assert.equal(
+    { bucket: packaged.data.bucket, key: packaged.data.key, frameCount: packaged.data.frameCount },
+    { bucket: ctx.bucket, key, frameCount: 12 },
+  );
 
   const zip = await getBytes(ctx.s3, ctx.bucket, key);
   assert.is(packaged.data.size, zip.length);
@@ -207,13 +212,26 @@ it("packs the frames in index order into a stored zip, publishes its true size a
     "not uploaded again",
   );
   const all = await eventsOf(ctx, job.jobId, "packaged");
-  assert.equal(all.map((e) => e.id), [packaged.id], "the stream dropped the repeat");
+  assert.equal(
+    all.map((e) => e.id),
+    [packaged.id],
+    "the stream dropped the repeat",
+  );
 
   // A re-drive does the same: the answer is still to the frames-extracted.
-  const retry = createEvent({ type: "retry-requested", jobId: job.jobId, producer: "hfp@0.1.0", cause: job.event, data: { stage: "packager", requestedBy: "ops" } });
+  const retry = createEvent({
+    type: "retry-requested",
+    jobId: job.jobId,
+    producer: "hfp@0.1.0",
+    cause: job.event,
+    data: { stage: "packager", requestedBy: "ops" },
+  });
   await ctx.deps.publisher.publish(retry);
   assert.equal(await handler(ctx)(delivery(retry), log), { kind: "ack" });
-  assert.equal((await eventsOf(ctx, job.jobId, "packaged")).map((e) => e.id), [packaged.id]);
+  assert.equal(
+    (await eventsOf(ctx, job.jobId, "packaged")).map((e) => e.id),
+    [packaged.id],
+  );
   assert.is((await headObject(ctx.s3, ctx.bucket, key))?.VersionId, before?.VersionId);
 });
 
@@ -232,7 +250,13 @@ it("a fault-injected job fails for good and keeps its frames; a re-drive without
   assert.is(await headObject(ctx.s3, ctx.bucket, `results/${job.jobId}.zip`), null);
   assert.is((await listKeys(ctx.s3, ctx.bucket, `frames/${job.jobId}/`)).length, 4);
 
-  const retry = createEvent({ type: "retry-requested", jobId: job.jobId, producer: "hfp@0.1.0", cause: job.event, data: { stage: "packager", requestedBy: "ops" } });
+  const retry = createEvent({
+    type: "retry-requested",
+    jobId: job.jobId,
+    producer: "hfp@0.1.0",
+    cause: job.event,
+    data: { stage: "packager", requestedBy: "ops" },
+  });
   await ctx.deps.publisher.publish(retry);
   assert.equal(await handler(ctx)(delivery(retry), log), { kind: "ack" });
   const [packaged] = await eventsOf(ctx, job.jobId, "packaged");
@@ -250,8 +274,17 @@ it("a missing manifest is a permanent failure: packaging-failed (not retryable),
   assert.is(outcome.kind, "term");
   const [failedStage, failed] = (await eventsOf(ctx, jobId)).slice(1);
   assert.is(failedStage?.type, "packaging-failed");
-  assert.equal(failedStage?.data, { code: "SOURCE_NOT_FOUND", message: `manifest frames/${jobId}/manifest.json does not exist (frames expired or removed)`, retryable: false, attempt: 1 });
-  assert.equal(failed?.data, { stage: "packager", code: "SOURCE_NOT_FOUND", message: failedStage?.type === "packaging-failed" ? failedStage.data.message : "" });
+  assert.equal(failedStage?.data, {
+    code: "SOURCE_NOT_FOUND",
+    message: `manifest frames/${jobId}/manifest.json does not exist (frames expired or removed)`,
+    retryable: false,
+    attempt: 1,
+  });
+  assert.equal(failed?.data, {
+    stage: "packager",
+    code: "SOURCE_NOT_FOUND",
+    message: failedStage?.type === "packaging-failed" ? failedStage.data.message : "",
+  });
 });
 
 it("the manifest is read by reference: one replaced since the event (other sha256) is a permanent failure", async (ctx) => {
@@ -287,7 +320,12 @@ it("a missing frame is a permanent failure and leaves no zip behind", async (ctx
   const outcome = await handler(ctx)(delivery(job.event), log);
   assert.is(outcome.kind, "term");
   const failed = (await eventsOf(ctx, job.jobId, "packaging-failed"))[0];
-  assert.equal(failed?.data, { code: "SOURCE_NOT_FOUND", message: `frame ${job.frames[1]!.key} does not exist`, retryable: false, attempt: 1 });
+  assert.equal(failed?.data, {
+    code: "SOURCE_NOT_FOUND",
+    message: `frame ${job.frames[1]!.key} does not exist`,
+    retryable: false,
+    attempt: 1,
+  });
   assert.is(await headObject(ctx.s3, ctx.bucket, `results/${job.jobId}.zip`), null);
 });
 
@@ -312,9 +350,18 @@ it("S3 unreachable: nak with backoff and a retry notice; on the last attempt pac
 
 it("a retry for another stage is acknowledged and does nothing", async (ctx) => {
   const job = await seedJob(ctx, [10]);
-  const retry = createEvent({ type: "retry-requested", jobId: job.jobId, producer: "hfp@0.1.0", cause: job.event, data: { stage: "notifier", requestedBy: "ops" } });
+  const retry = createEvent({
+    type: "retry-requested",
+    jobId: job.jobId,
+    producer: "hfp@0.1.0",
+    cause: job.event,
+    data: { stage: "notifier", requestedBy: "ops" },
+  });
   assert.equal(await handler(ctx)(delivery(retry), log), { kind: "ack" });
-  assert.equal((await eventsOf(ctx, job.jobId)).map((e) => e.type), ["frames-extracted"]);
+  assert.equal(
+    (await eventsOf(ctx, job.jobId)).map((e) => e.type),
+    ["frames-extracted"],
+  );
   assert.is((await listKeys(ctx.s3, ctx.bucket, `frames/${job.jobId}/`)).length, 2);
 });
 

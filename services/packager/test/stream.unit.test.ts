@@ -132,7 +132,9 @@ test("the zip stream holds the entries byte for byte, stored or deflated, and re
 
 test("the same entries and mtime give the same archive bytes", async () => {
   const build = async () => {
-    const z = zipStream(fromArray([{ name: "a.jpg", data: frameBytes(1, 100), method: "store" }]), { mtime: new Date("2030-06-01T12:00:00Z") });
+    const z = zipStream(fromArray([{ name: "a.jpg", data: frameBytes(1, 100), method: "store" }]), {
+      mtime: new Date("2030-06-01T12:00:00Z"),
+    });
     const { sink } = slowSink(0);
     await pipeline(z.stream, sink);
     return (await z.done).sha256;

@@ -10,7 +10,10 @@ export const projectorConfig = z
     HTTP_PORT: env.port(8081),
     MONGO_URL: env.string(),
     MONGO_DB: z.string().min(1).default("hfp"),
-    JOBS_COLLECTION: z.string().regex(/^[A-Za-z0-9_]+$/).default("jobs"),
+    JOBS_COLLECTION: z
+      .string()
+      .regex(/^[A-Za-z0-9_]+$/)
+      .default("jobs"),
     /** Local development only: HS256 tokens signed with this secret. */
     AUTH_JWT_SECRET: z.string().min(32, "must be at least 32 bytes").optional(),
     /** Production: tokens verified against the identity provider's keys. */

@@ -154,7 +154,12 @@ function noteRetry(doc: JobDoc, type: StageFailedType, data: EventData<StageFail
   doc.retrying =
     data.nextAttemptAt === undefined
       ? null
-      : { stage: stageOfFailedType(type), attempt: data.attempt, lastError: { code: data.code, message: data.message }, nextAttemptAt: iso(data.nextAttemptAt) };
+      : {
+          stage: stageOfFailedType(type),
+          attempt: data.attempt,
+          lastError: { code: data.code, message: data.message },
+          nextAttemptAt: iso(data.nextAttemptAt),
+        };
 }
 
 /**

@@ -5,7 +5,6 @@ import type { EventData, EventType, ExtractionOptions, Stage } from "@hfp/events
 export const JOB_STATUSES = ["queued", "extracting", "packaging", "notifying", "completed", "failed"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-
 /** One stream message as the fold reads it (the store keeps none of them). */
 export type AppliedRecord = {
   [T in EventType]: {

@@ -105,10 +105,12 @@ const partitions = startPartitions({ nc, jobsStream: stream, partitions: partiti
 log.info({ stream: partitions.stream, partitions: partitions.durables.length, port: config.HTTP_PORT }, "projector started");
 
 let stopped: Promise<void> | undefined;
-onShutdown(log, () =>
-  (stopped ??= (async () => {
-    await partitions.stop();
-    await app.close();
-    await nc.drain();
-  })()),
+onShutdown(
+  log,
+  () =>
+    (stopped ??= (async () => {
+      await partitions.stop();
+      await app.close();
+      await nc.drain();
+    })()),
 );

@@ -1,10 +1,4 @@
-import {
-  partitionDurable,
-  projectionStreamName,
-  runConsumer,
-  type Handler,
-  type NatsConnection,
-} from "@hfp/jetstream";
+import { partitionDurable, projectionStreamName, runConsumer, type Handler, type NatsConnection } from "@hfp/jetstream";
 import type { Logger } from "@hfp/logging";
 
 export interface RunningPartitions {

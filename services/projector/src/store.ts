@@ -96,8 +96,7 @@ export async function applyEvents(store: JobStore, messages: readonly { seq: num
   const ops = writes.map(([jobId, job]) => {
     const { _id, ...fields } = job.doc!;
     const before = read.get(jobId);
-    const update: UpdateFilter<JobDoc> =
-      before && isLegacy(before) ? { $set: fields, $unset: { _applied: 1, rev: 1 } } : { $set: fields };
+    const update: UpdateFilter<JobDoc> = before && isLegacy(before) ? { $set: fields, $unset: { _applied: 1, rev: 1 } } : { $set: fields };
     return {
       updateOne: {
         filter: { _id, lastSeq: before ? before.lastSeq : { $exists: false } } as Filter<JobDoc>,

@@ -144,7 +144,10 @@ api("owner A cannot see, list, read the events of or download owner B's job; B c
   assert.is(bob.statusCode, 200);
   assert.is(bob.json().owner, "bob");
   assert.is(bob.json().status, "completed");
-  assert.equal((await get(ctx, "/videos", "bob")).json().items.map((j: { id: string }) => j.id), ["bob-job"]);
+  assert.equal(
+    (await get(ctx, "/videos", "bob")).json().items.map((j: { id: string }) => j.id),
+    ["bob-job"],
+  );
   assert.is((await get(ctx, "/videos/bob-job/events", "bob")).json().events.length, 5);
   assert.is((await get(ctx, "/videos/bob-job/download", "bob")).statusCode, 302);
 });
@@ -236,10 +239,17 @@ api("pagination: 25 jobs by 10 → 10, 10, 5 with no duplicates or gaps while ne
   assert.is(new Set(seen).size, 25);
 
   const first = (await get(ctx, "/videos?limit=3", "pager")).json();
-  assert.equal(first.items.map((j: { id: string }) => j.id), ["late-5", "late-4", "late-3"], "newest first");
+  assert.equal(
+    first.items.map((j: { id: string }) => j.id),
+    ["late-5", "late-4", "late-3"],
+    "newest first",
+  );
 
   const failed = (await get(ctx, "/videos?status=failed&limit=100", "pager")).json();
-  assert.equal(failed.items.map((j: { id: string }) => j.id), ["page-20", "page-15", "page-10", "page-05", "page-00"]);
+  assert.equal(
+    failed.items.map((j: { id: string }) => j.id),
+    ["page-20", "page-15", "page-10", "page-05", "page-00"],
+  );
   assert.ok(failed.items.every((j: { status: string }) => j.status === "failed"));
   assert.is(failed.nextCursor, null);
 
@@ -277,12 +287,24 @@ api("/events lists the job's events in stream order with the time since the prev
     body.events.map((e) => e.type),
     ["uploaded", "extraction-started", "frames-extracted", "packaged", "notified"],
   );
-  assert.equal(body.events.map((e) => e.sincePreviousMs), [null, 1000, 4000, 2000, 2000]);
+  assert.equal(
+    body.events.map((e) => e.sincePreviousMs),
+    [null, 1000, 4000, 2000, 2000],
+  );
   const seqs = body.events.map((e) => e.seq as number);
-  assert.ok(seqs.every((s, i) => i === 0 || s > seqs[i - 1]!), "increasing stream sequences");
+  assert.ok(
+    seqs.every((s, i) => i === 0 || s > seqs[i - 1]!),
+    "increasing stream sequences",
+  );
   const stored = await readJobHistory(ctx.nc, ctx.stream, "events-job", ctx.prefix);
-  assert.equal(seqs, stored.map((s) => s.seq));
-  assert.equal(body.events.map((e) => e.id), stored.map((s) => s.event.id));
+  assert.equal(
+    seqs,
+    stored.map((s) => s.seq),
+  );
+  assert.equal(
+    body.events.map((e) => e.id),
+    stored.map((s) => s.event.id),
+  );
   const frames = body.events[2]!;
   assert.is(frames.producer, "test@1.0.0");
   assert.is(frames.occurredAt, "2026-03-01T10:00:05.000Z");
@@ -300,7 +322,10 @@ api("/events skips and marks an undecodable message instead of failing, and leav
   const res = await get(ctx, "/videos/bad-msg-job/events", "alice");
   assert.is(res.statusCode, 200, res.body);
   const events = (res.json() as { events: Record<string, unknown>[] }).events;
-  assert.equal(events.map((e) => e.type ?? "?"), ["uploaded", "extraction-started", "?", "frames-extracted"]);
+  assert.equal(
+    events.map((e) => e.type ?? "?"),
+    ["uploaded", "extraction-started", "?", "frames-extracted"],
+  );
   assert.equal(Object.keys(events[2]!).sort(), ["reason", "seq", "undecodable"]);
   assert.equal([events[2]!.seq, events[2]!.undecodable], [bad.seq, true]);
   assert.ok(typeof events[2]!.reason === "string" && events[2]!.reason.length > 0);
@@ -311,13 +336,27 @@ api("/events skips and marks an undecodable message instead of failing, and leav
 api("a retrying job shows retrying in GET /videos/:id", async (ctx) => {
   const story = new JobStory("retry-job").uploaded(0, "alice").started(1);
   const due = story.at(3).toISOString();
-  story.add("extraction-failed", 2, { code: "DISK_FULL", message: "the extractor's temp disk is full", retryable: true, attempt: 1, nextAttemptAt: due });
+  story.add("extraction-failed", 2, {
+    code: "DISK_FULL",
+    message: "the extractor's temp disk is full",
+    retryable: true,
+    attempt: 1,
+    nextAttemptAt: due,
+  });
   await record(ctx, story);
   const body = (await get(ctx, "/videos/retry-job", "alice")).json() as { status: string; retrying: unknown };
-  assert.equal([body.status, body.retrying], [
-    "extracting",
-    { stage: "extractor", attempt: 1, lastError: { code: "DISK_FULL", message: "the extractor's temp disk is full" }, nextAttemptAt: due },
-  ]);
+  assert.equal(
+    [body.status, body.retrying],
+    [
+      "extracting",
+      {
+        stage: "extractor",
+        attempt: 1,
+        lastError: { code: "DISK_FULL", message: "the extractor's temp disk is full" },
+        nextAttemptAt: due,
+      },
+    ],
+  );
   await record(ctx, story.started(3, 2).extracted(6));
   assert.is(((await get(ctx, "/videos/retry-job", "alice")).json() as { retrying: unknown }).retrying, null);
 });
@@ -356,7 +395,10 @@ api("download: 409 before completion, then 302 to a presigned URL that serves th
 
   const failed = new JobStory("dl-failed").uploaded(0, "alice").started(1).failed(2, "extractor", "INVALID_VIDEO");
   await record(ctx, failed);
-  assert.is((await get(ctx, "/videos/dl-failed/download", "alice")).json().message, "job dl-failed is failed; its zip can be downloaded once it is completed");
+  assert.is(
+    (await get(ctx, "/videos/dl-failed/download", "alice")).json().message,
+    "job dl-failed is failed; its zip can be downloaded once it is completed",
+  );
 });
 
 api("/openapi.json lists every route with its security, parameters and responses", async (ctx) => {
@@ -380,7 +422,10 @@ api("/openapi.json lists every route with its security, parameters and responses
   for (const route of ROUTES) assert.ok(ctx.app.hasRoute({ method: route.method, url: route.url }), route.url);
   const list = doc.paths["/videos"].get;
   assert.equal(list.security, [{ bearerAuth: [] }]);
-  assert.equal(list.parameters.map((p: { name: string }) => p.name), ["status", "limit", "cursor"]);
+  assert.equal(
+    list.parameters.map((p: { name: string }) => p.name),
+    ["status", "limit", "cursor"],
+  );
   assert.equal(list.responses["200"].content["application/json"].schema, { $ref: "#/components/schemas/JobPage" });
   assert.equal(doc.paths["/health"].get.security, []);
   assert.equal(Object.keys(doc.paths["/videos/{id}/download"].get.responses), ["302", "400", "401", "404", "409", "503"]);
@@ -396,7 +441,10 @@ api("a job in the stream that the read model has not caught up with is read from
   assert.equal([job.json().id, job.json().owner, job.json().status], ["stream-only-job", "carol", "completed"]);
   assert.is(job.json().eventCount, story.events.length);
   const events = await get(ctx, "/videos/stream-only-job/events", "carol");
-  assert.equal(events.json().events.map((e: { type: string }) => e.type), story.events.map((e) => e.event.type));
+  assert.equal(
+    events.json().events.map((e: { type: string }) => e.type),
+    story.events.map((e) => e.event.type),
+  );
   const someoneElse = await get(ctx, "/videos/stream-only-job", "dave");
   assert.equal([someoneElse.statusCode, someoneElse.json().code], [404, "NOT_FOUND"], "the owner still decides");
   assert.is((await get(ctx, "/videos/never-was", "carol")).statusCode, 404);

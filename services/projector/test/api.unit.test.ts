@@ -55,7 +55,11 @@ test("every operation has a unique id, its path parameters, and 401 when it need
     assert.not.ok(ids.has(op.operationId));
     ids.add(op.operationId);
     const pathParams = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
-    assert.equal((op.parameters ?? []).filter((p) => p.in === "path").map((p) => p.name), pathParams, route.url);
+    assert.equal(
+      (op.parameters ?? []).filter((p) => p.in === "path").map((p) => p.name),
+      pathParams,
+      route.url,
+    );
     assert.is("401" in op.responses, route.auth, route.url);
   }
 });
@@ -69,7 +73,10 @@ test("every route in the specification is served, the probes included", async ()
   const http = app();
   await http.ready();
   for (const route of ROUTES) assert.ok(http.hasRoute({ method: route.method, url: route.url }), route.url);
-  assert.equal(ROUTES.filter((r) => r.operational).map((r) => r.url), ["/health", "/ready", "/metrics"]);
+  assert.equal(
+    ROUTES.filter((r) => r.operational).map((r) => r.url),
+    ["/health", "/ready", "/metrics"],
+  );
 });
 
 test("without a token, a route answers 401 before any dependency is used", async () => {

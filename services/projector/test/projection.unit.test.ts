@@ -52,7 +52,12 @@ test("given extracting, when a retry notice arrives, then the job shows it retry
   story.started(3, 2);
   const retrying = project(story);
   assert.is(retrying.status, "extracting");
-  assert.equal(retrying.retrying, { stage: "extractor", attempt: 1, lastError: { code: "DISK_FULL", message: "disk full" }, nextAttemptAt: T(3) });
+  assert.equal(retrying.retrying, {
+    stage: "extractor",
+    attempt: 1,
+    lastError: { code: "DISK_FULL", message: "disk full" },
+    nextAttemptAt: T(3),
+  });
   assert.is(retrying.error, null, "not failed: retrying");
   assert.is(project(story.extracted(6)).retrying, null);
 });
@@ -97,7 +102,11 @@ test("given notifying, when notified video.processed, then completed with every 
 
 test("given extracting, when extraction fails and the job fails, then failed with the error and total time", () => {
   const doc = project(
-    new JobStory("j").uploaded(0).started(1).stageFailed("extraction-failed", 3, "NO_VIDEO_STREAM").failed(3, "extractor", "NO_VIDEO_STREAM"),
+    new JobStory("j")
+      .uploaded(0)
+      .started(1)
+      .stageFailed("extraction-failed", 3, "NO_VIDEO_STREAM")
+      .failed(3, "extractor", "NO_VIDEO_STREAM"),
   );
   assert.is(doc.status, "failed");
   assert.equal(doc.error, { stage: "extractor", code: "NO_VIDEO_STREAM", message: "NO_VIDEO_STREAM happened" });
@@ -123,7 +132,15 @@ test("given failed, when notified video.failed, then it stays failed and records
 });
 
 test("given a failed notification of a processed video, then the notifier's attempts count it", () => {
-  const doc = project(new JobStory("j").uploaded(0).started(1).extracted(2).packaged(3).stageFailed("notification-failed", 4, "SQS_UNAVAILABLE").failed(4, "notifier", "SQS_UNAVAILABLE"));
+  const doc = project(
+    new JobStory("j")
+      .uploaded(0)
+      .started(1)
+      .extracted(2)
+      .packaged(3)
+      .stageFailed("notification-failed", 4, "SQS_UNAVAILABLE")
+      .failed(4, "notifier", "SQS_UNAVAILABLE"),
+  );
   assert.is(doc.status, "failed");
   assert.is(doc.attempts.notifier, 1);
   assert.equal(doc.error, { stage: "notifier", code: "SQS_UNAVAILABLE", message: "SQS_UNAVAILABLE happened" });
@@ -245,7 +262,10 @@ test("the document keeps no event data: its fold memo holds ids, and no frame ti
   const story = JobStory.completed("j");
   const doc = project(story);
   assert.not.ok(JSON.stringify(doc).includes("timestamps"));
-  assert.equal(doc._fold.ids, story.events.map((e) => e.event.id));
+  assert.equal(
+    doc._fold.ids,
+    story.events.map((e) => e.event.id),
+  );
   assert.equal(doc._fold.answered.notified, [story.events.find((e) => e.event.type === "packaged")!.event.id]);
   assert.equal(doc._fold.lastPackaged?.seq, 4);
 });

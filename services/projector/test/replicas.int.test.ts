@@ -143,7 +143,12 @@ function storyOf(i: number): JobStory {
         .packaged(33)
         .notified(34);
     default:
-      return new JobStory(jobId).uploaded(0, "carol").started(1, 1).started(3, 2).failed(4, "extractor", "INVALID_VIDEO").notified(5, "video.failed");
+      return new JobStory(jobId)
+        .uploaded(0, "carol")
+        .started(1, 1)
+        .started(3, 2)
+        .failed(4, "extractor", "INVALID_VIDEO")
+        .notified(5, "video.failed");
   }
 }
 
@@ -168,7 +173,10 @@ s("two replicas racing on the same jobs end with every document equal to the fol
     const jobId = `race-${i}`;
     histories.set(jobId, await readJobHistory(ctx.admin, ctx.stream, jobId, ctx.prefix));
   }
-  assert.is([...histories.values()].reduce((n, h) => n + h.length, 0), published);
+  assert.is(
+    [...histories.values()].reduce((n, h) => n + h.length, 0),
+    published,
+  );
 
   const jobs = ctx.db.collection<JobDoc>("jobs");
   await eventually(

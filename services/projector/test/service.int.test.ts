@@ -94,11 +94,15 @@ svc("events published to the stream become the job's document, readable through 
   const stored: { seq: number; event: (typeof story.events)[number]["event"] }[] = [];
   for (const { event } of story.events) stored.push({ seq: (await publisher.publish(event)).seq, event });
   const token = await mintDevToken(secret, "dana");
-  const body = await eventually(async () => {
-    const res = await fetch(`http://127.0.0.1:${ctx.port}/videos/svc-job`, { headers: { authorization: `Bearer ${token}` } });
-    const json = res.ok ? ((await res.json()) as { status: string; eventCount: number }) : undefined;
-    return json?.status === "completed" && json.eventCount === 5 ? json : undefined;
-  }, 15_000, "the job to be completed in the read model");
+  const body = await eventually(
+    async () => {
+      const res = await fetch(`http://127.0.0.1:${ctx.port}/videos/svc-job`, { headers: { authorization: `Bearer ${token}` } });
+      const json = res.ok ? ((await res.json()) as { status: string; eventCount: number }) : undefined;
+      return json?.status === "completed" && json.eventCount === 5 ? json : undefined;
+    },
+    15_000,
+    "the job to be completed in the read model",
+  );
   assert.is(body.status, "completed");
   assert.equal(await ctx.db.collection("jobs").findOne({ _id: "svc-job" as never }), projectJob(stored));
 });
@@ -108,10 +112,14 @@ svc("/ready checks NATS and MongoDB; /metrics counts jobs by status and dead let
   assert.equal(await ready.json(), { status: "ready", checks: { nats: "ok", mongo: "ok" } });
   // A message that is not an event is terminated; the server's advisory is the dead letter.
   await ctx.nc.request(`${ctx.prefix}.broken.uploaded`, new TextEncoder().encode("not json"));
-  const metrics = await eventually(async () => {
-    const text = await (await fetch(`http://127.0.0.1:${ctx.port}/metrics`)).text();
-    return /^dead_letters_total\{[^}]*\} 1$/m.test(text) ? text : undefined;
-  }, 15_000, "the dead letter to be counted");
+  const metrics = await eventually(
+    async () => {
+      const text = await (await fetch(`http://127.0.0.1:${ctx.port}/metrics`)).text();
+      return /^dead_letters_total\{[^}]*\} 1$/m.test(text) ? text : undefined;
+    },
+    15_000,
+    "the dead letter to be counted",
+  );
   const series = (name: string, labels: Record<string, string>) =>
     metrics
       .split("\n")
@@ -124,7 +132,9 @@ svc("/ready checks NATS and MongoDB; /metrics counts jobs by status and dead let
 });
 
 svc("/openapi.json serves the public document given by OPENAPI_DOCUMENT", async (ctx) => {
-  const doc = (await (await fetch(`http://127.0.0.1:${ctx.port}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+  const doc = (await (await fetch(`http://127.0.0.1:${ctx.port}/openapi.json`)).json()) as {
+    paths: Record<string, Record<string, unknown>>;
+  };
   assert.ok(doc.paths["/videos"]?.post, "the upload route of the ingest-bridge is described");
   assert.ok(doc.paths["/videos/{id}"]?.get, "and the status routes");
   assert.equal(doc, JSON.parse(readFileSync(`${repoRoot}docs/openapi.json`, "utf8")));

@@ -63,7 +63,10 @@ s("a delivery and its redelivery racing on every event (Promise.all) end with th
     for (const { seq, event } of story.events) {
       const results = await Promise.all([1, 2, 3].map(() => applyEvent(ctx.store, seq, event)));
       outcomes.push(...results.map((r) => r.outcome));
-      assert.ok(results.some((r) => r.outcome === "applied"), `round ${round}, seq ${seq}: someone wrote it`);
+      assert.ok(
+        results.some((r) => r.outcome === "applied"),
+        `round ${round}, seq ${seq}: someone wrote it`,
+      );
     }
     const sequential = jobStore(ctx.db, "jobs_sequential");
     for (const { seq, event } of story.events) await applyEvent(sequential, seq, event);
@@ -115,7 +118,10 @@ s("a document without its upload exists but belongs to no one", async (ctx) => {
 s("counts by status cover every status", async (ctx) => {
   const counts = await countByStatus(ctx.store);
   const total = await ctx.store.jobs.countDocuments({});
-  assert.is(Object.values(counts).reduce((a, b) => a + b, 0), total);
+  assert.is(
+    Object.values(counts).reduce((a, b) => a + b, 0),
+    total,
+  );
   assert.ok(counts.completed >= 7);
   assert.is(counts.queued, 0);
 });
@@ -133,44 +139,46 @@ s("a document an earlier projector stored (with _applied and rev) is refolded on
   await store.jobs.drop();
 });
 
-s("a replay in batches (one read, one bulk write each) gives every job its projected document; replaying again changes nothing", async (ctx) => {
-  const store = jobStore(ctx.db, "jobs_replay");
-  const stories = Array.from({ length: 6 }, (_, i) => (i % 2 ? redriveStory(`replay-${i}`) : JobStory.completed(`replay-${i}`, "fay")));
-  // One stream: the jobs' events interleaved, sequences renumbered in that order.
-  const rand = random(5);
-  const queues = stories.map((st) => [...st.events]);
-  const stream: { seq: number; event: (typeof queues)[number][number]["event"] }[] = [];
-  while (queues.some((q) => q.length)) {
-    const open = queues.filter((q) => q.length);
-    stream.push({ seq: stream.length + 1, event: open[Math.floor(rand() * open.length)]!.shift()!.event });
-  }
-  let applied = 0;
-  for (let at = 0; at < stream.length; ) {
-    const size = 1 + Math.floor(rand() * 12);
-    applied += (await applyEvents(store, stream.slice(at, at + size))).applied;
-    at += size;
-  }
-  assert.is(applied, stream.length);
-  for (const st of stories) {
-    const own = stream.filter((m) => m.event.jobId === st.jobId);
-    assert.equal(await store.jobs.findOne({ _id: st.jobId }), projectJob(own), st.jobId);
-  }
-  const before = await store.jobs.find({}).sort({ _id: 1 }).toArray();
-  assert.equal(await applyEvents(store, stream), { applied: 0, duplicate: stream.length, stale: 0 });
-  assert.equal(await store.jobs.find({}).sort({ _id: 1 }).toArray(), before);
+s(
+  "a replay in batches (one read, one bulk write each) gives every job its projected document; replaying again changes nothing",
+  async (ctx) => {
+    const store = jobStore(ctx.db, "jobs_replay");
+    const stories = Array.from({ length: 6 }, (_, i) => (i % 2 ? redriveStory(`replay-${i}`) : JobStory.completed(`replay-${i}`, "fay")));
+    // One stream: the jobs' events interleaved, sequences renumbered in that order.
+    const rand = random(5);
+    const queues = stories.map((st) => [...st.events]);
+    const stream: { seq: number; event: (typeof queues)[number][number]["event"] }[] = [];
+    while (queues.some((q) => q.length)) {
+      const open = queues.filter((q) => q.length);
+      stream.push({ seq: stream.length + 1, event: open[Math.floor(rand() * open.length)]!.shift()!.event });
+    }
+    let applied = 0;
+    for (let at = 0; at < stream.length;) {
+      const size = 1 + Math.floor(rand() * 12);
+      applied += (await applyEvents(store, stream.slice(at, at + size))).applied;
+      at += size;
+    }
+    assert.is(applied, stream.length);
+    for (const st of stories) {
+      const own = stream.filter((m) => m.event.jobId === st.jobId);
+      assert.equal(await store.jobs.findOne({ _id: st.jobId }), projectJob(own), st.jobId);
+    }
+    const before = await store.jobs.find({}).sort({ _id: 1 }).toArray();
+    assert.equal(await applyEvents(store, stream), { applied: 0, duplicate: stream.length, stale: 0 });
+    assert.equal(await store.jobs.find({}).sort({ _id: 1 }).toArray(), before);
 
-  // A document that another writer changed after the batch read it is not overwritten.
-  const first = stream.find((m) => m.event.jobId === "replay-0")!;
-  const readEmpty: JobStore = {
-    jobs: new Proxy(store.jobs, {
-      get: (target, prop, receiver) =>
-        prop === "find" ? () => ({ toArray: async () => [] }) : Reflect.get(target, prop, receiver),
-    }),
-  };
-  assert.equal(await applyEvents(readEmpty, [first]), { applied: 0, duplicate: 0, stale: 1 });
-  assert.equal(await store.jobs.find({}).sort({ _id: 1 }).toArray(), before);
-  await store.jobs.drop();
-});
+    // A document that another writer changed after the batch read it is not overwritten.
+    const first = stream.find((m) => m.event.jobId === "replay-0")!;
+    const readEmpty: JobStore = {
+      jobs: new Proxy(store.jobs, {
+        get: (target, prop, receiver) => (prop === "find" ? () => ({ toArray: async () => [] }) : Reflect.get(target, prop, receiver)),
+      }),
+    };
+    assert.equal(await applyEvents(readEmpty, [first]), { applied: 0, duplicate: 0, stale: 1 });
+    assert.equal(await store.jobs.find({}).sort({ _id: 1 }).toArray(), before);
+    await store.jobs.drop();
+  },
+);
 
 s("the store is one collection of documents that hold no events: no ledger, no applied records", async (ctx) => {
   const names = (await ctx.db.listCollections().toArray()).map((c) => c.name).sort();

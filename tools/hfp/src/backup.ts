@@ -73,7 +73,16 @@ export async function dump(db: Db, collection: string, dir: string): Promise<Dum
   }
   out.end();
   await once(out, "finish");
-  const meta: DumpMeta = { format: BACKUP_FORMAT, db: db.databaseName, collection, count, bytes, sha256: hash.digest("hex"), indexes, dumpedAt: new Date().toISOString() };
+  const meta: DumpMeta = {
+    format: BACKUP_FORMAT,
+    db: db.databaseName,
+    collection,
+    count,
+    bytes,
+    sha256: hash.digest("hex"),
+    indexes,
+    dumpedAt: new Date().toISOString(),
+  };
   writeFileSync(files.meta, `${JSON.stringify(meta, null, 2)}\n`, { flag: "wx" });
   return meta;
 }
@@ -82,7 +91,8 @@ function readMeta(dir: string, collection: string): DumpMeta {
   const { meta } = dumpFiles(dir, collection);
   if (!existsSync(meta)) throw new CliError("NOT_FOUND", `no complete dump of ${collection} in ${dir} (${meta} is missing)`);
   const parsed = JSON.parse(readFileSync(meta, "utf8")) as DumpMeta;
-  if (parsed.format !== BACKUP_FORMAT) throw new CliError("BACKUP_INVALID", `${meta}: format ${String(parsed.format)}, expected ${BACKUP_FORMAT}`);
+  if (parsed.format !== BACKUP_FORMAT)
+    throw new CliError("BACKUP_INVALID", `${meta}: format ${String(parsed.format)}, expected ${BACKUP_FORMAT}`);
   return parsed;
 }
 
@@ -135,7 +145,11 @@ export async function restore(db: Db, dir: string, opts: { collection: string; i
   const meta = readMeta(dir, opts.collection);
   await verify(dir, meta);
   const target = opts.into ?? meta.collection;
-  if (opts.drop) await db.collection(target).drop().catch(() => undefined);
+  if (opts.drop)
+    await db
+      .collection(target)
+      .drop()
+      .catch(() => undefined);
   const secondary = meta.indexes.filter((ix) => ix.name !== "_id_");
   // Only the missing ones, by name: FerretDB 1.24 drops the connection when one
   // createIndexes repeats several existing indexes.

@@ -84,7 +84,13 @@ export const commands: Record<string, Command> = {
       const history = await readJobHistory(await ctx.nats(), ctx.stream.JOBS_STREAM, id);
       if (!history.length) throw new CliError("NOT_FOUND", `no events for job ${id}`);
       if (json) {
-        out(`${JSON.stringify(history.map((h) => ({ seq: h.seq, ...h.event })), null, 2)}\n`);
+        out(
+          `${JSON.stringify(
+            history.map((h) => ({ seq: h.seq, ...h.event })),
+            null,
+            2,
+          )}\n`,
+        );
         return 0;
       }
       let previous: number | undefined;
@@ -121,7 +127,9 @@ export const commands: Record<string, Command> = {
       if (status) filter.status = status;
       if (owner) filter.owner = owner;
       if (since !== undefined) filter.updatedAt = { $gte: new Date(Date.now() - since).toISOString() };
-      const docs = await (await ctx.db())
+      const docs = await (
+        await ctx.db()
+      )
         .collection("jobs")
         .find(filter, { projection: PUBLIC_FIELDS })
         .sort({ updatedAt: -1, _id: -1 })

@@ -42,7 +42,10 @@ export const configSections = {
    */
   users: z.object({
     AWS_REGION: commonConfig.AWS_REGION,
-    COGNITO_USER_POOL_ID: z.string().regex(/^[\w-]+_[0-9a-zA-Z]+$/, "must be a user pool id like eu-west-1_AbCdEf").optional(),
+    COGNITO_USER_POOL_ID: z
+      .string()
+      .regex(/^[\w-]+_[0-9a-zA-Z]+$/, "must be a user pool id like eu-west-1_AbCdEf")
+      .optional(),
     COGNITO_ENDPOINT: z.url().optional(),
     S3_ENDPOINT: commonConfig.S3_ENDPOINT,
   }),

@@ -73,7 +73,9 @@ export class Context {
     const { NATS_URL: url, ...auth } = this.stream;
     // The URL may carry credentials (nats://user:pass@host); the message names only the host.
     const where = url.replace(/\/\/[^@/]*@/g, "//");
-    this.natsConn ??= await withCode("NATS_UNAVAILABLE", `NATS at ${where}`, () => connectNats({ ...natsAuth(auth), url, name: "hfp-cli" }));
+    this.natsConn ??= await withCode("NATS_UNAVAILABLE", `NATS at ${where}`, () =>
+      connectNats({ ...natsAuth(auth), url, name: "hfp-cli" }),
+    );
     return this.natsConn;
   }
   async db(): Promise<Db> {

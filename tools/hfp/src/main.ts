@@ -36,7 +36,10 @@ const groupOf = (word: string) => commandGroup(word, names);
 const split = (words: string[]) => commandWords(words, names);
 
 /** Every command of a group, one help after another. */
-const groupHelp = (word: string) => groupOf(word).map((n) => help(n, commands[n]!)).join("\n");
+const groupHelp = (word: string) =>
+  groupOf(word)
+    .map((n) => help(n, commands[n]!))
+    .join("\n");
 
 function lookup(name: string): Command {
   const c = Object.hasOwn(commands, name) ? commands[name] : undefined;

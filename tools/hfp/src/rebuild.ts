@@ -35,7 +35,7 @@ export async function replay(
   let reported = Date.now();
   // Batches until one comes back empty or the range is done: a range whose messages were
   // all removed (max_age) ends instead of waiting forever.
-  for (let done = false; !done; ) {
+  for (let done = false; !done;) {
     let got = 0;
     const events: { seq: number; event: JobEvent }[] = [];
     const batch = await consumer.fetch({ max_messages: 500, expires: 2000 });
@@ -112,7 +112,7 @@ async function pauseProjection(jsm: JetStreamManager, stream: string, drainMs = 
   const durables = Array.from({ length: partitions }, (_, p) => partitionDurable(p));
   const until = new Date(Date.now() + PAUSE_MS);
   for (const d of durables) await jsm.consumers.pause(projection, d, until);
-  for (const deadline = Date.now() + drainMs; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + drainMs; Date.now() < deadline;) {
     const infos = await Promise.all(durables.map((d) => jsm.consumers.info(projection, d)));
     if (infos.every((i) => i.num_ack_pending === 0)) break;
     await new Promise((r) => setTimeout(r, 100));
@@ -152,7 +152,9 @@ export async function rebuild(ctx: Context, opts: { out: (s: string) => void; co
   const total = Math.max(1, snapshotSeq - firstSeq + 1);
   const report = (p: ReplayProgress) => {
     const seconds = (Date.now() - started) / 1000;
-    out(`  ${p.applied} events (${Math.min(100, (100 * (p.lastSeq - firstSeq + 1)) / total).toFixed(1)} %), ${(p.applied / seconds).toFixed(0)} events/s\n`);
+    out(
+      `  ${p.applied} events (${Math.min(100, (100 * (p.lastSeq - firstSeq + 1)) / total).toFixed(1)} %), ${(p.applied / seconds).toFixed(0)} events/s\n`,
+    );
   };
   let progress = await replay(nc, stream, db, fresh, { fromSeq: firstSeq, toSeq: snapshotSeq }, report);
 

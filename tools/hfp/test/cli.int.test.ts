@@ -24,8 +24,11 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 function newShell(commandLine: string, stackDir = stackStateDir) {
   const r = spawnSync(
     "env",
-    ["-i", `PATH=${process.env.PATH}`, `HOME=${process.env.HOME}`, `HFP_STACK_DIR=${stackDir}`]
-      .concat(["bash", "-c", `cd ${quote(repoRoot)} && ${commandLine}`]),
+    ["-i", `PATH=${process.env.PATH}`, `HOME=${process.env.HOME}`, `HFP_STACK_DIR=${stackDir}`].concat([
+      "bash",
+      "-c",
+      `cd ${quote(repoRoot)} && ${commandLine}`,
+    ]),
     { encoding: "utf8", timeout: 60_000 },
   );
   return { code: r.status, out: r.stdout, err: r.stderr };
@@ -83,10 +86,26 @@ test("job prints the timeline; redrive publishes a retry the timeline then shows
     type: "uploaded",
     jobId,
     producer: "ingest-bridge@0.1.0",
-    data: { bucket: env.S3_BUCKET!, key: `uploads/o/${jobId}/x.mp4`, size: 42, etag: "e", owner: "cli-owner", options: normalizeOptions({}), source: "message" },
+    data: {
+      bucket: env.S3_BUCKET!,
+      key: `uploads/o/${jobId}/x.mp4`,
+      size: 42,
+      etag: "e",
+      owner: "cli-owner",
+      options: normalizeOptions({}),
+      source: "message",
+    },
   });
   await pub.publish(uploaded);
-  await pub.publish(createEvent({ type: "failed", jobId, producer: "packager@0.1.0", cause: uploaded, data: { stage: "packager", code: "INTERNAL", message: "fault injected" } }));
+  await pub.publish(
+    createEvent({
+      type: "failed",
+      jobId,
+      producer: "packager@0.1.0",
+      cause: uploaded,
+      data: { stage: "packager", code: "INTERNAL", message: "fault injected" },
+    }),
+  );
   await nc.drain();
 
   const timeline = hfp(["job", jobId]);
@@ -96,12 +115,19 @@ test("job prints the timeline; redrive publishes a retry the timeline then shows
   // Running stages may answer these events too; ours come first.
   assert.ok(rows.length >= 3);
   assert.match(rows[1]!, new RegExp(`uploaded\\s+ingest-bridge@0.1.0\\s+cli-owner s3://${env.S3_BUCKET}/uploads`));
-  assert.ok(rows.some((r) => /failed\s+packager@0.1.0\s+packager INTERNAL: fault injected/.test(r)), timeline.out);
+  assert.ok(
+    rows.some((r) => /failed\s+packager@0.1.0\s+packager INTERNAL: fault injected/.test(r)),
+    timeline.out,
+  );
 
   const redrive = hfp(["redrive", jobId, "--stage", "packager", "--reason", "drill"]);
   assert.equal(redrive.code, 0, redrive.err);
   assert.match(redrive.out, `published retry-requested`);
-  const json = JSON.parse(hfp(["job", jobId, "--json"]).out) as { type: string; data: { stage?: string; reason?: string }; correlationId: string }[];
+  const json = JSON.parse(hfp(["job", jobId, "--json"]).out) as {
+    type: string;
+    data: { stage?: string; reason?: string };
+    correlationId: string;
+  }[];
   const retry = json.find((e) => e.type === "retry-requested");
   assert.ok(retry, json.map((e) => e.type).join(","));
   assert.equal(json.indexOf(retry) > json.findIndex((e) => e.type === "failed"), true);
@@ -127,7 +153,9 @@ test("a new shell: npm run hfp -- token reads the stack's env file; the token ve
   assert.equal(short.code, 0, short.err);
   assert.is(Number(claims(short.out.trim()).exp) - Number(claims(short.out.trim()).iat), 120);
   // The command the k6 script prints, as printed.
-  const printed = /TOKEN=\$\((tools\/hfp\/bin\/hfp token [\w-]+)\)/.exec(readFileSync(join(repoRoot, "infra/load/k6/post-videos.js"), "utf8"));
+  const printed = /TOKEN=\$\((tools\/hfp\/bin\/hfp token [\w-]+)\)/.exec(
+    readFileSync(join(repoRoot, "infra/load/k6/post-videos.js"), "utf8"),
+  );
   assert.ok(printed, "the k6 script shows how to mint its token");
   assert.is(printed[1], "tools/hfp/bin/hfp token load-test");
   const k6 = newShell(`TOKEN=$(${printed[1]}) && printf %s "$TOKEN"`);
@@ -150,7 +178,10 @@ test("a new shell: npm run provision lists every provisioned item", () => {
   const lines = r.out.trim().split("\n");
   for (const line of lines) assert.match(line, /^(created|updated|unchanged) +\S/);
   for (const item of ["stream JOBS", "consumer extractor", "consumer packager", "consumer notifier", `bucket ${env.S3_BUCKET}`]) {
-    assert.ok(lines.some((l) => l.includes(item)), `${item} in:\n${r.out}`);
+    assert.ok(
+      lines.some((l) => l.includes(item)),
+      `${item} in:\n${r.out}`,
+    );
   }
 });
 

@@ -57,7 +57,10 @@ test("user add with --password-stdin: the user exists, confirmed (the password i
   const listed = hfp(["user", "list", "--json"], "", byId());
   assert.equal(listed.code, 0, listed.err);
   const rows = JSON.parse(listed.out) as { username: string; sub: string; status: string }[];
-  assert.equal(rows.map((u) => [u.username, u.sub, u.status]), [[name, sub[2], "CONFIRMED"]]);
+  assert.equal(
+    rows.map((u) => [u.username, u.sub, u.status]),
+    [[name, sub[2], "CONFIRMED"]],
+  );
   const tableOut = hfp(["user", "list"], "", byId());
   assert.equal(tableOut.out.split("\n")[0]!.split(/\s+/), ["USER", "SUB", "STATUS", "ENABLED", "CREATED"]);
   assert.match(tableOut.out, new RegExp(`^${name}\\s+${sub[2]}\\s+CONFIRMED\\s+true\\s+\\d{4}-`, "m"));
@@ -71,7 +74,10 @@ test("a password the pool refuses leaves no user behind, so a second try can suc
   const weak = hfp(["user", "add", name, "--password-stdin"], "weak", byId());
   assert.equal(weak.code, 1, weak.err);
   assert.match(weak.err, new RegExp(`^error INVALID_PASSWORD: the pool refused the password: .*; ${name} was not added`));
-  assert.not.ok((await listUsers(aws, poolId)).some((u) => u.username === name), "no half-made user");
+  assert.not.ok(
+    (await listUsers(aws, poolId)).some((u) => u.username === name),
+    "no half-made user",
+  );
   assert.equal(hfp(["user", "add", name, "--password-stdin"], password, byId()).code, 0);
 });
 
@@ -88,7 +94,10 @@ test("the password comes from stdin only when asked, alone, and is never echoed"
     assert.match(r.err, message);
     assert.not.ok(r.err.includes(password) || r.out.includes(password), "the password is never echoed");
   }
-  assert.not.ok((await listUsers(aws, poolId)).some((u) => u.username === "dave"), "nobody was added");
+  assert.not.ok(
+    (await listUsers(aws, poolId)).some((u) => u.username === "dave"),
+    "nobody was added",
+  );
 });
 
 test("locally, without a pool id, the stack's hfp-local pool is found by name at moto", async () => {

@@ -32,7 +32,9 @@ export function benchmarksMarkdown(r: BenchResult): string {
   const [raw, floor, pipe] = [median(s.raw), median(s.floor), median(s.pipeline)];
   const b = r.batch;
   const quick =
-    r.mode === "quick" ? "\n**Quick mode** (`--quick`): a short clip and a small batch, to check the bench works; not the targets' numbers.\n" : "";
+    r.mode === "quick"
+      ? "\n**Quick mode** (`--quick`): a short clip and a small batch, to check the bench works; not the targets' numbers.\n"
+      : "";
   const runs = (xs: number[]) => xs.map(sec).join(", ");
   const hops = `${median(r.hop.single).toFixed(0)} ms / ${median(r.hop.batch).toFixed(0)} ms`;
   return `# Benchmarks

@@ -78,7 +78,9 @@ export function summarize(results: readonly JobResult[], concurrency: number, wa
     uploadMs: percentiles(results.flatMap((r) => (r.uploadMs === undefined ? [] : [r.uploadMs]))),
     completedMs: percentiles(completed.flatMap((r) => (r.totalMs === undefined ? [] : [r.totalMs]))),
     lostJobs: by("lost").map((r) => ({ jobId: r.jobId!, lastStatus: r.detail ?? "unknown" })),
-    failures: results.filter((r) => r.outcome === "failed" || r.outcome === "rejected").map((r) => ({ jobId: r.jobId, outcome: r.outcome, detail: r.detail ?? "" })),
+    failures: results
+      .filter((r) => r.outcome === "failed" || r.outcome === "rejected")
+      .map((r) => ({ jobId: r.jobId, outcome: r.outcome, detail: r.detail ?? "" })),
   };
 }
 
@@ -108,7 +110,14 @@ async function one(opts: LoadOptions): Promise<JobResult> {
         const doc = (await r.json()) as { status?: string; error?: { code?: string; message?: string } };
         last = String(doc.status);
         if (last === "completed") return { outcome: "completed", jobId, uploadMs, totalMs: performance.now() - started };
-        if (last === "failed") return { outcome: "failed", jobId, uploadMs, totalMs: performance.now() - started, detail: `${doc.error?.code}: ${doc.error?.message}` };
+        if (last === "failed")
+          return {
+            outcome: "failed",
+            jobId,
+            uploadMs,
+            totalMs: performance.now() - started,
+            detail: `${doc.error?.code}: ${doc.error?.message}`,
+          };
       }
     } catch {
       // A status read that failed is retried until the deadline; it says nothing about the job.

@@ -68,7 +68,9 @@ if (!token) {
   if (!env.AUTH_JWT_SECRET) fail("no token: pass --token (or set HFP_TOKEN), or AUTH_JWT_SECRET to mint one");
   token = await mintDevToken(env.AUTH_JWT_SECRET, parsed.user, { ttlSeconds: Math.ceil(timeoutMs / 1000) * 2 + 3600 });
 }
-const file = parsed.file ? resolve(parsed.file) : makeSampleVideo(join(stackStateDir, "samples", `load-${seconds}s-320x240.mp4`), { seconds, width: 320, height: 240 });
+const file = parsed.file
+  ? resolve(parsed.file)
+  : makeSampleVideo(join(stackStateDir, "samples", `load-${seconds}s-320x240.mp4`), { seconds, width: 320, height: 240 });
 let services: RunningServices | undefined;
 let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
 async function stop(): Promise<void> {

@@ -55,7 +55,11 @@ function shutdown(code: number): Promise<never> {
       say("stopping services ...");
       started.gateway?.close();
       const codes = await started.services.stop();
-      say(`stopped: ${Object.entries(codes).map(([s, c]) => `${s}=${c}`).join(" ")}`);
+      say(
+        `stopped: ${Object.entries(codes)
+          .map(([s, c]) => `${s}=${c}`)
+          .join(" ")}`,
+      );
     }
     started.web?.close();
     process.exit(code);
@@ -72,7 +76,8 @@ function integerVar(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > 65535) throw new UsageError(`${name} must be a whole number from ${min} to 65535, not "${raw}"`);
+  if (!Number.isInteger(n) || n < min || n > 65535)
+    throw new UsageError(`${name} must be a whole number from ${min} to 65535, not "${raw}"`);
   return n;
 }
 
@@ -128,12 +133,10 @@ async function run(): Promise<void> {
   const services = await starting;
   started.services = services;
   const targets = { ingest: services.urls["ingest-bridge"], status: services.urls.projector };
-  const gateway = await startGateway(targets, claims[0]!.port, "127.0.0.1", web.handler).catch(
-    (err: NodeJS.ErrnoException) => {
-      // Taken between the check and now: the same report as before start-up.
-      throw err.code === "EADDRINUSE" ? new PortsInUseError([claims[0]!]) : err;
-    },
-  );
+  const gateway = await startGateway(targets, claims[0]!.port, "127.0.0.1", web.handler).catch((err: NodeJS.ErrnoException) => {
+    // Taken between the check and now: the same report as before start-up.
+    throw err.code === "EADDRINUSE" ? new PortsInUseError([claims[0]!]) : err;
+  });
   started.gateway = gateway.server;
   say(`all services ready; API base URL: ${gateway.url}${web.handler ? `; the web page: ${gateway.url}/` : ""}`);
 
@@ -163,7 +166,11 @@ async function run(): Promise<void> {
         onStatus: (status, ms) => say(`  ${(ms / 1000).toFixed(1).padStart(6)} s  ${status}`),
       });
       jobId = result.jobId;
-      const doc = result.doc as { frameCount?: number; result?: { bucket: string; key: string; size: number }; error?: { code: string; message: string } };
+      const doc = result.doc as {
+        frameCount?: number;
+        result?: { bucket: string; key: string; size: number };
+        error?: { code: string; message: string };
+      };
       say(`job ${result.jobId}: ${result.status}`);
       if (result.status === "completed" && doc.result) {
         say(`  frames: ${doc.frameCount}`);

@@ -148,7 +148,10 @@ async function logTail(l: Launched, lines = LOG_TAIL_LINES): Promise<string[]> {
   await Promise.race([l.logClosed, sleep(3000)]);
   if (!existsSync(l.logPath)) return [];
   const text = readFileSync(l.logPath).subarray(l.logFrom).toString("utf8");
-  return text.split("\n").filter((line) => line.trim() !== "").slice(-lines);
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .slice(-lines);
 }
 
 /**
@@ -172,23 +175,27 @@ export async function startServices(opts: StartOptions): Promise<RunningServices
     const logFrom = existsSync(logPath) ? statSync(logPath).size : 0;
     const log = createWriteStream(logPath, { flags: "a" });
     const logClosed = new Promise<void>((r) => log.once("close", () => r()));
-    const child = spawn(process.execPath, ["--conditions=@hfp/source", "--import", "tsx", join(opts.root, "services", name, "src", "main.ts")], {
-      cwd: opts.root,
-      env: {
-        ...process.env,
-        ...opts.env,
-        ...natsUserEnv(name, { ...process.env, ...opts.env }),
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-        HTTP_PORT: String(ports[name]),
-        HTTP_HOST: "127.0.0.1",
-        // A short long-poll: the bridge finishes its poll in flight before it stops.
-        SQS_WAIT_TIME_SECONDS: "2",
-        ...opts.extraEnv?.[name],
-        ...extra,
+    const child = spawn(
+      process.execPath,
+      ["--conditions=@hfp/source", "--import", "tsx", join(opts.root, "services", name, "src", "main.ts")],
+      {
+        cwd: opts.root,
+        env: {
+          ...process.env,
+          ...opts.env,
+          ...natsUserEnv(name, { ...process.env, ...opts.env }),
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+          HTTP_PORT: String(ports[name]),
+          HTTP_HOST: "127.0.0.1",
+          // A short long-poll: the bridge finishes its poll in flight before it stops.
+          SQS_WAIT_TIME_SECONDS: "2",
+          ...opts.extraEnv?.[name],
+          ...extra,
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: opts.ownProcessGroup === true,
       },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: opts.ownProcessGroup === true,
-    });
+    );
     // Both streams feed one file: neither may end it, or the other's last lines (often the
     // crash itself) are lost. The file ends once the process and both pipes are closed.
     child.stdout!.pipe(log, { end: false });

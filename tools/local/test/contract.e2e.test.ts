@@ -40,7 +40,12 @@ interface Report {
 }
 
 const unescapeXml = (s: string) =>
-  s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, "&");
+  s
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, "&");
 
 /** Test cases and failures of Schemathesis's JUnit report: one test case per operation, plus "Stateful tests". */
 function parseJunit(xml: string): { operations: string[]; failures: Failure[] } {
@@ -110,7 +115,11 @@ function schemathesis(opts: RunOptions): Promise<Report> {
   });
 }
 
-const describe = (failures: Failure[]) => failures.map((f) => `--- ${f.operation}: ${f.code}\n${f.text}`).join("\n").slice(0, 12_000);
+const describe = (failures: Failure[]) =>
+  failures
+    .map((f) => `--- ${f.operation}: ${f.code}\n${f.text}`)
+    .join("\n")
+    .slice(0, 12_000);
 
 const contract = suite<{ p: Pipeline; token: string }>("the API against its OpenAPI document (Schemathesis)");
 

@@ -74,7 +74,19 @@ export function ffmpeg(args: string[], out: string): string {
 
 export function h264Clip(name: string, seconds: number, size = "320x240", extra: string[] = []): string {
   return ffmpeg(
-    ["-f", "lavfi", "-i", `testsrc2=size=${size}:rate=25:duration=${seconds}`, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", ...extra],
+    [
+      "-f",
+      "lavfi",
+      "-i",
+      `testsrc2=size=${size}:rate=25:duration=${seconds}`,
+      "-c:v",
+      "libx264",
+      "-preset",
+      "ultrafast",
+      "-pix_fmt",
+      "yuv420p",
+      ...extra,
+    ],
     join(work, name),
   );
 }
@@ -95,7 +107,11 @@ export async function upload(
   const form = new FormData();
   for (const [k, v] of Object.entries(options)) form.set(k, String(v));
   form.set("file", await openAsBlob(file, { type: contentType }), basename(file));
-  const res = await fetch(`${p.baseUrl}/videos`, { method: "POST", headers: { authorization: `Bearer ${await p.token(user)}` }, body: form });
+  const res = await fetch(`${p.baseUrl}/videos`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${await p.token(user)}` },
+    body: form,
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -156,7 +172,14 @@ export class Notifications {
   async drain(waitSeconds = 1): Promise<void> {
     this.url ??= await queueUrl(sqs, env.SQS_NOTIFICATIONS_QUEUE!);
     for (;;) {
-      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: this.url, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds, MessageAttributeNames: ["All"] }));
+      const out = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.url,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: waitSeconds,
+          MessageAttributeNames: ["All"],
+        }),
+      );
       const messages = out.Messages ?? [];
       for (const m of messages) {
         const body = JSON.parse(m.Body ?? "{}") as Record<string, unknown>;

@@ -27,12 +27,18 @@ e2e.after(async (ctx) => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const jobDirs = () => readdirSync(tmpRoot).filter((n) => n.startsWith("extract."));
-const framesOnDisk = () => jobDirs().some((d) => readdirSync(join(tmpRoot, d, "frames"), { withFileTypes: true }).some((f) => f.name.endsWith(".jpg")));
+const framesOnDisk = () =>
+  jobDirs().some((d) => readdirSync(join(tmpRoot, d, "frames"), { withFileTypes: true }).some((f) => f.name.endsWith(".jpg")));
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await Promise.resolve().then(check).catch(() => false)) return;
+    if (
+      await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    )
+      return;
     await sleep(50);
   }
   throw new Error(`timed out waiting for ${what}`);
@@ -62,48 +68,61 @@ async function exactlyOnce(p: Pipeline, notes: Notifications, jobId: string, sen
   return sent.length;
 }
 
-e2e("kill -9 the extractor mid-job: the job completes within seconds on a restarted extractor; its temp dir is swept", async ({ p, notes }) => {
-  const clip = h264Clip("kill-extractor.mp4", 30, "640x360");
-  const jobId = await startJob(p, clip, { fps: 10 });
-  await until("ffmpeg writing frames", framesOnDisk);
-  const pid = p.services.pids.extractor;
-  process.kill(pid, "SIGKILL");
-  const killedAt = Date.now();
-  await sleep(200);
-  assert.ok(jobDirs().some((d) => d.startsWith(`extract.${pid}.`)), "the killed extractor left its temp dir");
-  await p.services.startService("extractor", extractorEnv);
-  assert.equal(jobDirs().filter((d) => d.startsWith(`extract.${pid}.`)), [], "swept at start-up");
-  const job = await waitDone(p, user, jobId, 60_000);
-  const terminalMs = Date.now() - killedAt;
-  console.log(`[faults] kill -9 extractor: ${job.status} ${terminalMs} ms after the kill`);
-  assert.is(job.status, "completed", JSON.stringify(job.error));
-  assert.is(job.frameCount, 300);
-  assert.ok(terminalMs < 20_000, `completed ${terminalMs} ms after the kill`);
-  await exactlyOnce(p, notes, jobId);
-  const starts = (await history(p, jobId)).filter((h) => h.event.type === "extraction-started").length;
-  assert.is(starts, 2, "the second attempt is the redelivery");
-});
+e2e(
+  "kill -9 the extractor mid-job: the job completes within seconds on a restarted extractor; its temp dir is swept",
+  async ({ p, notes }) => {
+    const clip = h264Clip("kill-extractor.mp4", 30, "640x360");
+    const jobId = await startJob(p, clip, { fps: 10 });
+    await until("ffmpeg writing frames", framesOnDisk);
+    const pid = p.services.pids.extractor;
+    process.kill(pid, "SIGKILL");
+    const killedAt = Date.now();
+    await sleep(200);
+    assert.ok(
+      jobDirs().some((d) => d.startsWith(`extract.${pid}.`)),
+      "the killed extractor left its temp dir",
+    );
+    await p.services.startService("extractor", extractorEnv);
+    assert.equal(
+      jobDirs().filter((d) => d.startsWith(`extract.${pid}.`)),
+      [],
+      "swept at start-up",
+    );
+    const job = await waitDone(p, user, jobId, 60_000);
+    const terminalMs = Date.now() - killedAt;
+    console.log(`[faults] kill -9 extractor: ${job.status} ${terminalMs} ms after the kill`);
+    assert.is(job.status, "completed", JSON.stringify(job.error));
+    assert.is(job.frameCount, 300);
+    assert.ok(terminalMs < 20_000, `completed ${terminalMs} ms after the kill`);
+    await exactlyOnce(p, notes, jobId);
+    const starts = (await history(p, jobId)).filter((h) => h.event.type === "extraction-started").length;
+    assert.is(starts, 2, "the second attempt is the redelivery");
+  },
+);
 
-e2e("SIGTERM the extractor mid-ffmpeg: exit 0 within the grace period, temp dir gone, job completes on a restarted extractor", async ({ p, notes }) => {
-  const clip = h264Clip("term-extractor.mp4", 60, "640x360");
-  const jobId = await startJob(p, clip, { fps: 25 });
-  await until("ffmpeg writing frames", framesOnDisk);
-  const termAt = Date.now();
-  const code = await p.services.stopService("extractor");
-  const stopMs = Date.now() - termAt;
-  console.log(`[faults] SIGTERM extractor: exit ${code} after ${stopMs} ms`);
-  assert.is(code, 0);
-  assert.ok(stopMs < 15_000, `stopped in ${stopMs} ms`);
-  assert.equal(jobDirs(), [], "temp dir removed on the way out");
-  await p.services.startService("extractor", extractorEnv);
-  const job = await waitDone(p, user, jobId, 90_000);
-  console.log(`[faults] SIGTERM extractor: ${job.status} ${Date.now() - termAt} ms after the signal`);
-  assert.is(job.status, "completed", JSON.stringify(job.error));
-  assert.is(job.frameCount, 1500);
-  await exactlyOnce(p, notes, jobId);
-  const failures = (await history(p, jobId)).filter((h) => h.event.type.endsWith("-failed"));
-  assert.equal(failures, [], "a shutdown is not a failure of the job");
-});
+e2e(
+  "SIGTERM the extractor mid-ffmpeg: exit 0 within the grace period, temp dir gone, job completes on a restarted extractor",
+  async ({ p, notes }) => {
+    const clip = h264Clip("term-extractor.mp4", 60, "640x360");
+    const jobId = await startJob(p, clip, { fps: 25 });
+    await until("ffmpeg writing frames", framesOnDisk);
+    const termAt = Date.now();
+    const code = await p.services.stopService("extractor");
+    const stopMs = Date.now() - termAt;
+    console.log(`[faults] SIGTERM extractor: exit ${code} after ${stopMs} ms`);
+    assert.is(code, 0);
+    assert.ok(stopMs < 15_000, `stopped in ${stopMs} ms`);
+    assert.equal(jobDirs(), [], "temp dir removed on the way out");
+    await p.services.startService("extractor", extractorEnv);
+    const job = await waitDone(p, user, jobId, 90_000);
+    console.log(`[faults] SIGTERM extractor: ${job.status} ${Date.now() - termAt} ms after the signal`);
+    assert.is(job.status, "completed", JSON.stringify(job.error));
+    assert.is(job.frameCount, 1500);
+    await exactlyOnce(p, notes, jobId);
+    const failures = (await history(p, jobId)).filter((h) => h.event.type.endsWith("-failed"));
+    assert.equal(failures, [], "a shutdown is not a failure of the job");
+  },
+);
 
 e2e("kill -9 the packager and the notifier mid-job: redelivered after the 10 s ack wait, done exactly once", async ({ p, notes }) => {
   const clip = h264Clip("kill-packager.mp4", 20, "320x240");

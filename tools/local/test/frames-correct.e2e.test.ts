@@ -24,9 +24,11 @@ e2e.after(async (ctx) => {
 
 /** PSNR (dB, over RGB) of two same-sized pictures, from ffmpeg's psnr filter (which reports on stderr). */
 function psnr(a: string, b: string): number {
-  const r = spawnSync(process.env.FFMPEG_PATH ?? "ffmpeg", [
-    "-hide_banner", "-nostdin", "-i", a, "-i", b, "-lavfi", "[0:v]format=rgb24[a];[1:v]format=rgb24[b];[a][b]psnr", "-f", "null", "-",
-  ], { encoding: "utf8" });
+  const r = spawnSync(
+    process.env.FFMPEG_PATH ?? "ffmpeg",
+    ["-hide_banner", "-nostdin", "-i", a, "-i", b, "-lavfi", "[0:v]format=rgb24[a];[1:v]format=rgb24[b];[a][b]psnr", "-f", "null", "-"],
+    { encoding: "utf8" },
+  );
   const m = /average:([\d.]+|inf)/.exec(r.stderr);
   assert.ok(m, `psnr: ${r.stderr.slice(-300)}`);
   return m[1] === "inf" ? Infinity : Number(m[1]);
@@ -42,13 +44,34 @@ e2e("an animated GIF and an HLG phone clip give the right pictures; a still PNG 
   const gif = ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t", "2"], join(work, "moving.gif"));
   const lossless = ["-c:v", "libx264", "-preset", "ultrafast", "-qp", "0"];
   const sdr = ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=10", "-t", "1", ...lossless], join(work, "truth.mkv"));
-  const hlg = ffmpeg([
-    "-i", sdr,
-    "-vf", "setparams=color_trc=bt709:color_primaries=bt709:colorspace=bt709:range=tv,zscale=t=linear:npl=100,format=gbrpf32le," +
-      "zscale=p=bt2020,zscale=t=arib-std-b67:m=bt2020nc:r=tv:npl=100,format=yuv420p10le",
-    "-c:v", "libx265", "-x265-params", "log-level=error", "-preset", "ultrafast", "-crf", "12", "-pix_fmt", "yuv420p10le", "-tag:v", "hvc1",
-    "-color_trc", "arib-std-b67", "-color_primaries", "bt2020", "-colorspace", "bt2020nc",
-  ], join(work, "phone.mov"));
+  const hlg = ffmpeg(
+    [
+      "-i",
+      sdr,
+      "-vf",
+      "setparams=color_trc=bt709:color_primaries=bt709:colorspace=bt709:range=tv,zscale=t=linear:npl=100,format=gbrpf32le," +
+        "zscale=p=bt2020,zscale=t=arib-std-b67:m=bt2020nc:r=tv:npl=100,format=yuv420p10le",
+      "-c:v",
+      "libx265",
+      "-x265-params",
+      "log-level=error",
+      "-preset",
+      "ultrafast",
+      "-crf",
+      "12",
+      "-pix_fmt",
+      "yuv420p10le",
+      "-tag:v",
+      "hvc1",
+      "-color_trc",
+      "arib-std-b67",
+      "-color_primaries",
+      "bt2020",
+      "-colorspace",
+      "bt2020nc",
+    ],
+    join(work, "phone.mov"),
+  );
   const png = ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=160x120", "-frames:v", "1"], join(work, "still.png"));
 
   // The bridge accepts video/* and application/octet-stream; the extractor judges the content.

@@ -18,11 +18,15 @@ process.on("exit", () => rmSync(work, { recursive: true, force: true }));
 /** Runs the command as `npm run load` does, without blocking this process (the scripted API lives here). */
 function load(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; report: LoadReport; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--conditions=@hfp/source", "--import", "tsx", join(repoRoot, "tools/local/src/load.ts"), ...args, "--json"], {
-      cwd: repoRoot,
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--conditions=@hfp/source", "--import", "tsx", join(repoRoot, "tools/local/src/load.ts"), ...args, "--json"],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let out = "";
     let err = "";
     child.stdout.on("data", (c) => (out += c));
@@ -73,7 +77,20 @@ test("a scripted API: one job of each outcome is counted as such, and a lost job
   const clip = join(work, "bytes.mp4");
   writeFileSync(clip, Buffer.alloc(4096, 7));
   try {
-    const { code, report } = await load(["--base-url", url, "--token", "scripted", "--file", clip, "--count", "4", "--concurrency", "1", "--timeout", "3"]);
+    const { code, report } = await load([
+      "--base-url",
+      url,
+      "--token",
+      "scripted",
+      "--file",
+      clip,
+      "--count",
+      "4",
+      "--concurrency",
+      "1",
+      "--timeout",
+      "3",
+    ]);
     assert.is(code, 1);
     assert.equal([report.count, report.completed, report.failed, report.lost, report.rejected], [4, 1, 1, 1, 1]);
     assert.equal(report.lostJobs, [{ jobId: "job3", lastStatus: "extracting" }]);
@@ -94,10 +111,25 @@ test("a scripted API: one job of each outcome is counted as such, and a lost job
 });
 
 test("bad usage exits 2 and names the option", async () => {
-  const child = spawn(process.execPath, ["--conditions=@hfp/source", "--import", "tsx", join(repoRoot, "tools/local/src/load.ts"), "--count", "0", "--base-url", "http://127.0.0.1:1", "--token", "t"], {
-    cwd: repoRoot,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      "--conditions=@hfp/source",
+      "--import",
+      "tsx",
+      join(repoRoot, "tools/local/src/load.ts"),
+      "--count",
+      "0",
+      "--base-url",
+      "http://127.0.0.1:1",
+      "--token",
+      "t",
+    ],
+    {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let err = "";
   child.stderr.on("data", (c) => (err += c));
   const code = await new Promise((r) => child.on("close", r));
@@ -107,10 +139,16 @@ test("bad usage exits 2 and names the option", async () => {
 
 test("the local stack: 4 clips, 2 at a time, all complete", async () => {
   // Its own port offset: other end-to-end runs and `npm start` may be using theirs.
-  const { code, report, stderr } = await load(["--count", "4", "--concurrency", "2", "--timeout", "300"], { ...stackEnv(), HFP_PORT_OFFSET: "600" });
+  const { code, report, stderr } = await load(["--count", "4", "--concurrency", "2", "--timeout", "300"], {
+    ...stackEnv(),
+    HFP_PORT_OFFSET: "600",
+  });
   assert.equal([report.count, report.completed, report.failed, report.lost, report.rejected], [4, 4, 0, 0, 0], stderr.slice(-3000));
   assert.is(code, 0);
-  assert.ok(report.completedMs && report.completedMs.p50 > 0 && report.completedMs.max >= report.completedMs.p95, JSON.stringify(report.completedMs));
+  assert.ok(
+    report.completedMs && report.completedMs.p50 > 0 && report.completedMs.max >= report.completedMs.p95,
+    JSON.stringify(report.completedMs),
+  );
   assert.ok(report.throughputPerMinute > 0);
   // Each job line names a job id the pipeline assigned.
   assert.is(stderr.match(/\] completed +\S+ \d+\.\d s/g)?.length, 4, stderr);

@@ -50,10 +50,16 @@ test("every route a service registers, other than its probes, is in the document
 test("one public document: one info, one bearer scheme, the error schema once, uploads and status side by side", () => {
   assert.is(doc.info.title, "Hackathon File Processor API");
   assert.equal(Object.keys(doc.components.securitySchemes), ["bearerAuth"]);
-  assert.equal(doc.tags.map((t) => t.name), ["uploads", "status", "operations"]);
+  assert.equal(
+    doc.tags.map((t) => t.name),
+    ["uploads", "status", "operations"],
+  );
   assert.equal(Object.keys(doc.paths["/videos"]!).sort(), ["get", "post"]);
   const schemas = Object.keys(doc.components.schemas);
-  assert.equal(schemas.filter((s) => s === "Error"), ["Error"]);
+  assert.equal(
+    schemas.filter((s) => s === "Error"),
+    ["Error"],
+  );
   for (const name of ["UploadForm", "UploadOptions", "PresignRequest", "Job", "JobPage"]) assert.ok(schemas.includes(name), name);
   const upload = doc.paths["/videos"]!.post as { requestBody: { content: Record<string, unknown> }; security: unknown };
   assert.equal(Object.keys(upload.requestBody.content), ["multipart/form-data"]);
@@ -72,12 +78,20 @@ test("a new job links to the status routes about it, and a page to its first job
     ((doc.paths[path]![method] as { responses: Record<string, { links?: Links }> }).responses[code]!.links ?? {}) as Links;
   for (const path of ["/videos", "/videos/presign"]) {
     const created = links(path, "post", "201");
-    assert.equal(Object.values(created).map((l) => l.operationId).sort(), ["downloadVideoFrames", "getVideo", "getVideoEvents"]);
+    assert.equal(
+      Object.values(created)
+        .map((l) => l.operationId)
+        .sort(),
+      ["downloadVideoFrames", "getVideo", "getVideoEvents"],
+    );
     for (const l of Object.values(created)) assert.equal(l.parameters, { id: "$response.body#/jobId" });
   }
   assert.equal(
     Object.values(links("/videos", "get", "200")).map((l) => [l.operationId, l.parameters]),
-    [["getVideo", { id: "$response.body#/items/0/id" }], ["listVideos", { cursor: "$response.body#/nextCursor" }]],
+    [
+      ["getVideo", { id: "$response.body#/items/0/id" }],
+      ["listVideos", { cursor: "$response.body#/nextCursor" }],
+    ],
   );
 });
 

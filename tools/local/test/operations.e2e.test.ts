@@ -9,7 +9,11 @@ const ops = suite<{ p: Pipeline; faulty?: (() => Promise<void>) | undefined }>("
 const user = `ops-${Date.now().toString(36)}`;
 
 function hfp(args: string[]) {
-  const r = spawnSync("bash", [`${repoRoot}tools/hfp/bin/hfp`, ...args], { env: { ...process.env, ...env }, encoding: "utf8", timeout: 300_000 });
+  const r = spawnSync("bash", [`${repoRoot}tools/hfp/bin/hfp`, ...args], {
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+    timeout: 300_000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -27,25 +31,34 @@ ops.after(async (ctx) => {
  */
 async function startFaultyPackager(p: Pipeline, jobId: string): Promise<() => Promise<void>> {
   const url = new URL(p.services.urls.packager);
-  const child = spawn(process.execPath, ["--conditions=@hfp/source", "--import", "tsx", `${repoRoot}services/packager/test/faulty-main.ts`], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      ...env,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-      HTTP_HOST: url.hostname,
-      HTTP_PORT: url.port,
-      FAULT_JOBS: jobId,
+  const child = spawn(
+    process.execPath,
+    ["--conditions=@hfp/source", "--import", "tsx", `${repoRoot}services/packager/test/faulty-main.ts`],
+    {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        ...env,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+        HTTP_HOST: url.hostname,
+        HTTP_PORT: url.port,
+        FAULT_JOBS: jobId,
+      },
+      stdio: "ignore",
     },
-    stdio: "ignore",
-  });
+  );
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
     await exited;
   };
   const deadline = Date.now() + 60_000;
-  while (!(await fetch(`${url.origin}/ready`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`${url.origin}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
       throw new Error("the fault-injecting packager did not become ready");

@@ -60,7 +60,9 @@ e2e("a 10 s H.264 clip becomes 10 JPEG frames in a zip, a notification and an ev
     const facts = probeBytes(`check-${name}`, entries[name]!);
     assert.equal(facts, { codec: "mjpeg", width: 320, height: 240 }, name);
   }
-  const manifest = JSON.parse(Buffer.from(entries["manifest.json"]!).toString()) as { frames: { name: string; timestamp: number; size: number }[] };
+  const manifest = JSON.parse(Buffer.from(entries["manifest.json"]!).toString()) as {
+    frames: { name: string; timestamp: number; size: number }[];
+  };
   assert.equal(manifest.frames.length, 10);
   for (const f of manifest.frames) {
     const entry = names.find((n) => n.endsWith(f.name.split("/").pop()!));
@@ -89,16 +91,22 @@ e2e("options: fps=2, width=160, start/end, png", async ({ p }) => {
   const clip = h264Clip("six.mp4", 6);
   const cases: [Record<string, string | number>, (names: string[], e: Record<string, Uint8Array>) => void][] = [
     [{ fps: 2 }, (names) => assert.equal(names.map(frameTime), [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 5.5])],
-    [{ width: 160 }, (names, e) => {
-      assert.equal(names.length, 6);
-      assert.equal(probeBytes("w160.jpg", e[names[0]!]!), { codec: "mjpeg", width: 160, height: 120 });
-    }],
+    [
+      { width: 160 },
+      (names, e) => {
+        assert.equal(names.length, 6);
+        assert.equal(probeBytes("w160.jpg", e[names[0]!]!), { codec: "mjpeg", width: 160, height: 120 });
+      },
+    ],
     [{ start: 2, end: 5 }, (names) => assert.equal(names.map(frameTime), [2, 3, 4])],
-    [{ format: "png" }, (names, e) => {
-      assert.equal(names.length, 6);
-      assert.ok(names.every((n) => n.endsWith(".png")));
-      assert.equal(probeBytes("f.png", e[names[3]!]!).codec, "png");
-    }],
+    [
+      { format: "png" },
+      (names, e) => {
+        assert.equal(names.length, 6);
+        assert.ok(names.every((n) => n.endsWith(".png")));
+        assert.equal(probeBytes("f.png", e[names[3]!]!).codec, "png");
+      },
+    ],
   ];
   const jobs = [];
   for (const [options] of cases) {
@@ -143,7 +151,10 @@ e2e("playlists naming a local file or an HTTP URL fail without reading or connec
   try {
     const target = h264Clip("target.ts", 3, "320x240", ["-f", "mpegts"]);
     const local = writeFile("local.m3u8", `#EXTM3U\n#EXT-X-TARGETDURATION:3\n#EXTINF:3.0,\n${target}\n#EXT-X-ENDLIST\n`);
-    const remote = writeFile("remote.m3u8", `#EXTM3U\n#EXT-X-TARGETDURATION:3\n#EXTINF:3.0,\nhttp://127.0.0.1:${port}/seg.ts\n#EXT-X-ENDLIST\n`);
+    const remote = writeFile(
+      "remote.m3u8",
+      `#EXTM3U\n#EXT-X-TARGETDURATION:3\n#EXTINF:3.0,\nhttp://127.0.0.1:${port}/seg.ts\n#EXT-X-ENDLIST\n`,
+    );
     for (const file of [local, remote]) {
       const up = await upload(p, user, file, {}, "application/octet-stream");
       assert.equal(up.status, 201, JSON.stringify(up.body));
@@ -169,39 +180,42 @@ async function uploadedPublished(p: Pipeline): Promise<Record<string, number>> {
   return out;
 }
 
-e2e("a direct upload is a job at once (status URL 200 right after the 201); its S3 notification is a dropped duplicate", async ({ p, notes }) => {
-  const before = await uploadedPublished(p);
-  const clip = h264Clip("direct.mp4", 2);
-  const up = await upload(p, user, clip);
-  assert.equal(up.status, 201, JSON.stringify(up.body));
-  const jobId = String(up.body.jobId);
-  const first = await getJob(p, user, jobId);
-  assert.equal(first.status, 200, "readable before the projector could have caught up through S3 → SQS");
-  assert.equal(first.body.owner, user);
-  assert.ok(["queued", "extracting"].includes(first.body.status), first.body.status);
+e2e(
+  "a direct upload is a job at once (status URL 200 right after the 201); its S3 notification is a dropped duplicate",
+  async ({ p, notes }) => {
+    const before = await uploadedPublished(p);
+    const clip = h264Clip("direct.mp4", 2);
+    const up = await upload(p, user, clip);
+    assert.equal(up.status, 201, JSON.stringify(up.body));
+    const jobId = String(up.body.jobId);
+    const first = await getJob(p, user, jobId);
+    assert.equal(first.status, 200, "readable before the projector could have caught up through S3 → SQS");
+    assert.equal(first.body.owner, user);
+    assert.ok(["queued", "extracting"].includes(first.body.status), first.body.status);
 
-  const uploaded = (await history(p, jobId)).filter((h) => h.event.type === "uploaded");
-  assert.equal(uploaded.length, 1);
-  assert.equal((uploaded[0]!.event.data as { source: string }).source, "http", "published by the bridge's upload path");
-  // The S3 notification reaches the bridge through SQS a moment later; it must be counted a duplicate.
-  const deadline = Date.now() + 20_000;
-  let after = await uploadedPublished(p);
-  while ((after["s3-event/true"] ?? 0) <= (before["s3-event/true"] ?? 0) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 200));
-    after = await uploadedPublished(p);
-  }
-  assert.equal((after["s3-event/true"] ?? 0) - (before["s3-event/true"] ?? 0), 1, "the notification's uploaded was a duplicate");
-  assert.equal((after["s3-event/false"] ?? 0) - (before["s3-event/false"] ?? 0), 0, "and not a second job");
-  assert.equal((after["http/false"] ?? 0) - (before["http/false"] ?? 0), 1);
+    const uploaded = (await history(p, jobId)).filter((h) => h.event.type === "uploaded");
+    assert.equal(uploaded.length, 1);
+    assert.equal((uploaded[0]!.event.data as { source: string }).source, "http", "published by the bridge's upload path");
+    // The S3 notification reaches the bridge through SQS a moment later; it must be counted a duplicate.
+    const deadline = Date.now() + 20_000;
+    let after = await uploadedPublished(p);
+    while ((after["s3-event/true"] ?? 0) <= (before["s3-event/true"] ?? 0) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      after = await uploadedPublished(p);
+    }
+    assert.equal((after["s3-event/true"] ?? 0) - (before["s3-event/true"] ?? 0), 1, "the notification's uploaded was a duplicate");
+    assert.equal((after["s3-event/false"] ?? 0) - (before["s3-event/false"] ?? 0), 0, "and not a second job");
+    assert.equal((after["http/false"] ?? 0) - (before["http/false"] ?? 0), 1);
 
-  const job = await waitDone(p, user, jobId);
-  assert.equal(job.status, "completed", JSON.stringify(job.error));
-  const events = (await history(p, jobId)).map((h) => h.event.type);
-  assert.equal(events, ["uploaded", "extraction-started", "frames-extracted", "packaged", "notified"]);
-  assert.equal((await notes.forJob(jobId, 2, 3000)).length, 1, "one notification");
-  const zips = await s3.send(new ListObjectsV2Command({ Bucket: env.S3_BUCKET!, Prefix: `results/${jobId}` }));
-  assert.equal(zips.KeyCount, 1, "one zip");
-});
+    const job = await waitDone(p, user, jobId);
+    assert.equal(job.status, "completed", JSON.stringify(job.error));
+    const events = (await history(p, jobId)).map((h) => h.event.type);
+    assert.equal(events, ["uploaded", "extraction-started", "frames-extracted", "packaged", "notified"]);
+    assert.equal((await notes.forJob(jobId, 2, 3000)).length, 1, "one notification");
+    const zips = await s3.send(new ListObjectsV2Command({ Bucket: env.S3_BUCKET!, Prefix: `results/${jobId}` }));
+    assert.equal(zips.KeyCount, 1, "one zip");
+  },
+);
 
 e2e("the same S3 notification delivered twice gives one job and one zip", async ({ p, notes }) => {
   const clip = h264Clip("dup.mp4", 2);
@@ -246,7 +260,22 @@ e2e("moov at the end, variable frame rate and rotation come out right", async ({
   assert.ok(bytes.indexOf("moov") > bytes.indexOf("mdat"), "the fixture has its index at the end");
   // 3 s at 25 fps, then 3 s at ~8 fps.
   const vfr = ffmpeg(
-    ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=6", "-vf", "select='if(lt(t,3),1,not(mod(n,3)))'", "-fps_mode", "vfr", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"],
+    [
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=size=320x240:rate=25:duration=6",
+      "-vf",
+      "select='if(lt(t,3),1,not(mod(n,3)))'",
+      "-fps_mode",
+      "vfr",
+      "-c:v",
+      "libx264",
+      "-preset",
+      "ultrafast",
+      "-pix_fmt",
+      "yuv420p",
+    ],
     `${work}/vfr.mp4`,
   );
   const rotated = ffmpeg(["-i", h264Clip("upright.mp4", 3), "-c", "copy", "-metadata:s:v:0", "rotate=90"], `${work}/rotated.mp4`);

@@ -59,10 +59,14 @@ async function listening(ports: Ports): Promise<number[]> {
 /** Nothing is left: no port of the run listens, no process of the run survives. */
 async function assertNothingLeft(ports: Ports, marker: string): Promise<void> {
   const now = async () => ({ ports: await listening(ports), pids: processesWith(marker) });
-  const left = await eventually(async () => {
-    const l = await now();
-    return l.ports.length === 0 && l.pids.length === 0 ? l : undefined;
-  }, 15_000, "every port closed and every process gone").catch(now);
+  const left = await eventually(
+    async () => {
+      const l = await now();
+      return l.ports.length === 0 && l.pids.length === 0 ? l : undefined;
+    },
+    15_000,
+    "every port closed and every process gone",
+  ).catch(now);
   assert.equal(left.ports, [], "ports still listening");
   assert.equal(left.pids, [], "processes still running");
 }
@@ -150,7 +154,10 @@ function readmeUsefulCommands(): string[] {
   const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
   const block = /## Useful commands\s+```sh\n([\s\S]*?)```/.exec(readme)?.[1];
   assert.ok(block, "README has a Useful commands block");
-  return block.split("\n").map((l) => l.replace(/\s+#.*$/, "").trim()).filter(Boolean);
+  return block
+    .split("\n")
+    .map((l) => l.replace(/\s+#.*$/, "").trim())
+    .filter(Boolean);
 }
 
 const isJpeg = (b: Uint8Array | undefined) => b !== undefined && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
@@ -188,20 +195,32 @@ started("the pasted block reads the job's status, events and zip, lists jobs and
   assert.equal(cmds.length, 6, cmds.join("\n"));
   assert.match(cmds[0]!, /^export TOKEN=[\w-]+\.[\w-]+\.[\w-]+$/);
   const api = `http://127.0.0.1:${ctx.ports.gateway}/videos`;
-  assert.ok(cmds.slice(1).every((c) => c.startsWith("curl ") && c.includes(api)), cmds.join("\n"));
+  assert.ok(
+    cmds.slice(1).every((c) => c.startsWith("curl ") && c.includes(api)),
+    cmds.join("\n"),
+  );
 
   // The job's `notified` comes just after `completed`: wait for it as a reader of the output would.
   const token = cmds[0]!.slice("export TOKEN=".length);
-  await eventually(async () => {
-    const r = await fetch(`http://127.0.0.1:${ctx.ports.gateway}/videos/${job}/events`, { headers: { authorization: `Bearer ${token}` } });
-    const body = (await r.json()) as { events: { type: string }[] };
-    return body.events.some((e) => e.type === "notified") ? true : undefined;
-  }, 30_000, "the job's notified event");
+  await eventually(
+    async () => {
+      const r = await fetch(`http://127.0.0.1:${ctx.ports.gateway}/videos/${job}/events`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const body = (await r.json()) as { events: { type: string }[] };
+      return body.events.some((e) => e.type === "notified") ? true : undefined;
+    },
+    30_000,
+    "the job's notified event",
+  );
 
   const dir = mkdtempSync(join(tmpdir(), "hfp-paste-"));
   const shell = freshShell(cmds.join("\n"), dir);
   assert.equal(shell.code, 0, shell.stderr);
-  const [status, events, list, upload] = shell.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  const [status, events, list, upload] = shell.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
   assert.equal(status!.id, job);
   assert.equal(status!.status, "completed");
@@ -210,12 +229,18 @@ started("the pasted block reads the job's status, events and zip, lists jobs and
 
   const types = (events!.events as { type: string }[]).map((e) => e.type);
   const order = ["uploaded", "extraction-started", "frames-extracted", "packaged", "notified"];
-  assert.equal(types.filter((t) => order.includes(t)), order, types.join(" "));
+  assert.equal(
+    types.filter((t) => order.includes(t)),
+    order,
+    types.join(" "),
+  );
   assert.equal(types[0], "uploaded");
   assert.equal(types.at(-1), "notified");
 
   const zip = unzipSync(new Uint8Array(readFileSync(join(dir, `${job}.zip`))));
-  const frames = Object.keys(zip).filter((n) => n !== "manifest.json").sort();
+  const frames = Object.keys(zip)
+    .filter((n) => n !== "manifest.json")
+    .sort();
   assert.equal(frames.length, 10, frames.join(" "));
   for (const name of frames) {
     assert.match(name, /^frame-\d{6}-t\d+\.\d{3}s\.jpg$/);
@@ -223,7 +248,10 @@ started("the pasted block reads the job's status, events and zip, lists jobs and
   }
   assert.ok(zip["manifest.json"], "manifest.json in the zip");
 
-  assert.ok((list!.items as { id: string }[]).some((i) => i.id === job), "the job is in the list");
+  assert.ok(
+    (list!.items as { id: string }[]).some((i) => i.id === job),
+    "the job is in the list",
+  );
   assert.match(String(upload!.jobId), /^[\w-]{10,}$/);
   assert.equal(upload!.status, "queued");
 });
@@ -343,7 +371,10 @@ failing("a service that dies at start-up is named with its log path and last log
   assert.ok(err.includes(`notifier's log: ${logPath}`), err);
   assert.match(err, /NonExistentQueue/);
   assert.ok(existsSync(logPath));
-  const tail = readFileSync(logPath, "utf8").split("\n").filter((l) => l.trim() !== "").slice(-20);
+  const tail = readFileSync(logPath, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .slice(-20);
   assert.equal(tail.length, 20);
   for (const line of tail) assert.ok(err.includes(`  | ${line}`), `the report shows the log line: ${line}`);
   assert.match(err, /Every service started was stopped\./);
@@ -356,7 +387,9 @@ failing("a service that dies while running is reported with its log, and the oth
   const marker = `hfp-printed-${randomUUID()}`;
   const run = npm(["run", "services"], ports, marker);
   await printed(run, /services keep running/, 180_000);
-  const extractor = processesWith(marker).find((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("services/extractor/src/main.ts"));
+  const extractor = processesWith(marker).find((pid) =>
+    readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("services/extractor/src/main.ts"),
+  );
   assert.ok(extractor, "the extractor's process");
   process.kill(extractor, "SIGKILL");
   assert.equal(await run.exited, 1, run.stdout() + run.stderr());

@@ -39,9 +39,14 @@ report("pasteBlock: the token line first, then commands that name everything the
 });
 
 report("pasteBlock: a non-default stack directory travels with the token command; no job, no job commands", () => {
-  const cmds = pasteBlock({ ...base, stackDir: "/tmp/my stack" }).filter((l) => l.startsWith("  ")).map((l) => l.trim());
+  const cmds = pasteBlock({ ...base, stackDir: "/tmp/my stack" })
+    .filter((l) => l.startsWith("  "))
+    .map((l) => l.trim());
   assert.equal(cmds.length, 4);
-  assert.ok(cmds.every((c) => !c.includes("/videos/")), cmds.join("\n"));
+  assert.ok(
+    cmds.every((c) => !c.includes("/videos/")),
+    cmds.join("\n"),
+  );
   assert.equal(cmds[3], "export TOKEN=$(HFP_STACK_DIR='/tmp/my stack' npm --prefix /home/me/hfp run -s hfp -- token alice)");
 });
 

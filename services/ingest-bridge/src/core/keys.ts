@@ -30,7 +30,10 @@ export function safeOwner(owner: string): string {
  */
 export function safeFilename(name: string | undefined): string {
   const base = (name ?? "").split(/[\\/]/).pop() ?? "";
-  let safe = base.normalize("NFC").replace(/[^A-Za-z0-9._-]/gu, "_").replace(/^\.+/, "");
+  let safe = base
+    .normalize("NFC")
+    .replace(/[^A-Za-z0-9._-]/gu, "_")
+    .replace(/^\.+/, "");
   if (!safe) return "video";
   if (safe.length > MAX_FILENAME) {
     const dot = safe.lastIndexOf(".");

@@ -27,9 +27,7 @@ export type RecordPlan =
   | { kind: "skip"; reason: SkipReason; detail: string }
   | { kind: "reject"; reason: RejectReason; detail: string };
 
-export type ParsedMessage =
-  | { kind: "records"; plans: RecordPlan[] }
-  | { kind: "reject"; reason: RejectReason; detail: string };
+export type ParsedMessage = { kind: "records"; plans: RecordPlan[] } | { kind: "reject"; reason: RejectReason; detail: string };
 
 const S3Record = z.object({
   eventName: z.string().min(1),

@@ -89,8 +89,7 @@ export const UploadFormSchema = {
       type: "string",
       contentMediaType: "application/octet-stream",
       minLength: 1,
-      description:
-        "The video, after every option field, not empty; its part's content type video/* or application/octet-stream.",
+      description: "The video, after every option field, not empty; its part's content type video/* or application/octet-stream.",
     },
   },
   // Both given, neither empty.

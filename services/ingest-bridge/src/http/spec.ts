@@ -20,8 +20,7 @@ import { ACCEPTED_TYPES } from "./upload.ts";
 
 const UPLOADS_TAG = {
   name: "uploads",
-  description:
-    "Start a job: upload a video through the API, or get a URL to upload it to S3 directly. Bearer token required.",
+  description: "Start a job: upload a video through the API, or get a URL to upload it to S3 directly. Bearer token required.",
 };
 
 const statusLocation = {
@@ -66,8 +65,7 @@ export const ROUTES: readonly RouteSpec[] = [
       ),
       401: unauthenticated,
       413: error(
-        "UPLOAD_TOO_LARGE: the file is larger than the upload limit (default 2 GiB), or the request's " +
-          "Content-Length already says so.",
+        "UPLOAD_TOO_LARGE: the file is larger than the upload limit (default 2 GiB), or the request's " + "Content-Length already says so.",
       ),
       415: error(
         "UNSUPPORTED_MEDIA_TYPE: the file's content type is neither video/* nor application/octet-stream, " +

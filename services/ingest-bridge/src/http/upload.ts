@@ -110,7 +110,10 @@ export async function receiveUpload(request: FastifyRequest, spec: UploadSpec): 
       const options = optionsFromFields(fields);
       if (!options.ok) throw new AppError("INVALID_OPTIONS", options.message);
       if (!isAcceptedType(part.mimetype)) {
-        throw new AppError("UNSUPPORTED_MEDIA_TYPE", `file: content type ${part.mimetype.slice(0, 100)} is not accepted (${ACCEPTED_TYPES})`);
+        throw new AppError(
+          "UNSUPPORTED_MEDIA_TYPE",
+          `file: content type ${part.mimetype.slice(0, 100)} is not accepted (${ACCEPTED_TYPES})`,
+        );
       }
       upload = startUpload(spec, part.file, part.filename, part.mimetype, options.input);
       received = { key: upload.key, contentType: part.mimetype, input: options.input, options: options.options };

@@ -1,10 +1,5 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
-import {
-  MongoNetworkError,
-  MongoNotConnectedError,
-  MongoServerSelectionError,
-  MongoTopologyClosedError,
-} from "mongodb";
+import { MongoNetworkError, MongoNotConnectedError, MongoServerSelectionError, MongoTopologyClosedError } from "mongodb";
 import { ownerOf, requireAuth, type Verifier } from "@hfp/auth";
 import { AppError, InvalidEventError } from "@hfp/events";
 import { enforceRouteTable, fastifySchema, findRoute, PUBLIC_PATHS, refuseUnsupportedMethods } from "@hfp/http";
@@ -47,16 +42,12 @@ export function registerStatusApi(app: FastifyInstance, deps: ApiDeps): void {
     };
   };
 
-  app.get<{ Querystring: { status?: JobStatus; limit: number; cursor?: string } }>(
-    "/videos",
-    options("/videos"),
-    async (request) => {
-      const { status, limit, cursor } = request.query;
-      const after = cursor === undefined ? undefined : decodeCursor(cursor);
-      const page = await mongo(() => listOwnedJobs(store, { owner: ownerOf(request), status, limit, after }));
-      return { items: page.items, nextCursor: page.next && encodeCursor(page.next) };
-    },
-  );
+  app.get<{ Querystring: { status?: JobStatus; limit: number; cursor?: string } }>("/videos", options("/videos"), async (request) => {
+    const { status, limit, cursor } = request.query;
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    const page = await mongo(() => listOwnedJobs(store, { owner: ownerOf(request), status, limit, after }));
+    return { items: page.items, nextCursor: page.next && encodeCursor(page.next) };
+  });
 
   const history = (id: string) =>
     deps.history(id).catch((err: unknown) => {
@@ -69,7 +60,12 @@ export function registerStatusApi(app: FastifyInstance, deps: ApiDeps): void {
    * the stream it is projected from: a job its creator was just told about is always found.
    */
   const ownedJob = async (id: string, owner: string): Promise<JobView> => {
-    const job = (await mongo(() => findOwnedJob(store, id, owner))) ?? viewOf((await history(id)).filter((r): r is StoredEvent => !isUndecodable(r)), owner);
+    const job =
+      (await mongo(() => findOwnedJob(store, id, owner))) ??
+      viewOf(
+        (await history(id)).filter((r): r is StoredEvent => !isUndecodable(r)),
+        owner,
+      );
     // The same answer for someone else's job as for none: existence is not revealed.
     if (!job) throw new AppError("NOT_FOUND", `job ${id} not found`);
     return job;
