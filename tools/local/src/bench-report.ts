@@ -73,6 +73,11 @@ ${Object.entries(r.steps)
   .map(([step, xs]) => `| ${step} | ${median(xs).toFixed(0)} |`)
   .join("\n")}
 
+"visible to the client" is the read model's lag after \`notified\` (plus at most one 50 ms poll). With the
+projector's earlier design (a ledger row, a read of all the job's rows, a refold and a conditional replace per
+event) the same step measured 493 ms median on this machine; one guarded write per event, in one writer per job,
+brought it to the figure above.
+
 ## ${b.count} uploads of a ${b.seconds} s clip at once
 
 | | what is timed | total |
