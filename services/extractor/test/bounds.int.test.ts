@@ -58,14 +58,17 @@ class RefusingPublisher extends EventPublisher {
 test("an unexpected error on the last delivery still publishes extraction-failed and failed, then terms", async ({ w, clip }) => {
   const handler = handlerWith({ ...w, publisher: new RefusingPublisher(w.nc, w.prefix) });
   const job = await uploadJob(w, clip);
-  // Earlier deliveries are retried: nothing but their start is published.
+  // Earlier deliveries are retried: their start and a retry notice (with the next attempt's time) are published.
   const early = await handler(testDelivery(job.uploaded, { attempt: 1, maxDeliver: 3 }), log);
   assert.is(early.kind, "nak");
   const last = await handler(testDelivery(job.uploaded, { attempt: 3, maxDeliver: 3 }), log);
   assert.equal(last.kind === "term" && last.reason, "INTERNAL: MAX_PAYLOAD_EXCEEDED");
   const events = await history(w, job.jobId);
-  assert.equal(types(events), ["uploaded", "extraction-started", "extraction-started", "extraction-failed", "failed"]);
-  const [failure, failed] = events.slice(3) as [EventOf<"extraction-failed">, EventOf<"failed">];
+  assert.equal(types(events), ["uploaded", "extraction-started", "extraction-failed", "extraction-started", "extraction-failed", "failed"]);
+  const notice = events[2] as EventOf<"extraction-failed">;
+  assert.equal([notice.data.code, notice.data.attempt, notice.data.retryable], ["INTERNAL", 1, true]);
+  assert.ok(notice.data.nextAttemptAt && Date.parse(notice.data.nextAttemptAt) > Date.parse(notice.occurredAt), "the notice says when");
+  const [failure, failed] = events.slice(4) as [EventOf<"extraction-failed">, EventOf<"failed">];
   assert.equal(failure.data, { code: "INTERNAL", message: "MAX_PAYLOAD_EXCEEDED", retryable: true, attempt: 3 });
   assert.equal(failed.data, { stage: "extractor", code: "INTERNAL", message: "MAX_PAYLOAD_EXCEEDED" });
   assert.is(failed.id, answerId(job.uploaded, "failed"));
