@@ -89,3 +89,40 @@ export function natsAuth(c: {
   };
 }
 export { readEnvFile, stackDir, withLocalStackEnv, workspaceRoot } from "./local-stack.ts";
+
+/**
+ * How the HTTP services authenticate callers: HS256 tokens signed with a shared secret
+ * (local development), tokens verified against the identity provider's JWKS (production),
+ * or both locally. Checked with `withAuthRules`.
+ */
+export const authConfig = {
+  AUTH_JWT_SECRET: z.string().min(32, "must be at least 32 bytes").optional(),
+  AUTH_JWKS_URL: z.url().optional(),
+  AUTH_ISSUER: z.string().min(1).optional(),
+  AUTH_AUDIENCE: z.string().min(1).optional(),
+};
+
+type AuthFields = {
+  AUTH_JWT_SECRET?: string | undefined;
+  AUTH_JWKS_URL?: string | undefined;
+  AUTH_ISSUER?: string | undefined;
+  AUTH_AUDIENCE?: string | undefined;
+};
+
+/**
+ * The rules on `authConfig`: one way to verify is set, and a JWKS comes with its issuer and
+ * audience — without them any token the identity provider signs, for any application, would pass.
+ */
+export function withAuthRules<S extends z.ZodObject>(schema: S): S {
+  const fields = (c: unknown) => c as AuthFields;
+  return schema
+    .refine((c) => fields(c).AUTH_JWKS_URL || fields(c).AUTH_JWT_SECRET, {
+      message: "set AUTH_JWKS_URL (production) or AUTH_JWT_SECRET (local development)",
+      path: ["AUTH_JWKS_URL"],
+    })
+    .refine((c) => !fields(c).AUTH_JWKS_URL || fields(c).AUTH_ISSUER, { message: "is required with AUTH_JWKS_URL", path: ["AUTH_ISSUER"] })
+    .refine((c) => !fields(c).AUTH_JWKS_URL || fields(c).AUTH_AUDIENCE, {
+      message: "is required with AUTH_JWKS_URL",
+      path: ["AUTH_AUDIENCE"],
+    });
+}

@@ -1,11 +1,11 @@
-import { commonConfig, env, z } from "@hfp/config";
+import { authConfig, commonConfig, env, withAuthRules, z } from "@hfp/config";
 
 // The projector reads results from the bucket each job names, and sends nothing to SQS.
 const { S3_BUCKET: _bucket, SQS_ENDPOINT: _sqs, ...common } = commonConfig;
 
 /** The projector's environment; `main.ts` parses it at boot and fails naming the variable. */
-export const projectorConfig = z
-  .object({
+export const projectorConfig = withAuthRules(
+  z.object({
     ...common,
     HTTP_PORT: env.port(8081),
     MONGO_URL: env.string(),
@@ -14,12 +14,7 @@ export const projectorConfig = z
       .string()
       .regex(/^[A-Za-z0-9_]+$/)
       .default("jobs"),
-    /** Local development only: HS256 tokens signed with this secret. */
-    AUTH_JWT_SECRET: z.string().min(32, "must be at least 32 bytes").optional(),
-    /** Production: tokens verified against the identity provider's keys. */
-    AUTH_JWKS_URL: z.url().optional(),
-    AUTH_ISSUER: z.string().min(1).optional(),
-    AUTH_AUDIENCE: z.string().min(1).optional(),
+    ...authConfig,
     /** The S3 endpoint clients can reach, for download URLs (default S3_ENDPOINT). */
     S3_PUBLIC_ENDPOINT: z.url().optional(),
     DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(1).max(604_800).default(300),
@@ -29,17 +24,6 @@ export const projectorConfig = z
      * projector serves the description of its own routes.
      */
     OPENAPI_DOCUMENT: z.string().min(1).optional(),
-  })
-  .refine((c) => c.AUTH_JWKS_URL || c.AUTH_JWT_SECRET, {
-    message: "set AUTH_JWKS_URL (production) or AUTH_JWT_SECRET (local development)",
-    path: ["AUTH_JWKS_URL"],
-  })
-  .refine((c) => !c.AUTH_JWKS_URL || c.AUTH_ISSUER, {
-    message: "is required with AUTH_JWKS_URL",
-    path: ["AUTH_ISSUER"],
-  })
-  .refine((c) => !c.AUTH_JWKS_URL || c.AUTH_AUDIENCE, {
-    message: "is required with AUTH_JWKS_URL",
-    path: ["AUTH_AUDIENCE"],
-  });
+  }),
+);
 export type ProjectorConfig = z.infer<typeof projectorConfig>;
