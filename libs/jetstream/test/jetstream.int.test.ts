@@ -1,54 +1,34 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { AckPolicy, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { AckPolicy } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import { createEvent, normalizeOptions, type JobEvent } from "@hfp/events";
 import { createLogger } from "@hfp/logging";
-import { eventually, sleep, stackEnv, uniqueName } from "@hfp/testkit";
+import { eventually, sleep } from "@hfp/testkit";
 import {
   ack,
-  connectNats,
   deadLetterStreamName,
   ensureConsumer,
-  ensureDeadLetterStream,
   ensureStream,
-  EventPublisher,
   jobsStreamSpec,
   lastEventOf,
   nak,
   readJobHistory,
   runConsumer,
-  type NatsConnection,
 } from "../src/index.ts";
+import { closeStream, openStream, type StreamCtx } from "./support.ts";
 
 const log = createLogger("test", "silent");
-const env = stackEnv();
 
-interface Ctx {
-  nc: NatsConnection;
-  jsm: JetStreamManager;
-  stream: string;
-  prefix: string;
-  publisher: EventPublisher;
-}
+type Ctx = StreamCtx;
 
 const js = suite<Ctx>("jetstream");
 
 js.before.each(async (ctx) => {
-  ctx.nc = await connectNats({ url: env.NATS_URL!, name: "jetstream-test" });
-  ctx.jsm = await jetstreamManager(ctx.nc);
-  ctx.stream = uniqueName("T").replace(/-/g, "_").toUpperCase();
-  ctx.prefix = ctx.stream.toLowerCase();
-  await ensureStream(ctx.jsm, jobsStreamSpec({ name: ctx.stream, subjects: [`${ctx.prefix}.>`], maxAgeMs: 3_600_000 }));
-  await ensureDeadLetterStream(ctx.jsm, ctx.stream, 3_600_000);
-  ctx.publisher = new EventPublisher(ctx.nc, ctx.prefix);
+  Object.assign(ctx, await openStream("jetstream-test", "T"));
 });
 
-js.after.each(async (ctx) => {
-  await ctx.jsm.streams.delete(ctx.stream).catch(() => undefined);
-  await ctx.jsm.streams.delete(deadLetterStreamName(ctx.stream)).catch(() => undefined);
-  await ctx.nc.drain();
-});
+js.after.each((ctx) => closeStream(ctx));
 
 function started(jobId: string, id?: string): JobEvent {
   return createEvent({

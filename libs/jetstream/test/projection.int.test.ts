@@ -1,52 +1,31 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { createEvent, type JobEvent } from "@hfp/events";
 import { createLogger } from "@hfp/logging";
-import { eventually, stackEnv, uniqueName } from "@hfp/testkit";
+import { eventually } from "@hfp/testkit";
 import {
   ack,
-  connectNats,
   deadLetterStreamName,
   ensureProjection,
-  ensureStream,
-  EventPublisher,
-  jobsStreamSpec,
   partitionDurable,
   projectionPartitions,
   projectionStreamName,
   runConsumer,
   type Delivery,
-  type NatsConnection,
 } from "../src/index.ts";
+import { closeStream, openStream, type StreamCtx } from "./support.ts";
 
-const env = stackEnv();
-
-interface Ctx {
-  nc: NatsConnection;
-  jsm: JetStreamManager;
-  stream: string;
-  prefix: string;
-  publisher: EventPublisher;
-}
+type Ctx = StreamCtx;
 
 const pj = suite<Ctx>("projection");
 
 pj.before.each(async (ctx) => {
-  ctx.nc = await connectNats({ url: env.NATS_URL!, name: "projection-test" });
-  ctx.jsm = await jetstreamManager(ctx.nc);
-  ctx.stream = uniqueName("T").replace(/-/g, "_").toUpperCase();
-  ctx.prefix = ctx.stream.toLowerCase();
-  await ensureStream(ctx.jsm, jobsStreamSpec({ name: ctx.stream, subjects: [`${ctx.prefix}.>`], maxAgeMs: 3_600_000 }));
-  ctx.publisher = new EventPublisher(ctx.nc, ctx.prefix);
+  Object.assign(ctx, await openStream("projection-test", "T", { deadLetters: false }));
 });
 
 pj.after.each(async (ctx) => {
   const projection = projectionStreamName(ctx.stream);
-  for (const name of [ctx.stream, projection, deadLetterStreamName(projection)]) {
-    await ctx.jsm.streams.delete(name).catch(() => undefined);
-  }
-  await ctx.nc.drain();
+  await closeStream(ctx, [projection, deadLetterStreamName(projection)]);
 });
 
 const started = (jobId: string, attempt: number): JobEvent =>

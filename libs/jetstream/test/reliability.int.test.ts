@@ -1,15 +1,13 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { jetstream } from "@nats-io/jetstream";
 import { createEvent, type JobEvent } from "@hfp/events";
 import { createLogger } from "@hfp/logging";
-import { eventually, sleep, stackEnv, uniqueName } from "@hfp/testkit";
+import { eventually, sleep } from "@hfp/testkit";
 import {
   ack,
   connectNats,
-  deadLetterStreamName,
   ensureConsumer,
-  ensureDeadLetterStream,
   ensureStream,
   EventPublisher,
   jobsStreamSpec,
@@ -17,39 +15,22 @@ import {
   readJobHistory,
   readJobRecords,
   runConsumer,
-  type NatsConnection,
 } from "../src/index.ts";
+import { closeStream, env, openStream, type StreamCtx } from "./support.ts";
 
 /** Faults the consumer runtime must survive, timed against the real server with small numbers. */
 
 const log = createLogger("test", "silent");
-const env = stackEnv();
 
-interface Ctx {
-  nc: NatsConnection;
-  jsm: JetStreamManager;
-  stream: string;
-  prefix: string;
-  publisher: EventPublisher;
-}
+type Ctx = StreamCtx;
 
 const it = suite<Ctx>("reliability");
 
 it.before.each(async (ctx) => {
-  ctx.nc = await connectNats({ url: env.NATS_URL!, name: "reliability-test" });
-  ctx.jsm = await jetstreamManager(ctx.nc);
-  ctx.stream = uniqueName("R").replace(/-/g, "_").toUpperCase();
-  ctx.prefix = ctx.stream.toLowerCase();
-  await ensureStream(ctx.jsm, jobsStreamSpec({ name: ctx.stream, subjects: [`${ctx.prefix}.>`], maxAgeMs: 3_600_000 }));
-  await ensureDeadLetterStream(ctx.jsm, ctx.stream, 3_600_000);
-  ctx.publisher = new EventPublisher(ctx.nc, ctx.prefix);
+  Object.assign(ctx, await openStream("reliability-test", "R"));
 });
 
-it.after.each(async (ctx) => {
-  await ctx.jsm.streams.delete(ctx.stream).catch(() => undefined);
-  await ctx.jsm.streams.delete(deadLetterStreamName(ctx.stream)).catch(() => undefined);
-  await ctx.nc.drain();
-});
+it.after.each((ctx) => closeStream(ctx));
 
 const started = (jobId: string): JobEvent =>
   createEvent({ type: "extraction-started", jobId, data: { attempt: 1, worker: "w" }, producer: "test@1" });
