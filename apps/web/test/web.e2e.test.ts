@@ -11,7 +11,7 @@ import { unzipSync } from "fflate";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startGateway } from "@hfp/local";
 import { repoRoot, uniqueName } from "@hfp/testkit";
-import { env, h264Clip, startPipeline, writeFile, type Pipeline } from "../../../tools/local/test/e2e-kit.ts";
+import { env, h264Clip, startPipeline, writeFile, type Pipeline } from "../../../tools/local/test/support.ts";
 import { createUserPool, deleteUserPool, startJwksRelay, webHandler, type UserPool } from "../local/index.ts";
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";

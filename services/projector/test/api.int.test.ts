@@ -16,7 +16,7 @@ import { statusApiDocument } from "../src/api/info.ts";
 import { registerStatusApi } from "../src/api/routes.ts";
 import { ROUTES } from "../src/api/spec.ts";
 import { applyEvent, ensureStoreIndexes, jobStore, type JobStore } from "../src/store.ts";
-import { JobStory } from "./fixtures.ts";
+import { JobStory } from "./support.ts";
 
 const env = stackEnv();
 // The SDK reads credentials from the environment (the default provider chain), as in production.

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { applyRecord, projectJob, toApplied, type JobDoc } from "../src/projection.ts";
-import { JobStory, random, shuffle } from "./fixtures.ts";
+import { JobStory, random, shuffle } from "./support.ts";
 
 const T = (s: number) => new Date(Date.parse("2026-03-01T10:00:00.000Z") + s * 1000).toISOString();
 const project = (story: JobStory): JobDoc => projectJob(story.events);

@@ -20,7 +20,7 @@ import { projectorHandler } from "../src/handler.ts";
 import { startPartitions, type RunningPartitions } from "../src/partitions.ts";
 import { projectJob, type JobDoc } from "../src/projection.ts";
 import { jobStore, type ApplyResult, type JobStore } from "../src/store.ts";
-import { JobStory, random } from "./fixtures.ts";
+import { JobStory, random } from "./support.ts";
 
 /**
  * Two projector replicas, each with its own NATS and MongoDB connections, pulling the same

@@ -16,7 +16,7 @@ import { connectMongo } from "@hfp/mongo";
 import { testStream, type TestStream } from "@hfp/service";
 import { eventually, freePort, repoRoot, stackEnv, uniqueName } from "@hfp/testkit";
 import { projectJob } from "../src/projection.ts";
-import { JobStory } from "./fixtures.ts";
+import { JobStory } from "./support.ts";
 
 /** The projector as a process, as it is deployed: main.ts against the real servers. */
 

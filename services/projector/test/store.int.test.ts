@@ -6,7 +6,7 @@ import { stackEnv, uniqueName } from "@hfp/testkit";
 import { projectJob, toApplied, type LegacyJobDoc } from "../src/projection.ts";
 import { countByStatus, findOwnedJob } from "../src/queries.ts";
 import { applyEvent, applyEvents, ensureStoreIndexes, jobStore, type JobStore } from "../src/store.ts";
-import { JobStory, random } from "./fixtures.ts";
+import { JobStory, random } from "./support.ts";
 
 const env = stackEnv();
 const s = suite<{ client: MongoClient; db: Db; store: JobStore }>("store");

@@ -13,7 +13,7 @@ import { homedir, tmpdir } from "node:os";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { repoRoot } from "@hfp/testkit";
-import { startPipeline, type Pipeline } from "./e2e-kit.ts";
+import { startPipeline, type Pipeline } from "./support.ts";
 
 const INSTALLER = "scripts/tools/schemathesis.sh";
 /** The pin lives in the installer alone. */

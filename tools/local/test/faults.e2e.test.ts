@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { h264Clip, history, Notifications, startPipeline, upload, waitDone, work, type Pipeline } from "./e2e-kit.ts";
+import { h264Clip, history, Notifications, startPipeline, upload, waitDone, work, type Pipeline } from "./support.ts";
 
 /**
  * Faults that need processes: a stage killed (-9) or stopped (SIGTERM) in the middle of a

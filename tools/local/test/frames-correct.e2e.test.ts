@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { ffmpeg, history, probeBytes, startPipeline, upload, waitDone, work, writeFile, zipEntries, type Pipeline } from "./e2e-kit.ts";
+import { ffmpeg, history, probeBytes, startPipeline, upload, waitDone, work, writeFile, zipEntries, type Pipeline } from "./support.ts";
 
 const e2e = suite<{ p: Pipeline }>("every frame right, end to end");
 const user = `e2e-frames-${Date.now().toString(36)}`;

@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { spawn, spawnSync } from "node:child_process";
 import { connectMongo } from "@hfp/mongo";
 import { repoRoot } from "@hfp/testkit";
-import { env, getJob, h264Clip, history, startPipeline, upload, waitDone, type Pipeline } from "./e2e-kit.ts";
+import { env, getJob, h264Clip, history, startPipeline, upload, waitDone, type Pipeline } from "./support.ts";
 
 const ops = suite<{ p: Pipeline; faulty?: (() => Promise<void>) | undefined }>("operations end to end");
 const user = `ops-${Date.now().toString(36)}`;

@@ -22,7 +22,7 @@ import {
   writeFile,
   zipEntries,
   type Pipeline,
-} from "./e2e-kit.ts";
+} from "./support.ts";
 
 const e2e = suite<{ p: Pipeline; notes: Notifications }>("pipeline end to end");
 const user = `e2e-${Date.now().toString(36)}`;
