@@ -10,10 +10,12 @@ import {
   type NatsConnection,
   type RunningConsumer,
 } from "@hfp/jetstream";
+import { natsAuth } from "@hfp/config";
 import { SUBJECT_PREFIX } from "@hfp/events";
 import type { Logger } from "@hfp/logging";
 import type { FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
+import { packageVersion } from "./boot.ts";
 import { consumerLagMetrics, pipelineMetrics, type PipelineMetrics } from "./metrics.ts";
 
 export interface StageDeps {
@@ -52,6 +54,42 @@ export interface StageSpec {
   /** Closed after the consumer has stopped. */
   onStop?: () => Promise<void>;
   shutdownGraceMs?: number;
+}
+
+/** The variables every stage's config has, read the same way by every stage. */
+export interface StageConfig {
+  NATS_URL: string;
+  NATS_USER?: string | undefined;
+  NATS_PASSWORD?: string | undefined;
+  NATS_TLS_CA_FILE?: string | undefined;
+  JOBS_STREAM: string;
+  CONCURRENCY: number;
+  HTTP_HOST: string;
+  HTTP_PORT: number;
+}
+
+/**
+ * The part of a StageSpec that comes from who the stage is and its config: its name (also its
+ * durable), its version (from the package.json above `moduleUrl`, its main.ts), its NATS user,
+ * stream, bound and HTTP port. A stage adds its handler and its own checks.
+ */
+export function stageBasics(
+  service: string,
+  moduleUrl: string,
+  log: Logger,
+  config: StageConfig,
+): Omit<StageSpec, "handler" | "readiness" | "extend" | "onStop" | "shutdownGraceMs"> {
+  return {
+    service,
+    version: packageVersion(moduleUrl),
+    log,
+    natsUrl: config.NATS_URL,
+    natsAuth: natsAuth(config),
+    stream: config.JOBS_STREAM,
+    durable: service,
+    concurrency: config.CONCURRENCY,
+    http: { host: config.HTTP_HOST, port: config.HTTP_PORT },
+  };
 }
 
 export interface RunningStage {

@@ -1,8 +1,7 @@
 import { HeadBucketCommand } from "@aws-sdk/client-s3";
 import { createS3 } from "@hfp/aws";
-import { natsAuth } from "@hfp/config";
 import { createLogger } from "@hfp/logging";
-import { bootConfig, isEntrypoint, packageVersion, runStage } from "@hfp/service";
+import { bootConfig, isEntrypoint, runStage, stageBasics } from "@hfp/service";
 import { configSchema } from "./config.ts";
 import { STAGE } from "./decide.ts";
 import { listEncoders, toolVersion } from "./ffmpeg.ts";
@@ -33,15 +32,7 @@ export async function main(): Promise<void> {
   const s3 = createS3({ region: config.AWS_REGION, s3Endpoint: config.S3_ENDPOINT });
 
   await runStage({
-    service: STAGE,
-    version: packageVersion(import.meta.url),
-    log,
-    natsUrl: config.NATS_URL,
-    natsAuth: natsAuth(config),
-    stream: config.JOBS_STREAM,
-    durable: STAGE,
-    concurrency: config.CONCURRENCY,
-    http: { host: config.HTTP_HOST, port: config.HTTP_PORT },
+    ...stageBasics(STAGE, import.meta.url, log, config),
     handler: (deps) =>
       createHandler(deps, {
         s3,

@@ -1,7 +1,6 @@
 import { createSqs } from "@hfp/aws";
-import { natsAuth } from "@hfp/config";
 import { createLogger } from "@hfp/logging";
-import { bootConfig, isEntrypoint, packageVersion, runStage } from "@hfp/service";
+import { bootConfig, isEntrypoint, runStage, stageBasics } from "@hfp/service";
 import { configSchema } from "./config.ts";
 import { STAGE } from "./decide.ts";
 import { createHandler } from "./handler.ts";
@@ -16,15 +15,7 @@ export async function main(): Promise<void> {
   log.info({ queue: queue.name, fifo: queue.fifo }, "notifications queue resolved");
 
   await runStage({
-    service: STAGE,
-    version: packageVersion(import.meta.url),
-    log,
-    natsUrl: config.NATS_URL,
-    natsAuth: natsAuth(config),
-    stream: config.JOBS_STREAM,
-    durable: STAGE,
-    concurrency: config.CONCURRENCY,
-    http: { host: config.HTTP_HOST, port: config.HTTP_PORT },
+    ...stageBasics(STAGE, import.meta.url, log, config),
     handler: (deps) => createHandler(deps, queue),
     readiness: { sqs: () => queue.ping() },
     onStop: async () => sqs.destroy(),

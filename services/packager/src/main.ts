@@ -1,8 +1,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { createS3 } from "@hfp/aws";
-import { natsAuth } from "@hfp/config";
 import { createLogger } from "@hfp/logging";
-import { bootConfig, isEntrypoint, packageVersion, runStage } from "@hfp/service";
+import { bootConfig, isEntrypoint, runStage, stageBasics } from "@hfp/service";
 import { configSchema } from "./config.ts";
 import { STAGE } from "./decide.ts";
 import { createHandler } from "./handler.ts";
@@ -19,15 +18,7 @@ export async function main(storageOn: (s3: S3Client) => PackagerStorage = (s3) =
   const storage = storageOn(s3);
 
   await runStage({
-    service: STAGE,
-    version: packageVersion(import.meta.url),
-    log,
-    natsUrl: config.NATS_URL,
-    natsAuth: natsAuth(config),
-    stream: config.JOBS_STREAM,
-    durable: STAGE,
-    concurrency: config.CONCURRENCY,
-    http: { host: config.HTTP_HOST, port: config.HTTP_PORT },
+    ...stageBasics(STAGE, import.meta.url, log, config),
     handler: (deps) =>
       createHandler(deps, storage, {
         resultsBucket: config.S3_BUCKET,
