@@ -89,24 +89,26 @@ export function pipelineMetrics(registry: Registry) {
 }
 export type PipelineMetrics = ReturnType<typeof pipelineMetrics>;
 
+/** A consumer's backlog: not yet delivered (pending) and delivered but not yet acknowledged. */
+export interface ConsumerBacklog {
+  pending: number;
+  ackPending: number;
+}
+
 /**
- * Consumer lag read from the server on each scrape: pending (not yet delivered) and
- * ack-pending (delivered, in progress). KEDA scales on the same numbers.
+ * The consumer-lag gauges (`jetstream_consumer_pending`, `jetstream_consumer_ack_pending`)
+ * for `consumer`, read through `read` on each scrape; a failed read leaves them unset. KEDA
+ * scales on the same numbers. The projector reads its partitions' sum through it.
  */
-export function consumerLagMetrics(registry: Registry, nc: NatsConnection, stream: string, durable: string): void {
-  let jsm: Awaited<ReturnType<typeof jetstreamManager>> | undefined;
-  const read = async () => {
-    jsm ??= await jetstreamManager(nc);
-    return jsm.consumers.info(stream, durable);
-  };
+export function backlogMetrics(registry: Registry, consumer: string, read: () => Promise<ConsumerBacklog>): void {
   new Gauge({
     name: "jetstream_consumer_pending",
     help: "Messages in the stream not yet delivered to the consumer",
     labelNames: ["consumer"] as const,
     registers: [registry],
     async collect() {
-      const info = await read().catch(() => undefined);
-      if (info) this.set({ consumer: durable }, info.num_pending);
+      const b = await read().catch(() => undefined);
+      if (b) this.set({ consumer }, b.pending);
     },
   });
   new Gauge({
@@ -115,8 +117,18 @@ export function consumerLagMetrics(registry: Registry, nc: NatsConnection, strea
     labelNames: ["consumer"] as const,
     registers: [registry],
     async collect() {
-      const info = await read().catch(() => undefined);
-      if (info) this.set({ consumer: durable }, info.num_ack_pending);
+      const b = await read().catch(() => undefined);
+      if (b) this.set({ consumer }, b.ackPending);
     },
+  });
+}
+
+/** Consumer lag of one durable, read from the server on each scrape. */
+export function consumerLagMetrics(registry: Registry, nc: NatsConnection, stream: string, durable: string): void {
+  let jsm: Awaited<ReturnType<typeof jetstreamManager>> | undefined;
+  backlogMetrics(registry, durable, async () => {
+    jsm ??= await jetstreamManager(nc);
+    const info = await jsm.consumers.info(stream, durable);
+    return { pending: info.num_pending, ackPending: info.num_ack_pending };
   });
 }

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { manager } from "@hfp/jetstream";
+import { backlogMetrics } from "@hfp/service";
 import { JOB_STATUSES } from "./projection.ts";
 import { countByStatus } from "./queries.ts";
 import type { JobStore } from "./store.ts";
@@ -67,26 +68,7 @@ export function projectorMetrics(
     const ackPending = consumers.reduce((n, c) => n + (c as { num_ack_pending: number }).num_ack_pending, 0);
     return { pending: sourceLag + pending, ackPending };
   };
-  new Gauge({
-    name: "jetstream_consumer_pending",
-    help: "Messages in the stream not yet delivered to the consumer",
-    labelNames: ["consumer"] as const,
-    registers: [registry],
-    async collect() {
-      const b = await backlog().catch(() => undefined);
-      if (b) this.set({ consumer: "projector" }, b.pending);
-    },
-  });
-  new Gauge({
-    name: "jetstream_consumer_ack_pending",
-    help: "Messages delivered to the consumer and not yet acknowledged",
-    labelNames: ["consumer"] as const,
-    registers: [registry],
-    async collect() {
-      const b = await backlog().catch(() => undefined);
-      if (b) this.set({ consumer: "projector" }, b.ackPending);
-    },
-  });
+  backlogMetrics(registry, "projector", backlog);
   return {
     stageFailures: new Counter({
       name: "stage_failures_total",
