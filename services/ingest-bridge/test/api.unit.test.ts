@@ -57,7 +57,9 @@ test("the upload API's document is structurally valid and lists both routes behi
 test("POST /videos is multipart: the option fields, then the file, and the body says the order", () => {
   const media = op("/videos").requestBody.content["multipart/form-data"]!;
   assert.equal(media.schema, { $ref: "#/components/schemas/UploadForm" });
-  assert.equal(media.encoding, { file: { contentType: "video/*, application/octet-stream" } });
+  assert.equal(media.encoding, {
+    file: { contentType: "video/*, image/gif, image/webp, image/apng, image/png, application/octet-stream" },
+  });
   const form = doc.components.schemas.UploadForm as { required: string[]; properties: Record<string, object>; description: string };
   assert.equal(Object.keys(form.properties), [...OPTION_NAMES, "file"]);
   assert.equal(form.required, ["file"]);
@@ -117,9 +119,19 @@ test("presign: fastify checks the body's shape, the handler the options, naming 
 
 test("the content types the document's pattern shows are exactly those the bridge accepts", () => {
   const pattern = new RegExp(ACCEPTED_TYPE_PATTERN);
-  const accepted = ["video/mp4", "video/*", "VIDEO/QuickTime", "application/octet-stream", "Application/Octet-Stream"];
+  const accepted = [
+    "video/mp4",
+    "video/*",
+    "VIDEO/QuickTime",
+    "application/octet-stream",
+    "Application/Octet-Stream",
+    "image/gif",
+    "IMAGE/WebP",
+    "image/apng",
+    "image/png",
+  ];
   accepted.push("video/mp4; codecs=avc1");
-  const refused = ["0", "text/plain", "video/", "video", "image/png", "application/json", " video/mp4"];
+  const refused = ["0", "text/plain", "video/", "video", "image/jpeg", "image/gifx", "application/json", " video/mp4"];
   refused.push("video/mp4\nx", "video/mp4;\r\nx: y");
   for (const type of accepted) assert.ok(isAcceptedType(type) && pattern.test(type), type);
   for (const type of refused) assert.not.ok(isAcceptedType(type) || pattern.test(type), JSON.stringify(type));

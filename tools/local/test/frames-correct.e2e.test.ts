@@ -74,11 +74,11 @@ e2e("an animated GIF and an HLG phone clip give the right pictures; a still PNG 
   );
   const png = ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=160x120", "-frames:v", "1"], join(work, "still.png"));
 
-  // The bridge accepts video/* and application/octet-stream; the extractor judges the content.
+  // The bridge accepts video/*, the animated image types and application/octet-stream; the extractor judges the content.
   const [upGif, upHlg, upPng] = await Promise.all([
-    upload(p, user, gif, { format: "png" }, "application/octet-stream"),
+    upload(p, user, gif, { format: "png" }, "image/gif"),
     upload(p, user, hlg, {}, "video/quicktime"),
-    upload(p, user, png, {}, "application/octet-stream"),
+    upload(p, user, png, {}, "image/png"),
   ]);
   for (const up of [upGif, upHlg, upPng]) assert.equal(up.status, 201, JSON.stringify(up.body));
 

@@ -142,7 +142,7 @@ export interface components {
             start?: number | "";
             /** @description Where extraction stops, in seconds; after `start`. An empty field counts as not given. */
             end?: number | "";
-            /** @description The video, after every option field, not empty; its part's content type video/* or application/octet-stream. */
+            /** @description The video, after every option field, not empty; its part's content type video/*, an animated image type (image/gif, image/webp, image/apng, image/png) or application/octet-stream. */
             file: string;
         };
         /** @description Extraction options, all optional. `fps` and `interval` exclude each other; `end` must be greater than `start` (0 when not given), which JSON Schema cannot state; unknown names are refused. A refused option is 400 INVALID_OPTIONS, its message naming the field. */
@@ -178,7 +178,7 @@ export interface components {
         PresignRequest: {
             /** @description made safe for the S3 key */
             filename: string;
-            /** @description video/* or application/octet-stream, in any letter case, with optional parameters; otherwise 415 */
+            /** @description video/*, image/gif, image/webp, image/apng, image/png or application/octet-stream, in any letter case, with optional parameters; otherwise 415 */
             contentType: string;
             /** @description bytes; at most the upload limit (2 GiB unless the deployment's UPLOAD_MAX_BYTES says otherwise); otherwise 413 */
             size: number;
@@ -472,7 +472,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: the file's content type is neither video/* nor application/octet-stream, or the body is not multipart/form-data (with its boundary). */
+            /** @description UNSUPPORTED_MEDIA_TYPE: the file's content type is none of video/*, image/gif, image/webp, image/apng, image/png, application/octet-stream, or the body is not multipart/form-data (with its boundary). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -547,7 +547,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: `contentType` is neither video/* nor application/octet-stream (the schema's `pattern`). */
+            /** @description UNSUPPORTED_MEDIA_TYPE: `contentType` is none of video/*, image/gif, image/webp, image/apng, image/png, application/octet-stream (the schema's `pattern`). */
             415: {
                 headers: {
                     [name: string]: unknown;

@@ -16,7 +16,7 @@ export interface UploadDeps {
 export function uploadPanel(deps: UploadDeps): HTMLElement {
   const input = h("input", {
     type: "file",
-    accept: "video/*",
+    accept: "video/*,image/gif,image/webp,image/apng,image/png",
     multiple: true,
     "data-testid": "file-input",
     class: "visually-hidden",

@@ -16,13 +16,16 @@ export const DEFAULT_UPLOAD_MAX_BYTES = 2 * 1024 ** 3;
 const anyCase = (word: string) => word.replace(/[a-z]/g, (c) => `[${c.toUpperCase()}${c}]`);
 
 /**
- * The content types an upload may declare: any `video/…` (also `video/*`, "some video"), or
+ * The content types an upload may declare: any `video/…` (also `video/*`, "some video"), the
+ * image types that can be animated (`image/gif`, `image/webp`, `image/apng`, `image/png`: people
+ * upload animations to get their frames; the extractor refuses a still image by its content), or
  * `application/octet-stream` (what clients send when they do not know), in any letter case,
  * optionally with parameters. The bridge checks with this pattern itself, so the document
  * and the check cannot disagree.
  */
 export const ACCEPTED_TYPE_PATTERN =
-  `^(${anyCase("video")}/(\\*|[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*)|${anyCase("application")}/${anyCase("octet-stream")})` +
+  `^(${anyCase("video")}/(\\*|[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*)|${anyCase("application")}/${anyCase("octet-stream")}` +
+  `|${anyCase("image")}/(${["gif", "webp", "apng", "png"].map(anyCase).join("|")}))` +
   "([\\t ]*;[\\t\\x20-\\x7e]*)?$";
 
 const OPTION_DESCRIPTIONS: Record<(typeof OPTION_NAMES)[number], string> = {
@@ -89,7 +92,8 @@ export const UploadFormSchema = {
       type: "string",
       contentMediaType: "application/octet-stream",
       minLength: 1,
-      description: "The video, after every option field, not empty; its part's content type video/* or application/octet-stream.",
+      description:
+        "The video, after every option field, not empty; its part's content type video/*, an animated image type (image/gif, image/webp, image/apng, image/png) or application/octet-stream.",
     },
   },
   // Both given, neither empty.
@@ -125,7 +129,8 @@ export const PresignRequestSchema = presignBody(
   UploadOptionsSchema,
   {
     pattern: ACCEPTED_TYPE_PATTERN,
-    description: "video/* or application/octet-stream, in any letter case, with optional parameters; otherwise 415",
+    description:
+      "video/*, image/gif, image/webp, image/apng, image/png or application/octet-stream, in any letter case, with optional parameters; otherwise 415",
   },
   {
     maximum: DEFAULT_UPLOAD_MAX_BYTES,

@@ -68,7 +68,7 @@ export const ROUTES: readonly RouteSpec[] = [
         "UPLOAD_TOO_LARGE: the file is larger than the upload limit (default 2 GiB), or the request's " + "Content-Length already says so.",
       ),
       415: error(
-        "UNSUPPORTED_MEDIA_TYPE: the file's content type is neither video/* nor application/octet-stream, " +
+        "UNSUPPORTED_MEDIA_TYPE: the file's content type is none of video/*, image/gif, image/webp, image/apng, image/png, application/octet-stream, " +
           "or the body is not multipart/form-data (with its boundary).",
       ),
       503: unavailableResponse("S3_UNAVAILABLE: storing the upload failed; retry after `Retry-After` seconds."),
@@ -98,7 +98,9 @@ export const ROUTES: readonly RouteSpec[] = [
       ),
       401: unauthenticated,
       413: error("UPLOAD_TOO_LARGE: `size` is larger than the upload limit (the schema's `maximum`)."),
-      415: error("UNSUPPORTED_MEDIA_TYPE: `contentType` is neither video/* nor application/octet-stream (the schema's `pattern`)."),
+      415: error(
+        "UNSUPPORTED_MEDIA_TYPE: `contentType` is none of video/*, image/gif, image/webp, image/apng, image/png, application/octet-stream (the schema's `pattern`).",
+      ),
     },
   },
   ...probeRoutes("NATS, S3 and the input queue"),

@@ -13,12 +13,12 @@ import { UploadBody } from "./upload-body.ts";
 
 const ACCEPTED_TYPE = new RegExp(ACCEPTED_TYPE_PATTERN);
 
-/** video/* and application/octet-stream (what clients send when they do not know the type), as the document states. */
+/** video/*, the animated image types and application/octet-stream (what clients send when they do not know the type), as the document states. */
 export function isAcceptedType(mime: string | undefined): boolean {
   return ACCEPTED_TYPE.test(mime ?? "");
 }
 
-export const ACCEPTED_TYPES = "video/*, application/octet-stream";
+export const ACCEPTED_TYPES = "video/*, image/gif, image/webp, image/apng, image/png, application/octet-stream";
 
 export interface UploadSpec {
   s3: S3Client;
