@@ -169,6 +169,19 @@ api("GET /videos/:id is the public view of the document", async (ctx) => {
   assert.equal(body.options, { fps: 2, format: "jpg", start: 0, width: 320 });
 });
 
+api("GET /videos/:id shows the probe's picture facts: stream chosen, pixel aspect, HDR transfer, field order", async (ctx) => {
+  const facts = { streamIndex: 1, sampleAspectRatio: "16:15", dynamicRange: "hlg" as const, fieldOrder: "tt" };
+  await record(
+    ctx,
+    new JobStory("facts-job")
+      .uploaded(0, "alice")
+      .started(1)
+      .extracted(5, 20, { width: 768, height: 576, ...facts }),
+  );
+  const body = (await get(ctx, "/videos/facts-job", "alice")).json();
+  assert.equal(body.probe, { duration: 10, width: 768, height: 576, codec: "h264", rotation: 0, startTime: 0, ...facts });
+});
+
 api("read your writes: a job whose uploaded is in the stream but not yet projected answers queued to its owner only", async (ctx) => {
   const story = new JobStory("fresh-job").uploaded(0, "alice");
   const { event } = story.events[0]!;

@@ -68,7 +68,7 @@ export class JobStory {
     this.add("extraction-started", seconds, { attempt, worker: "host:1" });
     return this;
   }
-  extracted(seconds: number, frameCount = 20): this {
+  extracted(seconds: number, frameCount = 20, probe: Partial<EventData<"frames-extracted">["probe"]> = {}): this {
     this.add("frames-extracted", seconds, {
       bucket: "media",
       prefix: `frames/${this.jobId}/`,
@@ -77,7 +77,7 @@ export class JobStory {
       format: "jpg",
       manifestSha256: "e".repeat(64),
       bytes: 200_000,
-      probe: { duration: 10, width: 1280, height: 720, codec: "h264", rotation: 0, startTime: 0 },
+      probe: { duration: 10, width: 1280, height: 720, codec: "h264", rotation: 0, startTime: 0, ...probe },
       attempt: 1,
     });
     return this;

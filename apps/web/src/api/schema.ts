@@ -270,6 +270,17 @@ export interface components {
                 codec: string;
                 rotation: number;
                 startTime: number;
+                /** @description The video stream used, when the file has several. */
+                streamIndex?: number;
+                /** @description The stored pixels' aspect when not square; width and height are then the display size. */
+                sampleAspectRatio?: string;
+                /**
+                 * @description The HDR transfer the frames were tone-mapped from.
+                 * @enum {string}
+                 */
+                dynamicRange?: "pq" | "hlg";
+                /** @description The field order of an interlaced source, which was deinterlaced. */
+                fieldOrder?: string;
             } | null;
             /** @description The zip of the frames, once packaged. */
             result: {

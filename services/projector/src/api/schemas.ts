@@ -124,6 +124,14 @@ export const JobSchema = {
         codec: { type: "string" },
         rotation: { type: "number" },
         startTime: { type: "number" },
+        streamIndex: { type: "integer", minimum: 0, description: "The video stream used, when the file has several." },
+        sampleAspectRatio: {
+          type: "string",
+          pattern: "^\\d+:\\d+$",
+          description: "The stored pixels' aspect when not square; width and height are then the display size.",
+        },
+        dynamicRange: { type: "string", enum: ["pq", "hlg"], description: "The HDR transfer the frames were tone-mapped from." },
+        fieldOrder: { type: "string", description: "The field order of an interlaced source, which was deinterlaced." },
       },
     },
     result: {
