@@ -165,7 +165,7 @@ AWS_ACCESS_KEY_ID=test
 AWS_SECRET_ACCESS_KEY=test
 S3_BUCKET=hfp-media
 SQS_INPUT_QUEUE=hfp-input
-SQS_NOTIFICATIONS_QUEUE=hfp-notifications
+SQS_NOTIFICATIONS_QUEUE=hfp-notifications.fifo
 AUTH_JWT_SECRET=$(jwt_secret)
 EOF
 }

@@ -4,7 +4,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { LIFECYCLE_RULES } from "@hfp/provision";
+import { dlqNameOf, LIFECYCLE_RULES } from "@hfp/provision";
 import { INFRA } from "./lib/tools.ts";
 
 const VARS: Record<string, string> = {
@@ -12,7 +12,8 @@ const VARS: Record<string, string> = {
   AWS_REGION: "us-east-1",
   S3_BUCKET: "hfp-prod-media",
   SQS_INPUT_QUEUE: "hfp-prod-input",
-  SQS_NOTIFICATIONS_QUEUE: "hfp-prod-notifications",
+  SQS_NOTIFICATIONS_QUEUE: "hfp-prod-notifications.fifo",
+  SQS_NOTIFICATIONS_DLQ: "hfp-prod-notifications-dlq.fifo",
   BACKUP_BUCKET: "hfp-prod-backups",
   OIDC_PROVIDER: "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE",
   NAMESPACE: "hfp",
@@ -95,7 +96,7 @@ const MATRIX: [string, string, string, boolean][] = [
   ["ingest-bridge", "s3:ListBucket", "arn:aws:s3:::hfp-prod-media", true],
   ["ingest-bridge", "sqs:ReceiveMessage", queue("hfp-prod-input"), true],
   ["ingest-bridge", "sqs:DeleteMessage", queue("hfp-prod-input"), true],
-  ["ingest-bridge", "sqs:SendMessage", queue("hfp-prod-notifications"), false],
+  ["ingest-bridge", "sqs:SendMessage", queue("hfp-prod-notifications.fifo"), false],
   // The zip is sealed by a copy onto itself; the unsealed first version is deleted by id.
   ["packager", "s3:DeleteObjectVersion", obj("results/j1.zip"), true],
   ["packager", "s3:DeleteObjectVersion", obj("uploads/u1/j1/v.mp4"), false],
@@ -109,7 +110,7 @@ const MATRIX: [string, string, string, boolean][] = [
   ["packager", "s3:PutObject", obj("results/j1.zip"), true],
   ["packager", "s3:GetObject", obj("uploads/u1/j1/v.mp4"), false],
   ["packager", "s3:PutObject", obj("frames/j1/x.jpg"), false],
-  ["notifier", "sqs:SendMessage", queue("hfp-prod-notifications"), true],
+  ["notifier", "sqs:SendMessage", queue("hfp-prod-notifications.fifo"), true],
   ["notifier", "sqs:SendMessage", queue("hfp-prod-input"), false],
   ["notifier", "s3:GetObject", obj("results/j1.zip"), false],
   ["projector", "s3:GetObject", obj("results/j1.zip"), true],
@@ -117,6 +118,9 @@ const MATRIX: [string, string, string, boolean][] = [
   ["projector", "s3:PutObject", obj("results/j1.zip"), false],
   ["provision", "s3:PutLifecycleConfiguration", "arn:aws:s3:::hfp-prod-media", true],
   ["provision", "sqs:CreateQueue", queue("hfp-prod-input-dlq"), true],
+  // A FIFO queue's dead letters go to a FIFO queue: `<base>-dlq.fifo` (dlqNameOf in @hfp/provision).
+  ["provision", "sqs:CreateQueue", queue(dlqNameOf("hfp-prod-notifications.fifo")), true],
+  ["provision", "sqs:CreateQueue", queue("hfp-prod-notifications.fifo"), true],
   ["provision", "s3:GetObject", obj("results/j1.zip"), false],
   ["provision", "sqs:DeleteQueue", queue("hfp-prod-input"), false],
   ["backup", "s3:PutObject", "arn:aws:s3:::hfp-prod-backups/mongo/daily/2026-11-01.archive.gz", true],

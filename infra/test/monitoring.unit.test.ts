@@ -90,9 +90,12 @@ test("the seed's alerts exist with their thresholds, durations and severities", 
   assert.match(get("HighMemoryUsage").expr, /> 0\.85\s*$/);
   assert.is(get("HighMemoryUsage").for, "10m");
   for (const name of ["ConsumerLagGrowing", "DeadLettersPresent", "JobsStuck", "SqsDeadLetterQueueNotEmpty"]) get(name);
-  assert.match(
+  // Standard dead-letter queues end in -dlq, FIFO ones (the notifications queue's) in -dlq.fifo.
+  assert.ok(
+    get("SqsDeadLetterQueueNotEmpty").expr.includes(
+      'aws_sqs_approximate_number_of_messages_visible_average{queue_name=~"hfp-.*-dlq(\\\\.fifo)?"}',
+    ),
     get("SqsDeadLetterQueueNotEmpty").expr,
-    /aws_sqs_approximate_number_of_messages_visible_average\{queue_name=~"hfp-\.\*-dlq"\}/,
   );
 });
 

@@ -11,6 +11,10 @@
 //   ffmpeg -f lavfi -i testsrc=duration=10:size=640x360:rate=25 -pix_fmt yuv420p sample.mp4
 // The arrival rate ramps to RATE uploads per second, holds, and ramps down; the
 // thresholds fail the run when more than 1% of uploads fail or p95 exceeds 5 s.
+// All uploads share one token, and the bridge limits each caller (by default 60 upload
+// starts a minute, 4 at a time; docs/api.md "Limits"): run it against a bridge started with
+// UPLOAD_RATE_PER_MINUTE, UPLOAD_RATE_BURST and UPLOAD_MAX_IN_FLIGHT above RATE, or it
+// measures the limiter's 429s.
 import http from "k6/http";
 import { check } from "k6";
 import { Counter } from "k6/metrics";

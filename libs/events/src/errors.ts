@@ -21,6 +21,9 @@ export const ERROR_CODES = [
   "NOT_FOUND",
   "METHOD_NOT_ALLOWED",
   "JOB_NOT_COMPLETED",
+  // per-caller limits (429 with Retry-After): too many upload starts, too many uploads at once
+  "RATE_LIMITED",
+  "TOO_MANY_UPLOADS",
   // dependencies and internals
   "S3_UNAVAILABLE",
   "SQS_UNAVAILABLE",

@@ -104,10 +104,10 @@ export function buildHttp(opts: HttpOptions): FastifyInstance {
   });
 
   app.setErrorHandler((error, request, reply) => {
-    const { status, body } = toHttpError(error);
+    const { status, body, retryAfterSeconds } = toHttpError(error);
     if (status >= 500) request.log.error({ err: error, code: body.code }, "request failed");
     else request.log.info({ code: body.code, reason: body.message }, "request rejected");
-    setErrorHeaders(request, reply, status);
+    setErrorHeaders(request, reply, status, retryAfterSeconds);
     return reply.code(status).type("application/json; charset=utf-8").send(body);
   });
 

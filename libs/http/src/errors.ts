@@ -18,6 +18,8 @@ export const errorBodySchema = {
 export interface HttpError {
   status: number;
   body: ErrorBody;
+  /** Seconds for `Retry-After`, when the error knows them (a limit's next token); else the default. */
+  retryAfterSeconds?: number;
 }
 
 /**
@@ -70,7 +72,8 @@ export function toHttpError(error: unknown): HttpError {
   if (isAppError(error)) {
     const status = httpStatusFor(error.code);
     const message = status >= 500 ? publicMessageFor(error.code) : error.message;
-    return { status, body: { code: error.code, message } };
+    const retryAfter = error.options.details?.retryAfterSeconds;
+    return { status, body: { code: error.code, message }, ...(typeof retryAfter === "number" && { retryAfterSeconds: retryAfter }) };
   }
   const fw = (typeof error === "object" && error !== null ? error : {}) as FrameworkError;
   if (Array.isArray(fw.validation)) {

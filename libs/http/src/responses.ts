@@ -29,6 +29,9 @@ export const unauthenticatedResponse = errorResponse("UNAUTHENTICATED: the beare
   "WWW-Authenticate": wwwAuthenticateHeader,
 });
 
+/** `429`: a per-caller limit; `Retry-After` says when a retry can succeed. */
+export const rateLimitedResponse = (description: string): ResponseSpec => errorResponse(description, { "Retry-After": retryAfterHeader });
+
 /** `503`: a dependency is down; the body's code says which. */
 export const unavailableResponse = (description: string): ResponseSpec => errorResponse(description, { "Retry-After": retryAfterHeader });
 
@@ -36,10 +39,15 @@ export const unavailableResponse = (description: string): ResponseSpec => errorR
  * The headers an error status carries: how to authenticate with a 401 (no error code
  * unless a bearer token was sent, RFC 6750 §3.1), when to come back with a 503 or 429.
  */
-export function setErrorHeaders(request: FastifyRequest, reply: FastifyReply, status: number): void {
+export function setErrorHeaders(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  retryAfterSeconds = RETRY_AFTER_SECONDS,
+): void {
   if (status === 401) {
     const sentBearer = /^bearer\s/i.test(request.headers.authorization ?? "");
     reply.header("www-authenticate", sentBearer ? 'Bearer error="invalid_token"' : "Bearer");
   }
-  if (status === 503 || status === 429) reply.header("retry-after", String(RETRY_AFTER_SECONDS));
+  if (status === 503 || status === 429) reply.header("retry-after", String(retryAfterSeconds));
 }

@@ -126,6 +126,23 @@ test("an unexpected error is a generic 500; the real message is logged with the 
   assert.match(JSON.stringify(logged?.err), "secret db password xyz");
 });
 
+test("a 429 carries the Retry-After its error knows, else the default", async () => {
+  const http = buildHttp({ service: "svc", logger: createLogger("svc", "silent"), metrics: createMetrics("svc"), readiness: {} });
+  http.get("/limited", async () => {
+    throw new AppError("RATE_LIMITED", "slow down", { details: { retryAfterSeconds: 17 } });
+  });
+  http.get("/busy", async () => {
+    throw new AppError("TOO_MANY_UPLOADS", "wait for one");
+  });
+  const limited = await http.inject({ method: "GET", url: "/limited" });
+  assert.equal(
+    [limited.statusCode, limited.headers["retry-after"], limited.json()],
+    [429, "17", { code: "RATE_LIMITED", message: "slow down" }],
+  );
+  const busy = await http.inject({ method: "GET", url: "/busy" });
+  assert.equal([busy.statusCode, busy.headers["retry-after"], busy.json().code], [429, "5", "TOO_MANY_UPLOADS"]);
+});
+
 test("a dependency AppError is a 503 naming only the dependency", async () => {
   const { http } = app();
   const res = await http.inject({ method: "GET", url: "/s3-down" });

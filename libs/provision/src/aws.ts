@@ -61,6 +61,7 @@ export async function ensureLifecycle(s3: S3Client, bucket: string): Promise<voi
 }
 
 export interface QueueSpec {
+  /** A name ending in `.fifo` makes a FIFO queue (and a FIFO dead-letter queue): SQS decides the type by the name. */
   name: string;
   visibilityTimeoutSeconds: number;
   maxReceiveCount: number;
@@ -91,23 +92,48 @@ async function arnOf(sqs: SQSClient, url: string): Promise<{ arn: string; attrib
   return { arn: out.Attributes?.QueueArn ?? "", attributes: out.Attributes ?? {} };
 }
 
-/** A queue and its dead-letter queue (`<name>-dlq`) joined by a redrive policy. */
+export const isFifoQueue = (name: string): boolean => name.endsWith(".fifo");
+
+/**
+ * The dead-letter queue's name: `<name>-dlq`, or `<base>-dlq.fifo` for `<base>.fifo`, since a
+ * FIFO queue's dead letters must go to a FIFO queue and every FIFO name ends in `.fifo`.
+ */
+export function dlqNameOf(name: string): string {
+  return isFifoQueue(name) ? `${name.slice(0, -".fifo".length)}-dlq.fifo` : `${name}-dlq`;
+}
+
+/**
+ * A FIFO queue's settings (`FifoQueue` itself is given at creation only: SQS cannot change a
+ * queue's type). De-duplication is by the sender's `MessageDeduplicationId`, never by content,
+ * scoped to the message group with per-group throughput (SQS's high-throughput mode: groups
+ * are jobs, so the 300 messages/s of a whole-queue FIFO never binds).
+ */
+export const FIFO_SETTINGS: Readonly<Record<string, string>> = {
+  ContentBasedDeduplication: "false",
+  DeduplicationScope: "messageGroup",
+  FifoThroughputLimit: "perMessageGroupId",
+};
+
+/** A queue and its dead-letter queue (`dlqNameOf(name)`) joined by a redrive policy. */
 export async function ensureQueueWithDlq(sqs: SQSClient, spec: QueueSpec): Promise<ProvisionedQueue> {
-  const dlqName = `${spec.name}-dlq`;
+  const fifo = isFifoQueue(spec.name);
+  const dlqName = dlqNameOf(spec.name);
+  const fifoCreate = fifo ? { FifoQueue: "true", ...FIFO_SETTINGS } : {};
+  const dlqCreate = { MessageRetentionPeriod: "1209600", ...fifoCreate };
   const dlqUrl =
-    (await findQueue(sqs, dlqName)) ??
-    (await sqs.send(new CreateQueueCommand({ QueueName: dlqName, Attributes: { MessageRetentionPeriod: "1209600" } }))).QueueUrl!;
+    (await findQueue(sqs, dlqName)) ?? (await sqs.send(new CreateQueueCommand({ QueueName: dlqName, Attributes: dlqCreate }))).QueueUrl!;
   const { arn: dlqArn } = await arnOf(sqs, dlqUrl);
   const wanted: Record<string, string> = {
     VisibilityTimeout: String(spec.visibilityTimeoutSeconds),
     MessageRetentionPeriod: String(spec.retentionSeconds ?? 345_600),
     ReceiveMessageWaitTimeSeconds: "20",
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: String(spec.maxReceiveCount) }),
+    ...(fifo && FIFO_SETTINGS),
   };
   let url = await findQueue(sqs, spec.name);
   let change: Change = "unchanged";
   if (!url) {
-    url = (await sqs.send(new CreateQueueCommand({ QueueName: spec.name, Attributes: wanted }))).QueueUrl!;
+    url = (await sqs.send(new CreateQueueCommand({ QueueName: spec.name, Attributes: { ...wanted, ...fifoCreate } }))).QueueUrl!;
     change = "created";
   }
   const { arn, attributes } = await arnOf(sqs, url);

@@ -1,4 +1,5 @@
 import { authConfig, commonConfig, env, withAuthRules, z } from "@hfp/config";
+import { DEFAULT_UPLOAD_LIMITS } from "./core/limits.ts";
 
 const GiB = 1024 ** 3;
 
@@ -20,6 +21,13 @@ export const configSchema = withAuthRules(
      * (2 GiB in an hour is about 600 kB/s). A stalled client is cut sooner, by the idle timeout of @hfp/http.
      */
     HTTP_REQUEST_TIMEOUT_SECONDS: env.int(3600, 1),
+    /**
+     * Per caller (the token's subject), per replica: upload starts earned per minute, how many
+     * may come at once after a pause, and uploads in flight at a time (docs/api.md, "Limits").
+     */
+    UPLOAD_RATE_PER_MINUTE: env.int(DEFAULT_UPLOAD_LIMITS.perMinute, 1),
+    UPLOAD_RATE_BURST: env.int(DEFAULT_UPLOAD_LIMITS.burst, 1),
+    UPLOAD_MAX_IN_FLIGHT: env.int(DEFAULT_UPLOAD_LIMITS.maxInFlight, 1),
     /** Below the pod's terminationGracePeriodSeconds: an upload in progress may take minutes. */
     SHUTDOWN_GRACE_MS: env.int(110_000, 1000),
   }),

@@ -9,6 +9,7 @@ import { createLogger } from "@hfp/logging";
 import { bootConfig, isEntrypoint, packageVersion } from "@hfp/service";
 import { createBridgeApp, SERVICE } from "./app.ts";
 import { configSchema } from "./config.ts";
+import { DEFAULT_UPLOAD_LIMITS, UploadLimiter } from "./core/limits.ts";
 import { createPoller } from "./poller.ts";
 
 /** The bridge's composition root: configuration, clients, the HTTP app and the SQS poller. */
@@ -39,6 +40,12 @@ export async function main(): Promise<void> {
       audience: cfg.AUTH_AUDIENCE,
     }),
     maxBytes: cfg.UPLOAD_MAX_BYTES,
+    limiter: new UploadLimiter({
+      perMinute: cfg.UPLOAD_RATE_PER_MINUTE,
+      burst: cfg.UPLOAD_RATE_BURST,
+      maxInFlight: cfg.UPLOAD_MAX_IN_FLIGHT,
+      busyRetryAfterSeconds: DEFAULT_UPLOAD_LIMITS.busyRetryAfterSeconds,
+    }),
     producer,
     publishUploaded: (event) => publisher.publish(event, { firstOnSubject: true }),
     urlTtlSeconds: cfg.UPLOAD_URL_TTL_SECONDS,

@@ -6,6 +6,7 @@ import { ExtractionOptionsInput } from "@hfp/events";
 import { openApiProblems } from "@hfp/http";
 import { createLogger } from "@hfp/logging";
 import { createBridgeApp } from "../src/app.ts";
+import { DEFAULT_UPLOAD_LIMITS, UploadLimiter } from "../src/core/limits.ts";
 import { OPTION_NAMES } from "../src/core/options.ts";
 import { ingestApiDocument } from "../src/index.ts";
 import { configSchema } from "../src/config.ts";
@@ -16,7 +17,7 @@ import { isAcceptedType } from "../src/http/upload.ts";
 const SECRET = "ingest-bridge-unit-test-secret-0123456789";
 
 /** An app whose S3 client is never reached: these requests stop before any upload. */
-function app() {
+function app(limiter = new UploadLimiter(DEFAULT_UPLOAD_LIMITS)) {
   const s3 = new S3Client({ region: "us-east-1", endpoint: "http://127.0.0.1:9", credentials: { accessKeyId: "x", secretAccessKey: "y" } });
   return createBridgeApp({
     log: createLogger("test", "silent"),
@@ -28,6 +29,7 @@ function app() {
     urlTtlSeconds: 60,
     producer: "ingest-bridge@0.1.0",
     publishUploaded: () => Promise.reject(new Error("these requests stop before any upload")),
+    limiter,
     readiness: {},
   }).app;
 }
@@ -50,8 +52,8 @@ test("the upload API's document is structurally valid and lists both routes behi
     for (const [, r] of errors) assert.equal(r.content!["application/json"]!.schema, { $ref: "#/components/schemas/Error" });
     assert.ok(op(path).responses["201"]!.headers, "201 says where the job's status is");
   }
-  assert.equal(Object.keys(op("/videos").responses), ["201", "400", "401", "413", "415", "503"]);
-  assert.equal(Object.keys(op("/videos/presign").responses), ["201", "400", "401", "413", "415"]);
+  assert.equal(Object.keys(op("/videos").responses), ["201", "400", "401", "413", "415", "429", "503"]);
+  assert.equal(Object.keys(op("/videos/presign").responses), ["201", "400", "401", "413", "415", "429"]);
 });
 
 test("POST /videos is multipart: the option fields, then the file, and the body says the order", () => {
@@ -145,6 +147,83 @@ test("the document's maximum size is the bridge's default upload limit", () => {
   const minimal = { NATS_URL: "nats://127.0.0.1:4222", S3_BUCKET: "bucket", SQS_INPUT_QUEUE: "q", AUTH_JWT_SECRET: SECRET };
   const defaults = configSchema.parse(minimal);
   assert.is(defaults.UPLOAD_MAX_BYTES, DEFAULT_UPLOAD_MAX_BYTES);
+  assert.equal(
+    [defaults.UPLOAD_RATE_PER_MINUTE, defaults.UPLOAD_RATE_BURST, defaults.UPLOAD_MAX_IN_FLIGHT],
+    [DEFAULT_UPLOAD_LIMITS.perMinute, DEFAULT_UPLOAD_LIMITS.burst, DEFAULT_UPLOAD_LIMITS.maxInFlight],
+  );
+});
+
+/** A limiter on a clock the test moves: 6 starts a minute (one per 10 s), bursts of 2, 1 upload in flight. */
+function limited() {
+  const clock = { ms: 5_000_000 };
+  const limiter = new UploadLimiter({ perMinute: 6, burst: 2, maxInFlight: 1, busyRetryAfterSeconds: 5 }, () => clock.ms);
+  return { clock, limiter, http: app(limiter) };
+}
+
+const bearer = async (subject: string) => ({ authorization: `Bearer ${await mintDevToken(SECRET, subject)}` });
+const presignBody = { filename: "a.mp4", contentType: "video/mp4", size: 10 };
+
+test("presign over the rate: 429 RATE_LIMITED with Retry-After until the next start; another caller is not limited", async () => {
+  const { clock, http } = limited();
+  const presign = async (subject: string) =>
+    http.inject({ method: "POST", url: "/videos/presign", headers: await bearer(subject), payload: presignBody });
+  assert.equal([(await presign("alice")).statusCode, (await presign("alice")).statusCode], [201, 201]);
+  const refused = await presign("alice");
+  assert.is(refused.statusCode, 429);
+  assert.is(refused.headers["retry-after"], "10");
+  assert.equal(refused.json(), {
+    code: "RATE_LIMITED",
+    message: "more than 6 upload starts per minute (bursts of 2); retry after Retry-After seconds",
+  });
+  assert.is((await presign("bob")).statusCode, 201, "bob has his own bucket");
+  clock.ms += 7_000;
+  assert.is((await presign("alice")).headers["retry-after"], "3");
+  clock.ms += 3_000;
+  assert.is((await presign("alice")).statusCode, 201, "when Retry-After said");
+  assert.is((await presign("alice")).statusCode, 429);
+});
+
+test("the limit is the token's subject's, after authentication: a refused token costs nothing, a refused body costs a start", async () => {
+  const { http, limiter } = limited();
+  const bad = await http.inject({
+    method: "POST",
+    url: "/videos/presign",
+    headers: { authorization: "Bearer nope" },
+    payload: presignBody,
+  });
+  assert.is(bad.statusCode, 401);
+  const invalid = await http.inject({ method: "POST", url: "/videos/presign", headers: await bearer("carol"), payload: { size: 1 } });
+  assert.is(invalid.statusCode, 400);
+  const ok = await http.inject({ method: "POST", url: "/videos/presign", headers: await bearer("carol"), payload: presignBody });
+  assert.is(ok.statusCode, 201);
+  const over = await http.inject({ method: "POST", url: "/videos/presign", headers: await bearer("carol"), payload: presignBody });
+  assert.is(over.json().code, "RATE_LIMITED", "the burst of 2: the 400 and the 201");
+  assert.is(limiter.inFlight("carol"), 0, "a presign holds no upload in flight");
+});
+
+test("POST /videos at the in-flight cap: 429 TOO_MANY_UPLOADS, Connection: close, no token spent; a finished request frees its slot", async () => {
+  const { http, limiter } = limited();
+  const held = limiter.admit("dave", true);
+  assert.ok(held.ok && held.slot);
+  const post = async () =>
+    http.inject({
+      method: "POST",
+      url: "/videos",
+      headers: { ...(await bearer("dave")), "content-type": "multipart/form-data; boundary=x" },
+      payload: '--x\r\nContent-Disposition: form-data; name="fps"\r\n\r\n1\r\n--x--\r\n',
+    });
+  const busy = await post();
+  assert.equal([busy.statusCode, busy.headers["retry-after"], busy.headers.connection], [429, "5", "close"]);
+  assert.equal(busy.json(), {
+    code: "TOO_MANY_UPLOADS",
+    message: "1 uploads of this caller are in progress; start another when one has finished",
+  });
+  held.slot.release();
+  const noFile = await post();
+  // The held slot took the first of the 2 tokens; had the refusal at the cap spent the second, this would be RATE_LIMITED.
+  assert.equal([noFile.statusCode, noFile.json().code], [400, "VALIDATION_FAILED"], "admitted, then refused for its body");
+  assert.is(limiter.inFlight("dave"), 0, "its slot was freed with its response");
+  assert.is((await post()).json().code, "RATE_LIMITED");
 });
 
 test("fps and interval exclude each other in the document as in the checks; every refusal is documented", () => {
@@ -160,6 +239,13 @@ test("fps and interval exclude each other in the document as in the checks; ever
   }
   const unavailable = (op("/videos").responses as Record<string, { headers?: object }>)["503"]!;
   assert.equal(Object.keys(unavailable.headers!), ["Retry-After"]);
+  for (const path of ["/videos", "/videos/presign"]) {
+    const limited = (op(path).responses as Record<string, { headers?: object; description: string }>)["429"]!;
+    assert.equal(Object.keys(limited.headers!), ["Retry-After"], path);
+    assert.match(limited.description, /RATE_LIMITED: .*by default 60 a minute, bursts of 20/);
+  }
+  const streamed = (op("/videos").responses as Record<string, { description: string }>)["429"]!;
+  assert.match(streamed.description, /TOO_MANY_UPLOADS: .*by default 4\)/);
 });
 
 test("presign: a content type outside the pattern is 415, a size over the limit 413, a wrong type 400", async () => {

@@ -9,6 +9,7 @@ import { createLogger } from "@hfp/logging";
 import { ensureBucket, ensureBucketNotification, ensureQueueWithDlq, type ProvisionedQueue } from "@hfp/provision";
 import { stackEnv, uniqueName } from "@hfp/testkit";
 import { createBridgeApp, type BridgeApp } from "../src/app.ts";
+import { DEFAULT_UPLOAD_LIMITS, UploadLimiter } from "../src/core/limits.ts";
 import type { BridgeMetrics } from "../src/metrics.ts";
 import { createPoller, type Poller, type PollerDeps } from "../src/poller.ts";
 
@@ -34,7 +35,7 @@ export interface Fixture {
    * `direct: false` the app's own publish of `uploaded` fails (as when NATS is down at upload
    * time), so the job comes only through the S3 notification: what the poller tests exercise.
    */
-  app(maxBytes: number, opts?: { direct?: boolean }): BridgeApp;
+  app(maxBytes: number, opts?: { direct?: boolean; limiter?: UploadLimiter }): BridgeApp;
   poller(metrics: BridgeMetrics, over?: Partial<PollerDeps>): Poller;
   close(): Promise<void>;
 }
@@ -79,6 +80,7 @@ export async function setup(): Promise<Fixture> {
         maxBytes,
         urlTtlSeconds: 900,
         producer: "ingest-bridge@0.1.0",
+        limiter: opts.limiter ?? new UploadLimiter(DEFAULT_UPLOAD_LIMITS),
         publishUploaded: (event) =>
           opts.direct === false ? Promise.reject(new Error("NATS unavailable")) : publisher.publish(event, { firstOnSubject: true }),
         readiness: { nats: () => nc.flush() },

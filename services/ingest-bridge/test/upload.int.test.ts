@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { request } from "node:http";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { HeadObjectCommand, ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
@@ -6,6 +7,7 @@ import { getBytes, listKeys } from "@hfp/aws";
 import { readJobHistory } from "@hfp/jetstream";
 import { stackEnv } from "@hfp/testkit";
 import { decideIngest } from "../src/core/decide.ts";
+import { UploadLimiter } from "../src/core/limits.ts";
 import { counter, multipart, setup, stalled, type Fixture, type Part } from "./support.ts";
 
 const LIMIT = 64 * 1024;
@@ -309,6 +311,77 @@ s("presign refusals: over the limit 413, not a video 415, bad options 400 naming
   const missing = await presign({ filename: "a.mp4", contentType: "video/mp4" });
   assert.equal([missing.statusCode, missing.json().code], [400, "VALIDATION_FAILED"]);
   assert.match(missing.json().message, /body\.size is required/);
+});
+
+/** A request over a real connection whose body is sent as the test says: `head` now, the rest on `finish()`. */
+function startRequest(url: string, headers: Record<string, string>, payload: Buffer, head: number) {
+  const req = request(`${url}/videos`, { method: "POST", headers: { ...headers, "content-length": String(payload.length) } });
+  const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req.once("response", (res) => {
+      let body = "";
+      res.on("data", (c) => (body += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.once("error", reject);
+  });
+  req.write(payload.subarray(0, head));
+  return {
+    response,
+    finish: () => req.end(payload.subarray(head)),
+    abort: () => req.destroy(),
+  };
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+s("the in-flight cap over real connections: freed when an upload finishes and when its client goes away mid-body", async (ctx) => {
+  const limiter = new UploadLimiter({ perMinute: 600, burst: 10, maxInFlight: 1, busyRetryAfterSeconds: 5 });
+  const web = ctx.fx.app(LIMIT, { limiter });
+  const url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+  const user = "auth0|capped";
+  const auth = { authorization: `Bearer ${await ctx.fx.token(user)}` };
+  const whole = async (data: Buffer) => {
+    const body = multipart([video(data)]);
+    const r = startRequest(url, { ...body.headers, ...auth }, body.payload, body.payload.length);
+    r.finish();
+    return r.response;
+  };
+  try {
+    const data = randomBytes(40_000);
+    const slow = multipart([video(data)]);
+    const first = startRequest(url, { ...slow.headers, ...auth }, slow.payload, 20_000);
+    await until("the first upload in flight", () => limiter.inFlight(user) === 1);
+    const second = await whole(randomBytes(1000));
+    assert.equal([second.status, JSON.parse(second.body).code], [429, "TOO_MANY_UPLOADS"]);
+    const other = multipart([video(randomBytes(1000))]);
+    const bob = startRequest(url, { ...other.headers, authorization: `Bearer ${await ctx.fx.token("auth0|bob")}` }, other.payload, 0);
+    bob.finish();
+    assert.is((await bob.response).status, 201, "another caller uploads meanwhile");
+
+    first.finish();
+    const done = await first.response;
+    assert.is(done.status, 201, done.body);
+    assert.ok((await getBytes(ctx.fx.s3, ctx.fx.bucket, JSON.parse(done.body).key)).equals(data));
+    await until("the finished upload's slot freed", () => limiter.inFlight(user) === 0);
+
+    const before = await uploadsNow(ctx);
+    const gone = startRequest(url, { ...slow.headers, ...auth }, slow.payload, 20_000);
+    gone.response.catch(() => undefined);
+    await until("the second upload in flight", () => limiter.inFlight(user) === 1);
+    gone.abort();
+    await until("the aborted upload's slot freed", () => limiter.inFlight(user) === 0);
+    const after = await whole(randomBytes(1000));
+    assert.is(after.status, 201, after.body);
+    assert.is((await uploadsNow(ctx)).length, before.length + 1, "the aborted upload left no object");
+  } finally {
+    await web.app.close();
+  }
 });
 
 s("readiness reports its checks", async (ctx) => {

@@ -76,9 +76,10 @@ function sqsSafe(value: string): string {
 }
 
 /**
- * Body plus routing attributes (`kind`, `jobId`, `owner` when known) so subscribers can
- * filter without parsing; on a FIFO queue the job is the group and the notified event's
- * id the de-duplication id, so a resend within SQS's 5-minute window is dropped.
+ * Body plus attributes (`kind`, `jobId`, `owner` when known, and `eventId`, the key a
+ * subscriber of a standard queue drops repeats by) so subscribers can filter and de-duplicate
+ * without parsing; on a FIFO queue the job is the group and the notified event's id the
+ * de-duplication id, so SQS itself drops a resend within its 5-minute window.
  */
 export function sendRequest(n: Notification, fifo: boolean): SendRequest {
   const attr = (v: string): StringAttribute => ({ DataType: "String", StringValue: sqsSafe(v) });
@@ -88,6 +89,7 @@ export function sendRequest(n: Notification, fifo: boolean): SendRequest {
       kind: attr(n.kind),
       jobId: attr(n.jobId),
       ...(n.owner !== null && { owner: attr(n.owner) }),
+      eventId: attr(n.eventId),
     },
     ...(fifo && { groupId: n.jobId, deduplicationId: n.eventId }),
   };

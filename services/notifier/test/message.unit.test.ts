@@ -39,7 +39,7 @@ test("given failed, the message is video.failed with the error and no result", (
 test("without an uploaded event, owner, source and upload timings are null", () => {
   const n = buildNotification(failed, null);
   assert.equal([n.owner, n.source, n.timings], [null, null, { uploadedAt: null, completedAt: failed.occurredAt, processingSeconds: null }]);
-  assert.equal(Object.keys(sendRequest(n, false).attributes), ["kind", "jobId"]);
+  assert.equal(Object.keys(sendRequest(n, false).attributes), ["kind", "jobId", "eventId"]);
 });
 
 test("a long error message is cut to 2000 characters", () => {
@@ -47,7 +47,7 @@ test("a long error message is cut to 2000 characters", () => {
   assert.is(buildNotification(long, uploaded).error?.message.length, 2000);
 });
 
-test("the SQS request carries the JSON body and String attributes kind, jobId and owner", () => {
+test("the SQS request carries the JSON body and String attributes kind, jobId, owner and eventId (the de-duplication key)", () => {
   const n = buildNotification(packaged, uploaded);
   const req = sendRequest(n, false);
   assert.equal(JSON.parse(req.body), n);
@@ -55,6 +55,7 @@ test("the SQS request carries the JSON body and String attributes kind, jobId an
     kind: { DataType: "String", StringValue: "video.processed" },
     jobId: { DataType: "String", StringValue: "job-n" },
     owner: { DataType: "String", StringValue: "user-42" },
+    eventId: { DataType: "String", StringValue: packaged.id },
   });
   assert.not.ok("groupId" in req);
   assert.not.ok("deduplicationId" in req);

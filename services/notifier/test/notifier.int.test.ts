@@ -102,7 +102,12 @@ it("packaged: one video.processed message with every field, a notified event, an
     correlationId: uploaded.id,
     eventId: packaged.id,
   });
-  assert.equal(attrs(message), { kind: ["String", "video.processed"], jobId: ["String", jobId], owner: ["String", "user-42"] });
+  assert.equal(attrs(message), {
+    kind: ["String", "video.processed"],
+    jobId: ["String", jobId],
+    owner: ["String", "user-42"],
+    eventId: ["String", packaged.id],
+  });
   assert.equal(message.Attributes ?? {}, {}, "no FIFO attributes on a standard queue");
 
   const notified = await eventsOf(ctx, jobId, "notified");
@@ -155,7 +160,12 @@ it("failed: one video.failed message with the error; a redelivered failed hidden
     correlationId: uploaded.id,
     eventId: failed.id,
   });
-  assert.equal(attrs(message), { kind: ["String", "video.failed"], jobId: ["String", jobId], owner: ["String", "someone@example.com"] });
+  assert.equal(attrs(message), {
+    kind: ["String", "video.failed"],
+    jobId: ["String", jobId],
+    owner: ["String", "someone@example.com"],
+    eventId: ["String", failed.id],
+  });
   const [notified] = await eventsOf(ctx, jobId, "notified");
   assert.equal(notified?.data, { queue: ctx.queue.name, messageId: message.MessageId, kind: "video.failed" });
   assert.is(await counted(ctx, "failed"), before + 1);
@@ -188,6 +198,26 @@ it("a FIFO queue gets the job as group id and the outcome's id as de-duplication
   assert.is(messages.length, 1, "SQS dropped the resend");
   assert.equal(messages[0]!.Attributes, { MessageGroupId: jobId, MessageDeduplicationId: packaged.id });
   assert.is(JSON.parse(messages[0]!.Body!).eventId, packaged.id);
+});
+
+it("a standard queue gets the resend too, with the same eventId attribute and body, so a subscriber can drop it", async (ctx) => {
+  const jobId = uniqueName("job");
+  const { uploaded, packaged } = jobEvents(jobId);
+  await publishAll(ctx, uploaded, packaged);
+  assert.equal(await createHandler(ctx.deps, ctx.queue)(delivery(packaged), log), { kind: "ack" });
+  const stored = await lastEventOf(ctx.nc, ctx.stream, jobId, "notified", ctx.prefix);
+  assert.ok(stored);
+  await ctx.jsm.streams.deleteMessage(ctx.stream, stored.seq);
+  assert.equal(await createHandler(ctx.deps, ctx.queue)(delivery(packaged, 2), log), { kind: "ack" });
+
+  const messages = [...(await drain(ctx.sqs, ctx.queue)), ...(await drain(ctx.sqs, ctx.queue))];
+  assert.is(messages.length, 2, "a standard queue does not de-duplicate");
+  assert.equal(
+    messages.map((m) => m.MessageAttributes?.eventId?.StringValue),
+    [packaged.id, packaged.id],
+  );
+  assert.is(messages[0]!.Body, messages[1]!.Body, "identical bodies");
+  assert.is.not(messages[0]!.MessageId, messages[1]!.MessageId);
 });
 
 it("SQS down: nak with backoff; on the last attempt notification-failed (+ failed for packaged, never for failed); a re-drive then sends video.processed", async (ctx) => {

@@ -492,6 +492,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Per caller (the token's subject). RATE_LIMITED: more upload starts than the rate allows (by default 60 a minute, bursts of 20, shared by every upload route); `Retry-After` is when the next start is allowed. TOO_MANY_UPLOADS: the caller already has the most uploads in progress (by default 4); retry after `Retry-After` seconds or once one has finished. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description S3_UNAVAILABLE: storing the upload failed; retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -561,6 +572,17 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: `contentType` is none of video/*, image/gif, image/webp, image/apng, image/png, application/octet-stream (the schema's `pattern`). */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Per caller (the token's subject). RATE_LIMITED: more upload starts than the rate allows (by default 60 a minute, bursts of 20, shared by every upload route); `Retry-After` is when the next start is allowed. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -9,7 +9,9 @@ import { decideDirectUpload } from "../core/decide.ts";
 import { newJobId, uploadKey } from "../core/keys.ts";
 import { uploadMetadata } from "../core/metadata.ts";
 import { validateOptions } from "../core/options.ts";
+import type { UploadLimiter } from "../core/limits.ts";
 import type { BridgeMetrics } from "../metrics.ts";
+import { limitUploads } from "./limits.ts";
 import { ROUTES } from "./spec.ts";
 import { ACCEPTED_TYPES, isAcceptedType, receiveUpload } from "./upload.ts";
 
@@ -23,6 +25,8 @@ export interface IngestRoutesDeps {
   maxBytes: number;
   urlTtlSeconds: number;
   metrics: BridgeMetrics;
+  /** Per-caller upload limits; every upload-start route runs `limitUploads` after authentication. */
+  limiter: UploadLimiter;
   /** `service@version`, the producer of the `uploaded` a direct upload publishes. */
   producer: string;
   /** Publishes a direct upload's `uploaded` (first on its subject); resolves on the PubAck. */
@@ -86,12 +90,16 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRoutesDep
     });
 
     const authenticate = requireAuth(deps.verify);
+    // The body streams through this request: it is an upload in flight until the response ends.
+    const limitStreamed = limitUploads(deps.limiter, { inFlight: "request" });
+    // The client PUTs to S3 later, out of the bridge's sight: only the rate applies.
+    const limitPresigned = limitUploads(deps.limiter, { inFlight: "none" });
 
     scope.post(
       "/videos",
       {
         // Before the body is read or validated: an unauthenticated caller learns nothing.
-        onRequest: authenticate,
+        onRequest: [authenticate, limitStreamed],
         schema: fastifySchema(findRoute(ROUTES, "POST", "/videos")),
       },
       async (request, reply) => {
@@ -122,7 +130,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRoutesDep
       "/videos/presign",
       {
         // Before the body is read or validated: an unauthenticated caller learns nothing.
-        onRequest: authenticate,
+        onRequest: [authenticate, limitPresigned],
         schema: fastifySchema(findRoute(ROUTES, "POST", "/videos/presign")),
       },
       async (request, reply) => {

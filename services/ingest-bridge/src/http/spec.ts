@@ -2,6 +2,7 @@ import {
   errorResponse as error,
   OPERATIONS_TAG,
   probeRoutes,
+  rateLimitedResponse,
   unauthenticatedResponse as unauthenticated,
   unavailableResponse,
   type ApiDescription,
@@ -16,6 +17,7 @@ import {
   UploadCreatedSchema,
   UploadFormSchema,
 } from "./schemas.ts";
+import { DEFAULT_UPLOAD_LIMITS } from "../core/limits.ts";
 import { ACCEPTED_TYPES } from "./upload.ts";
 
 const UPLOADS_TAG = {
@@ -37,6 +39,20 @@ const jobLinks: Record<string, LinkSpec> = {
     description: "The zip of its frames, once completed.",
   },
 };
+
+const { perMinute, burst, maxInFlight } = DEFAULT_UPLOAD_LIMITS;
+const rateLimited =
+  `Per caller (the token's subject). RATE_LIMITED: more upload starts than the rate allows (by default ${perMinute} a ` +
+  `minute, bursts of ${burst}, shared by every upload route); \`Retry-After\` is when the next start is allowed.`;
+
+/** `429` of a route limited by `limitUploads` with `inFlight: "request"`: the rate and the in-flight cap. */
+export const uploadLimited = rateLimitedResponse(
+  `${rateLimited} TOO_MANY_UPLOADS: the caller already has the most uploads in progress (by default ${maxInFlight}); ` +
+    "retry after `Retry-After` seconds or once one has finished.",
+);
+
+/** `429` of a route limited by `limitUploads` with `inFlight: "none"`: the rate only. */
+export const startLimited = rateLimitedResponse(rateLimited);
 
 export const ROUTES: readonly RouteSpec[] = [
   {
@@ -71,6 +87,7 @@ export const ROUTES: readonly RouteSpec[] = [
         "UNSUPPORTED_MEDIA_TYPE: the file's content type is none of video/*, image/gif, image/webp, image/apng, image/png, application/octet-stream, " +
           "or the body is not multipart/form-data (with its boundary).",
       ),
+      429: uploadLimited,
       503: unavailableResponse("S3_UNAVAILABLE: storing the upload failed; retry after `Retry-After` seconds."),
     },
   },
@@ -101,6 +118,7 @@ export const ROUTES: readonly RouteSpec[] = [
       415: error(
         "UNSUPPORTED_MEDIA_TYPE: `contentType` is none of video/*, image/gif, image/webp, image/apng, image/png, application/octet-stream (the schema's `pattern`).",
       ),
+      429: startLimited,
     },
   },
   ...probeRoutes("NATS, S3 and the input queue"),
