@@ -21,6 +21,9 @@ export const ERROR_CODES = [
   "NOT_FOUND",
   "METHOD_NOT_ALLOWED",
   "JOB_NOT_COMPLETED",
+  // a presigned multipart upload: completed while parts are missing, or changed after it completed
+  "UPLOAD_INCOMPLETE",
+  "UPLOAD_COMPLETED",
   // dependencies and internals
   "S3_UNAVAILABLE",
   "SQS_UNAVAILABLE",

@@ -5,7 +5,6 @@ import {
   unauthenticatedResponse as unauthenticated,
   unavailableResponse,
   type ApiDescription,
-  type LinkSpec,
   type RouteSpec,
 } from "@hfp/http";
 import {
@@ -17,26 +16,9 @@ import {
   UploadFormSchema,
 } from "./schemas.ts";
 import { ACCEPTED_TYPES } from "./upload.ts";
-
-const UPLOADS_TAG = {
-  name: "uploads",
-  description: "Start a job: upload a video through the API, or get a URL to upload it to S3 directly. Bearer token required.",
-};
-
-const statusLocation = {
-  Location: { description: "The job's status URL, `/videos/<jobId>`.", required: true, schema: { type: "string" } },
-};
-
-/** From a new job to the status API's routes about it (in the public document, which holds both). */
-const jobLinks: Record<string, LinkSpec> = {
-  GetVideo: { operationId: "getVideo", parameters: { id: "$response.body#/jobId" }, description: "The job's status." },
-  GetVideoEvents: { operationId: "getVideoEvents", parameters: { id: "$response.body#/jobId" }, description: "The job's events." },
-  DownloadVideoFrames: {
-    operationId: "downloadVideoFrames",
-    parameters: { id: "$response.body#/jobId" },
-    description: "The zip of its frames, once completed.",
-  },
-};
+import { jobLinks, statusLocation, UPLOADS_TAG } from "./spec-common.ts";
+import { MULTIPART_ROUTES } from "./multipart-spec.ts";
+import { MULTIPART_SCHEMAS } from "./multipart-schemas.ts";
 
 export const ROUTES: readonly RouteSpec[] = [
   {
@@ -101,6 +83,7 @@ export const ROUTES: readonly RouteSpec[] = [
       415: error("UNSUPPORTED_MEDIA_TYPE: `contentType` is neither video/* nor application/octet-stream (the schema's `pattern`)."),
     },
   },
+  ...MULTIPART_ROUTES,
   ...probeRoutes("NATS, S3 and the input queue"),
 ];
 
@@ -108,5 +91,5 @@ export const ROUTES: readonly RouteSpec[] = [
 export const ingestApi: ApiDescription = {
   tags: [UPLOADS_TAG, OPERATIONS_TAG],
   routes: ROUTES,
-  schemas: NAMED_SCHEMAS,
+  schemas: { ...NAMED_SCHEMAS, ...MULTIPART_SCHEMAS },
 };
