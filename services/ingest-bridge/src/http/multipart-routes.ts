@@ -1,5 +1,5 @@
-import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from "fastify";
-import { ownerOf } from "@hfp/auth";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { ownerOf, type requireAuth } from "@hfp/auth";
 import { presignUploadPart } from "@hfp/aws";
 import { AppError, isAppError } from "@hfp/events";
 import { fastifySchema, findRoute } from "@hfp/http";
@@ -21,7 +21,7 @@ import { ACCEPTED_TYPES, isAcceptedType } from "./upload.ts";
 export const UPLOAD_SESSION_TTL_MS = 24 * 3600 * 1000;
 
 export interface MultipartContext {
-  authenticate: onRequestHookHandler;
+  authenticate: ReturnType<typeof requireAuth>;
   jobIds: () => string;
   now: () => Date;
   /** Publishes the `uploaded` of a stored object before the client hears of it. */
