@@ -21,9 +21,11 @@ export const ERROR_CODES = [
   "NOT_FOUND",
   "METHOD_NOT_ALLOWED",
   "JOB_NOT_COMPLETED",
-  // a presigned multipart upload: completed while parts are missing, or changed after it completed
+  // a presigned multipart upload: completed while parts are missing, changed after it completed,
+  // or asked about a part number beyond its plan
   "UPLOAD_INCOMPLETE",
   "UPLOAD_COMPLETED",
+  "PART_OUT_OF_RANGE",
   // dependencies and internals
   "S3_UNAVAILABLE",
   "SQS_UNAVAILABLE",

@@ -71,7 +71,7 @@ test("the multipart upload routes: their methods, statuses and bodies", () => {
   assert.equal(Object.keys(ops("/videos/uploads/{jobId}")).sort(), ["delete", "get"]);
   assert.equal(statuses("/videos/uploads/{jobId}", "get"), ["200", "400", "401", "404", "503"]);
   assert.equal(statuses("/videos/uploads/{jobId}", "delete"), ["204", "400", "401", "404", "409", "503"]);
-  assert.equal(statuses("/videos/uploads/{jobId}/parts", "post"), ["200", "400", "401", "404", "503"]);
+  assert.equal(statuses("/videos/uploads/{jobId}/parts", "post"), ["200", "400", "401", "404", "409", "503"]);
   assert.equal(statuses("/videos/uploads/{jobId}/complete", "post"), ["201", "400", "401", "404", "409", "503"]);
   for (const [path, ref] of [
     ["/videos/uploads", "PresignRequest"],

@@ -233,11 +233,14 @@ s("a part of the wrong length or a wrong etag is refused at completion, naming t
   });
   assert.match(String(forged.body.message), /^part 2: etag 0123 is not the uploaded part's/);
   const beyond = await call(ctx, "POST", `/videos/uploads/${created.jobId}/complete`, { parts: [...parts, { partNumber: 3, etag: "x" }] });
-  assert.equal([beyond.status, beyond.body.code], [400, "VALIDATION_FAILED"]);
+  assert.equal([beyond.status, beyond.body.code], [409, "PART_OUT_OF_RANGE"]);
   const twice = await call(ctx, "POST", `/videos/uploads/${created.jobId}/complete`, { parts: [parts[0], parts[0], parts[1]] });
-  assert.equal([twice.status, twice.body.message], [400, "parts: a part number is named more than once"]);
+  assert.equal([twice.status, twice.body.message], [409, "parts: a part number is named more than once"]);
   const signBeyond = await call(ctx, "POST", `/videos/uploads/${created.jobId}/parts`, { partNumbers: [2, 3] });
-  assert.equal([signBeyond.status, signBeyond.body.message], [400, "partNumbers: 3 is beyond this upload's 2 parts"]);
+  assert.equal(
+    [signBeyond.status, signBeyond.body.code, signBeyond.body.message],
+    [409, "PART_OUT_OF_RANGE", "partNumbers: 3 is beyond this upload's 2 parts"],
+  );
   assert.not.ok((await listKeys(ctx.fx.s3, ctx.fx.bucket, created.key)).length, "no object");
   assert.equal((await call(ctx, "DELETE", `/videos/uploads/${created.jobId}`)).status, 204);
 });

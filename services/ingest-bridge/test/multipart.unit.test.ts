@@ -76,10 +76,10 @@ test("completion: every part once with its etag and planned length, in order for
     refusal(() => checkCompletion(session, named, [stored[0]!, { ...stored[1]!, size: 5 * MiB - 1 }, stored[2]!])),
     ["UPLOAD_INCOMPLETE", `part 2 has ${5 * MiB - 1} bytes; expected ${5 * MiB}`],
   );
-  assert.equal(refusal(() => checkCompletion(session, [...named, { partNumber: 2, etag: "x" }], stored))[0], "VALIDATION_FAILED");
+  assert.equal(refusal(() => checkCompletion(session, [...named, { partNumber: 2, etag: "x" }], stored))[0], "UPLOAD_INCOMPLETE");
   assert.equal(
     refusal(() => checkCompletion(session, [...named, { partNumber: 4, etag: "d" }], stored)),
-    ["VALIDATION_FAILED", "parts: 4 is beyond this upload's 3 parts"],
+    ["PART_OUT_OF_RANGE", "parts: 4 is beyond this upload's 3 parts"],
   );
   const many = { ...session, parts: 20, size: 20 * 5 * MiB };
   assert.equal(refusal(() => checkCompletion(many, named, stored))[1], "parts 4, 5, 6, 7, 8 and 12 more of 20 are not uploaded yet");
@@ -89,7 +89,7 @@ test("part numbers to sign: sorted, once each, none beyond the plan", () => {
   assert.equal(checkPartNumbers(session, [3, 1, 3]), [1, 3]);
   assert.equal(
     refusal(() => checkPartNumbers(session, [1, 4])),
-    ["VALIDATION_FAILED", "partNumbers: 4 is beyond this upload's 3 parts"],
+    ["PART_OUT_OF_RANGE", "partNumbers: 4 is beyond this upload's 3 parts"],
   );
 });
 

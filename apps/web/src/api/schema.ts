@@ -949,7 +949,7 @@ export interface operations {
                     "application/json": components["schemas"]["SignedParts"];
                 };
             };
-            /** @description VALIDATION_FAILED: `jobId` is not a job id, or a part number is beyond the upload's `parts` or the body is malformed. */
+            /** @description VALIDATION_FAILED: `jobId` is not a job id, or the body is malformed. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -971,6 +971,15 @@ export interface operations {
             };
             /** @description NOT_FOUND: no such upload for this caller (also when it belongs to someone else, was aborted, or has expired). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PART_OUT_OF_RANGE: a part number is beyond the upload's `parts`. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1018,7 +1027,7 @@ export interface operations {
                     "application/json": components["schemas"]["UploadCreated"];
                 };
             };
-            /** @description VALIDATION_FAILED: `jobId` is not a job id, or a part number is named twice or is beyond the upload's `parts`. */
+            /** @description VALIDATION_FAILED: `jobId` is not a job id, or the body is malformed. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1047,7 +1056,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description UPLOAD_INCOMPLETE: a part is not uploaded yet, not named, or its etag or length differs from the plan (the message names it). */
+            /** @description UPLOAD_INCOMPLETE: a part is not uploaded yet, not named, named twice, or its etag or length differs from the plan (the message names it). PART_OUT_OF_RANGE: a part number is beyond the upload's `parts`. */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -66,7 +66,7 @@ const unquote = (etag: string) => etag.replace(/"/g, "");
 export function checkPartNumbers(session: UploadSession, requested: readonly number[]): number[] {
   const beyond = requested.find((n) => n > session.parts);
   if (beyond !== undefined) {
-    throw new AppError("VALIDATION_FAILED", `partNumbers: ${beyond} is beyond this upload's ${session.parts} parts`);
+    throw new AppError("PART_OUT_OF_RANGE", `partNumbers: ${beyond} is beyond this upload's ${session.parts} parts`);
   }
   return [...new Set(requested)].sort((a, b) => a - b);
 }
@@ -86,9 +86,10 @@ export function checkCompletion(
   stored: readonly StoredPart[],
 ): { PartNumber: number; ETag: string }[] {
   const byNumber = new Map(named.map((p) => [p.partNumber, unquote(p.etag)]));
-  if (byNumber.size !== named.length) throw new AppError("VALIDATION_FAILED", "parts: a part number is named more than once");
+  // The schema cannot state either rule (the plan is this upload's), so both are conflicts with the upload, not 400s.
+  if (byNumber.size !== named.length) throw new AppError("UPLOAD_INCOMPLETE", "parts: a part number is named more than once");
   const beyond = named.find((p) => p.partNumber > session.parts);
-  if (beyond) throw new AppError("VALIDATION_FAILED", `parts: ${beyond.partNumber} is beyond this upload's ${session.parts} parts`);
+  if (beyond) throw new AppError("PART_OUT_OF_RANGE", `parts: ${beyond.partNumber} is beyond this upload's ${session.parts} parts`);
   const have = new Map(stored.map((p) => [p.partNumber, p]));
   const all = Array.from({ length: session.parts }, (_, i) => i + 1);
   const missing = all.filter((n) => !have.has(n));

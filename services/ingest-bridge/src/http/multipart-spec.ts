@@ -88,9 +88,10 @@ export const MULTIPART_ROUTES: readonly RouteSpec[] = [
     body: { contentType: "application/json", schema: SignPartsRequestSchema },
     responses: {
       200: { description: "The URLs, in part order.", schema: SignedPartsSchema },
-      400: badRequest("a part number is beyond the upload's `parts` or the body is malformed"),
+      400: badRequest("the body is malformed"),
       401: unauthenticated,
       404: notFound,
+      409: error("PART_OUT_OF_RANGE: a part number is beyond the upload's `parts`."),
       503: s3Down,
     },
   },
@@ -108,11 +109,12 @@ export const MULTIPART_ROUTES: readonly RouteSpec[] = [
     body: { contentType: "application/json", schema: CompleteUploadRequestSchema },
     responses: {
       201: { description: "Stored; the job is queued.", schema: UploadCreatedSchema, headers: statusLocation, links: jobLinks },
-      400: badRequest("a part number is named twice or is beyond the upload's `parts`"),
+      400: badRequest("the body is malformed"),
       401: unauthenticated,
       404: notFound,
       409: error(
-        "UPLOAD_INCOMPLETE: a part is not uploaded yet, not named, or its etag or length differs from the plan (the message names it).",
+        "UPLOAD_INCOMPLETE: a part is not uploaded yet, not named, named twice, or its etag or length differs from the plan " +
+          "(the message names it). PART_OUT_OF_RANGE: a part number is beyond the upload's `parts`.",
       ),
       503: s3Down,
     },
