@@ -4,7 +4,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { dlqNameOf, LIFECYCLE_RULES } from "@hfp/provision";
+import { corsRules, dlqNameOf, LIFECYCLE_RULES } from "@hfp/provision";
 import { INFRA } from "./lib/tools.ts";
 
 const VARS: Record<string, string> = {
@@ -97,6 +97,13 @@ const MATRIX: [string, string, string, boolean][] = [
   ["ingest-bridge", "sqs:ReceiveMessage", queue("hfp-prod-input"), true],
   ["ingest-bridge", "sqs:DeleteMessage", queue("hfp-prod-input"), true],
   ["ingest-bridge", "sqs:SendMessage", queue("hfp-prod-notifications.fifo"), false],
+  // Presigned multipart uploads: the bridge's record of each one, and the upload's own parts.
+  ["ingest-bridge", "s3:PutObject", obj("upload-sessions/j1.json"), true],
+  ["ingest-bridge", "s3:DeleteObject", obj("upload-sessions/j1.json"), true],
+  ["ingest-bridge", "s3:DeleteObject", obj("uploads/u1/j1/v.mp4"), false],
+  ["ingest-bridge", "s3:AbortMultipartUpload", obj("uploads/u1/j1/v.mp4"), true],
+  ["ingest-bridge", "s3:ListMultipartUploadParts", obj("uploads/u1/j1/v.mp4"), true],
+  ["provision", "s3:PutBucketCORS", "arn:aws:s3:::hfp-prod-media", true],
   // The zip is sealed by a copy onto itself; the unsealed first version is deleted by id.
   ["packager", "s3:DeleteObjectVersion", obj("results/j1.zip"), true],
   ["packager", "s3:DeleteObjectVersion", obj("uploads/u1/j1/v.mp4"), false],
@@ -197,6 +204,11 @@ test("every rule the provisioning command applies is here with the same schedule
     assert.equal(mine!.Transitions ?? [], code.Transitions ?? [], code.ID);
     assert.equal(mine!.Expiration, code.Expiration, code.ID);
   }
+});
+
+test("the bucket's CORS rule is the one provisioning applies, for the production page's origin", () => {
+  const cors = JSON.parse(readFileSync(join(INFRA, "aws/s3/media-cors.json"), "utf8")) as { CORSRules: object[] };
+  assert.equal(cors.CORSRules, corsRules(["https://api.hfp.example.com"]));
 });
 
 test.run();

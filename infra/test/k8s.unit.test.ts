@@ -197,7 +197,7 @@ test("staging and production: IRSA roles, image and names are the environment's 
   }
 });
 
-test("the Ingress sends POST /videos to ingest-bridge, GET /videos… and /openapi.json to projector", () => {
+test("the Ingress sends POST /videos and all of /videos/uploads to ingest-bridge, GET /videos… and /openapi.json to projector", () => {
   for (const target of ["k8s/overlays/staging", "k8s/overlays/production"]) {
     const ing = find(objects(target), "Ingress", "hfp");
     const a = ing.metadata.annotations ?? {};
@@ -209,11 +209,17 @@ test("the Ingress sends POST /videos to ingest-bridge, GET /videos… and /opena
     assert.equal(
       paths.map((p) => [p.path, p.backend.service.name]),
       [
+        ["/videos/uploads", "ingest-uploads"],
         ["/videos", "ingest-bridge"],
         ["/videos", "projector"],
         ["/openapi.json", "projector"],
       ],
     );
+    // Any method: a forward action with no condition, to the bridge's Service.
+    assert.equal(methods("ingest-uploads"), undefined);
+    const uploads = JSON.parse(a["alb.ingress.kubernetes.io/actions.ingest-uploads"] ?? "{}");
+    assert.equal(uploads.forwardConfig?.targetGroups, [{ serviceName: "ingest-bridge", servicePort: "http" }]);
+    assert.equal((paths[0] as unknown as { backend: { service: { port: { name: string } } } }).backend.service.port.name, "use-annotation");
     const projector = find(objects(target), "Deployment", "projector").spec.template.spec.containers[0];
     assert.ok(
       projector.env.some((e: { name: string; value?: string }) => e.name === "OPENAPI_DOCUMENT" && e.value === "/app/docs/openapi.json"),

@@ -6,6 +6,12 @@ export interface AwsConfig {
   /** Set for an emulator (moto, LocalStack); unset in production. */
   s3Endpoint?: string | undefined;
   sqsEndpoint?: string | undefined;
+  /**
+   * A client that only signs URLs for others to use. By default the SDK adds the CRC32 of an
+   * empty body to a presigned PutObject or UploadPart URL (`x-amz-checksum-crc32=AAAAAA==`),
+   * which S3 then holds against the real body and refuses; checksums only where required avoid it.
+   */
+  presign?: boolean;
 }
 
 /**
@@ -17,6 +23,7 @@ export interface AwsConfig {
 export function createS3(cfg: AwsConfig): S3Client {
   return new S3Client({
     region: cfg.region,
+    ...(cfg.presign && { requestChecksumCalculation: "WHEN_REQUIRED" as const }),
     ...(cfg.s3Endpoint && {
       endpoint: cfg.s3Endpoint,
       forcePathStyle: true,

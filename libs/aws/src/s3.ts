@@ -11,7 +11,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { PutObjectCommand, UploadPartCommand } from "@aws-sdk/client-s3";
 
 export interface PutStreamInput {
   bucket: string;
@@ -127,5 +127,26 @@ export async function presignPut(
       signableHeaders: new Set(["content-type", ...(input.contentLength !== undefined ? ["content-length"] : [])]),
       unhoistableHeaders: new Set(Object.keys(input.metadata ?? {}).map((k) => `x-amz-meta-${k}`)),
     },
+  );
+}
+
+/**
+ * A URL for one part of a multipart upload. Its length is signed: S3 refuses a body of any
+ * other length, so the parts add up to the size the upload was planned for.
+ */
+export async function presignUploadPart(
+  s3: S3Client,
+  input: { bucket: string; key: string; uploadId: string; partNumber: number; contentLength: number; expiresIn: number },
+): Promise<string> {
+  return getSignedUrl(
+    s3,
+    new UploadPartCommand({
+      Bucket: input.bucket,
+      Key: input.key,
+      UploadId: input.uploadId,
+      PartNumber: input.partNumber,
+      ContentLength: input.contentLength,
+    }),
+    { expiresIn: input.expiresIn, signableHeaders: new Set(["content-length"]) },
   );
 }

@@ -24,6 +24,11 @@ export const ERROR_CODES = [
   // per-caller limits (429 with Retry-After): too many upload starts, too many uploads at once
   "RATE_LIMITED",
   "TOO_MANY_UPLOADS",
+  // a presigned multipart upload: completed while parts are missing, changed after it completed,
+  // or asked about a part number beyond its plan
+  "UPLOAD_INCOMPLETE",
+  "UPLOAD_COMPLETED",
+  "PART_OUT_OF_RANGE",
   // dependencies and internals
   "S3_UNAVAILABLE",
   "SQS_UNAVAILABLE",

@@ -1,5 +1,8 @@
 import {
   CreateBucketCommand,
+  GetBucketCorsCommand,
+  PutBucketCorsCommand,
+  type CORSRule,
   GetBucketNotificationConfigurationCommand,
   HeadBucketCommand,
   PutBucketLifecycleConfigurationCommand,
@@ -54,7 +57,49 @@ export const LIFECYCLE_RULES: LifecycleRule[] = [
     Expiration: { Days: 365 },
     NoncurrentVersionExpiration: { NoncurrentDays: 30 },
   },
+  {
+    // What the ingest-bridge planned for each presigned multipart upload; S3 aborts the upload itself after a day.
+    ID: "upload-sessions-expire",
+    Status: "Enabled",
+    Filter: { Prefix: "upload-sessions/" },
+    Expiration: { Days: 2 },
+    NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+  },
 ];
+
+/**
+ * What a web page at one of `origins` may do with presigned URLs of the bucket: PUT the parts
+ * of a multipart upload and read each answer's `ETag` (which names the part when the upload is
+ * completed; without `ExposeHeaders` the browser hides it), and GET the zips it downloads.
+ */
+export const corsRules = (origins: readonly string[]): CORSRule[] => [
+  {
+    ID: "browser-uploads-and-downloads",
+    AllowedOrigins: [...origins],
+    AllowedMethods: ["GET", "HEAD", "PUT"],
+    AllowedHeaders: ["*"],
+    ExposeHeaders: ["ETag"],
+    MaxAgeSeconds: 3600,
+  },
+];
+
+export async function ensureBucketCors(s3: S3Client, bucket: string, origins: readonly string[]): Promise<Change> {
+  const wanted = corsRules(origins);
+  const current = await s3
+    .send(new GetBucketCorsCommand({ Bucket: bucket }))
+    .then((out) => out.CORSRules ?? [])
+    .catch((err: { name?: string }) => {
+      if (err?.name === "NoSuchCORSConfiguration") return [];
+      throw err;
+    });
+  const same = (a: CORSRule, b: CORSRule) =>
+    (["AllowedOrigins", "AllowedMethods", "AllowedHeaders", "ExposeHeaders"] as const).every(
+      (k) => JSON.stringify(a[k] ?? []) === JSON.stringify(b[k] ?? []),
+    ) && a.MaxAgeSeconds === b.MaxAgeSeconds;
+  if (current.length === wanted.length && current.every((r, i) => same(r, wanted[i]!))) return "unchanged";
+  await s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: wanted } }));
+  return current.length ? "updated" : "created";
+}
 
 export async function ensureLifecycle(s3: S3Client, bucket: string): Promise<void> {
   await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: LIFECYCLE_RULES } }));

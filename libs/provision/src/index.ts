@@ -11,7 +11,7 @@ import {
   type NatsConnection,
 } from "@hfp/jetstream";
 import { ensureIndexes, JOB_INDEXES, type Db } from "@hfp/mongo";
-import { ensureBucket, ensureBucketNotification, ensureLifecycle, ensureQueueWithDlq } from "./aws.ts";
+import { ensureBucket, ensureBucketCors, ensureBucketNotification, ensureLifecycle, ensureQueueWithDlq } from "./aws.ts";
 
 export * from "./aws.ts";
 
@@ -38,6 +38,8 @@ export interface ProvisionNames {
    */
   inputVisibilitySeconds?: number;
   maxReceiveCount?: number;
+  /** Origins of the web page, which PUTs presigned upload parts and GETs zips in the bucket (CORS); default `*`. */
+  corsOrigins?: readonly string[];
 }
 
 /**
@@ -70,6 +72,7 @@ export async function provision(t: ProvisionTarget, n: ProvisionNames): Promise<
 
   report[`bucket ${n.bucket}`] = await ensureBucket(t.s3, n.bucket, { versioning: true });
   await ensureLifecycle(t.s3, n.bucket);
+  report[`cors ${n.bucket}`] = await ensureBucketCors(t.s3, n.bucket, n.corsOrigins ?? ["*"]);
   const input = await ensureQueueWithDlq(t.sqs, {
     name: n.inputQueue,
     visibilityTimeoutSeconds: n.inputVisibilitySeconds ?? 10,

@@ -4,7 +4,7 @@ import { DeleteBucketCommand, DeleteObjectCommand, PutObjectCommand } from "@aws
 import { DeleteMessageCommand, DeleteQueueCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { createS3, createSqs, decodeS3Key, type S3EventRecord } from "@hfp/aws";
 import { sleep, stackEnv, uniqueName } from "@hfp/testkit";
-import { ensureBucket, ensureBucketNotification, ensureQueueWithDlq, type ProvisionedQueue } from "../src/index.ts";
+import { ensureBucket, ensureBucketCors, ensureBucketNotification, ensureQueueWithDlq, type ProvisionedQueue } from "../src/index.ts";
 
 const env = stackEnv();
 process.env.AWS_ACCESS_KEY_ID ??= env.AWS_ACCESS_KEY_ID;
@@ -92,6 +92,28 @@ smoke("provisioning a queue twice changes nothing", async (ctx) => {
   assert.equal(await ensureBucket(s3, ctx.bucket), "unchanged");
   const changed = await ensureQueueWithDlq(sqs, { name: ctx.bucket, visibilityTimeoutSeconds: 1, maxReceiveCount: 3 });
   assert.equal(changed.change, "updated");
+});
+
+smoke("bucket CORS: a page's origin may PUT a part and read its ETag; another origin is refused", async (ctx) => {
+  const page = "http://127.0.0.1:18000";
+  assert.is(await ensureBucketCors(s3, ctx.bucket, [page]), "created");
+  assert.is(await ensureBucketCors(s3, ctx.bucket, [page]), "unchanged");
+  const url = `${env.S3_ENDPOINT}/${ctx.bucket}/uploads/cors-check.bin`;
+  ctx.keys.push("uploads/cors-check.bin");
+  const preflight = await fetch(url, {
+    method: "OPTIONS",
+    headers: { origin: page, "access-control-request-method": "PUT", "access-control-request-headers": "content-type" },
+  });
+  assert.is(preflight.status, 200);
+  assert.is(preflight.headers.get("access-control-allow-origin"), page);
+  assert.match(preflight.headers.get("access-control-allow-methods") ?? "", /PUT/);
+  const put = await fetch(url, { method: "PUT", headers: { origin: page }, body: "part bytes" });
+  assert.is(put.status, 200);
+  assert.is(put.headers.get("access-control-allow-origin"), page);
+  assert.match(put.headers.get("access-control-expose-headers") ?? "", /\bETag\b/, "the page may read the part's ETag");
+  const other = await fetch(url, { method: "OPTIONS", headers: { origin: "http://evil.example", "access-control-request-method": "PUT" } });
+  assert.is(other.status, 403);
+  assert.is(await ensureBucketCors(s3, ctx.bucket, ["*"]), "updated");
 });
 
 smoke.run();

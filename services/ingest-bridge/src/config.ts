@@ -13,6 +13,8 @@ export const configSchema = withAuthRules(
     SQS_WAIT_TIME_SECONDS: env.int(20, 0).pipe(z.number().max(20)),
     ...authConfig,
     UPLOAD_MAX_BYTES: env.int(2 * GiB, 1),
+    /** Part size of presigned multipart uploads; S3's minimum is 5 MiB. */
+    UPLOAD_PART_SIZE_BYTES: env.int(8 * 1024 ** 2, 5 * 1024 ** 2),
     UPLOAD_URL_TTL_SECONDS: env.int(900, 1).pipe(z.number().max(7 * 24 * 3600)),
     /** The S3 endpoint clients reach for presigned uploads; defaults to S3_ENDPOINT. */
     S3_PUBLIC_ENDPOINT: z.url().optional(),

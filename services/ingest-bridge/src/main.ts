@@ -23,7 +23,7 @@ export async function main(): Promise<void> {
 
   const aws = { region: cfg.AWS_REGION, s3Endpoint: cfg.S3_ENDPOINT, sqsEndpoint: cfg.SQS_ENDPOINT };
   const s3 = createS3(aws);
-  const presignS3 = createS3({ ...aws, s3Endpoint: cfg.S3_PUBLIC_ENDPOINT ?? cfg.S3_ENDPOINT });
+  const presignS3 = createS3({ ...aws, s3Endpoint: cfg.S3_PUBLIC_ENDPOINT ?? cfg.S3_ENDPOINT, presign: true });
   const sqs = createSqs(aws);
   const inputQueueUrl = await queueUrl(sqs, cfg.SQS_INPUT_QUEUE);
   const hasUploaded = async (jobId: string) => (await lastEventOf(nc, cfg.JOBS_STREAM, jobId, "uploaded")) !== null;
@@ -49,6 +49,7 @@ export async function main(): Promise<void> {
     producer,
     publishUploaded: (event) => publisher.publish(event, { firstOnSubject: true }),
     urlTtlSeconds: cfg.UPLOAD_URL_TTL_SECONDS,
+    partSize: cfg.UPLOAD_PART_SIZE_BYTES,
     httpTimeouts: { requestMs: cfg.HTTP_REQUEST_TIMEOUT_SECONDS * 1000 },
     readiness: {
       nats: async () => {

@@ -8,7 +8,7 @@ import type { Target } from "./core/messages.ts";
  * version id when the event has one, so the facts are those of the announced version even
  * if the key was overwritten since. (`@hfp/aws`'s headObject takes no version.)
  */
-export async function headObject(s3: S3Client, target: Target): Promise<HeadFacts | null> {
+export async function headObject(s3: S3Client, target: Pick<Target, "bucket" | "key" | "versionId">): Promise<HeadFacts | null> {
   try {
     const out = await s3.send(
       new HeadObjectCommand({ Bucket: target.bucket, Key: target.key, ...(target.versionId && { VersionId: target.versionId }) }),

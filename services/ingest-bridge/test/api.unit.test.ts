@@ -43,9 +43,19 @@ type Op = {
 const doc = ingestApiDocument();
 const op = (path: string) => (doc.paths[path] as Record<string, Op>)["post"]!;
 
-test("the upload API's document is structurally valid and lists both routes behind the token", () => {
+test("the upload API's document is structurally valid and lists its routes behind the token", () => {
   assert.equal(openApiProblems(doc), []);
-  assert.equal(Object.keys(doc.paths).sort(), ["/health", "/metrics", "/ready", "/videos", "/videos/presign"]);
+  assert.equal(Object.keys(doc.paths).sort(), [
+    "/health",
+    "/metrics",
+    "/ready",
+    "/videos",
+    "/videos/presign",
+    "/videos/uploads",
+    "/videos/uploads/{jobId}",
+    "/videos/uploads/{jobId}/complete",
+    "/videos/uploads/{jobId}/parts",
+  ]);
   for (const path of ["/videos", "/videos/presign"]) {
     assert.equal(op(path).security, [{ bearerAuth: [] }]);
     const errors = Object.entries(op(path).responses).filter(([code]) => code !== "201");
@@ -54,6 +64,26 @@ test("the upload API's document is structurally valid and lists both routes behi
   }
   assert.equal(Object.keys(op("/videos").responses), ["201", "400", "401", "413", "415", "429", "503"]);
   assert.equal(Object.keys(op("/videos/presign").responses), ["201", "400", "401", "413", "415", "429"]);
+});
+
+test("the multipart upload routes: their methods, statuses and bodies", () => {
+  const ops = (path: string) => doc.paths[path] as Record<string, Op>;
+  const statuses = (path: string, method: string) => Object.keys(ops(path)[method]!.responses);
+  assert.equal(statuses("/videos/uploads", "post"), ["201", "400", "401", "413", "415", "429", "503"]);
+  assert.equal(Object.keys(ops("/videos/uploads/{jobId}")).sort(), ["delete", "get"]);
+  assert.equal(statuses("/videos/uploads/{jobId}", "get"), ["200", "400", "401", "404", "503"]);
+  assert.equal(statuses("/videos/uploads/{jobId}", "delete"), ["204", "400", "401", "404", "409", "503"]);
+  assert.equal(statuses("/videos/uploads/{jobId}/parts", "post"), ["200", "400", "401", "404", "409", "503"]);
+  assert.equal(statuses("/videos/uploads/{jobId}/complete", "post"), ["201", "400", "401", "404", "409", "503"]);
+  for (const [path, ref] of [
+    ["/videos/uploads", "PresignRequest"],
+    ["/videos/uploads/{jobId}/parts", "SignPartsRequest"],
+    ["/videos/uploads/{jobId}/complete", "CompleteUploadRequest"],
+  ] as const) {
+    assert.equal(op(path).requestBody.content["application/json"]!.schema, { $ref: `#/components/schemas/${ref}` }, path);
+    assert.equal(op(path).security, [{ bearerAuth: [] }]);
+  }
+  assert.ok(op("/videos/uploads/{jobId}/complete").responses["201"]!.headers, "201 says where the job's status is");
 });
 
 test("POST /videos is multipart: the option fields, then the file, and the body says the order", () => {

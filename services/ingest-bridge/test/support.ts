@@ -35,7 +35,7 @@ export interface Fixture {
    * `direct: false` the app's own publish of `uploaded` fails (as when NATS is down at upload
    * time), so the job comes only through the S3 notification: what the poller tests exercise.
    */
-  app(maxBytes: number, opts?: { direct?: boolean; limiter?: UploadLimiter }): BridgeApp;
+  app(maxBytes: number, opts?: { direct?: boolean; limiter?: UploadLimiter; partSize?: number }): BridgeApp;
   poller(metrics: BridgeMetrics, over?: Partial<PollerDeps>): Poller;
   close(): Promise<void>;
 }
@@ -79,6 +79,7 @@ export async function setup(): Promise<Fixture> {
         verify,
         maxBytes,
         urlTtlSeconds: 900,
+        ...(opts.partSize !== undefined && { partSize: opts.partSize }),
         producer: "ingest-bridge@0.1.0",
         limiter: opts.limiter ?? new UploadLimiter(DEFAULT_UPLOAD_LIMITS),
         publishUploaded: (event) =>

@@ -68,6 +68,7 @@ export const commands: Record<string, Command> = {
           uploadsPrefix: c.UPLOADS_PREFIX,
           streamMaxAgeMs: c.STREAM_MAX_AGE_DAYS * 86_400_000,
           streamReplicas: c.STREAM_REPLICAS,
+          corsOrigins: c.S3_CORS_ORIGINS,
         },
       );
       for (const [item, change] of Object.entries(report)) out(`${change.padEnd(10)} ${item}\n`);

@@ -34,6 +34,17 @@ export const configSections = {
     UPLOADS_PREFIX: z.string().default("uploads/"),
     STREAM_MAX_AGE_DAYS: z.coerce.number().positive().default(365),
     STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+    /** Comma-separated origins of the web page (bucket CORS for presigned uploads); `*` locally. */
+    S3_CORS_ORIGINS: z
+      .string()
+      .default("*")
+      .transform((v) =>
+        v
+          .split(",")
+          .map((o) => o.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().regex(/^(\*|https?:\/\/[^\s/]+)$/, "each origin must be * or scheme://host[:port]")).min(1)),
   }),
   /**
    * The people who sign in to the web page. Production names the Cognito pool by id; without

@@ -7,8 +7,8 @@ export type GatewayRoute = "ingest" | "status" | "openapi";
 
 /**
  * One base URL for clients, routed by path as the Kubernetes Ingress does:
- * `POST /videos` and `/videos/presign` go to the ingest-bridge, every other `/videos…` to
- * the projector. `/openapi.json` is the public document of both, which the gateway
+ * `POST /videos`, `/videos/presign` and every method under `/videos/uploads` (the multipart
+ * uploads) go to the ingest-bridge, every other `/videos…` to the projector. `/openapi.json` is the public document of both, which the gateway
  * serves itself (each service knows only its own routes).
  */
 export function routeFor(method: string, path: string): GatewayRoute | null {
@@ -16,6 +16,7 @@ export function routeFor(method: string, path: string): GatewayRoute | null {
   if (path === "/openapi.json") return method === "GET" || method === "HEAD" ? "openapi" : "status";
   if (path === "/videos" || path.startsWith("/videos/")) {
     if (method === "POST" && (path === "/videos" || path === "/videos/presign")) return "ingest";
+    if (path === "/videos/uploads" || path.startsWith("/videos/uploads/")) return "ingest";
     return "status";
   }
   return null;

@@ -48,6 +48,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/videos/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a presigned multipart upload of a large video straight to S3
+         * @description The bridge starts an S3 multipart upload (owner, job id and options in its metadata) and chooses the part size (at least 8 MiB, at most 10000 parts). Then ask for part URLs, PUT the parts (in parallel, in any order), and complete the upload: the job starts then. A client that lost its connection or reloaded asks `GET /videos/uploads/{jobId}` which parts S3 has and uploads the rest.
+         */
+        post: operations["createMultipartUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/videos/uploads/{jobId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A multipart upload and the parts S3 already holds
+         * @description What a client needs to resume: the plan (size, part size, parts) and every part S3 has, with its etag and size.
+         */
+        get: operations["getMultipartUpload"];
+        put?: never;
+        post?: never;
+        /**
+         * Abort a multipart upload
+         * @description S3 discards the parts uploaded so far; no job is created. The upload is 404 afterwards.
+         */
+        delete: operations["abortMultipartUpload"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/videos/uploads/{jobId}/parts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Presigned URLs for parts of a multipart upload
+         * @description Up to 100 parts per request. PUT each part's exact bytes to its `url` (no other headers needed) and keep the `ETag` header of the answer; the bucket's CORS rule lets a web page read it. A URL may be asked for again.
+         */
+        post: operations["signUploadParts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/videos/uploads/{jobId}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a multipart upload and start its job
+         * @description Checks that every part is there with its etag and planned length, completes the S3 upload and publishes the job's `uploaded` before answering, so the `Location` answers at once. Calling it again after a lost answer gives the same 201.
+         */
+        post: operations["completeMultipartUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/videos/{id}": {
         parameters: {
             query?: never;
@@ -203,6 +287,80 @@ export interface components {
         Error: {
             code: string;
             message: string;
+        };
+        MultipartUploadCreated: {
+            /** @description 22 characters of [A-Za-z0-9_-]; the job has this id once the upload completes */
+            jobId: string;
+            /** @description S3's id of the multipart upload */
+            uploadId: string;
+            /** @description the S3 key the video will have */
+            key: string;
+            /** @description bytes of every part but the last, which holds the rest: part n is bytes [(n-1)·partSize, n·partSize) */
+            partSize: number;
+            /** @description how many parts the file is cut into */
+            parts: number;
+            /**
+             * Format: date-time
+             * @description complete the upload before this; afterwards S3 may discard its parts and the upload is 404
+             */
+            expiresAt: string;
+            /** @description this upload: `/videos/uploads/<jobId>` */
+            uploadUrl: string;
+            /** @description the job's status URL once the upload is completed */
+            statusUrl: string;
+        };
+        SignPartsRequest: {
+            /** @description the parts to sign URLs for, at most 100 per request; each at most the upload's `parts` */
+            partNumbers: number[];
+        };
+        SignedParts: {
+            jobId: string;
+            parts: {
+                /** @description 1-based, as S3 numbers parts */
+                partNumber: number;
+                /** @description PUT the part's bytes here; answer's `ETag` header names the part for completion */
+                url: string;
+                /** @description the part's exact length in bytes, which the URL is signed for */
+                size: number;
+            }[];
+            /**
+             * Format: date-time
+             * @description when these URLs stop working: ask again for new ones
+             */
+            expiresAt: string;
+        };
+        MultipartUpload: {
+            jobId: string;
+            uploadId: string;
+            key: string;
+            /** @description the declared size in bytes */
+            size: number;
+            partSize: number;
+            parts: number;
+            contentType: string;
+            /** Format: date-time */
+            expiresAt: string;
+            /**
+             * @description `completed` once CompleteMultipartUpload succeeded (then `uploaded` is empty and the job exists)
+             * @enum {string}
+             */
+            status: "uploading" | "completed";
+            /** @description the parts S3 already holds (ListParts): a client resuming uploads only the others */
+            uploaded: {
+                /** @description 1-based, as S3 numbers parts */
+                partNumber: number;
+                /** @description unquoted */
+                etag: string;
+                size: number;
+            }[];
+        };
+        CompleteUploadRequest: {
+            /** @description every part of the upload once, with the `ETag` its PUT answered (quoted or not) */
+            parts: {
+                /** @description 1-based, as S3 numbers parts */
+                partNumber: number;
+                etag: string;
+            }[];
         };
         /** @description One job, as projected from its events. */
         Job: {
@@ -580,6 +738,368 @@ export interface operations {
             };
             /** @description Per caller (the token's subject). RATE_LIMITED: more upload starts than the rate allows (by default 60 a minute, bursts of 20, shared by every upload route); `Retry-After` is when the next start is allowed. */
             429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createMultipartUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PresignRequest"];
+            };
+        };
+        responses: {
+            /** @description The upload is open. */
+            201: {
+                headers: {
+                    /** @description This upload, `/videos/uploads/<jobId>`. */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MultipartUploadCreated"];
+                };
+            };
+            /** @description VALIDATION_FAILED: a body field is missing or mistyped. INVALID_OPTIONS: an option is refused (`options.fps: …`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid. */
+            401: {
+                headers: {
+                    /** @description `Bearer`, with `error="invalid_token"` when a bearer token was sent and refused (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UPLOAD_TOO_LARGE: `size` is larger than the upload limit (the schema's `maximum`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: `contentType` is neither video/* nor application/octet-stream (the schema's `pattern`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description S3_UNAVAILABLE: S3 did not answer; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMultipartUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job id the upload was started with. */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upload. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MultipartUpload"];
+                };
+            };
+            /** @description VALIDATION_FAILED: `jobId` is not a job id, or the request is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid. */
+            401: {
+                headers: {
+                    /** @description `Bearer`, with `error="invalid_token"` when a bearer token was sent and refused (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: no such upload for this caller (also when it belongs to someone else, was aborted, or has expired). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description S3_UNAVAILABLE: S3 did not answer; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    abortMultipartUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job id the upload was started with. */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Aborted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VALIDATION_FAILED: `jobId` is not a job id, or the request is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid. */
+            401: {
+                headers: {
+                    /** @description `Bearer`, with `error="invalid_token"` when a bearer token was sent and refused (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: no such upload for this caller (also when it belongs to someone else, was aborted, or has expired). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UPLOAD_COMPLETED: the upload is already completed; its job runs (cancel the job instead). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description S3_UNAVAILABLE: S3 did not answer; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    signUploadParts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job id the upload was started with. */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignPartsRequest"];
+            };
+        };
+        responses: {
+            /** @description The URLs, in part order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedParts"];
+                };
+            };
+            /** @description VALIDATION_FAILED: `jobId` is not a job id, or the body is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid. */
+            401: {
+                headers: {
+                    /** @description `Bearer`, with `error="invalid_token"` when a bearer token was sent and refused (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: no such upload for this caller (also when it belongs to someone else, was aborted, or has expired). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PART_OUT_OF_RANGE: a part number is beyond the upload's `parts`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description S3_UNAVAILABLE: S3 did not answer; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    completeMultipartUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job id the upload was started with. */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompleteUploadRequest"];
+            };
+        };
+        responses: {
+            /** @description Stored; the job is queued. */
+            201: {
+                headers: {
+                    /** @description The job's status URL, `/videos/<jobId>`. */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadCreated"];
+                };
+            };
+            /** @description VALIDATION_FAILED: `jobId` is not a job id, or the body is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid. */
+            401: {
+                headers: {
+                    /** @description `Bearer`, with `error="invalid_token"` when a bearer token was sent and refused (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: no such upload for this caller (also when it belongs to someone else, was aborted, or has expired). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UPLOAD_INCOMPLETE: a part is not uploaded yet, not named, named twice, or its etag or length differs from the plan (the message names it). PART_OUT_OF_RANGE: a part number is beyond the upload's `parts`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description S3_UNAVAILABLE: S3 did not answer; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After": string;

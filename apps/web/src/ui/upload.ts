@@ -1,5 +1,6 @@
 // Pick or drop several videos; each uploads with its own progress bar.
-import { uploadVideo, type UploadOptions } from "../api/client.ts";
+import type { UploadOptions } from "../api/client.ts";
+import { uploadFile } from "../upload/index.ts";
 import { bytes, percent } from "../format.ts";
 import { h } from "./dom.ts";
 
@@ -31,7 +32,8 @@ export function uploadPanel(deps: UploadDeps): HTMLElement {
     h(
       "p",
       { class: "hint" },
-      "Several at once; each goes up in one request, and a file over the server's limit is refused with a message.",
+      "Several at once; a large file goes straight to storage in parts and resumes if the connection drops (pick it again " +
+        "after a reload). A file over the server's limit is refused with a message.",
     ),
     input,
   );
@@ -65,7 +67,7 @@ export function uploadPanel(deps: UploadDeps): HTMLElement {
       queue.push(async () => {
         state.textContent = "uploading";
         try {
-          const handle = uploadVideo(deps.baseUrl, await deps.token(), file, options, (sent, total) => {
+          const handle = uploadFile(deps, file, options, (sent, total) => {
             bar.value = percent(sent, total);
             state.textContent = `${bar.value}%`;
           });

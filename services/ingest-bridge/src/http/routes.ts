@@ -5,13 +5,14 @@ import { ownerOf, requireAuth, type Verifier } from "@hfp/auth";
 import { presignPut } from "@hfp/aws";
 import { AppError, type EventOf } from "@hfp/events";
 import { fastifySchema, findRoute, PUBLIC_PATHS, refuseUnsupportedMethods, toHttpError } from "@hfp/http";
-import { decideDirectUpload } from "../core/decide.ts";
+import { decideDirectUpload, type DirectUpload } from "../core/decide.ts";
 import { newJobId, uploadKey } from "../core/keys.ts";
 import { uploadMetadata } from "../core/metadata.ts";
 import { validateOptions } from "../core/options.ts";
 import type { UploadLimiter } from "../core/limits.ts";
 import type { BridgeMetrics } from "../metrics.ts";
 import { limitUploads } from "./limits.ts";
+import { registerMultipartRoutes } from "./multipart-routes.ts";
 import { ROUTES } from "./spec.ts";
 import { ACCEPTED_TYPES, isAcceptedType, receiveUpload } from "./upload.ts";
 
@@ -24,6 +25,8 @@ export interface IngestRoutesDeps {
   verify: Verifier;
   maxBytes: number;
   urlTtlSeconds: number;
+  /** Bytes per part of a presigned multipart upload (at least 5 MiB); more when 10,000 parts would not hold the file. */
+  partSize?: number;
   metrics: BridgeMetrics;
   /** Per-caller upload limits; every upload-start route runs `limitUploads` after authentication. */
   limiter: UploadLimiter;
@@ -48,7 +51,7 @@ interface PresignBody {
 }
 
 /**
- * `POST /videos` and `POST /videos/presign`, both behind bearer-token authentication, with
+ * `POST /videos`, `POST /videos/presign` and the multipart uploads under `/videos/uploads`, all behind bearer-token authentication, with
  * the schemas of their entries in the route table (src/http/spec.ts).
  */
 export function registerIngestRoutes(app: FastifyInstance, deps: IngestRoutesDeps): void {
@@ -64,7 +67,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRoutesDep
    * stored all the same and its S3 notification creates the same job a little later: still a
    * 201, since a retried upload would be a second job.
    */
-  async function announce(request: FastifyRequest, upload: Parameters<typeof decideDirectUpload>[0]): Promise<void> {
+  async function announce(request: FastifyRequest, upload: DirectUpload): Promise<void> {
     const event = decideDirectUpload(upload, { producer: deps.producer, now: now() });
     try {
       const res = await deps.publishUploaded(event);
@@ -163,5 +166,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRoutesDep
           .send({ jobId, uploadUrl, method: "PUT", headers, key, statusUrl: statusUrl(jobId), expiresAt });
       },
     );
+
+    registerMultipartRoutes(scope, deps, { authenticate, limitStart: limitPresigned, jobIds, now, announce });
   });
 }

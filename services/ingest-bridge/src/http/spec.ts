@@ -2,11 +2,9 @@ import {
   errorResponse as error,
   OPERATIONS_TAG,
   probeRoutes,
-  rateLimitedResponse,
   unauthenticatedResponse as unauthenticated,
   unavailableResponse,
   type ApiDescription,
-  type LinkSpec,
   type RouteSpec,
 } from "@hfp/http";
 import {
@@ -17,42 +15,10 @@ import {
   UploadCreatedSchema,
   UploadFormSchema,
 } from "./schemas.ts";
-import { DEFAULT_UPLOAD_LIMITS } from "../core/limits.ts";
 import { ACCEPTED_TYPES } from "./upload.ts";
-
-const UPLOADS_TAG = {
-  name: "uploads",
-  description: "Start a job: upload a video through the API, or get a URL to upload it to S3 directly. Bearer token required.",
-};
-
-const statusLocation = {
-  Location: { description: "The job's status URL, `/videos/<jobId>`.", required: true, schema: { type: "string" } },
-};
-
-/** From a new job to the status API's routes about it (in the public document, which holds both). */
-const jobLinks: Record<string, LinkSpec> = {
-  GetVideo: { operationId: "getVideo", parameters: { id: "$response.body#/jobId" }, description: "The job's status." },
-  GetVideoEvents: { operationId: "getVideoEvents", parameters: { id: "$response.body#/jobId" }, description: "The job's events." },
-  DownloadVideoFrames: {
-    operationId: "downloadVideoFrames",
-    parameters: { id: "$response.body#/jobId" },
-    description: "The zip of its frames, once completed.",
-  },
-};
-
-const { perMinute, burst, maxInFlight } = DEFAULT_UPLOAD_LIMITS;
-const rateLimited =
-  `Per caller (the token's subject). RATE_LIMITED: more upload starts than the rate allows (by default ${perMinute} a ` +
-  `minute, bursts of ${burst}, shared by every upload route); \`Retry-After\` is when the next start is allowed.`;
-
-/** `429` of a route limited by `limitUploads` with `inFlight: "request"`: the rate and the in-flight cap. */
-export const uploadLimited = rateLimitedResponse(
-  `${rateLimited} TOO_MANY_UPLOADS: the caller already has the most uploads in progress (by default ${maxInFlight}); ` +
-    "retry after `Retry-After` seconds or once one has finished.",
-);
-
-/** `429` of a route limited by `limitUploads` with `inFlight: "none"`: the rate only. */
-export const startLimited = rateLimitedResponse(rateLimited);
+import { jobLinks, startLimited, statusLocation, uploadLimited, UPLOADS_TAG } from "./spec-common.ts";
+import { MULTIPART_ROUTES } from "./multipart-spec.ts";
+import { MULTIPART_SCHEMAS } from "./multipart-schemas.ts";
 
 export const ROUTES: readonly RouteSpec[] = [
   {
@@ -121,6 +87,7 @@ export const ROUTES: readonly RouteSpec[] = [
       429: startLimited,
     },
   },
+  ...MULTIPART_ROUTES,
   ...probeRoutes("NATS, S3 and the input queue"),
 ];
 
@@ -128,5 +95,5 @@ export const ROUTES: readonly RouteSpec[] = [
 export const ingestApi: ApiDescription = {
   tags: [UPLOADS_TAG, OPERATIONS_TAG],
   routes: ROUTES,
-  schemas: NAMED_SCHEMAS,
+  schemas: { ...NAMED_SCHEMAS, ...MULTIPART_SCHEMAS },
 };

@@ -21,7 +21,7 @@ def _options(case):
         return None
     if path == "/videos":
         return case.body
-    if path == "/videos/presign" and isinstance(case.body.get("options"), dict):
+    if path in ("/videos/presign", "/videos/uploads") and isinstance(case.body.get("options"), dict):
         return case.body["options"]
     return None
 
