@@ -5,7 +5,7 @@ import type { FastifyInstance } from "fastify";
 import type { Db, MongoClient } from "mongodb";
 import { CreateBucketCommand, DeleteBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import { createVerifier, mintDevToken } from "@hfp/auth";
-import { createS3, deletePrefix, presignGet, putStream } from "@hfp/aws";
+import { createS3, deletePrefix, getRange, getRangeStream, presignGet, putStream } from "@hfp/aws";
 import { buildHttp, createMetrics } from "@hfp/http";
 import { connectNats, lastEventOf, readJobHistory, readJobRecords, type NatsConnection } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
@@ -57,6 +57,10 @@ api.before(async (ctx) => {
     verify: createVerifier({ secret }),
     history: (jobId) => readJobRecords(ctx.nc, ctx.stream, jobId, ctx.prefix),
     presign: (bucket, key, filename) => presignGet(ctx.s3, bucket, key, 300, filename),
+    objects: {
+      bytes: (bucket, key, start, end) => getRange(ctx.s3, bucket, key, start, end),
+      stream: (bucket, key, start, end) => getRangeStream(ctx.s3, bucket, key, start, end),
+    },
     openapi: statusApiDocument(),
   });
   await ctx.app.ready();
