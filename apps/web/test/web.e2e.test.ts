@@ -8,7 +8,8 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
@@ -316,6 +317,72 @@ web("on a phone-sized screen (390x844) the list and a job fit the width", async 
   assert.ok(detail.scroll <= detail.client, `detail: ${detail.scroll}px of content in ${detail.client}px`);
   await phone.close();
 });
+
+/**
+ * A job stream as the contract describes it (`event: job`, the job object as data,
+ * keep-alive comments), for an API that does not serve one yet: the page is pointed at it by
+ * intercepting its requests. It sends the real job (read with the caller's own token) as
+ * still extracting at 42 %, then, `holdMs` later, as it really is.
+ */
+async function fakeJobStream(gatewayUrl: string, jobId: string, holdMs: number): Promise<{ url: string; server: Server; sent: string[] }> {
+  const sent: string[] = [];
+  const server = createServer((req, res) => {
+    void (async () => {
+      const real = (await (
+        await fetch(`${gatewayUrl}/videos/${jobId}`, { headers: { authorization: req.headers.authorization ?? "" } })
+      ).json()) as Record<string, unknown>;
+      sent.push(`${req.url} ${req.headers.authorization ? "with" : "without"} token`);
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store" });
+      const send = (job: object, id: number) => res.write(`event: job\nid: ${id}\ndata: ${JSON.stringify(job)}\n\n`);
+      send({ ...real, status: "extracting", progress: { percent: 42, framesDone: 4, etaSeconds: 3 } }, 1);
+      const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), 200);
+      setTimeout(() => send(real, 2), holdMs);
+      res.on("close", () => clearInterval(keepAlive));
+    })();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, sent };
+}
+
+web(
+  "where the API streams jobs, the list and the detail follow the stream: progress, then the real state; cancel's 409 in words",
+  async (ctx) => {
+    const context = await ctx.browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const page = await watchedPage(ctx, context);
+    const stream = await fakeJobStream(ctx.gateway.url, ctx.tenJobId, 2500);
+    const doc = (await (await fetch(`${ctx.gateway.url}/openapi.json`)).json()) as { paths: Record<string, object> };
+    const streamingDoc = { ...doc, paths: { ...doc.paths, "/videos/stream": { get: {} }, "/videos/{id}/stream": { get: {} } } };
+    await page.route(`${ctx.gateway.url}/openapi.json`, (route) => route.fulfill({ json: streamingDoc }));
+    await page.route(/\/videos(\/[\w-]+)?\/stream$/, (route) =>
+      route.continue({ url: `${stream.url}${new URL(route.request().url()).pathname}` }),
+    );
+    await page.route(`${ctx.gateway.url}/videos/${ctx.tenJobId}`, (route) =>
+      route.request().method() === "DELETE"
+        ? route.fulfill({ status: 409, json: { code: "JOB_FINISHED", message: `job ${ctx.tenJobId} is completed` } })
+        : route.fallback(),
+    );
+    ctx.expectedRefusals.push(/status of 409 \(Conflict\)/);
+    await page.goto(`${ctx.gateway.url}/`);
+    await signIn(page, username, password);
+
+    const row = page.locator(`[data-testid=video-row][data-job-id="${ctx.tenJobId}"]`);
+    await row.and(page.locator("[data-status=extracting]")).waitFor();
+    assert.is((await row.getByTestId("progress").textContent())?.trim(), "42%");
+    await row.and(page.locator("[data-status=completed]")).waitFor();
+    assert.is(await row.getByTestId("progress").count(), 0);
+
+    await row.locator("a").click();
+    await page.getByTestId("detail-progress").waitFor();
+    assert.match((await page.getByTestId("detail-progress").textContent()) ?? "", /42% · 4 frames · about 3 s left/);
+    await page.getByTestId("cancel").click();
+    await page.getByTestId("action-message").getByText("This job had already finished, so there was nothing to cancel.").waitFor();
+    await page.getByTestId("download").waitFor();
+    assert.is(await page.getByTestId("cancel").count(), 0, "no cancel once the stream says completed");
+    assert.equal(stream.sent, ["/videos/stream with token", `/videos/${ctx.tenJobId}/stream with token`]);
+    await context.close();
+    stream.server.close();
+  },
+);
 
 web("another user sees none of the first user's videos, not even by the job's address", async (ctx) => {
   const second = await ctx.browser.newContext({ viewport: { width: 1200, height: 900 } });

@@ -77,14 +77,28 @@ export function videoDetail(root: HTMLElement, deps: DetailDeps, id: string): Po
     return statusChanged;
   };
 
-  const load = async () => {
-    const path = { params: { path: { id } } };
-    const [j, e] = await Promise.all([api.GET("/videos/{id}", path), api.GET("/videos/{id}/events", path)]);
+  const path = { params: { path: { id } } };
+  const showEvents = (e: Awaited<ReturnType<typeof fetchEvents>>) => {
     // A stored message that is not a valid event is marked by the API; the time line shows events only.
     history = dataOf(e).events.flatMap((x) => ("undecodable" in x ? [] : [x]));
     renderEvents(events, history);
+    renderStages(stages, history);
+  };
+  const fetchEvents = () => api.GET("/videos/{id}/events", path);
+  const load = async () => {
+    const [j, e] = await Promise.all([api.GET("/videos/{id}", path), fetchEvents()]);
+    showEvents(e);
     show(dataOf(j) as LiveJob);
     return !isTerminal(job!.status);
+  };
+  // With the stream, the job comes from it; a new status means new events for the time line.
+  let eventsAsked: Promise<void> | null = null;
+  const refreshEvents = () => {
+    eventsAsked ??= fetchEvents()
+      .then(showEvents, onError)
+      .finally(() => {
+        eventsAsked = null;
+      });
   };
 
   function cancelButton(): HTMLElement {
@@ -120,9 +134,9 @@ export function videoDetail(root: HTMLElement, deps: DetailDeps, id: string): Po
       baseUrl: deps.baseUrl,
       token: deps.token,
       path: `/videos/${id}/stream`,
-      // A new status means new events for the time line; progress alone does not.
+      // Progress alone changes no event worth a request.
       onJob: (j) => {
-        if (show(j)) poller.refresh();
+        if (show(j)) refreshEvents();
       },
     },
   });
