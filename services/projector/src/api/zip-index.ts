@@ -36,11 +36,12 @@ export class ZipFormatError extends Error {
   override name = "ZipFormatError";
 }
 
-/** Finds the end of central directory record in the archive's last bytes (`tail` starts at `tailStart`). */
+/** Finds the end of central directory record in the archive's last bytes (`tail` starts at `tailStart` and ends the archive). */
 export function readEndOfDirectory(tail: Uint8Array, tailStart: number, zipSize: number): CentralDirectory {
   const view = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
   for (let at = tail.length - EOCD_SIZE; at >= 0; at--) {
-    if (view.getUint32(at, true) !== EOCD_SIGNATURE) continue;
+    // The record's comment runs to the end of the archive; a signature inside a comment does not.
+    if (view.getUint32(at, true) !== EOCD_SIGNATURE || view.getUint16(at + 20, true) !== tail.length - at - EOCD_SIZE) continue;
     const entries = view.getUint16(at + 10, true);
     const size = view.getUint32(at + 12, true);
     const offset = view.getUint32(at + 16, true);
