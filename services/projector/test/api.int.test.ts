@@ -422,6 +422,8 @@ api("/openapi.json lists every route with its security, parameters and responses
     "GET /videos/{id}",
     "GET /videos/{id}/download",
     "GET /videos/{id}/events",
+    "GET /videos/{id}/frames",
+    "GET /videos/{id}/frames/{index}",
   ]);
   for (const route of ROUTES) assert.ok(ctx.app.hasRoute({ method: route.method, url: route.url }), route.url);
   const list = doc.paths["/videos"].get;
@@ -434,6 +436,11 @@ api("/openapi.json lists every route with its security, parameters and responses
   assert.equal(doc.paths["/health"].get.security, []);
   assert.equal(Object.keys(doc.paths["/videos/{id}/download"].get.responses), ["302", "400", "401", "404", "409", "503"]);
   assert.equal(doc.components.schemas.JobPage.properties.items.items, { $ref: "#/components/schemas/Job" });
+  const frame = doc.paths["/videos/{id}/frames/{index}"].get;
+  assert.equal(Object.keys(frame.responses["200"].content), ["image/*"]);
+  assert.equal(doc.paths["/videos/{id}/frames"].get.responses["200"].content["application/json"].schema, {
+    $ref: "#/components/schemas/FramePage",
+  });
 });
 
 api("a job in the stream that the read model has not caught up with is read from the stream", async (ctx) => {
