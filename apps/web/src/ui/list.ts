@@ -71,18 +71,23 @@ export function videoList(root: HTMLElement, deps: ListDeps): ListPoller {
     pageNote.textContent = `Page ${cursors.length}`;
   };
 
+  // Jobs the stream sent while a page was being fetched: newer than that page's copy of them.
+  let streamedDuringLoad: Map<string, LiveJob> | null = null;
   const load = async () => {
+    streamedDuringLoad = new Map();
     const query = { limit: PAGE_SIZE, ...(filter && { status: filter }), ...(cursors.at(-1) && { cursor: cursors.at(-1) }) };
     // `canceled` is a status newer servers add; the generated type does not know it yet.
     const page = dataOf(await deps.api.GET("/videos", { params: { query: query as { limit: number } } }));
     nextCursor = page.nextCursor;
-    const items = page.items as LiveJob[];
+    const items = (page.items as LiveJob[]).map((j) => streamedDuringLoad?.get(j.id) ?? j);
+    streamedDuringLoad = null;
     render(items);
     for (const j of items) if (isTerminal(j.status)) watched.delete(j.id);
     return watched.size > 0 || items.some((j) => !isTerminal(j.status));
   };
 
   const onJob = (job: LiveJob) => {
+    streamedDuringLoad?.set(job.id, job);
     if (isTerminal(job.status)) watched.delete(job.id);
     const row = rows.get(job.id);
     // A job on this page that still belongs on it is redrawn in place; anything else
