@@ -18,11 +18,11 @@ function files(dir: string): string[] {
 }
 
 /**
- * What the bundle is made of: the page's sources, its entry and build config, its manifest,
+ * What the bundle is made of: the page's sources, its entries and build config, its manifest,
  * and the workspace lockfile (the versions of the libraries bundled in).
  */
 export function webInputs(root = webRoot): string[] {
-  const listed = ["index.html", "vite.config.ts", "package.json", "../../package-lock.json"].map((f) => join(root, f));
+  const listed = ["index.html", "docs/index.html", "vite.config.ts", "package.json", "../../package-lock.json"].map((f) => join(root, f));
   return [...listed.filter((f) => existsSync(f)), ...files(join(root, "src"))].sort();
 }
 

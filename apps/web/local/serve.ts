@@ -50,7 +50,12 @@ export function webHandler(opts: { dir?: string; config: WebConfigJson }): (req:
     }
     // Dotfiles are the build's own records (its inputs' digest), not the page.
     if (path.split("/").some((segment) => segment.startsWith("."))) return notFound(res, path);
-    const file = normalize(join(dir, path === "/" ? "index.html" : path));
+    // A directory of the bundle (the API reference at /docs/) is its index.html; its name alone redirects there.
+    if (path === "/docs") {
+      res.writeHead(301, { location: "/docs/", "content-type": "text/plain" }).end();
+      return;
+    }
+    const file = normalize(join(dir, path.endsWith("/") ? `${path}index.html` : path));
     if (!file.startsWith(dir.endsWith(sep) ? dir : dir + sep) || !existsSync(file) || !statSync(file).isFile()) return notFound(res, path);
     // Vite names assets by content hash, so they never change; index.html must be re-read.
     const cache = path.startsWith("/assets/") ? "public, max-age=31536000, immutable" : "no-cache";

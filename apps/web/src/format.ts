@@ -1,8 +1,20 @@
 // Pure helpers for what the page shows.
 import type { Job, JobEvent } from "./api/client.ts";
+import { TERMINAL_STATUSES } from "./messages.ts";
 
-export const TERMINAL: ReadonlySet<Job["status"]> = new Set(["completed", "failed"]);
-export const isTerminal = (status: Job["status"]): boolean => TERMINAL.has(status);
+/** Completed, failed or canceled (the status a newer API adds): nothing will change any more. */
+export const isTerminal = (status: string): boolean => TERMINAL_STATUSES.has(status);
+
+/** Seconds of media: "10.0 s", "2:05", "1:02:05". */
+export function mediaLength(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "—";
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const s = Math.round(seconds);
+  const p = (n: number) => String(n).padStart(2, "0");
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}:${p(m)}:${p(s % 60)}` : `${m}:${p(s % 60)}`;
+}
 
 export function fileName(job: Pick<Job, "source">): string {
   return job.source.key.split("/").pop() ?? job.source.key;
@@ -39,9 +51,10 @@ export function percent(sent: number, total: number): number {
 }
 
 /** One line about an event for the timeline: the facts a person asks about. */
-export function eventSummary(e: Pick<JobEvent, "type" | "data">): string {
+export function eventSummary(e: Pick<JobEvent, "data"> & { type: string }): string {
   const d = e.data;
-  switch (e.type) {
+  // A string, not the generated union: newer servers send event types this build does not know.
+  switch (e.type as string) {
     case "uploaded":
       return `${typeof d.size === "number" ? bytes(d.size) : ""} ${String(d.contentType ?? "")}`.trim();
     case "extraction-started":
@@ -59,6 +72,12 @@ export function eventSummary(e: Pick<JobEvent, "type" | "data">): string {
       return `${String(d.code ?? "")}: ${String(d.message ?? "")}`;
     case "retry-requested":
       return `re-run from ${String(d.stage ?? "?")}`;
+    case "extraction-progress":
+      return `${String(d.percent ?? "?")}%, ${String(d.framesDone ?? "?")} frames`;
+    case "cancel-requested":
+      return `by ${String(d.by ?? "?")}`;
+    case "canceled":
+      return `during ${String(d.stage ?? "?")}`;
     default:
       return "";
   }

@@ -3,10 +3,13 @@ import { createApi, ApiError } from "./api/client.ts";
 import { CognitoClient } from "./auth/cognito.ts";
 import { MemoryStore, Session, SignedOut, type KeyValueStore } from "./auth/session.ts";
 import { loadConfig } from "./config.ts";
+import { explainCode } from "./messages.ts";
 import { h, replace } from "./ui/dom.ts";
 import { signInView } from "./ui/signin.ts";
+import { videoDetail } from "./ui/detail.ts";
+import { videoList, type ListPoller } from "./ui/list.ts";
+import type { Poller } from "./ui/live.ts";
 import { uploadPanel } from "./ui/upload.ts";
-import { videoDetail, videoList, type ListPoller, type Poller } from "./ui/videos.ts";
 
 function storage(): KeyValueStore {
   try {
@@ -25,14 +28,18 @@ async function boot(app: HTMLElement): Promise<void> {
     if (!cognito) throw new SignedOut("no user pool to renew the session with");
     return cognito.refresh(refresh);
   }, storage());
-  const api = createApi(config.apiBaseUrl, () => session.idToken());
+  const token = () => session.idToken();
+  const api = createApi(config.apiBaseUrl, token);
 
   const banner = h("p", { class: "banner", role: "alert", "data-testid": "banner", hidden: true });
   const showError = (err: unknown) => {
     // A token the API refuses (revoked, another pool) is as good as none: sign in again.
     if (err instanceof SignedOut || (err instanceof ApiError && err.status === 401)) return session.end();
     banner.hidden = false;
-    banner.textContent = err instanceof ApiError ? `${err.code}: ${err.message}` : `Something went wrong: ${(err as Error).message}`;
+    banner.textContent =
+      err instanceof ApiError
+        ? `${explainCode(err.code)} (${err.code}: ${err.message})`
+        : `Something went wrong: ${(err as Error).message}`;
   };
 
   let current: Poller | null = null;
@@ -67,6 +74,7 @@ async function boot(app: HTMLElement): Promise<void> {
         "header",
         {},
         h("a", { href: "#/", class: "brand" }, "Video frames"),
+        h("a", { href: "docs/", class: "docs-link" }, "API"),
         h("span", { class: "who", "data-testid": "who" }, s.username),
         signOut,
       ),
@@ -80,8 +88,9 @@ async function boot(app: HTMLElement): Promise<void> {
         view,
       ),
     );
-    list = match ? null : videoList(view, api, showError);
-    current = list ?? videoDetail(view, api, match![1]!, showError);
+    const deps = { api, baseUrl: config.apiBaseUrl, token, onError: showError };
+    list = match ? null : videoList(view, deps);
+    current = list ?? videoDetail(view, deps, match![1]!);
   };
   session.onChange(render);
   window.addEventListener("hashchange", render);

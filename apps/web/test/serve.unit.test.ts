@@ -13,6 +13,8 @@ const dist = mkdtempSync(join(tmpdir(), "hfp-web-dist-"));
 mkdirSync(join(dist, "assets"));
 writeFileSync(join(dist, "index.html"), "<!doctype html><div id=app></div>");
 writeFileSync(join(dist, "assets", "index-abc123.js"), "console.log(1)");
+mkdirSync(join(dist, "docs"));
+writeFileSync(join(dist, "docs", "index.html"), "<!doctype html><div id=api-reference></div>");
 writeFileSync(join(dist, ".inputs.sha256"), "0123\n");
 writeFileSync(join(tmpdir(), "hfp-web-secret.txt"), "outside");
 const config = {
@@ -39,6 +41,15 @@ test.before(async (ctx) => {
 });
 test.after((ctx) => {
   for (const s of [ctx.gateway.server, ctx.bare.server, ctx.upstream]) s.close();
+});
+
+test("the API reference: /docs redirects to /docs/, which is its index.html", async ({ gateway }) => {
+  const bare = await fetch(`${gateway.url}/docs`, { redirect: "manual" });
+  assert.equal([bare.status, bare.headers.get("location")], [301, "/docs/"]);
+  const res = await fetch(`${gateway.url}/docs/`);
+  assert.equal([res.status, res.headers.get("content-type")], [200, "text/html; charset=utf-8"]);
+  assert.is(await res.text(), "<!doctype html><div id=api-reference></div>");
+  assert.is((await fetch(`${gateway.url}/assets/`)).status, 404, "a directory without an index is not served");
 });
 
 test("/ is index.html, revalidated on every load", async ({ gateway }) => {

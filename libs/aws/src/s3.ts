@@ -48,6 +48,28 @@ export async function getBytes(s3: S3Client, bucket: string, key: string): Promi
   return Buffer.from(await out.Body!.transformToByteArray());
 }
 
+/**
+ * Bytes `start` up to (not including) `end` of an object, as a stream: a ranged GET, so a
+ * part of a large object (a frame inside a zip) is read without the rest. S3 answering
+ * another length than asked (an object shorter than its index says) is an error.
+ */
+export async function getRangeStream(s3: S3Client, bucket: string, key: string, start: number, end: number): Promise<Readable> {
+  if (!(end > start && start >= 0)) throw new RangeError(`empty range ${start}-${end} of ${key}`);
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }));
+  if (out.ContentLength !== end - start) {
+    (out.Body as Readable | undefined)?.destroy();
+    throw new RangeError(`asked ${key} for ${end - start} bytes at ${start}; S3 answered ${out.ContentLength}`);
+  }
+  return out.Body as Readable;
+}
+
+/** As `getRangeStream`, held in memory: for small parts only. */
+export async function getRange(s3: S3Client, bucket: string, key: string, start: number, end: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await getRangeStream(s3, bucket, key, start, end)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
 /** HEAD an object; null when it does not exist. */
 export async function headObject(s3: S3Client, bucket: string, key: string): Promise<HeadObjectCommandOutput | null> {
   try {

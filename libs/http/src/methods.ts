@@ -28,6 +28,8 @@ export const PUBLIC_PATHS: readonly PathMethods[] = [
   { url: "/videos/:id", method: "GET" },
   { url: "/videos/:id/events", method: "GET" },
   { url: "/videos/:id/download", method: "GET" },
+  { url: "/videos/:id/frames", method: "GET" },
+  { url: "/videos/:id/frames/:index", method: "GET" },
   { url: "/openapi.json", method: "GET" },
 ];
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { createVerifier } from "@hfp/auth";
 import { SERVICE_NAME } from "@hfp/events";
-import { createS3, presignGet } from "@hfp/aws";
+import { createS3, getRange, getRangeStream, presignGet } from "@hfp/aws";
 import { natsAuth } from "@hfp/config";
 import { buildHttp, createMetrics } from "@hfp/http";
 import {
@@ -53,6 +53,8 @@ const verify = createVerifier({
 // Presigning is local computation; the endpoint only has to be the one clients can reach.
 const publicS3 = createS3({ region: config.AWS_REGION, s3Endpoint: config.S3_PUBLIC_ENDPOINT ?? config.S3_ENDPOINT });
 const ttl = config.DOWNLOAD_URL_TTL_SECONDS;
+// Reading frames out of the zips goes to the endpoint the service itself reaches.
+const s3 = createS3({ region: config.AWS_REGION, s3Endpoint: config.S3_ENDPOINT });
 const openapi: object = config.OPENAPI_DOCUMENT
   ? (JSON.parse(readFileSync(config.OPENAPI_DOCUMENT, "utf8")) as object)
   : statusApiDocument(version);
@@ -98,6 +100,10 @@ registerStatusApi(app, {
   verify,
   history: (jobId) => readJobRecords(nc, stream, jobId),
   presign: (bucket, key, filename) => presignGet(publicS3, bucket, key, ttl, filename),
+  objects: {
+    bytes: (bucket, key, start, end) => getRange(s3, bucket, key, start, end),
+    stream: (bucket, key, start, end) => getRangeStream(s3, bucket, key, start, end),
+  },
   openapi,
 });
 await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });

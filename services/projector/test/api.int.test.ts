@@ -5,7 +5,7 @@ import type { FastifyInstance } from "fastify";
 import type { Db, MongoClient } from "mongodb";
 import { CreateBucketCommand, DeleteBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import { createVerifier, mintDevToken } from "@hfp/auth";
-import { createS3, deletePrefix, presignGet, putStream } from "@hfp/aws";
+import { createS3, deletePrefix, getRange, getRangeStream, presignGet, putStream } from "@hfp/aws";
 import { buildHttp, createMetrics } from "@hfp/http";
 import { connectNats, lastEventOf, readJobHistory, readJobRecords, type NatsConnection } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
@@ -57,6 +57,10 @@ api.before(async (ctx) => {
     verify: createVerifier({ secret }),
     history: (jobId) => readJobRecords(ctx.nc, ctx.stream, jobId, ctx.prefix),
     presign: (bucket, key, filename) => presignGet(ctx.s3, bucket, key, 300, filename),
+    objects: {
+      bytes: (bucket, key, start, end) => getRange(ctx.s3, bucket, key, start, end),
+      stream: (bucket, key, start, end) => getRangeStream(ctx.s3, bucket, key, start, end),
+    },
     openapi: statusApiDocument(),
   });
   await ctx.app.ready();
@@ -431,6 +435,8 @@ api("/openapi.json lists every route with its security, parameters and responses
     "GET /videos/{id}",
     "GET /videos/{id}/download",
     "GET /videos/{id}/events",
+    "GET /videos/{id}/frames",
+    "GET /videos/{id}/frames/{index}",
   ]);
   for (const route of ROUTES) assert.ok(ctx.app.hasRoute({ method: route.method, url: route.url }), route.url);
   const list = doc.paths["/videos"].get;
@@ -443,6 +449,11 @@ api("/openapi.json lists every route with its security, parameters and responses
   assert.equal(doc.paths["/health"].get.security, []);
   assert.equal(Object.keys(doc.paths["/videos/{id}/download"].get.responses), ["302", "400", "401", "404", "409", "503"]);
   assert.equal(doc.components.schemas.JobPage.properties.items.items, { $ref: "#/components/schemas/Job" });
+  const frame = doc.paths["/videos/{id}/frames/{index}"].get;
+  assert.equal(Object.keys(frame.responses["200"].content), ["image/*"]);
+  assert.equal(doc.paths["/videos/{id}/frames"].get.responses["200"].content["application/json"].schema, {
+    $ref: "#/components/schemas/FramePage",
+  });
 });
 
 api("a job in the stream that the read model has not caught up with is read from the stream", async (ctx) => {

@@ -24,6 +24,7 @@ function app() {
     verify: createVerifier({ secret: "unit-test-secret-that-is-32-bytes-long" }),
     history: untouched,
     presign: untouched,
+    objects: { bytes: untouched, stream: untouched },
     openapi: statusApiDocument(),
   };
   registerStatusApi(http, deps);

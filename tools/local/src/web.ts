@@ -80,5 +80,6 @@ export function webBlock(o: { baseUrl: string; web: LocalWeb; root: string; stac
     "Add one with this line (it asks for the password twice: 8 or more characters, upper and lower case and a digit):",
     `  ${stackVar}npm --prefix ${shellQuote(o.root)} run -s hfp -- user add alice`,
     'or create an account on the page ("Create an account"; locally any confirmation code is accepted).',
+    `The API reference (every route, from docs/openapi.json): ${o.baseUrl}/docs/`,
   ];
 }

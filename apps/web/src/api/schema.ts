@@ -189,6 +189,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/videos/{id}/frames": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A completed job's frames: index, name, media time, and the URL of each image
+         * @description Read from the job's zip. Paged by frame index: pass the previous page's `nextCursor` as `cursor`.
+         */
+        get: operations["listVideoFrames"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/videos/{id}/frames/{index}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One frame's image, read from the job's zip */
+        get: operations["getVideoFrame"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -519,6 +556,28 @@ export interface components {
                 /** @description Why it does not decode. */
                 reason: string;
             })[];
+        };
+        /** @description One frame of a completed job. */
+        Frame: {
+            index: number;
+            /** @description Its entry name in the zip. */
+            name: string;
+            /** @description Media time in seconds from the stream's first frame. */
+            timestamp: number;
+            /** @description Bytes. */
+            size: number;
+            /** @description API path answering the image (authenticated like every route): `/videos/{id}/frames/{index}`. */
+            url: string;
+        };
+        /** @description One page of a completed job's frames, by index. */
+        FramePage: {
+            jobId: string;
+            frameCount: number;
+            /** @description The frames' media type: image/jpeg, image/png or image/webp. */
+            contentType: string;
+            items: components["schemas"]["Frame"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
         };
     };
     responses: never;
@@ -1297,6 +1356,157 @@ export interface operations {
                 };
             };
             /** @description MONGO_UNAVAILABLE or NATS_UNAVAILABLE: the read model or the stream does not answer; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listVideoFrames: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description The index of the last frame of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The job id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of frames. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FramePage"];
+                };
+            };
+            /** @description VALIDATION_FAILED: `id`, `limit` or `cursor` is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid. */
+            401: {
+                headers: {
+                    /** @description `Bearer`, with `error="invalid_token"` when a bearer token was sent and refused (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: no such job for this caller, or (for one frame) no frame of that index. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description JOB_NOT_COMPLETED: the job has no zip yet (or failed). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description MONGO_UNAVAILABLE, NATS_UNAVAILABLE or S3_UNAVAILABLE: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getVideoFrame: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job id. */
+                id: string;
+                /** @description The frame's index. */
+                index: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image, as `image/jpeg`, `image/png` or `image/webp` (the job's format). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": string;
+                };
+            };
+            /** @description VALIDATION_FAILED: `id` or `index` is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid. */
+            401: {
+                headers: {
+                    /** @description `Bearer`, with `error="invalid_token"` when a bearer token was sent and refused (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: no such job for this caller, or (for one frame) no frame of that index. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description JOB_NOT_COMPLETED: the job has no zip yet (or failed). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description MONGO_UNAVAILABLE, NATS_UNAVAILABLE or S3_UNAVAILABLE: retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */

@@ -8,6 +8,7 @@ import { projectJob, type JobDoc, type JobStatus } from "../projection.ts";
 import { findOwnedJob, listOwnedJobs, type JobView } from "../queries.ts";
 import type { JobStore } from "../store.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { FrameIndexCache, registerFrameRoutes, type ObjectRanges } from "./frames.ts";
 import { ROUTES } from "./spec.ts";
 
 export interface ApiDeps {
@@ -17,6 +18,8 @@ export interface ApiDeps {
   history: (jobId: string) => Promise<HistoryRecord[]>;
   /** A short-lived GET URL for an object, served as `filename`, on the endpoint clients reach. */
   presign: (bucket: string, key: string, filename: string) => Promise<string>;
+  /** Ranged reads of the results bucket: frames are served from the zip. */
+  objects: ObjectRanges;
   openapi: object;
 }
 
@@ -100,6 +103,8 @@ export function registerStatusApi(app: FastifyInstance, deps: ApiDeps): void {
     const url = await deps.presign(job.result.bucket, job.result.key, `${id}.zip`);
     return reply.redirect(url, 302);
   });
+
+  registerFrameRoutes(app, { frames: new FrameIndexCache(deps.objects), read: deps.objects, ownedJob, options });
 
   app.get("/openapi.json", options("/openapi.json"), async () => deps.openapi);
 }

@@ -17,6 +17,7 @@ import {
   NAMED_SCHEMAS,
   OpenApiSchema,
 } from "./schemas.ts";
+import { FRAME_ROUTES, FRAME_SCHEMAS } from "./frames.ts";
 
 const STATUS_TAG = {
   name: "status",
@@ -115,6 +116,7 @@ export const ROUTES: readonly RouteSpec[] = [
       503: unavailable,
     },
   },
+  ...FRAME_ROUTES,
   {
     method: "GET",
     url: "/openapi.json",
@@ -131,5 +133,5 @@ export const ROUTES: readonly RouteSpec[] = [
 export const statusApi: ApiDescription = {
   tags: [STATUS_TAG, OPERATIONS_TAG],
   routes: ROUTES,
-  schemas: NAMED_SCHEMAS,
+  schemas: { ...NAMED_SCHEMAS, ...FRAME_SCHEMAS },
 };
