@@ -17,7 +17,7 @@ import { isAcceptedType } from "../src/http/upload.ts";
 const SECRET = "ingest-bridge-unit-test-secret-0123456789";
 
 /** An app whose S3 client is never reached: these requests stop before any upload. */
-function app(limiter = new UploadLimiter(DEFAULT_UPLOAD_LIMITS)) {
+function bridge(limiter = new UploadLimiter(DEFAULT_UPLOAD_LIMITS)) {
   const s3 = new S3Client({ region: "us-east-1", endpoint: "http://127.0.0.1:9", credentials: { accessKeyId: "x", secretAccessKey: "y" } });
   return createBridgeApp({
     log: createLogger("test", "silent"),
@@ -31,8 +31,9 @@ function app(limiter = new UploadLimiter(DEFAULT_UPLOAD_LIMITS)) {
     publishUploaded: () => Promise.reject(new Error("these requests stop before any upload")),
     limiter,
     readiness: {},
-  }).app;
+  });
 }
+const app = (limiter?: UploadLimiter) => bridge(limiter).app;
 
 type Op = {
   operationId: string;
@@ -187,14 +188,15 @@ test("the document's maximum size is the bridge's default upload limit", () => {
 function limited() {
   const clock = { ms: 5_000_000 };
   const limiter = new UploadLimiter({ perMinute: 6, burst: 2, maxInFlight: 1, busyRetryAfterSeconds: 5 }, () => clock.ms);
-  return { clock, limiter, http: app(limiter) };
+  const { app: http, metrics } = bridge(limiter);
+  return { clock, limiter, http, metrics };
 }
 
 const bearer = async (subject: string) => ({ authorization: `Bearer ${await mintDevToken(SECRET, subject)}` });
 const presignBody = { filename: "a.mp4", contentType: "video/mp4", size: 10 };
 
 test("presign over the rate: 429 RATE_LIMITED with Retry-After until the next start; another caller is not limited", async () => {
-  const { clock, http } = limited();
+  const { clock, http, metrics } = limited();
   const presign = async (subject: string) =>
     http.inject({ method: "POST", url: "/videos/presign", headers: await bearer(subject), payload: presignBody });
   assert.equal([(await presign("alice")).statusCode, (await presign("alice")).statusCode], [201, 201]);
@@ -211,6 +213,11 @@ test("presign over the rate: 429 RATE_LIMITED with Retry-After until the next st
   clock.ms += 3_000;
   assert.is((await presign("alice")).statusCode, 201, "when Retry-After said");
   assert.is((await presign("alice")).statusCode, 429);
+  const counted = (await metrics.uploads.get()).values.map((v) => [v.labels.route, v.labels.outcome, v.value]);
+  assert.equal(counted, [
+    ["/videos/presign", "created", 4],
+    ["/videos/presign", "RATE_LIMITED", 3],
+  ]);
 });
 
 test("the limit is the token's subject's, after authentication: a refused token costs nothing, a refused body costs a start", async () => {
