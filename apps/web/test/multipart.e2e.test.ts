@@ -218,6 +218,42 @@ mp("a reload half-way: the same file picked again resumes its upload, sending on
   assert.equal([job.status, job.frameCount], ["completed", 6]);
 });
 
+mp("cancel half-way: the page aborts the upload at the bridge, S3 drops its parts, and no job exists", async (ctx) => {
+  const { page, p } = ctx;
+  const s3 = new URL(env.S3_ENDPOINT!).origin;
+  let stored = 0;
+  const deletes: number[] = [];
+  page.on("requestfinished", (r) => {
+    if (r.method() === "PUT" && r.url().startsWith(s3)) void r.response().then((res) => res?.status() === 200 && stored++);
+    if (r.method() === "DELETE" && r.url().includes("/videos/uploads/")) void r.response().then((res) => deletes.push(res?.status() ?? 0));
+  });
+  await page.goto(`${ctx.gateway.url}/`);
+  await page.getByTestId("file-input").setInputFiles(bigClip());
+  await waitUntil(() => stored >= 3, 120_000, "three parts uploaded");
+  const saved = await page.evaluate(() => Object.entries(localStorage).filter(([k]) => k.startsWith("hfp.multipart:")));
+  const jobId = (JSON.parse(saved[0]![1]) as { jobId: string }).jobId;
+  // ListMultipartUploads of its key; the local emulator answers unsigned requests.
+  const openUploads = async () => {
+    const prefix = encodeURIComponent(`uploads/${user}/${jobId}/`);
+    const xml = await (await fetch(`${env.S3_ENDPOINT}/${env.S3_BUCKET}?uploads&prefix=${prefix}`)).text();
+    assert.match(xml, /<ListMultipartUploadsResult/);
+    return xml;
+  };
+  assert.match(await openUploads(), /<UploadId>/, "the upload is open before the cancel");
+  const row = page.locator("[data-testid=upload-row]").first();
+  await row.getByTestId("cancel-upload").click();
+  await page.locator("[data-testid=upload-row].cancelled").waitFor();
+  assert.is(await row.locator(".state").textContent(), "cancelled");
+  await waitUntil(() => deletes.length > 0, 20_000, "the DELETE of the upload");
+  assert.equal(deletes, [204]);
+  assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("hfp.multipart:"))), []);
+  const auth = { authorization: `Bearer ${await p.token(user)}` };
+  const upload = await fetch(`${p.baseUrl}/videos/uploads/${jobId}`, { headers: auth });
+  assert.equal([upload.status, ((await upload.json()) as { code: string }).code], [404, "NOT_FOUND"]);
+  assert.is((await getJob(p, user, jobId)).status, 404, "no job");
+  assert.not.match(await openUploads(), /<UploadId>/, "S3 holds no parts of it");
+});
+
 async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
