@@ -8,8 +8,9 @@ export type GatewayRoute = "ingest" | "status" | "openapi";
 /**
  * One base URL for clients, routed by path as the Kubernetes Ingress does:
  * `POST /videos`, `/videos/presign` and every method under `/videos/uploads` (the multipart
- * uploads) go to the ingest-bridge, every other `/videos…` to the projector. `/openapi.json` is the public document of both, which the gateway
- * serves itself (each service knows only its own routes).
+ * uploads) go to the ingest-bridge, every other `/videos…` to the projector. `/openapi.json`
+ * is the public document of both, which the gateway serves itself (each service knows only
+ * its own routes).
  */
 export function routeFor(method: string, path: string): GatewayRoute | null {
   // Other methods go to the projector, which answers them 405 with `Allow` as it does behind the Ingress.

@@ -55,6 +55,7 @@ export function uploadPanel(deps: UploadDeps): HTMLElement {
     for (const file of files) {
       const bar = h("progress", { max: 100, value: 0 });
       const state = h("span", { class: "state" }, "waiting");
+      const cancel = h("button", { type: "button", class: "link", "data-testid": "cancel-upload" }, "Cancel");
       const row = h(
         "li",
         { "data-testid": "upload-row", "data-file": file.name },
@@ -62,25 +63,37 @@ export function uploadPanel(deps: UploadDeps): HTMLElement {
         h("span", { class: "size" }, bytes(file.size)),
         bar,
         state,
+        cancel,
       );
       rows.prepend(row);
+      let handle: ReturnType<typeof uploadFile> | undefined;
+      let cancelled = false;
+      cancel.addEventListener("click", () => {
+        cancelled = true;
+        handle?.abort();
+        state.textContent = "cancelled";
+        cancel.remove();
+      });
       queue.push(async () => {
+        if (cancelled) return;
         state.textContent = "uploading";
         try {
-          const handle = uploadFile(deps, file, options, (sent, total) => {
+          handle = uploadFile(deps, file, options, (sent, total) => {
             bar.value = percent(sent, total);
             state.textContent = `${bar.value}%`;
           });
           const created = await handle.done;
+          cancel.remove();
           bar.value = 100;
           state.textContent = "uploaded";
           row.dataset.jobId = created.jobId;
           row.classList.add("ok");
           deps.onCreated(created.jobId);
         } catch (err) {
+          cancel.remove();
           const e = err as { code?: string; message?: string };
-          state.textContent = `${e.code ?? "ERROR"}: ${e.message ?? "upload failed"}`;
-          row.classList.add("failed");
+          state.textContent = cancelled ? "cancelled" : `${e.code ?? "ERROR"}: ${e.message ?? "upload failed"}`;
+          row.classList.add(cancelled ? "cancelled" : "failed");
         }
       });
     }

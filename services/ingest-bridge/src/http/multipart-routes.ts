@@ -106,7 +106,11 @@ export function registerMultipartRoutes(scope: FastifyInstance, deps: IngestRout
       createdAt: created.toISOString(),
       expiresAt: new Date(created.getTime() + UPLOAD_SESSION_TTL_MS).toISOString(),
     };
-    await s3(() => store.save(session));
+    await s3(() => store.save(session)).catch(async (err: unknown) => {
+      // Without its record nobody could complete or abort the upload: give it up now rather than in a day.
+      await store.abort(session).catch(() => undefined);
+      throw err;
+    });
     request.log.info({ jobId, key, size, parts: session.parts, partSize: session.partSize }, "multipart upload started");
     return reply
       .code(201)
