@@ -85,14 +85,16 @@ export function videoDetail(root: HTMLElement, deps: DetailDeps, id: string): Po
     renderStages(stages, history);
   };
   const fetchEvents = () => api.GET("/videos/{id}/events", path);
-  // Jobs the stream sent: one that arrives while a fetch is out is newer than that fetch's answer.
-  let streamed = 0;
+  // What the stream sent stays until a fetch brings a later event (the read model may be a step behind).
+  let fromStream = false;
   const load = async () => {
-    const before = streamed;
     const [j, e] = await Promise.all([api.GET("/videos/{id}", path), fetchEvents()]);
     showEvents(e);
     const fetched = dataOf(j) as LiveJob;
-    if (streamed === before || !job) show(fetched);
+    if (!job || !fromStream || fetched.lastSeq > job.lastSeq) {
+      fromStream = false;
+      show(fetched);
+    }
     return !isTerminal(job!.status);
   };
   // With the stream, the job comes from it; a new status means new events for the time line.
@@ -140,7 +142,7 @@ export function videoDetail(root: HTMLElement, deps: DetailDeps, id: string): Po
       path: `/videos/${id}/stream`,
       // Progress alone changes no event worth a request.
       onJob: (j) => {
-        streamed++;
+        fromStream = true;
         if (show(j)) refreshEvents();
       },
     },

@@ -47,14 +47,18 @@ export function videoList(root: HTMLElement, deps: ListDeps): ListPoller {
       { class: "card", "aria-labelledby": "videos-title" },
       h("div", { class: "card-head" }, h("h2", { id: "videos-title" }, "My videos"), h("label", { class: "inline" }, "Show ", select)),
       h(
-        "table",
-        { class: "videos", "data-testid": "videos" },
+        "div",
+        { class: "table-scroll" },
         h(
-          "thead",
-          {},
-          h("tr", {}, ...["Video", "Status", "Length", "Frames", "Uploaded", "Why it failed"].map((t) => h("th", { scope: "col" }, t))),
+          "table",
+          { class: "videos", "data-testid": "videos" },
+          h(
+            "thead",
+            {},
+            h("tr", {}, ...["Video", "Status", "Length", "Frames", "Uploaded", "Why it failed"].map((t) => h("th", { scope: "col" }, t))),
+          ),
+          body,
         ),
-        body,
       ),
       empty,
       h("nav", { class: "pager", "aria-label": "Pages" }, newer, pageNote, older),
@@ -71,23 +75,27 @@ export function videoList(root: HTMLElement, deps: ListDeps): ListPoller {
     pageNote.textContent = `Page ${cursors.length}`;
   };
 
-  // Jobs the stream sent while a page was being fetched: newer than that page's copy of them.
-  let streamedDuringLoad: Map<string, LiveJob> | null = null;
+  // The last of each job the stream sent: it stands until a page brings a later event of
+  // that job (the read model may be a step behind the stream).
+  const streamed = new Map<string, LiveJob>();
+  const newest = (j: LiveJob) => {
+    const s = streamed.get(j.id);
+    return s && s.lastSeq >= j.lastSeq ? s : j;
+  };
   const load = async () => {
-    streamedDuringLoad = new Map();
     const query = { limit: PAGE_SIZE, ...(filter && { status: filter }), ...(cursors.at(-1) && { cursor: cursors.at(-1) }) };
     // `canceled` is a status newer servers add; the generated type does not know it yet.
     const page = dataOf(await deps.api.GET("/videos", { params: { query: query as { limit: number } } }));
     nextCursor = page.nextCursor;
-    const items = (page.items as LiveJob[]).map((j) => streamedDuringLoad?.get(j.id) ?? j);
-    streamedDuringLoad = null;
+    const items = (page.items as LiveJob[]).map(newest);
+    for (const id of streamed.keys()) if (!items.some((j) => j.id === id)) streamed.delete(id);
     render(items);
     for (const j of items) if (isTerminal(j.status)) watched.delete(j.id);
     return watched.size > 0 || items.some((j) => !isTerminal(j.status));
   };
 
   const onJob = (job: LiveJob) => {
-    streamedDuringLoad?.set(job.id, job);
+    streamed.set(job.id, job);
     if (isTerminal(job.status)) watched.delete(job.id);
     const row = rows.get(job.id);
     // A job on this page that still belongs on it is redrawn in place; anything else
