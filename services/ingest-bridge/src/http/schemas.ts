@@ -33,6 +33,26 @@ const OPTION_DESCRIPTIONS: Record<(typeof OPTION_NAMES)[number], string> = {
   maxFrames: "At most this many frames.",
   start: "Where extraction starts, in seconds (default 0).",
   end: "Where extraction stops, in seconds; after `start`.",
+  mode:
+    "Which frames the zip holds: `exact` (default; on the rate, `timestamps` or `count`), `keyframes` (the " +
+    "I-frames only, named with their real times) or `scene` (the window's first frame and one at each scene change).",
+  timestamps: "Media times in seconds of the frames wanted, instead of a rate (at most 1000; rounded to the millisecond).",
+  count: "This many frames spread evenly over the window, instead of a rate (frame i at start + i * length / count).",
+  sceneThreshold: "Scene mode: the scene score (0-1, default 0.3) above which a frame starts a new scene.",
+  sceneMinGap: "Scene mode: seconds at least between two picks (default 1).",
+  outputs:
+    "What the job makes: any of `frames` (the zip), `storyboard`, `contactSheet`, `preview`, as a list of names or " +
+    'an object of their settings; default `["frames"]`. See docs/extraction.md, Outputs.',
+};
+
+/** How the form spells the options that are lists or objects in JSON: text (docs/api.md). */
+const FORM_TEXT: Partial<Record<(typeof OPTION_NAMES)[number], object>> = {
+  timestamps: { type: "string", minLength: 1, description: "Comma-separated seconds (`1.5,3,7.25`) or a JSON array." },
+  outputs: {
+    type: "string",
+    minLength: 1,
+    description: 'Comma-separated names (`frames,storyboard`) or a JSON object of settings (`{"preview":{"frames":8}}`).',
+  },
 };
 
 /** The one cross-field rule JSON Schema can state: `fps` and `interval` are not given together. */
@@ -71,7 +91,10 @@ const EMPTY_FIELD = { type: "string", const: "" } as const;
 const formFields = Object.fromEntries(
   Object.entries(UploadOptionsSchema.properties).map(([name, { description, ...schema }]) => [
     name,
-    { description: `${description} An empty field counts as not given.`, anyOf: [schema, EMPTY_FIELD] },
+    {
+      description: `${description} An empty field counts as not given.`,
+      anyOf: [FORM_TEXT[name as (typeof OPTION_NAMES)[number]] ?? schema, EMPTY_FIELD],
+    },
   ]),
 );
 
