@@ -8,6 +8,7 @@ import { projectJob, type JobDoc, type JobStatus } from "../projection.ts";
 import { findOwnedJob, listOwnedJobs, type JobView } from "../queries.ts";
 import type { JobStore } from "../store.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { OUTPUT_ROUTE, registerOutputRoute } from "./outputs.ts";
 import { ROUTES } from "./spec.ts";
 
 export interface ApiDeps {
@@ -100,6 +101,8 @@ export function registerStatusApi(app: FastifyInstance, deps: ApiDeps): void {
     const url = await deps.presign(job.result.bucket, job.result.key, `${id}.zip`);
     return reply.redirect(url, 302);
   });
+
+  registerOutputRoute(app, { ownedJob, presign: deps.presign, options: options(OUTPUT_ROUTE.url) });
 
   app.get("/openapi.json", options("/openapi.json"), async () => deps.openapi);
 }

@@ -17,6 +17,7 @@ import {
   NAMED_SCHEMAS,
   OpenApiSchema,
 } from "./schemas.ts";
+import { OUTPUT_ROUTE } from "./outputs.ts";
 
 const STATUS_TAG = {
   name: "status",
@@ -115,6 +116,7 @@ export const ROUTES: readonly RouteSpec[] = [
       503: unavailable,
     },
   },
+  OUTPUT_ROUTE,
   {
     method: "GET",
     url: "/openapi.json",
