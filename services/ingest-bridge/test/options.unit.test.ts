@@ -94,6 +94,12 @@ test("timestamps and count are alternatives to fps; timestamps are sorted, dedup
   fails(validateOptions({ timestamps: [0.5], start: 1 }), /^timestamps: every timestamp must be within/);
   fails(validateOptions({ timestamps: [] }), /^timestamps/);
   fails(validateOptions({ count: 0 }), /^count/);
+  fails(validateOptions({ timestamps: Array.from({ length: 101 }, (_, i) => i) }), /^timestamps/);
+  // S3 metadata holds 2 KB: 100 long times are refused as a whole, naming the object.
+  fails(
+    validateOptions({ timestamps: Array.from({ length: 100 }, (_, i) => 100_000 + i + 0.1234567891) }, "options."),
+    /^options: \d+ bytes as JSON/,
+  );
 });
 
 test("mode keyframes and scene choose their own frames; scene settings get defaults", () => {

@@ -164,7 +164,7 @@ export interface components {
             end?: number | "";
             /** @description Which frames the zip holds: `exact` (default; on the rate, `timestamps` or `count`), `keyframes` (the I-frames only, named with their real times) or `scene` (the window's first frame and one at each scene change). An empty field counts as not given. */
             mode?: ("exact" | "keyframes" | "scene") | "";
-            /** @description Media times in seconds of the frames wanted, instead of a rate (at most 1000; rounded to the millisecond). An empty field counts as not given. */
+            /** @description Media times in seconds of the frames wanted, instead of a rate (at most 100; rounded to the millisecond). An empty field counts as not given. */
             timestamps?: string | "";
             /** @description This many frames spread evenly over the window, instead of a rate (frame i at start + i * length / count). An empty field counts as not given. */
             count?: number | "";
@@ -201,7 +201,7 @@ export interface components {
              * @enum {string}
              */
             mode?: "exact" | "keyframes" | "scene";
-            /** @description Media times in seconds of the frames wanted, instead of a rate (at most 1000; rounded to the millisecond). */
+            /** @description Media times in seconds of the frames wanted, instead of a rate (at most 100; rounded to the millisecond). */
             timestamps?: number[];
             /** @description This many frames spread evenly over the window, instead of a rate (frame i at start + i * length / count). */
             count?: number;

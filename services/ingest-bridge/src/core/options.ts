@@ -1,4 +1,4 @@
-import { ExtractionOptionsInput, normalizeOptions, type ExtractionOptions } from "@hfp/events";
+import { ExtractionOptionsInput, normalizeOptions, OPTIONS_MAX_BYTES, type ExtractionOptions } from "@hfp/events";
 
 /** The option names a client may give (docs/events.md, Options). */
 export const OPTION_NAMES = [
@@ -48,6 +48,12 @@ export function validateOptions(raw: unknown, prefix = ""): OptionsResult {
   const unknown = Object.keys(raw).find((k) => !isOptionName(k));
   if (unknown !== undefined) {
     return { ok: false, message: `${prefix}${unknown}: unknown option (allowed: ${OPTION_NAMES.join(", ")})` };
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(raw));
+  if (bytes > OPTIONS_MAX_BYTES) {
+    // They travel as S3 object metadata, which holds 2 KB in all.
+    const name = prefix ? prefix.slice(0, -1) : "options";
+    return { ok: false, message: `${name}: ${bytes} bytes as JSON, more than the ${OPTIONS_MAX_BYTES} an upload can carry` };
   }
   const parsed = ExtractionOptionsInput.safeParse(raw);
   if (!parsed.success) {

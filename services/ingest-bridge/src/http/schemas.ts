@@ -36,7 +36,7 @@ const OPTION_DESCRIPTIONS: Record<(typeof OPTION_NAMES)[number], string> = {
   mode:
     "Which frames the zip holds: `exact` (default; on the rate, `timestamps` or `count`), `keyframes` (the " +
     "I-frames only, named with their real times) or `scene` (the window's first frame and one at each scene change).",
-  timestamps: "Media times in seconds of the frames wanted, instead of a rate (at most 1000; rounded to the millisecond).",
+  timestamps: "Media times in seconds of the frames wanted, instead of a rate (at most 100; rounded to the millisecond).",
   count: "This many frames spread evenly over the window, instead of a rate (frame i at start + i * length / count).",
   sceneThreshold: "Scene mode: the scene score (0-1, default 0.3) above which a frame starts a new scene.",
   sceneMinGap: "Scene mode: seconds at least between two picks (default 1).",
