@@ -23,6 +23,7 @@ export const PUBLIC_PATHS: readonly PathMethods[] = [
   { url: "/videos/:id", method: "GET" },
   { url: "/videos/:id/events", method: "GET" },
   { url: "/videos/:id/download", method: "GET" },
+  { url: "/videos/:id/outputs/:name", method: "GET" },
   { url: "/openapi.json", method: "GET" },
 ];
 
