@@ -35,11 +35,18 @@ test("given a storyboard, when planned, then tiles, sheets and tile size follow 
 });
 
 test("given evenly spread moments, each sits in the middle of its share of the window", () => {
-  assert.equal(spread(4, { start: 2, end: 10, length: 8 }), [3, 5, 7, 9]);
+  assert.equal(spread(4, { start: 2, end: 10, length: 8 }), { times: [3, 5, 7, 9], grid: { offsetMs: 1000, stepMs: 2000 } });
+  assert.equal(spread(3, { start: 0, end: 10, length: 10 }).times, [1.666, 4.999, 8.332], "whole milliseconds, inside the window");
   const p = plan({ outputs: { contactSheet: { columns: 3, rows: 2, width: 200 }, preview: { frames: 3, width: 160 } } }, 30);
   assert.equal(p.contactSheet?.times, [2.5, 7.5, 12.5, 17.5, 22.5, 27.5]);
   assert.equal([p.contactSheet?.width, p.contactSheet?.height, p.contactSheet?.tileHeight], [3 * 200 + 4 * 8, 56 + 2 * 112 + 3 * 8, 112]);
-  assert.equal(p.preview, { times: [5, 15, 25], width: 160, height: 90, frameDuration: 0.5 });
+  assert.equal(p.preview, {
+    times: [5, 15, 25],
+    grid: { offsetMs: 5000, stepMs: 10000 },
+    width: 160,
+    height: 90,
+    frameDuration: 0.5,
+  });
 });
 
 test("given count, the rate is an exact ratio of milliseconds; timestamps past the window are refused", () => {
@@ -97,7 +104,15 @@ test("three outputs and the frames: one ffmpeg run, one split, each branch timed
     graph[3]!,
     /tile=4x4:margin=8:padding=8.*drawtext=fontfile=\/fonts\/Sans.ttf:textfile=\/w\/outputs\/title.txt:expansion=none/,
   );
-  assert.match(graph[4]!, /settb=1\/1000,setpts=N\*500,/);
+  assert.match(
+    graph[3]!,
+    /^\[so2\]setpts=PTS-0.625\/TB,fps=fps=1000\/1250:round=up:start_time=0,trim=end_frame=16,zscale/,
+    "moments as a rate",
+  );
+  assert.match(
+    graph[4]!,
+    /^\[so3\]setpts=PTS-1\/TB,fps=fps=1000\/2000:round=up:start_time=0,trim=end_frame=10,settb=1\/1000,setpts=N\*500,/,
+  );
   const outputs = args.filter((a) => a.startsWith("/w/"));
   assert.equal(outputs, ["/w/frames/f-%06d.jpg", "/w/outputs/sheet-%d.jpg", "/w/outputs/contact-sheet.jpg", "/w/outputs/preview.webp"]);
   const webp = args.indexOf("libwebp_anim");

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { AppError, type FrameFormat } from "@hfp/events";
 import { codecArgs, FORMAT_WHITELIST, LOCAL_PATTERN, PROTOCOL_WHITELIST } from "../args.ts";
 import { beforeTiming, sizeFilters, toneMapFilters, type Picture } from "../picture.ts";
-import type { ContactSheetPlan, FramesBranch, OutputsPlan, PreviewPlan, StoryboardPlan } from "./plan.ts";
+import type { ContactSheetPlan, FramesBranch, MomentGrid, OutputsPlan, PreviewPlan, StoryboardPlan } from "./plan.ts";
 
 /**
  * The ffmpeg runs of the outputs path (plan.ts): one decode whose frames are `split` into a
@@ -70,6 +70,15 @@ const slot = (t: number, start: number) => Math.round((t - start) * 1000);
 export function momentFilters(times: readonly number[], start: number): string[] {
   const terms = [...new Set(times.map((t) => slot(t, start)))].map((n) => `eq(n,${n})`);
   return ["fps=fps=1000:round=up:start_time=0", `select='${terms.join("+")}'`];
+}
+
+/** Evenly spread moments (plan.ts `spread`) as a rate from half a step in: cheap, and exact to the millisecond. */
+export function gridFilters(grid: MomentGrid, n: number): string[] {
+  return [
+    ...(grid.offsetMs > 0 ? [`setpts=PTS-${grid.offsetMs / 1000}/TB`] : []),
+    `fps=fps=1000/${grid.stepMs}:round=up:start_time=0`,
+    `trim=end_frame=${n}`,
+  ];
 }
 
 /** Tone mapping, then an exact size with square pixels: tiles must be the size the VTT and the sheet say. */
@@ -178,7 +187,7 @@ function contactSheetChain(c: ContactSheetPlan, spec: PassSpec): string[] {
     return text(fontFile, join(outputsDir, labelFile(k)), 14, x, y, true);
   });
   return [
-    ...momentFilters(c.times, spec.plan.window.start),
+    ...gridFilters(c.grid, c.times.length),
     ...tilePicture(spec.picture, c.tileWidth, c.tileHeight),
     `tile=${c.columns}x${c.rows}:margin=${c.gap}:padding=${c.gap}:color=0x202020`,
     `pad=${c.width}:${c.height}:0:${c.header}:color=0x202020`,
@@ -190,7 +199,7 @@ function contactSheetChain(c: ContactSheetPlan, spec: PassSpec): string[] {
 
 function previewChain(p: PreviewPlan, spec: PassSpec): string[] {
   return [
-    ...momentFilters(p.times, spec.plan.window.start),
+    ...gridFilters(p.grid, p.times.length),
     // Moment k is shown from k * frameDuration: the animation's own clock, not the video's.
     "settb=1/1000",
     `setpts=N*${Math.round(p.frameDuration * 1000)}`,

@@ -35,8 +35,15 @@ export interface StoryboardPlan {
   sheets: number;
 }
 
+/** Evenly spread moments as a rate: moment k at start + (offset + k × step) ms, all whole milliseconds. */
+export interface MomentGrid {
+  offsetMs: number;
+  stepMs: number;
+}
+
 export interface ContactSheetPlan {
   times: number[];
+  grid: MomentGrid;
   columns: number;
   rows: number;
   tileWidth: number;
@@ -50,6 +57,7 @@ export interface ContactSheetPlan {
 
 export interface PreviewPlan {
   times: number[];
+  grid: MomentGrid;
   width: number;
   height: number;
   frameDuration: number;
@@ -115,9 +123,14 @@ export function countRate(count: number, window: Window): { fps: string; fpsValu
   return { fps: `${count * 1000}/${lengthMs}`, fpsValue: (count * 1000) / lengthMs };
 }
 
-/** `n` moments spread over the window, each in the middle of its share (never the first black frame). */
-export function spread(n: number, window: Window): number[] {
-  return Array.from({ length: n }, (_, k) => ms(window.start + ((k + 0.5) * window.length) / n));
+/**
+ * `n` moments spread over the window, each in the middle of its share (never the first black
+ * frame), on a whole-millisecond step so a rate picks them (a cheap `fps`, not a 1 ms grid).
+ */
+export function spread(n: number, window: Window): { times: number[]; grid: MomentGrid } {
+  const stepMs = Math.max(1, Math.floor((window.length * 1000) / n));
+  const offsetMs = Math.floor(stepMs / 2);
+  return { times: Array.from({ length: n }, (_, k) => ms(window.start + (offsetMs + k * stepMs) / 1000)), grid: { offsetMs, stepMs } };
 }
 
 const tileHeight = (width: number, display: OutputsInput["display"]) => even((width * display.height) / display.width);
@@ -162,7 +175,7 @@ export function planOutputs(input: OutputsInput): OutputsPlan {
     const gap = 8;
     const header = 56;
     plan.contactSheet = {
-      times: spread(c.columns * c.rows, window),
+      ...spread(c.columns * c.rows, window),
       columns: c.columns,
       rows: c.rows,
       tileWidth: c.width,
@@ -176,7 +189,7 @@ export function planOutputs(input: OutputsInput): OutputsPlan {
   if (o?.preview) {
     const p = o.preview;
     plan.preview = {
-      times: spread(p.frames, window),
+      ...spread(p.frames, window),
       width: p.width,
       height: tileHeight(p.width, display),
       frameDuration: p.frameDuration,
