@@ -33,11 +33,8 @@ const PreviewInput = z
 
 /** `["storyboard", "preview"]`, or settings by name: `{ "storyboard": { "interval": 2 } }`. */
 export const OutputsInput = z.union([
-  z
-    .array(z.enum(OUTPUT_NAMES))
-    .min(1)
-    .max(OUTPUT_NAMES.length)
-    .refine((a) => new Set(a).size === a.length, "an output is named twice"),
+  // A name given twice counts once.
+  z.array(z.enum(OUTPUT_NAMES)).min(1).max(OUTPUT_NAMES.length),
   z
     .object({
       frames: z.object({}).strict().optional(),

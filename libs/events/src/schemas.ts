@@ -13,7 +13,8 @@ export type FrameFormat = z.infer<typeof FrameFormat>;
 export const FrameMode = z.enum(["exact", "keyframes", "scene"]);
 export type FrameMode = z.infer<typeof FrameMode>;
 
-const mediaTime = z.number().min(0).max(1e6);
+// A time past the video's end is the extractor's to refuse, once it knows the duration.
+const mediaTime = z.number().min(0);
 
 /** Extraction options as requested; every field optional. */
 export const ExtractionOptionsInput = z

@@ -176,8 +176,8 @@ export interface components {
             outputs?: string | "";
             /** @description The video, after every option field, not empty; its part's content type video/* or application/octet-stream. */
             file: string;
-        };
-        /** @description Extraction options, all optional. `fps` and `interval` exclude each other; `end` must be greater than `start` (0 when not given), which JSON Schema cannot state; unknown names are refused. A refused option is 400 INVALID_OPTIONS, its message naming the field. */
+        } & (unknown & unknown & unknown & unknown & unknown & unknown & unknown);
+        /** @description Extraction options, all optional. `fps` and `interval` exclude each other; `end` must be greater than `start` (0 when not given), which JSON Schema cannot state; unknown names are refused. A refused option is 400 INVALID_OPTIONS, its message naming the field. Also: one of fps/interval, timestamps and count at most; modes keyframes and scene take none of them; sceneThreshold and sceneMinGap need mode scene; every timestamp within [start, end) and the options at most 1,536 bytes as JSON (they travel as S3 metadata), which JSON Schema cannot state either. */
         UploadOptions: {
             /** @description Frames per second (default 1). Not together with `interval`. */
             fps?: number;
@@ -229,7 +229,7 @@ export interface components {
                     frameDuration?: number;
                 };
             };
-        };
+        } & (unknown & unknown & unknown & unknown & unknown & unknown & unknown);
         UploadCreated: {
             /** @description 22 characters of [A-Za-z0-9_-] */
             jobId: string;
