@@ -25,9 +25,19 @@ const frameNames = (entries: Record<string, Uint8Array>) =>
     .filter((n) => n !== "manifest.json")
     .sort();
 
-/** An output file through the API: its redirect, then the bytes at the presigned URL. */
+/**
+ * An output file through the API: its redirect, then the bytes at the presigned URL. A 409 is
+ * waited out: a job just read as completed may have come from the stream while the read model,
+ * which this route reads, is still catching up (under load, seconds).
+ */
 async function fetchOutput(p: Pipeline, path: string): Promise<{ bytes: Buffer; type: string | null }> {
-  const res = await fetch(`${p.baseUrl}${path}`, { headers: { authorization: `Bearer ${await p.token(user)}` }, redirect: "manual" });
+  const deadline = Date.now() + 30_000;
+  let res: Response;
+  for (;;) {
+    res = await fetch(`${p.baseUrl}${path}`, { headers: { authorization: `Bearer ${await p.token(user)}` }, redirect: "manual" });
+    if (res.status !== 409 || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
   assert.is(res.status, 302, `${path}: ${res.status}`);
   const file = await fetch(res.headers.get("location")!);
   assert.is(file.status, 200);
