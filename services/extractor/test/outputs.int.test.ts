@@ -9,7 +9,9 @@ import {
   history,
   log,
   objectBytes,
+  pixelMd5,
   probeImage,
+  referencePixels,
   saveObject,
   uploadJob,
   worldSuite,
@@ -61,14 +63,24 @@ test("storyboard, contact sheet and preview with the frames: one ffmpeg decode, 
   assert.equal(o.preview, { image: "preview.webp", width: 320, height: 240, frames: 4 });
 });
 
-test("timestamps and count: the frames at exactly those times", async ({ w, clip }) => {
-  const a = await uploadJob(w, clip, { timestamps: [7.25, 1.5, 3] });
+test("timestamps and count: the frames displayed at exactly those times", async ({ w, clip }) => {
+  // Each frame's pixels against `ffmpeg -ss` at the time of the frame on screen (25 fps: 7.25 s shows the frame of 7.24 s).
+  const samePixels = async (jobId: string, shown: number[]) => {
+    const keys = await frameKeys(w, jobId);
+    assert.is(keys.length, shown.length);
+    for (const [i, key] of keys.entries()) {
+      const got = await pixelMd5(await saveObject(w, key, `${jobId}-${i}.jpg`));
+      assert.is(got, await referencePixels(w, clip, shown[i]!, "jpg"), `${key} is the frame shown at ${shown[i]} s`);
+    }
+  };
+  const a = await uploadJob(w, clip, { timestamps: [7.25, 1.48, 3] });
   assert.equal(await w.handler(a.delivery, log), { kind: "ack" });
   assert.equal(frameNames(await frameKeys(w, a.jobId)), [
-    "frame-000000-t1.500s.jpg",
+    "frame-000000-t1.480s.jpg",
     "frame-000001-t3.000s.jpg",
     "frame-000002-t7.250s.jpg",
   ]);
+  await samePixels(a.jobId, [1.48, 3, 7.24]);
   const b = await uploadJob(w, clip, { count: 4 });
   assert.equal(await w.handler(b.delivery, log), { kind: "ack" });
   assert.equal(frameNames(await frameKeys(w, b.jobId)), [
@@ -77,6 +89,7 @@ test("timestamps and count: the frames at exactly those times", async ({ w, clip
     "frame-000002-t5.000s.jpg",
     "frame-000003-t7.500s.jpg",
   ]);
+  await samePixels(b.jobId, [0, 2.48, 5, 7.48]);
 });
 
 test("keyframes of a GOP of 50 and scene picks at known cuts", async ({ w }) => {
