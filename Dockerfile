@@ -39,11 +39,12 @@ LABEL org.opencontainers.image.title="hackathon-file-processor" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.created="${CREATED}"
-# ffmpeg/ffprobe for the extractor; tini as PID 1 reaps ffmpeg children and forwards
+# ffmpeg/ffprobe for the extractor (fonts-dejavu-core: the contact sheet's font, named so it
+# does not depend on what fontconfig happens to pull in); tini as PID 1 reaps ffmpeg children and forwards
 # SIGTERM so the services shut down gracefully. The base image's package managers (npm,
 # corepack, yarn where present) are removed: nothing at run time uses them.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ffmpeg tini ca-certificates \
+ && apt-get install -y --no-install-recommends ffmpeg fonts-dejavu-core tini ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
            /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \

@@ -14,6 +14,8 @@ need_tool Node.js "$node_version" 20.19 "install Node.js 20.19 or newer (22 or 2
 
 need_apt=()
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || need_apt+=(ffmpeg)
+# The contact sheet's font (EXTRACTOR_FONT_FILE's default).
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 command -v curl >/dev/null || need_apt+=(curl)
 command -v zip >/dev/null || need_apt+=(zip)
 command -v unzip >/dev/null || need_apt+=(unzip)

@@ -10,3 +10,24 @@ export const ZIP_MAX_ENTRIES = 0xfffe;
  * `maxFrames` at it.
  */
 export const MAX_FRAMES = ZIP_MAX_ENTRIES - 1;
+
+/**
+ * Media times one job may list in `timestamps`: the options travel as S3 object metadata,
+ * which holds 2 KB in all (the bridge also refuses options over OPTIONS_MAX_BYTES).
+ */
+export const MAX_TIMESTAMPS = 100;
+
+/** Bytes of the options as JSON, within the 2 KB of S3 user metadata with the owner and job id. */
+export const OPTIONS_MAX_BYTES = 1536;
+
+/** Tiles of one storyboard (over all its sheets): a sprite per second of a 16-minute video. */
+export const MAX_STORYBOARD_TILES = 1000;
+
+/** Tiles across and down one storyboard sheet or contact sheet. */
+export const MAX_GRID_SIDE = 10;
+
+/** Frames of one animated preview. */
+export const MAX_PREVIEW_FRAMES = 50;
+
+/** Width in pixels of one tile (storyboard, contact sheet) or of the preview. */
+export const MAX_TILE_WIDTH = 640;

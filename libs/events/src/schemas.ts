@@ -1,12 +1,20 @@
 import { z } from "zod";
 import { CONSUMING_STAGES } from "./names.ts";
-import { MAX_FRAMES } from "./limits.ts";
+import { MAX_FRAMES, MAX_TIMESTAMPS } from "./limits.ts";
+import { normalizeOutputs, OutputFiles, Outputs, OutputsInput } from "./outputs.ts";
 
 /** Job ids become a subject token (`jobs.<jobId>.<event>`): no dots, no wildcards. */
 export const JobId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "job id must be 1-64 of [A-Za-z0-9_-]");
 
 export const FrameFormat = z.enum(["jpg", "png", "webp"]);
 export type FrameFormat = z.infer<typeof FrameFormat>;
+
+/** Which frames go in the zip: on a time grid (`exact`, today's), the keyframes only, or one per scene. */
+export const FrameMode = z.enum(["exact", "keyframes", "scene"]);
+export type FrameMode = z.infer<typeof FrameMode>;
+
+// A time past the video's end is the extractor's to refuse, once it knows the duration.
+const mediaTime = z.number().min(0);
 
 /** Extraction options as requested; every field optional. */
 export const ExtractionOptionsInput = z
@@ -23,11 +31,37 @@ export const ExtractionOptionsInput = z
     maxFrames: z.number().int().min(1).max(MAX_FRAMES).optional(),
     start: z.number().min(0).optional(),
     end: z.number().positive().optional(),
+    mode: FrameMode.optional(),
+    /** Media times (seconds) of the frames wanted, instead of a rate; rounded to the millisecond. */
+    timestamps: z.array(mediaTime).min(1).max(MAX_TIMESTAMPS).optional(),
+    /** This many frames spread evenly over the window, instead of a rate. */
+    count: z.number().int().min(1).max(MAX_FRAMES).optional(),
+    /** Scene mode: the score (0-1) above which a frame starts a new scene. */
+    sceneThreshold: z.number().gt(0).max(1).optional(),
+    /** Scene mode: seconds at least between two picks. */
+    sceneMinGap: z.number().min(0).max(3600).optional(),
+    outputs: OutputsInput.optional(),
   })
   .strict()
   .refine((o) => !(o.fps !== undefined && o.interval !== undefined), {
     message: "give fps or interval, not both",
     path: ["interval"],
+  })
+  .refine((o) => [o.fps ?? o.interval, o.timestamps, o.count].filter((v) => v !== undefined).length <= 1, {
+    message: "give one of fps (or interval), timestamps or count",
+    path: ["count"],
+  })
+  .refine((o) => (o.mode ?? "exact") === "exact" || [o.fps, o.interval, o.timestamps, o.count].every((v) => v === undefined), {
+    message: "keyframes and scene modes choose their own frames: fps, interval, timestamps and count are for mode exact",
+    path: ["mode"],
+  })
+  .refine((o) => o.mode === "scene" || (o.sceneThreshold === undefined && o.sceneMinGap === undefined), {
+    message: "sceneThreshold and sceneMinGap are for mode scene",
+    path: ["mode"],
+  })
+  .refine((o) => (o.timestamps ?? []).every((t) => t >= (o.start ?? 0) && (o.end === undefined || t < o.end)), {
+    message: "every timestamp must be within [start, end)",
+    path: ["timestamps"],
   })
   .refine((o) => o.end === undefined || o.end > (o.start ?? 0), {
     message: "end must be after start",
@@ -48,6 +82,15 @@ export const ExtractionOptions = z
     maxFrames: z.number().int().min(1).max(100_000).optional(),
     start: z.number().min(0),
     end: z.number().positive().optional(),
+    // Absent on every event written before outputs existed: exact mode, a zip of frames only.
+    mode: z.enum(["keyframes", "scene"]).optional(),
+    timestamps: z.array(z.number().min(0)).min(1).optional(),
+    count: z.number().int().min(1).optional(),
+    scene: z
+      .object({ threshold: z.number().gt(0).max(1), minGap: z.number().min(0) })
+      .strict()
+      .optional(),
+    outputs: Outputs.optional(),
   })
   .strict();
 export type ExtractionOptions = z.infer<typeof ExtractionOptions>;
@@ -61,8 +104,16 @@ export function normalizeOptions(input: ExtractionOptionsInput): ExtractionOptio
     ...(input.width !== undefined && { width: input.width }),
     ...(input.maxFrames !== undefined && { maxFrames: input.maxFrames }),
     ...(input.end !== undefined && { end: input.end }),
+    ...(input.mode !== undefined && input.mode !== "exact" && { mode: input.mode }),
+    ...(input.timestamps !== undefined && { timestamps: [...new Set(input.timestamps.map(ms))].sort((a, b) => a - b) }),
+    ...(input.count !== undefined && { count: input.count }),
+    ...(input.mode === "scene" && { scene: { threshold: input.sceneThreshold ?? 0.3, minGap: input.sceneMinGap ?? 1 } }),
+    ...(input.outputs !== undefined && { outputs: normalizeOutputs(input.outputs) }),
   };
 }
+
+/** Times are named to the millisecond (frame names carry `t<seconds.3>`), so they are chosen to it too. */
+const ms = (t: number) => Math.round(t * 1000) / 1000;
 
 export const Stage = z.enum(["ingest", ...CONSUMING_STAGES]);
 export type Stage = z.infer<typeof Stage>;
@@ -129,6 +180,8 @@ export const dataSchemas = {
     bytes: z.number().int().nonnegative(),
     probe: Probe,
     attempt: z.number().int().min(1),
+    /** The other outputs asked for (`options.outputs`), under the frames prefix; absent when there are none. */
+    outputs: OutputFiles.optional(),
   }),
   "extraction-failed": Failure,
   "packaging-failed": Failure,
@@ -139,6 +192,8 @@ export const dataSchemas = {
     size: z.number().int().nonnegative(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     frameCount: z.number().int().nonnegative(),
+    /** The other outputs, copied next to the zip (`results/<jobId>/<name>`); absent when there are none. */
+    outputs: OutputFiles.optional(),
   }),
   failed: z.object({ stage: Stage, code: z.string().min(1), message: z.string() }),
   notified: z.object({

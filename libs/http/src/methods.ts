@@ -30,6 +30,7 @@ export const PUBLIC_PATHS: readonly PathMethods[] = [
   { url: "/videos/:id/download", method: "GET" },
   { url: "/videos/:id/frames", method: "GET" },
   { url: "/videos/:id/frames/:index", method: "GET" },
+  { url: "/videos/:id/outputs/:name", method: "GET" },
   { url: "/openapi.json", method: "GET" },
 ];
 

@@ -26,6 +26,8 @@ export const localFramePattern = /^f-(\d{6,})\.(jpg|png|webp)$/;
 /** What every run of a job shares. */
 export interface OutputSpec {
   fps: number;
+  /** The rate as ffmpeg should read it, when an exact ratio says it better than `fps` (e.g. `count` frames: `10000/59960`). */
+  fpsText?: string | undefined;
   format: FrameFormat;
   width?: number | undefined;
   /** The video stream chosen from the probe (default, else largest, never cover art). */
@@ -86,7 +88,7 @@ export function buildFfmpegArgs(path: string, outDir: string, output: OutputSpec
   const filters: string[] = [...beforeTiming(output.picture)];
   const shift = run.from - run.seek;
   if (shift > 0) filters.push(`setpts=PTS-${seconds(shift)}/TB`);
-  filters.push(`fps=fps=${fpsExpression(output.fps)}:round=up:start_time=0`);
+  filters.push(`fps=fps=${output.fpsText ?? fpsExpression(output.fps)}:round=up:start_time=0`);
   filters.push(...afterTiming(output.picture, output.width));
   return [
     "-hide_banner",

@@ -1,6 +1,7 @@
 import { tmpdir } from "node:os";
 import { commonConfig, env, z } from "@hfp/config";
 import { MAX_FRAMES } from "@hfp/events";
+import { DEFAULT_FONT_FILE } from "./outputs/graph.ts";
 
 const GiB = 1024 ** 3;
 
@@ -29,5 +30,7 @@ export const configSchema = z.object({
   EXTRACTOR_TMP_DIR: z.string().min(1).default(tmpdir()),
   EXTRACTOR_PROBE_TIMEOUT_SECONDS: env.int(60, 1),
   EXTRACTOR_FFMPEG_TIMEOUT_SECONDS: env.int(7200, 1),
+  /** The TrueType font the contact sheet's title, facts and times are drawn with. */
+  EXTRACTOR_FONT_FILE: z.string().min(1).default(DEFAULT_FONT_FILE),
 });
 export type ExtractorConfig = z.infer<typeof configSchema>;

@@ -48,7 +48,7 @@ export function startedEvent(ctx: AnswerContext, worker: string): EventOf<"extra
  * event's size does not grow with the frame count (NATS refuses payloads over 1 MiB).
  */
 export function extractedEvent(ctx: AnswerContext, extraction: Extraction): EventOf<"frames-extracted"> {
-  const { bucket, prefix, manifestKey, manifestSha256, manifest } = extraction;
+  const { bucket, prefix, manifestKey, manifestSha256, manifest, outputs } = extraction;
   return createEvent({
     type: "frames-extracted",
     id: answerId(ctx.cause, "frames-extracted"),
@@ -66,6 +66,7 @@ export function extractedEvent(ctx: AnswerContext, extraction: Extraction): Even
       bytes: manifest.frames.reduce((sum, f) => sum + f.size, 0),
       probe: manifest.probe,
       attempt: ctx.attempt,
+      ...(outputs && { outputs }),
     },
   });
 }

@@ -1,7 +1,7 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { AppError, type ExtractionOptions } from "@hfp/events";
+import { AppError, wantsFrames, type ExtractionOptions, type OutputFiles } from "@hfp/events";
 import type { Logger } from "@hfp/logging";
 import { runProbe } from "./ffmpeg.ts";
 import {
@@ -13,9 +13,13 @@ import {
   frameTimestamp,
   framesPrefix,
   manifestKey,
+  type FrameEntry,
   type Manifest,
 } from "./frames.ts";
-import { produceFrames } from "./pipeline.ts";
+import { needsOutputsPass, countRate, windowOf } from "./outputs/plan.ts";
+import { DEFAULT_FONT_FILE } from "./outputs/graph.ts";
+import { prepareOutputs, storeOutputs } from "./outputs/run.ts";
+import { produceFrames, type ReadyFrame } from "./pipeline.ts";
 import { isContiguous, planRuns, type PlanConfig, type Run } from "./plan.ts";
 import { parseProbe, validateProbe, validateSize, type Limits } from "./probe.ts";
 import { downloadSource, type SourceObject } from "./source.ts";
@@ -39,6 +43,10 @@ export interface ExtractorContext {
   tmpRoot: string;
   probeTimeoutMs: number;
   ffmpegTimeoutMs: number;
+  /** The font the contact sheet's text is drawn with. */
+  fontFile?: string;
+  /** Hears each ffmpeg process started: a `decode` reads every frame, `keyframes` only those. */
+  onFfmpegRun?: (kind: "decode" | "keyframes") => void;
 }
 
 /** Containers whose index makes a seek land on a keyframe at or before the target. */
@@ -60,6 +68,8 @@ export interface Extraction {
   /** Of the manifest object's bytes, so a reader can tell it is the one this extraction wrote. */
   manifestSha256: string;
   manifest: Manifest;
+  /** The other outputs asked for, under the frames prefix. */
+  outputs?: OutputFiles;
 }
 
 /**
@@ -100,45 +110,95 @@ export async function extract(
     );
 
     const { streamIndex, picture } = probe;
-    const output = { fps: options.fps, format: options.format, width: options.width, streamIndex, picture };
-    const produce = (runs: readonly Run[]) =>
-      produceFrames({
+    const seekable = isSeekable(probe.formatName);
+    const bounds = { maxDurationSeconds: ctx.limits.maxDurationSeconds, maxFrames: ctx.limits.maxFrames };
+    const uploadAs =
+      (timeOf: (index: number) => number | Promise<number>) =>
+      async ({ index, path }: ReadyFrame) => {
+        const timestamp = await timeOf(index);
+        const name = frameName(index, timestamp, options.format);
+        const key = frameKey(job.jobId, name);
+        const size = await putFile(ctx.s3, ctx.bucket, key, path, CONTENT_TYPES[options.format]);
+        return { index, timestamp, name, key, size };
+      };
+    const t1 = performance.now();
+    let produced: { frames: FrameEntry[] };
+    let outputs: OutputFiles | null = null;
+    let ffmpegRuns = 0;
+    const onRun = (kind: "decode" | "keyframes") => {
+      ffmpegRuns++;
+      ctx.onFfmpegRun?.(kind);
+    };
+
+    if (needsOutputsPass(options)) {
+      // Every output from one decode (outputs/graph.ts); keyframes mode adds a keyframe-only run.
+      const outputsDir = join(dir, "outputs");
+      const runner = await prepareOutputs({
+        options,
+        probe,
+        seekable,
+        sourceKey: job.source.key,
+        paths: { source: sourcePath, framesDir: outDir, outputsDir, fontFile: ctx.fontFile ?? DEFAULT_FONT_FILE },
+        limits: bounds,
+        seekMarginSeconds: ctx.plan.seekMarginSeconds,
+        encoders: ctx.encoders,
+      });
+      produced = await produceFrames({
         outDir,
         concurrency: ctx.uploadConcurrency,
         ...(signal && { signal }),
-        run: (stop) =>
-          runPlan({
-            ffmpeg: ctx.tools.ffmpeg,
-            source: sourcePath,
-            outDir,
-            output,
-            runs,
-            parallelism: ctx.plan.parallelism,
-            signal: stop,
-            timeoutMs: ctx.ffmpegTimeoutMs,
-            redact: { [sourcePath]: "input", [outDir]: "frames" },
-          }),
-        upload: async ({ index, path }) => {
-          const timestamp = frameTimestamp(index, options.fps, options.start);
-          const name = frameName(index, timestamp, options.format);
-          const key = frameKey(job.jobId, name);
-          const size = await putFile(ctx.s3, ctx.bucket, key, path, CONTENT_TYPES[options.format]);
-          return { index, timestamp, name, key, size };
-        },
+        run: (stop) => runner.run(ctx.tools.ffmpeg, stop, ctx.ffmpegTimeoutMs, onRun),
+        upload: uploadAs(runner.timeOf),
       });
-    const input = { options, duration: probe.facts.duration, durationKnown: probe.durationKnown, seekable: isSeekable(probe.formatName) };
-    const bounds = { maxDurationSeconds: ctx.limits.maxDurationSeconds, maxFrames: ctx.limits.maxFrames };
-    // Throws TOO_MANY_FRAMES before anything is decoded.
-    const runs = planRuns(input, { ...ctx.plan, ...bounds });
-    const t1 = performance.now();
-    let produced = await produce(runs);
-    if (runs.length > 1 && !isContiguous(produced.frames.map((f) => f.index))) {
-      // A split run disagreed with the media (e.g. a duration longer than the video): the
-      // one-run plan has no boundaries to get wrong; its frames overwrite the same keys.
-      log.warn({ runs: runs.length, frames: produced.frames.length }, "split extraction left a gap; extracting in one run");
-      produced = await produce(planRuns({ ...input, seekable: false }, { ...ctx.plan, parallelism: 1, ...bounds }));
+      outputs = await storeOutputs(ctx.s3, ctx.bucket, job.jobId, runner, outputsDir);
+    } else {
+      // `count` alone is a rate: count frames over the window's length, on the planner's parallel runs.
+      const rate =
+        options.count !== undefined
+          ? countRate(
+              options.count,
+              windowOf({ options, ...bounds, duration: probe.facts.duration, durationKnown: probe.durationKnown }, true),
+            )
+          : null;
+      const planned = rate
+        ? { ...options, fps: rate.fpsValue, maxFrames: Math.min(options.count!, options.maxFrames ?? Infinity) }
+        : options;
+      const output = { fps: planned.fps, fpsText: rate?.fps, format: options.format, width: options.width, streamIndex, picture };
+      const produce = (runs: readonly Run[]) => {
+        for (const _ of runs) onRun("decode");
+        return produceFrames({
+          outDir,
+          concurrency: ctx.uploadConcurrency,
+          ...(signal && { signal }),
+          run: (stop) =>
+            runPlan({
+              ffmpeg: ctx.tools.ffmpeg,
+              source: sourcePath,
+              outDir,
+              output,
+              runs,
+              parallelism: ctx.plan.parallelism,
+              signal: stop,
+              timeoutMs: ctx.ffmpegTimeoutMs,
+              redact: { [sourcePath]: "input", [outDir]: "frames" },
+            }),
+          upload: uploadAs((index) => frameTimestamp(index, planned.fps, planned.start)),
+        });
+      };
+      const input = { options: planned, duration: probe.facts.duration, durationKnown: probe.durationKnown, seekable };
+      // Throws TOO_MANY_FRAMES before anything is decoded.
+      const runs = planRuns(input, { ...ctx.plan, ...bounds });
+      produced = await produce(runs);
+      if (runs.length > 1 && !isContiguous(produced.frames.map((f) => f.index))) {
+        // A split run disagreed with the media (e.g. a duration longer than the video): the
+        // one-run plan has no boundaries to get wrong; its frames overwrite the same keys.
+        log.warn({ runs: runs.length, frames: produced.frames.length }, "split extraction left a gap; extracting in one run");
+        produced = await produce(planRuns({ ...input, seekable: false }, { ...ctx.plan, parallelism: 1, ...bounds }));
+      }
     }
-    if (produced.frames.length === 0) throw new AppError("NO_FRAMES", "no frame was produced for the requested window");
+    if (produced.frames.length === 0 && wantsFrames(options.outputs)) {
+      throw new AppError("NO_FRAMES", "no frame was produced for the requested window");
+    }
     if (produced.frames.length > ctx.limits.maxFrames) {
       // Only a container that under-states its duration gets here: the budget let one frame
       // more through, to tell "exactly the limit" from "more".
@@ -153,8 +213,16 @@ export async function extract(
     } catch (err) {
       throw new AppError("S3_UNAVAILABLE", `manifest upload failed: ${(err as Error).message}`, { retryable: true, cause: err });
     }
-    log.info({ frames: manifest.frameCount, runs: runs.length, extractMs: Math.round(performance.now() - t1) }, "frames extracted");
-    return { bucket: ctx.bucket, prefix: framesPrefix(job.jobId), manifestKey: key, manifestSha256: stored.sha256, manifest };
+    const extractMs = Math.round(performance.now() - t1);
+    log.info({ frames: manifest.frameCount, ffmpegRuns, outputs: outputs?.files.map((f) => f.name), extractMs }, "frames extracted");
+    return {
+      bucket: ctx.bucket,
+      prefix: framesPrefix(job.jobId),
+      manifestKey: key,
+      manifestSha256: stored.sha256,
+      manifest,
+      ...(outputs && { outputs }),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { HeadBucketCommand } from "@aws-sdk/client-s3";
 import { createS3 } from "@hfp/aws";
 import { createLogger } from "@hfp/logging";
@@ -23,7 +24,14 @@ export async function main(): Promise<void> {
     log.fatal({ tools, err: String(err) }, "ffmpeg or ffprobe does not run: set FFMPEG_PATH / FFPROBE_PATH or install them on PATH");
     process.exit(1);
   });
-  log.info({ tools, ffmpegVersion, ffprobeVersion, webp: encoders.has("libwebp") }, "ffmpeg resolved");
+  const preview = encoders.has("libwebp_anim");
+  log.info({ tools, ffmpegVersion, ffprobeVersion, webp: encoders.has("libwebp"), preview }, "ffmpeg resolved");
+  if (!existsSync(config.EXTRACTOR_FONT_FILE)) {
+    log.warn(
+      { font: config.EXTRACTOR_FONT_FILE },
+      "the contact sheet's font is missing: contact sheets will fail; set EXTRACTOR_FONT_FILE",
+    );
+  }
 
   // A predecessor killed mid-job (kill -9, OOM, a grace period exceeded) left its temp files.
   const swept = await sweepJobDirs(config.EXTRACTOR_TMP_DIR);
@@ -57,6 +65,7 @@ export async function main(): Promise<void> {
         tmpRoot: config.EXTRACTOR_TMP_DIR,
         probeTimeoutMs: config.EXTRACTOR_PROBE_TIMEOUT_SECONDS * 1000,
         ffmpegTimeoutMs: config.EXTRACTOR_FFMPEG_TIMEOUT_SECONDS * 1000,
+        fontFile: config.EXTRACTOR_FONT_FILE,
       }),
     readiness: {
       s3: async () => {

@@ -55,4 +55,66 @@ test("JSON options (presign body, metadata, plain messages) get the same checks,
   assert.ok(none.ok && none.options.fps === 1);
 });
 
+test("outputs as form text: names separated by commas, or JSON settings, with defaults applied", () => {
+  const list = fields({ outputs: "frames, storyboard,preview" });
+  assert.ok(list.ok);
+  if (list.ok) {
+    assert.equal(list.input.outputs, ["frames", "storyboard", "preview"]);
+    assert.equal(list.options.outputs, {
+      frames: {},
+      storyboard: { width: 160, columns: 10, rows: 10 },
+      preview: { frames: 10, width: 320, frameDuration: 0.5 },
+    });
+  }
+  const json = fields({ outputs: '{"contactSheet":{"columns":3},"storyboard":{"interval":2.5}}' });
+  assert.ok(json.ok);
+  if (json.ok) {
+    assert.equal(json.options.outputs, {
+      contactSheet: { columns: 3, rows: 4, width: 320 },
+      storyboard: { interval: 2.5, width: 160, columns: 10, rows: 10 },
+    });
+  }
+  fails(fields({ outputs: "frames,zip" }), /^outputs/);
+  const twice = fields({ outputs: "storyboard,storyboard" });
+  assert.ok(twice.ok && Object.keys(twice.options.outputs ?? {}).join() === "storyboard", "a name twice counts once");
+  fails(fields({ outputs: '{"preview":{"frames":500}}' }), /^outputs/);
+  fails(fields({ outputs: '{"preview":' }), /^outputs: not valid JSON/);
+});
+
+test("timestamps and count are alternatives to fps; timestamps are sorted, deduplicated, to the millisecond", () => {
+  const r = fields({ timestamps: "7.25, 1.5,3,1.5004" });
+  assert.ok(r.ok);
+  if (r.ok) assert.equal(r.options.timestamps, [1.5, 3, 7.25]);
+  const j = validateOptions({ timestamps: [2, 1], start: 1, end: 5 });
+  assert.ok(j.ok && j.options.timestamps?.join() === "1,2");
+  const c = fields({ count: "12" });
+  assert.ok(c.ok && c.options.count === 12);
+  fails(fields({ timestamps: "1,two" }), /^timestamps: must be numbers/);
+  fails(validateOptions({ timestamps: [1], fps: 2 }), /^count: give one of fps/);
+  fails(validateOptions({ count: 3, interval: 2 }), /^count: give one of fps/);
+  fails(validateOptions({ timestamps: [0.5], start: 1 }), /^timestamps: every timestamp must be within/);
+  fails(validateOptions({ timestamps: [] }), /^timestamps/);
+  fails(validateOptions({ count: 0 }), /^count/);
+  fails(validateOptions({ timestamps: Array.from({ length: 101 }, (_, i) => i) }), /^timestamps/);
+  // S3 metadata holds 2 KB: 100 long times are refused as a whole, naming the object.
+  fails(
+    validateOptions({ timestamps: Array.from({ length: 100 }, (_, i) => 100_000 + i + 0.1234567891) }, "options."),
+    /^options: \d+ bytes as JSON/,
+  );
+});
+
+test("mode keyframes and scene choose their own frames; scene settings get defaults", () => {
+  const k = validateOptions({ mode: "keyframes" });
+  assert.ok(k.ok && k.options.mode === "keyframes" && k.options.scene === undefined);
+  const s = fields({ mode: "scene", sceneThreshold: "0.4" });
+  assert.ok(s.ok);
+  if (s.ok) assert.equal(s.options.scene, { threshold: 0.4, minGap: 1 });
+  const exact = validateOptions({ mode: "exact", fps: 2 });
+  assert.ok(exact.ok && exact.options.mode === undefined && exact.options.fps === 2);
+  fails(validateOptions({ mode: "keyframes", fps: 2 }), /^mode: keyframes and scene modes choose their own frames/);
+  fails(validateOptions({ sceneMinGap: 2 }), /^mode: sceneThreshold and sceneMinGap are for mode scene/);
+  fails(validateOptions({ mode: "scene", sceneThreshold: 0 }), /^sceneThreshold/);
+  fails(fields({ mode: "fast" }), /^mode/);
+});
+
 test.run();

@@ -1,5 +1,6 @@
 import { answerId, AppError, createEvent, SERVICE_NAME, type EventOf, type JobEvent } from "@hfp/events";
 import type { Decision, StageDecide, StageInput } from "@hfp/service";
+import { resultOutputs } from "./outputs.ts";
 import { framesPrefix, type StoredZip } from "./storage.ts";
 
 /** This stage: its durable, its `producer` service name and its `retry-requested.stage`. */
@@ -34,6 +35,7 @@ export function ignores(event: JobEvent): string | null {
  * de-duplicates by id.
  */
 export function packagedEvent(source: FramesExtracted, zip: StoredZip, producer: string, now: Date): EventOf<"packaged"> {
+  const outputs = resultOutputs(source, zip.bucket);
   return createEvent({
     type: "packaged",
     jobId: source.jobId,
@@ -41,7 +43,14 @@ export function packagedEvent(source: FramesExtracted, zip: StoredZip, producer:
     cause: source,
     producer,
     now,
-    data: { bucket: zip.bucket, key: zip.key, size: zip.size, sha256: zip.sha256, frameCount: zip.frameCount },
+    data: {
+      bucket: zip.bucket,
+      key: zip.key,
+      size: zip.size,
+      sha256: zip.sha256,
+      frameCount: zip.frameCount,
+      ...(outputs && { outputs }),
+    },
   });
 }
 

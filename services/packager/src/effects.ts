@@ -3,6 +3,7 @@ import type { Logger } from "@hfp/logging";
 import type { PipelineMetrics } from "@hfp/service";
 import { planArchive } from "./archive.ts";
 import { STAGE, type PackagerEffect, type PackagerResult } from "./decide.ts";
+import { outputCopies } from "./outputs.ts";
 import { packFrames, type ReadAheadLimits } from "./pack.ts";
 import { resultKey, type PackagerStorage } from "./storage.ts";
 
@@ -24,6 +25,8 @@ export async function runEffect(io: EffectAdapters, effect: PackagerEffect, log:
         throw new AppError("SOURCE_NOT_FOUND", `manifest ${source.data.manifestKey} does not exist (frames expired or removed)`);
       }
       const plan = planArchive(source, manifest);
+      // Before the zip: a finished zip is what says "packaged", so its outputs are already in place.
+      for (const copy of outputCopies(source, io.resultsBucket)) await io.storage.copyObject(copy.from, copy.to, copy.contentType);
       const zip = await packFrames(io.storage, { source, plan, bucket: io.resultsBucket, key: resultKey(source.jobId) }, io.readAhead);
       io.metrics.bytesProcessed.inc({ stage: STAGE }, zip.size);
       return zip;

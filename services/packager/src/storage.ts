@@ -141,6 +141,25 @@ export class PackagerStorage {
     }
   }
 
+  /** A server-side copy (outputs are small; the bytes never pass through this process). */
+  async copyObject(from: { bucket: string; key: string }, to: { bucket: string; key: string }, contentType: string): Promise<void> {
+    const source = `${from.bucket}/${from.key.split("/").map(encodeURIComponent).join("/")}`;
+    try {
+      await this.s3.send(
+        new CopyObjectCommand({
+          Bucket: to.bucket,
+          Key: to.key,
+          CopySource: source,
+          MetadataDirective: "REPLACE",
+          ContentType: contentType,
+        }),
+      );
+    } catch (err) {
+      if (isMissing(err)) throw new AppError("SOURCE_NOT_FOUND", `output ${from.key} does not exist (expired or removed)`);
+      throw err;
+    }
+  }
+
   async deleteFrames(bucket: string, prefix: string): Promise<number> {
     return deletePrefix(this.s3, bucket, prefix);
   }

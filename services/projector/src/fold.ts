@@ -1,5 +1,6 @@
 import { redriveOutcome, stageOfFailedType, type EventData, type StageFailedType } from "@hfp/events";
 import type { AppliedRecord, FoldMemo, JobDoc } from "./job.ts";
+import { outputsOf } from "./outputs.ts";
 
 /**
  * How each event moves a job's document: `evolve` folds one event into it, in stream
@@ -29,6 +30,7 @@ export function initial(jobId: string, updatedAt: string): JobDoc {
     frameCount: null,
     probe: null,
     result: null,
+    outputs: null,
     retrying: null,
     error: null,
     notification: null,
@@ -92,6 +94,7 @@ export function evolve(doc: JobDoc, r: AppliedRecord): void {
       doc.attempts.packager++;
       doc.frameCount = r.data.frameCount;
       doc.result = { bucket: r.data.bucket, key: r.data.key, size: r.data.size, sha256: r.data.sha256 };
+      doc.outputs = outputsOf(doc._id, doc.options, r.data);
       doc.timings.packagedAt = t;
       doc.durationsMs.packaging = between(since.packager, t);
       since.notifier = t;

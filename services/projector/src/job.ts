@@ -1,4 +1,5 @@
 import type { EventData, EventType, ExtractionOptions, Stage } from "@hfp/events";
+import type { JobOutputs } from "./outputs.ts";
 
 /** The shape of the `jobs` read model: one document per job. */
 
@@ -66,6 +67,8 @@ export interface JobDoc {
   frameCount: number | null;
   probe: EventData<"frames-extracted">["probe"] | null;
   result: { bucket: string; key: string; size: number; sha256: string } | null;
+  /** What the job made besides (or instead of) the frames, once packaged; absent on documents stored before outputs existed. */
+  outputs?: JobOutputs | null;
   /**
    * A stage is retrying after a transient failure (its retry notice): which attempt failed,
    * why, and when the next one is due. Null once the stage succeeds, gives up, or is re-driven.

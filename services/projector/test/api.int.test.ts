@@ -437,6 +437,7 @@ api("/openapi.json lists every route with its security, parameters and responses
     "GET /videos/{id}/events",
     "GET /videos/{id}/frames",
     "GET /videos/{id}/frames/{index}",
+    "GET /videos/{id}/outputs/{name}",
   ]);
   for (const route of ROUTES) assert.ok(ctx.app.hasRoute({ method: route.method, url: route.url }), route.url);
   const list = doc.paths["/videos"].get;
@@ -472,6 +473,73 @@ api("a job in the stream that the read model has not caught up with is read from
   const someoneElse = await get(ctx, "/videos/stream-only-job", "dave");
   assert.equal([someoneElse.statusCode, someoneElse.json().code], [404, "NOT_FOUND"], "the owner still decides");
   assert.is((await get(ctx, "/videos/never-was", "carol")).statusCode, 404);
+});
+
+api("outputs: 409 before packaging, then each file a 302 to a presigned URL of it; 404 for another owner or name", async (ctx) => {
+  const vtt = "WEBVTT\n\n00:00:00.000 --> 00:00:05.000\nsheet-0.jpg#xywh=0,0,160,90\n";
+  await putStream(ctx.s3, { bucket: ctx.bucket, key: "results/out-job/storyboard.vtt", body: Buffer.from(vtt), contentType: "text/vtt" });
+  const story = new JobStory("out-job").uploaded(0, "alice").started(1).extracted(5);
+  await record(ctx, story);
+  const early = await get(ctx, "/videos/out-job/outputs/storyboard.vtt", "alice");
+  assert.equal([early.statusCode, early.json().code], [409, "JOB_NOT_COMPLETED"]);
+  story.add("packaged", 7, {
+    bucket: ctx.bucket,
+    key: "results/out-job.zip",
+    size: 100,
+    sha256: "a".repeat(64),
+    frameCount: 20,
+    outputs: {
+      bucket: ctx.bucket,
+      files: [{ name: "storyboard.vtt", key: "results/out-job/storyboard.vtt", size: vtt.length, contentType: "text/vtt" }],
+      storyboard: {
+        vtt: "storyboard.vtt",
+        json: "storyboard.json",
+        sheets: ["sheet-0.jpg"],
+        tiles: 2,
+        interval: 5,
+        tileWidth: 160,
+        tileHeight: 90,
+        columns: 1,
+        rows: 2,
+      },
+    },
+  });
+  await record(ctx, story);
+  const job = (await get(ctx, "/videos/out-job", "alice")).json() as { outputs: Record<string, unknown> };
+  assert.equal(job.outputs, {
+    bucket: ctx.bucket,
+    frames: { frameCount: 20, mode: "exact", zip: "/videos/out-job/download" },
+    storyboard: {
+      vtt: "/videos/out-job/outputs/storyboard.vtt",
+      json: "/videos/out-job/outputs/storyboard.json",
+      sheets: ["/videos/out-job/outputs/sheet-0.jpg"],
+      tiles: 2,
+      interval: 5,
+      tileWidth: 160,
+      tileHeight: 90,
+      columns: 1,
+      rows: 2,
+    },
+    files: [
+      {
+        name: "storyboard.vtt",
+        url: "/videos/out-job/outputs/storyboard.vtt",
+        key: "results/out-job/storyboard.vtt",
+        size: vtt.length,
+        contentType: "text/vtt",
+      },
+    ],
+  });
+  const res = await get(ctx, "/videos/out-job/outputs/storyboard.vtt", "alice");
+  assert.is(res.statusCode, 302);
+  assert.is(res.headers["cache-control"], "private, no-store");
+  const location = String(res.headers.location);
+  assert.ok(location.startsWith(`${env.S3_ENDPOINT}/${ctx.bucket}/results/out-job/storyboard.vtt?`), location);
+  assert.is(await (await fetch(location)).text(), vtt);
+  assert.equal((await get(ctx, "/videos/out-job/outputs/storyboard.vtt", "bob")).json().code, "NOT_FOUND");
+  const missing = await get(ctx, "/videos/out-job/outputs/preview.webp", "alice");
+  assert.equal([missing.statusCode, missing.json().message], [404, "job out-job has no output preview.webp"]);
+  assert.is((await get(ctx, "/videos/out-job/outputs/..%2Fx", "alice")).statusCode, 400);
 });
 
 api.run();

@@ -145,7 +145,7 @@ contract("every check passes on every operation, the links from a new job follow
   assert.equal(found, [], `schemathesis found failures:\n${describe(report.failures)}`);
   assert.is(report.exitCode, 0, report.output.slice(-4000));
   const expected = ["GET /videos", "POST /videos", "POST /videos/presign", "GET /videos/{id}", "GET /videos/{id}/events"];
-  expected.push("GET /videos/{id}/download", "GET /videos/{id}/frames", "GET /videos/{id}/frames/{index}", "Stateful tests");
+  expected.push("GET /videos/{id}/download", "GET /videos/{id}/frames", "GET /videos/{id}/frames/{index}", "GET /videos/{id}/outputs/{name}", "Stateful tests");
   expected.push("POST /videos/uploads", "GET /videos/uploads/{jobId}", "DELETE /videos/uploads/{jobId}");
   expected.push("POST /videos/uploads/{jobId}/parts", "POST /videos/uploads/{jobId}/complete");
   assert.equal([...report.operations].sort(), expected.sort(), "every operation tested, and the stateful phase ran");

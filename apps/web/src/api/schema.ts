@@ -226,6 +226,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/videos/{id}/outputs/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Redirect to a short-lived URL of one output file (storyboard, contact sheet, preview)
+         * @description The names are those `outputs.files` of the job lists (e.g. `storyboard.vtt`, `sheet-0.jpg`, `contact-sheet.jpg`, `preview.webp`); the URL is a presigned S3 GET, valid for a few minutes.
+         */
+        get: operations["getVideoOutput"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -263,10 +283,22 @@ export interface components {
             start?: number | "";
             /** @description Where extraction stops, in seconds; after `start`. An empty field counts as not given. */
             end?: number | "";
+            /** @description Which frames the zip holds: `exact` (default; on the rate, `timestamps` or `count`), `keyframes` (the I-frames only, named with their real times) or `scene` (the window's first frame and one at each scene change). An empty field counts as not given. */
+            mode?: ("exact" | "keyframes" | "scene") | "";
+            /** @description Media times in seconds of the frames wanted, instead of a rate (at most 100; rounded to the millisecond). An empty field counts as not given. */
+            timestamps?: string | "";
+            /** @description This many frames spread evenly over the window, instead of a rate (frame i at start + i * length / count). An empty field counts as not given. */
+            count?: number | "";
+            /** @description Scene mode: the scene score (0-1, default 0.3) above which a frame starts a new scene. An empty field counts as not given. */
+            sceneThreshold?: number | "";
+            /** @description Scene mode: seconds at least between two picks (default 1). An empty field counts as not given. */
+            sceneMinGap?: number | "";
+            /** @description What the job makes: any of `frames` (the zip), `storyboard`, `contactSheet`, `preview`, as a list of names or an object of their settings; default `["frames"]`. See docs/extraction.md, Outputs. An empty field counts as not given. */
+            outputs?: string | "";
             /** @description The video, after every option field, not empty; its part's content type video/*, an animated image type (image/gif, image/webp, image/apng, image/png) or application/octet-stream. */
             file: string;
-        };
-        /** @description Extraction options, all optional. `fps` and `interval` exclude each other; `end` must be greater than `start` (0 when not given), which JSON Schema cannot state; unknown names are refused. A refused option is 400 INVALID_OPTIONS, its message naming the field. */
+        } & (unknown & unknown & unknown & unknown & unknown & unknown & unknown);
+        /** @description Extraction options, all optional. `fps` and `interval` exclude each other; `end` must be greater than `start` (0 when not given), which JSON Schema cannot state; unknown names are refused. A refused option is 400 INVALID_OPTIONS, its message naming the field. Also: one of fps/interval, timestamps and count at most; modes keyframes and scene take none of them; sceneThreshold and sceneMinGap need mode scene; every timestamp within [start, end) and the options at most 1,536 bytes as JSON (they travel as S3 metadata), which JSON Schema cannot state either. */
         UploadOptions: {
             /** @description Frames per second (default 1). Not together with `interval`. */
             fps?: number;
@@ -285,7 +317,40 @@ export interface components {
             start?: number;
             /** @description Where extraction stops, in seconds; after `start`. */
             end?: number;
-        };
+            /**
+             * @description Which frames the zip holds: `exact` (default; on the rate, `timestamps` or `count`), `keyframes` (the I-frames only, named with their real times) or `scene` (the window's first frame and one at each scene change).
+             * @enum {string}
+             */
+            mode?: "exact" | "keyframes" | "scene";
+            /** @description Media times in seconds of the frames wanted, instead of a rate (at most 100; rounded to the millisecond). */
+            timestamps?: number[];
+            /** @description This many frames spread evenly over the window, instead of a rate (frame i at start + i * length / count). */
+            count?: number;
+            /** @description Scene mode: the scene score (0-1, default 0.3) above which a frame starts a new scene. */
+            sceneThreshold?: number;
+            /** @description Scene mode: seconds at least between two picks (default 1). */
+            sceneMinGap?: number;
+            /** @description What the job makes: any of `frames` (the zip), `storyboard`, `contactSheet`, `preview`, as a list of names or an object of their settings; default `["frames"]`. See docs/extraction.md, Outputs. */
+            outputs?: ("frames" | "storyboard" | "contactSheet" | "preview")[] | {
+                frames?: Record<string, never>;
+                storyboard?: {
+                    interval?: number;
+                    width?: number;
+                    columns?: number;
+                    rows?: number;
+                };
+                contactSheet?: {
+                    columns?: number;
+                    rows?: number;
+                    width?: number;
+                };
+                preview?: {
+                    frames?: number;
+                    width?: number;
+                    frameDuration?: number;
+                };
+            };
+        } & (unknown & unknown & unknown & unknown & unknown & unknown & unknown);
         UploadCreated: {
             /** @description 22 characters of [A-Za-z0-9_-] */
             jobId: string;
@@ -422,6 +487,37 @@ export interface components {
                 maxFrames?: number;
                 start: number;
                 end?: number;
+                /**
+                 * @description Absent: exact.
+                 * @enum {string}
+                 */
+                mode?: "keyframes" | "scene";
+                timestamps?: number[];
+                count?: number;
+                scene?: {
+                    threshold: number;
+                    minGap: number;
+                };
+                /** @description The outputs asked for, with defaults applied; absent: the zip of frames only. */
+                outputs?: {
+                    frames?: Record<string, never>;
+                    storyboard?: {
+                        interval?: number;
+                        width: number;
+                        columns: number;
+                        rows: number;
+                    };
+                    contactSheet?: {
+                        columns: number;
+                        rows: number;
+                        width: number;
+                    };
+                    preview?: {
+                        frames: number;
+                        width: number;
+                        frameDuration: number;
+                    };
+                };
             };
             /** @description Recorded runs per stage: extraction starts; packager and notifier outcomes. */
             attempts: {
@@ -483,6 +579,59 @@ export interface components {
                 key: string;
                 size: number;
                 sha256: string;
+            } | null;
+            /** @description What the job made (the `outputs` option), once packaged; null before, absent on jobs made before outputs existed. */
+            outputs?: {
+                bucket?: string;
+                /** @description The zip of frames. */
+                frames?: {
+                    frameCount: number;
+                    /** @enum {string} */
+                    mode: "exact" | "keyframes" | "scene";
+                    /** @description `/videos/:id/download`. */
+                    zip: string;
+                };
+                /** @description Sprite sheets of small tiles and their index: `vtt` is WebVTT whose cues are `sheet-N.jpg#xywh=x,y,w,h` (relative to where the sheets are served), `json` the same cues as JSON. */
+                storyboard?: {
+                    /** @description GET it (with the bearer token) for a redirect to the file. */
+                    vtt: string;
+                    /** @description GET it (with the bearer token) for a redirect to the file. */
+                    json: string;
+                    sheets: string[];
+                    tiles: number;
+                    /** @description Seconds between tiles. */
+                    interval: number;
+                    tileWidth: number;
+                    tileHeight: number;
+                    columns: number;
+                    rows: number;
+                };
+                /** @description One JPEG: a grid of moments with their times, under the file name and duration. */
+                contactSheet?: {
+                    /** @description GET it (with the bearer token) for a redirect to the file. */
+                    url: string;
+                    width: number;
+                    height: number;
+                    tiles: number;
+                };
+                /** @description An animated WebP of evenly spread moments. */
+                preview?: {
+                    /** @description GET it (with the bearer token) for a redirect to the file. */
+                    url: string;
+                    width: number;
+                    height: number;
+                    frames: number;
+                };
+                /** @description Every file of the outputs above. */
+                files: {
+                    name: string;
+                    /** @description GET it (with the bearer token) for a redirect to the file. */
+                    url: string;
+                    /** @description Its S3 key. */
+                    key?: string;
+                    size: number;
+                    contentType: string;
+                }[];
             } | null;
             /** @description A stage is retrying after a transient failure: the attempt that failed, why, and when the next is due. */
             retrying?: {
@@ -861,9 +1010,20 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: `contentType` is neither video/* nor application/octet-stream (the schema's `pattern`). */
+            /** @description UNSUPPORTED_MEDIA_TYPE: `contentType` is none of video/*, image/gif, image/webp, image/apng, image/png, application/octet-stream (the schema's `pattern`). */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Per caller (the token's subject). RATE_LIMITED: more upload starts than the rate allows (by default 60 a minute, bursts of 20, shared by every upload route); `Retry-After` is when the next start is allowed. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1507,6 +1667,80 @@ export interface operations {
                 };
             };
             /** @description MONGO_UNAVAILABLE, NATS_UNAVAILABLE or S3_UNAVAILABLE: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getVideoOutput: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job id. */
+                id: string;
+                /** @description The file's name in `outputs.files`. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Found: the file is at `Location`. */
+            302: {
+                headers: {
+                    /** @description Presigned URL of the file. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VALIDATION_FAILED: `id` is not a job id or `name` not an output file name. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid. */
+            401: {
+                headers: {
+                    /** @description `Bearer`, with `error="invalid_token"` when a bearer token was sent and refused (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: no such job for this caller, or the job has no output of that name. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description JOB_NOT_COMPLETED: the job is not packaged yet (or failed), so its outputs are not there. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description MONGO_UNAVAILABLE or NATS_UNAVAILABLE: retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */

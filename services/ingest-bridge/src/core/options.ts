@@ -1,9 +1,33 @@
-import { ExtractionOptionsInput, normalizeOptions, type ExtractionOptions } from "@hfp/events";
+import { ExtractionOptionsInput, normalizeOptions, OPTIONS_MAX_BYTES, type ExtractionOptions } from "@hfp/events";
 
 /** The option names a client may give (docs/events.md, Options). */
-export const OPTION_NAMES = ["fps", "interval", "format", "width", "maxFrames", "start", "end"] as const;
+export const OPTION_NAMES = [
+  "fps",
+  "interval",
+  "format",
+  "width",
+  "maxFrames",
+  "start",
+  "end",
+  "mode",
+  "timestamps",
+  "count",
+  "sceneThreshold",
+  "sceneMinGap",
+  "outputs",
+] as const;
 type OptionName = (typeof OPTION_NAMES)[number];
-const NUMERIC: ReadonlySet<string> = new Set<OptionName>(["fps", "interval", "width", "maxFrames", "start", "end"]);
+const NUMERIC: ReadonlySet<string> = new Set<OptionName>([
+  "fps",
+  "interval",
+  "width",
+  "maxFrames",
+  "start",
+  "end",
+  "count",
+  "sceneThreshold",
+  "sceneMinGap",
+]);
 const NUMBER_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 export type OptionsResult =
@@ -24,6 +48,12 @@ export function validateOptions(raw: unknown, prefix = ""): OptionsResult {
   const unknown = Object.keys(raw).find((k) => !isOptionName(k));
   if (unknown !== undefined) {
     return { ok: false, message: `${prefix}${unknown}: unknown option (allowed: ${OPTION_NAMES.join(", ")})` };
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(raw));
+  if (bytes > OPTIONS_MAX_BYTES) {
+    // They travel as S3 object metadata, which holds 2 KB in all.
+    const name = prefix ? prefix.slice(0, -1) : "options";
+    return { ok: false, message: `${name}: ${bytes} bytes as JSON, more than the ${OPTIONS_MAX_BYTES} an upload can carry` };
   }
   const parsed = ExtractionOptionsInput.safeParse(raw);
   if (!parsed.success) {
@@ -49,11 +79,34 @@ export function optionsFromFields(fields: ReadonlyMap<string, string>): OptionsR
     if (NUMERIC.has(name)) {
       if (!NUMBER_TEXT.test(value)) return { ok: false, message: `${name}: must be a number, got "${value.slice(0, 32)}"` };
       raw[name] = Number(value);
+    } else if (name === "timestamps" || name === "outputs") {
+      const parsed = listField(name, value);
+      if (!parsed.ok) return parsed;
+      raw[name] = parsed.value;
     } else {
       raw[name] = value;
     }
   }
   return validateOptions(raw);
+}
+
+/**
+ * A field holding a list or an object, as text: JSON (`[1.5, 3]`, `{"storyboard": {"interval": 2}}`), or the
+ * short form people type, names or numbers separated by commas (`storyboard,preview`, `1.5,3,7.25`).
+ */
+function listField(name: "timestamps" | "outputs", value: string): { ok: true; value: unknown } | { ok: false; message: string } {
+  if (value.startsWith("[") || value.startsWith("{")) {
+    try {
+      return { ok: true, value: JSON.parse(value) as unknown };
+    } catch {
+      return { ok: false, message: `${name}: not valid JSON` };
+    }
+  }
+  const items = value.split(",").map((v) => v.trim());
+  if (name === "outputs") return { ok: true, value: items };
+  const bad = items.find((v) => !NUMBER_TEXT.test(v));
+  if (bad !== undefined) return { ok: false, message: `${name}: must be numbers separated by commas, got "${bad.slice(0, 32)}"` };
+  return { ok: true, value: items.map(Number) };
 }
 
 /** Options stored as JSON object metadata (or sent in a plain message) → the same checks. */

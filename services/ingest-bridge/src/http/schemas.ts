@@ -36,20 +36,73 @@ const OPTION_DESCRIPTIONS: Record<(typeof OPTION_NAMES)[number], string> = {
   maxFrames: "At most this many frames.",
   start: "Where extraction starts, in seconds (default 0).",
   end: "Where extraction stops, in seconds; after `start`.",
+  mode:
+    "Which frames the zip holds: `exact` (default; on the rate, `timestamps` or `count`), `keyframes` (the " +
+    "I-frames only, named with their real times) or `scene` (the window's first frame and one at each scene change).",
+  timestamps: "Media times in seconds of the frames wanted, instead of a rate (at most 100; rounded to the millisecond).",
+  count: "This many frames spread evenly over the window, instead of a rate (frame i at start + i * length / count).",
+  sceneThreshold: "Scene mode: the scene score (0-1, default 0.3) above which a frame starts a new scene.",
+  sceneMinGap: "Scene mode: seconds at least between two picks (default 1).",
+  outputs:
+    "What the job makes: any of `frames` (the zip), `storyboard`, `contactSheet`, `preview`, as a list of names or " +
+    'an object of their settings; default `["frames"]`. See docs/extraction.md, Outputs.',
 };
 
-/** The one cross-field rule JSON Schema can state: `fps` and `interval` are not given together. */
+const NAME = "(frames|storyboard|contactSheet|preview)";
+const NUMBER = "(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?";
+
+/**
+ * How the form spells the options that are lists in JSON: comma-separated text. (A JSON array
+ * or object in the field is accepted as well, as the presign body takes it; the schema states
+ * the plain form.)
+ */
+const FORM_TEXT: Partial<Record<(typeof OPTION_NAMES)[number], object>> = {
+  timestamps: {
+    type: "string",
+    pattern: `^\\s*${NUMBER}(\\s*,\\s*${NUMBER}){0,99}\\s*$`,
+    description: "Comma-separated seconds (`1.5,3,7.25`); a JSON array is accepted too.",
+  },
+  outputs: {
+    type: "string",
+    pattern: `^\\s*${NAME}(\\s*,\\s*${NAME}){0,3}\\s*$`,
+    description: 'Comma-separated names (`frames,storyboard`); a JSON object of settings (`{"preview":{"frames":8}}`) is accepted too.',
+  },
+};
+
+/** The cross-field rule the document has always stated this way: `fps` and `interval` are not given together. */
 const FPS_AND_INTERVAL = { required: ["fps", "interval"] } as const;
 
 /**
+ * The other cross-field rules, as JSON Schema can state them; `given(name)` says the option is
+ * there (in a form: there and not empty). At most one of the rates; keyframes and scene take
+ * none; the scene settings need mode scene.
+ */
+function crossFieldRules(given: (name: string) => object): object[] {
+  const rates = ["fps", "interval", "timestamps", "count"];
+  const pairs = rates
+    .flatMap((a, i) => rates.slice(i + 1).map((b) => [a, b] as const))
+    .filter(([a, b]) => !(a === "fps" && b === "interval"));
+  const mode = (values: string[]) => ({ required: ["mode"], properties: { mode: { enum: values } } });
+  return [
+    ...pairs.map(([a, b]) => ({ not: { allOf: [given(a), given(b)] } })),
+    { not: { allOf: [mode(["keyframes", "scene"]), { anyOf: rates.map(given) }] } },
+    { not: { allOf: [{ anyOf: [given("sceneThreshold"), given("sceneMinGap")] }, { not: mode(["scene"]) }] } },
+  ];
+}
+
+/**
  * The option rules as JSON Schema, generated from the schema the bridge checks options with
- * (`ExtractionOptionsInput`), so the document cannot drift from the checks. Its two
- * cross-field rules are not expressible per property; the description states them.
+ * (`ExtractionOptionsInput`), so the document cannot drift from the checks. Cross-field rules
+ * are added as `not`s; those JSON Schema cannot state (`end` after `start`, timestamps in the
+ * window, the size as JSON) the description states.
  */
 function optionsSchema() {
   const generated = z.toJSONSchema(ExtractionOptionsInput, { target: "draft-2020-12" }) as {
     properties: Record<string, object>;
   };
+  // A refinement zod does not export: an object of outputs names one at least.
+  const outputs = generated.properties.outputs as { anyOf?: { type?: string; minProperties?: number }[] };
+  for (const variant of outputs.anyOf ?? []) if (variant.type === "object") variant.minProperties = 1;
   const properties = Object.fromEntries(
     OPTION_NAMES.map((name) => [name, { ...generated.properties[name], description: OPTION_DESCRIPTIONS[name] }]),
   );
@@ -58,10 +111,14 @@ function optionsSchema() {
     description:
       "Extraction options, all optional. `fps` and `interval` exclude each other; `end` must be greater than " +
       "`start` (0 when not given), which JSON Schema cannot state; unknown names are refused. A refused option " +
-      "is 400 INVALID_OPTIONS, its message naming the field.",
+      "is 400 INVALID_OPTIONS, its message naming the field. Also: one of fps/interval, timestamps and count at " +
+      "most; modes keyframes and scene take none of them; sceneThreshold and sceneMinGap need mode scene; every " +
+      "timestamp within [start, end) and the options at most 1,536 bytes as JSON (they travel as S3 metadata), " +
+      "which JSON Schema cannot state either.",
     additionalProperties: false,
     properties,
     not: FPS_AND_INTERVAL,
+    allOf: crossFieldRules((name) => ({ required: [name] })),
   } as const;
 }
 
@@ -74,7 +131,10 @@ const EMPTY_FIELD = { type: "string", const: "" } as const;
 const formFields = Object.fromEntries(
   Object.entries(UploadOptionsSchema.properties).map(([name, { description, ...schema }]) => [
     name,
-    { description: `${description} An empty field counts as not given.`, anyOf: [schema, EMPTY_FIELD] },
+    {
+      description: `${description} An empty field counts as not given.`,
+      anyOf: [FORM_TEXT[name as (typeof OPTION_NAMES)[number]] ?? schema, EMPTY_FIELD],
+    },
   ]),
 );
 
@@ -98,6 +158,7 @@ export const UploadFormSchema = {
   },
   // Both given, neither empty.
   not: { ...FPS_AND_INTERVAL, properties: { fps: { not: EMPTY_FIELD }, interval: { not: EMPTY_FIELD } } },
+  allOf: crossFieldRules((name) => ({ required: [name], properties: { [name]: { not: EMPTY_FIELD } } })),
 } as const;
 
 export const UploadCreatedSchema = {

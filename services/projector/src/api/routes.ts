@@ -9,6 +9,7 @@ import { findOwnedJob, listOwnedJobs, type JobView } from "../queries.ts";
 import type { JobStore } from "../store.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { FrameIndexCache, registerFrameRoutes, type ObjectRanges } from "./frames.ts";
+import { OUTPUT_ROUTE, registerOutputRoute } from "./outputs.ts";
 import { ROUTES } from "./spec.ts";
 
 export interface ApiDeps {
@@ -105,6 +106,7 @@ export function registerStatusApi(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   registerFrameRoutes(app, { frames: new FrameIndexCache(deps.objects), read: deps.objects, ownedJob, options });
+  registerOutputRoute(app, { ownedJob, presign: deps.presign, options: options(OUTPUT_ROUTE.url) });
 
   app.get("/openapi.json", options("/openapi.json"), async () => deps.openapi);
 }

@@ -2,6 +2,7 @@ import { EVENT_TYPES } from "@hfp/events";
 import { errorBodySchema } from "@hfp/http";
 import { JOB_STATUSES } from "../projection.ts";
 import { CURSOR_PATTERN } from "./cursor.ts";
+import { OptionOutputsSchema, OutputsSchema } from "./outputs-schema.ts";
 
 /**
  * JSON schemas of the status API. Fastify validates requests and serializes responses with
@@ -73,6 +74,16 @@ export const JobSchema = {
         maxFrames: { type: "integer" },
         start: { type: "number" },
         end: { type: "number" },
+        mode: { type: "string", enum: ["keyframes", "scene"], description: "Absent: exact." },
+        timestamps: { type: "array", items: { type: "number" } },
+        count: { type: "integer" },
+        scene: {
+          type: "object",
+          required: ["threshold", "minGap"],
+          additionalProperties: false,
+          properties: { threshold: { type: "number" }, minGap: { type: "number" } },
+        },
+        outputs: OptionOutputsSchema,
       },
     },
     attempts: {
@@ -141,6 +152,7 @@ export const JobSchema = {
       additionalProperties: false,
       properties: { bucket: { type: "string" }, key: { type: "string" }, size: count, sha256: { type: "string" } },
     },
+    outputs: OutputsSchema,
     retrying: {
       type: ["object", "null"],
       description: "A stage is retrying after a transient failure: the attempt that failed, why, and when the next is due.",

@@ -18,6 +18,7 @@ import {
   OpenApiSchema,
 } from "./schemas.ts";
 import { FRAME_ROUTES, FRAME_SCHEMAS } from "./frames.ts";
+import { OUTPUT_ROUTE } from "./outputs.ts";
 
 const STATUS_TAG = {
   name: "status",
@@ -117,6 +118,7 @@ export const ROUTES: readonly RouteSpec[] = [
     },
   },
   ...FRAME_ROUTES,
+  OUTPUT_ROUTE,
   {
     method: "GET",
     url: "/openapi.json",
