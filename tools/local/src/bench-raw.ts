@@ -16,13 +16,13 @@ export interface RawRun {
   zipBytes: number;
 }
 
-/** `ffmpeg -i clip -vf fps=1 out%04d.jpg && zip -0`, timed from start to the zip's close. */
-export function rawCli(ffmpeg: string, clip: string, work: string): RawRun {
+/** `ffmpeg -i clip -vf fps=<fps> out%04d.jpg && zip -0`, timed from start to the zip's close. */
+export function rawCli(ffmpeg: string, clip: string, work: string, fps = "1"): RawRun {
   const dir = join(work, "raw");
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const t0 = performance.now();
-  execFileSync(ffmpeg, [...quiet, "-i", clip, "-vf", "fps=1", join(dir, "out%04d.jpg")]);
+  execFileSync(ffmpeg, [...quiet, "-i", clip, "-vf", `fps=${fps}`, join(dir, "out%04d.jpg")]);
   execFileSync("sh", ["-c", 'cd "$1" && zip -0 -q ../raw.zip *.jpg', "sh", dir]);
   const ms = performance.now() - t0;
   const frames = readdirSync(dir).filter((f) => f.endsWith(".jpg")).length;

@@ -1,0 +1,100 @@
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * What a scenario costs besides time, read from /proc and the disk while it runs: each
+ * service's peak RSS (VmHWM, reset at the start of the scenario through clear_refs so the peak
+ * is this scenario's; the largest sampled VmRSS where the reset is refused), the largest RSS
+ * of any ffmpeg/ffprobe the extractor started, and the most bytes the extractor's scratch
+ * directory held at once.
+ */
+
+const kib = (status: string, field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+
+function status(pid: number): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/status`, "utf8");
+  } catch {
+    return null;
+  }
+}
+
+/** Direct children of `pid` (ffmpeg and ffprobe are the extractor's only ones). */
+function children(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
+}
+
+/** Bytes of the files under `dir` now (the scratch directory holds a few files per job). */
+export function treeBytes(dir: string): number {
+  let sum = 0;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const path = join(dir, name);
+    try {
+      const s = statSync(path);
+      sum += s.isDirectory() ? treeBytes(path) : s.size;
+    } catch {
+      // Removed between the listing and the stat: it no longer counts.
+    }
+  }
+  return sum;
+}
+
+export interface Usage {
+  /** Peak RSS per service, bytes. */
+  rss: Record<string, number>;
+  /** Largest RSS of one ffmpeg/ffprobe process of the extractor's, bytes (sampled). */
+  toolRss: number;
+  /** Most bytes in the extractor's scratch directory at once (sampled). */
+  scratchBytes: number;
+}
+
+export function startSampling(pids: Record<string, number>, extractor: string, scratchDir: string, everyMs = 100): () => Usage {
+  const reset = new Set<string>();
+  for (const [name, pid] of Object.entries(pids)) {
+    try {
+      writeFileSync(`/proc/${pid}/clear_refs`, "5");
+      reset.add(name);
+    } catch {
+      // Not permitted here: the sampled VmRSS stands in for the peak.
+    }
+  }
+  const sampled: Record<string, number> = {};
+  let toolRss = 0;
+  let scratchBytes = 0;
+  const tick = () => {
+    for (const [name, pid] of Object.entries(pids)) {
+      const s = status(pid);
+      if (s) sampled[name] = Math.max(sampled[name] ?? 0, kib(s, "VmRSS"));
+    }
+    for (const child of children(pids[extractor] ?? -1)) {
+      const s = status(child);
+      if (s) toolRss = Math.max(toolRss, kib(s, "VmRSS"));
+    }
+    scratchBytes = Math.max(scratchBytes, treeBytes(scratchDir));
+  };
+  tick();
+  const timer = setInterval(tick, everyMs);
+  return () => {
+    clearInterval(timer);
+    tick();
+    const rss: Record<string, number> = {};
+    for (const [name, pid] of Object.entries(pids)) {
+      const s = status(pid);
+      const hwm = s && reset.has(name) ? kib(s, "VmHWM") : 0;
+      rss[name] = Math.max(hwm, sampled[name] ?? 0);
+    }
+    return { rss, toolRss, scratchBytes };
+  };
+}
