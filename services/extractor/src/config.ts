@@ -23,6 +23,8 @@ export const configSchema = z.object({
   /** Frames per job; never above what one zip can hold besides its manifest. */
   EXTRACTOR_MAX_FRAMES: env.int(MAX_FRAMES, 1).pipe(z.number().max(MAX_FRAMES, `must be at most ${MAX_FRAMES}`)),
   EXTRACTOR_UPLOAD_CONCURRENCY: env.int(4, 1),
+  /** Frames (bytes) that may wait on the temp disk for their turn in the zip written during extraction; 0: no zip. */
+  EXTRACTOR_ARCHIVE_MAX_WAITING_BYTES: env.int(GiB, 0),
   EXTRACTOR_PARALLELISM: env.int(2, 1),
   EXTRACTOR_MIN_SEGMENT_SECONDS: env.number(10),
   EXTRACTOR_SPARSE_MAX_FPS: env.number(0.1),

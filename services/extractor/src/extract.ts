@@ -1,10 +1,13 @@
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { AppError, type ExtractionOptions } from "@hfp/events";
 import type { Logger } from "@hfp/logging";
+import { FrameArchive } from "./archive.ts";
 import { runProbe } from "./ffmpeg.ts";
 import {
+  archiveIndex,
+  archiveKey,
   buildManifest,
   CONTENT_TYPES,
   encodeManifest,
@@ -20,7 +23,7 @@ import { isContiguous, planRuns, type PlanConfig, type Run } from "./plan.ts";
 import { parseProbe, validateProbe, validateSize, type Limits } from "./probe.ts";
 import { downloadSource, type SourceObject } from "./source.ts";
 import { runPlan } from "./runs.ts";
-import { putBytes, putFile } from "./store.ts";
+import { putBytes, putFile, s3ArchiveSink } from "./store.ts";
 import { localIoError, makeJobDir } from "./tmp.ts";
 import type { Tools } from "./tools.ts";
 
@@ -33,6 +36,11 @@ export interface ExtractorContext {
   encoders: ReadonlySet<string>;
   limits: Limits;
   uploadConcurrency: number;
+  /**
+   * Bytes of frames that may wait on disk for their turn in the zip written during extraction
+   * (frames of a later parallel run); 0 writes no zip, leaving it to the packager.
+   */
+  archiveMaxWaitingBytes: number;
   /** How runs are split and how many ffmpeg processes one job may use (the bounds come from `limits`). */
   plan: Omit<PlanConfig, "maxDurationSeconds" | "maxFrames">;
   /** Parent of the per-job temp directories. */
@@ -40,6 +48,9 @@ export interface ExtractorContext {
   probeTimeoutMs: number;
   ffmpegTimeoutMs: number;
 }
+
+/** Frames read into memory once for their object and the zip; a larger one is streamed, and the zip left to the packager. */
+const FRAME_IN_MEMORY_MAX = 8 * 1024 * 1024;
 
 /** Containers whose index makes a seek land on a keyframe at or before the target. */
 const SEEKABLE = new Set(["mov", "mp4", "matroska", "webm"]);
@@ -83,10 +94,14 @@ export async function extract(
   validateSize(job.size, ctx.limits);
 
   const dir = await makeJobDir(ctx.tmpRoot, job.jobId);
+  let archive: FrameArchive | null = null;
   try {
     const sourcePath = join(dir, "source");
     const outDir = join(dir, "frames");
-    await mkdir(outDir).catch((err: unknown) => Promise.reject(localIoError(err, "creating the frames directory") ?? err));
+    const waitDir = join(dir, "archive");
+    await Promise.all([mkdir(outDir), mkdir(waitDir)]).catch((err: unknown) =>
+      Promise.reject(localIoError(err, "creating the frames directory") ?? err),
+    );
 
     const t0 = performance.now();
     const sourceBytes = await downloadSource(ctx.s3, job.source, sourcePath, ctx.limits.maxInputBytes, signal);
@@ -101,7 +116,17 @@ export async function extract(
 
     const { streamIndex, picture } = probe;
     const output = { fps: options.fps, format: options.format, width: options.width, streamIndex, picture };
-    const produce = (runs: readonly Run[]) =>
+    const newArchive = () =>
+      ctx.archiveMaxWaitingBytes > 0
+        ? new FrameArchive(s3ArchiveSink(ctx.s3, ctx.bucket, archiveKey(job.jobId)), {
+            key: archiveKey(job.jobId),
+            mtime: new Date(),
+            pendingDir: waitDir,
+            maxPendingBytes: ctx.archiveMaxWaitingBytes,
+            log,
+          })
+        : null;
+    const produce = (runs: readonly Run[], archive: FrameArchive | null) =>
       produceFrames({
         outDir,
         concurrency: ctx.uploadConcurrency,
@@ -122,7 +147,15 @@ export async function extract(
           const timestamp = frameTimestamp(index, options.fps, options.start);
           const name = frameName(index, timestamp, options.format);
           const key = frameKey(job.jobId, name);
-          const size = await putFile(ctx.s3, ctx.bucket, key, path, CONTENT_TYPES[options.format]);
+          const type = CONTENT_TYPES[options.format];
+          const { size } = await stat(path);
+          if (!archive || size > FRAME_IN_MEMORY_MAX) {
+            await Promise.all([putFile(ctx.s3, ctx.bucket, key, path, type), archive?.discard(`frame ${index} is ${size} bytes`)]);
+            return { index, timestamp, name, key, size };
+          }
+          // Read once, for the frame's object and the zip alike.
+          const data = await readFile(path);
+          await Promise.all([putBytes(ctx.s3, ctx.bucket, key, data, type), archive.add({ index, name, data, path })]);
           return { index, timestamp, name, key, size };
         },
       });
@@ -131,12 +164,15 @@ export async function extract(
     // Throws TOO_MANY_FRAMES before anything is decoded.
     const runs = planRuns(input, { ...ctx.plan, ...bounds });
     const t1 = performance.now();
-    let produced = await produce(runs);
+    archive = newArchive();
+    let produced = await produce(runs, archive);
     if (runs.length > 1 && !isContiguous(produced.frames.map((f) => f.index))) {
       // A split run disagreed with the media (e.g. a duration longer than the video): the
       // one-run plan has no boundaries to get wrong; its frames overwrite the same keys.
       log.warn({ runs: runs.length, frames: produced.frames.length }, "split extraction left a gap; extracting in one run");
-      produced = await produce(planRuns({ ...input, seekable: false }, { ...ctx.plan, parallelism: 1, ...bounds }));
+      await archive?.discard("the frames are extracted again in one run");
+      archive = newArchive();
+      produced = await produce(planRuns({ ...input, seekable: false }, { ...ctx.plan, parallelism: 1, ...bounds }), archive);
     }
     if (produced.frames.length === 0) throw new AppError("NO_FRAMES", "no frame was produced for the requested window");
     if (produced.frames.length > ctx.limits.maxFrames) {
@@ -145,7 +181,9 @@ export async function extract(
       const most = ctx.limits.maxFrames;
       throw new AppError("TOO_MANY_FRAMES", `the video yields more than ${most} frames, the most a job may have; ask for fewer`);
     }
-    const manifest = buildManifest(job.jobId, options.format, produced.frames, probe.facts);
+    const listed = buildManifest(job.jobId, options.format, produced.frames, probe.facts);
+    const staged = await archive?.finish(listed.frameCount, archiveIndex(listed));
+    const manifest = staged ? { ...listed, archive: staged } : listed;
     const key = manifestKey(job.jobId);
     const stored = encodeManifest(manifest);
     try {
@@ -153,9 +191,12 @@ export async function extract(
     } catch (err) {
       throw new AppError("S3_UNAVAILABLE", `manifest upload failed: ${(err as Error).message}`, { retryable: true, cause: err });
     }
-    log.info({ frames: manifest.frameCount, runs: runs.length, extractMs: Math.round(performance.now() - t1) }, "frames extracted");
+    const extractMs = Math.round(performance.now() - t1);
+    log.info({ frames: manifest.frameCount, runs: runs.length, extractMs, archive: staged?.size ?? null }, "frames extracted");
     return { bucket: ctx.bucket, prefix: framesPrefix(job.jobId), manifestKey: key, manifestSha256: stored.sha256, manifest };
   } finally {
+    // A failed job's unfinished zip: its multipart upload is aborted (a stored one stays).
+    await archive?.discard("the extraction did not finish");
     await rm(dir, { recursive: true, force: true });
   }
 }

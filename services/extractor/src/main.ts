@@ -47,6 +47,7 @@ export async function main(): Promise<void> {
           maxFrames: config.EXTRACTOR_MAX_FRAMES,
         },
         uploadConcurrency: config.EXTRACTOR_UPLOAD_CONCURRENCY,
+        archiveMaxWaitingBytes: config.EXTRACTOR_ARCHIVE_MAX_WAITING_BYTES,
         plan: {
           parallelism: config.EXTRACTOR_PARALLELISM,
           minSegmentSeconds: config.EXTRACTOR_MIN_SEGMENT_SECONDS,

@@ -150,8 +150,8 @@ async function singleJobs(ctx: BenchContext, spec: SingleSpec) {
   const stopSampling = startSampling(ctx.pids, "extractor", ctx.scratchDir);
   for (let i = 0; i < ctx.reps; i++) {
     const rep = `rep ${i + 1}/${ctx.reps}`;
-    if (spec.floor) floor.push(decodeFloor(ctx.ffmpeg, spec.clip.path));
-    const r = rawCli(ctx.ffmpeg, spec.clip.path, ctx.work, spec.rawFps);
+    if (spec.floor) floor.push(await decodeFloor(ctx.ffmpeg, spec.clip.path));
+    const r = await rawCli(ctx.ffmpeg, spec.clip.path, ctx.work, spec.rawFps);
     raw.push(r.ms);
     const run = await runJob(ctx, spec, api, rep);
     pipeline.push(run.job.seenAt - run.job.startedAt);
@@ -220,25 +220,35 @@ async function ratioScenario(ctx: BenchContext, spec: SingleSpec, limit: number)
   };
 }
 
+type InputContext = Pick<BenchContext, "ffmpeg" | "cache" | "uploadMaxBytes">;
+
+/** Each scenario's input, generated into the cache on first use (see bench-media.ts). */
+export const INPUTS: Record<ScenarioName, (ctx: InputContext) => BenchMedia> = {
+  "latency-60s": (ctx) => baseClip(ctx.cache, 60, 1280, 720),
+  "long-10min": (ctx) => concatenated(ctx.ffmpeg, baseClip(ctx.cache, 60, 1280, 720), 10, "clip-600s-1280x720.mp4"),
+  sparse: (ctx) => concatenated(ctx.ffmpeg, baseClip(ctx.cache, 60, 1280, 720), 20, "clip-1200s-1280x720.mp4"),
+  "many-small": (ctx) => baseClip(ctx.cache, 5, 640, 360),
+  "large-2gb": (ctx) => largeClip(ctx.ffmpeg, ctx.cache, 2e9, ctx.uploadMaxBytes - MiB),
+};
+
 async function latency60s(ctx: BenchContext): Promise<ScenarioResult> {
-  const clip = baseClip(ctx.cache, 60, 1280, 720);
+  const clip = INPUTS["latency-60s"](ctx);
   return ratioScenario(ctx, { name: "latency-60s", clip, size: "1280x720", options: {}, rawFps: "1", floor: true }, 1.0);
 }
 
 async function long10min(ctx: BenchContext): Promise<ScenarioResult> {
-  const clip = concatenated(ctx.ffmpeg, baseClip(ctx.cache, 60, 1280, 720), 10, "clip-600s-1280x720.mp4");
+  const clip = INPUTS["long-10min"](ctx);
   return ratioScenario(ctx, { name: "long-10min", clip, size: "1280x720", options: {}, rawFps: "1", floor: false }, 0.75);
 }
 
 async function sparse(ctx: BenchContext): Promise<ScenarioResult> {
-  const clip = concatenated(ctx.ffmpeg, baseClip(ctx.cache, 60, 1280, 720), 20, "clip-1200s-1280x720.mp4");
+  const clip = INPUTS.sparse(ctx);
   const spec: SingleSpec = { name: "sparse", clip, size: "1280x720", options: { interval: 10 }, rawFps: "1/10", floor: true };
   return ratioScenario(ctx, spec, 1 / 3);
 }
 
 async function large2gb(ctx: BenchContext): Promise<ScenarioResult> {
-  ctx.say("[large-2gb] preparing the input (cached after the first run)");
-  const clip = largeClip(ctx.ffmpeg, ctx.cache, 2e9, ctx.uploadMaxBytes - MiB);
+  const clip = INPUTS["large-2gb"](ctx);
   const r = await singleJobs(ctx, {
     name: "large-2gb",
     clip,
@@ -280,7 +290,7 @@ const BATCH = 30;
 const PARALLEL = 2;
 
 async function manySmall(ctx: BenchContext): Promise<ScenarioResult> {
-  const clip = baseClip(ctx.cache, 5, 640, 360);
+  const clip = INPUTS["many-small"](ctx);
   const raw: number[] = [];
   const pipeline: number[] = [];
   const stepsMs: Record<string, number[]> = {};
@@ -288,7 +298,7 @@ async function manySmall(ctx: BenchContext): Promise<ScenarioResult> {
   let readYourWrites = 0;
   const stopSampling = startSampling(ctx.pids, "extractor", ctx.scratchDir);
   for (let i = 0; i < ctx.reps; i++) {
-    raw.push(rawBatch(ctx.ffmpeg, clip.path, ctx.work, BATCH, PARALLEL));
+    raw.push(await rawBatch(ctx.ffmpeg, clip.path, ctx.work, BATCH, PARALLEL));
     const api = await ctx.api(`bench-many-${Date.now()}`);
     const t0 = Date.now();
     const uploads = await Promise.all(Array.from({ length: BATCH }, () => upload(api, clip.path)));

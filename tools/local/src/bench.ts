@@ -12,7 +12,7 @@ import { repoRoot, stackEnv, stackStateDir } from "@hfp/testkit";
 import { follow, upload, type Api } from "./bench-pipeline.ts";
 import { baseClip } from "./bench-media.ts";
 import { benchmarksDoc, benchSvg, head, latestOf, runSection, type LatestTable } from "./bench-report.ts";
-import { DESCRIPTIONS, RUNNERS, SCENARIOS, scratchDirOf, type ScenarioName, type ScenarioResult } from "./bench-scenarios.ts";
+import { DESCRIPTIONS, INPUTS, RUNNERS, SCENARIOS, scratchDirOf, type ScenarioName, type ScenarioResult } from "./bench-scenarios.ts";
 import { startGateway } from "./gateway.ts";
 import { exitOnStartFailure } from "./report.ts";
 import { startServices } from "./services.ts";
@@ -66,7 +66,13 @@ const machine = `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} Gi
 const env = stackEnv();
 process.env.HFP_PORT_OFFSET ??= "300";
 const uploadMaxBytes = Number(env.UPLOAD_MAX_BYTES ?? 2 * 1024 ** 3);
-say(`bench: ${chosen.join(", ")}; ${reps} repetition${reps === 1 ? "" : "s"}; starting the services`);
+say(`bench: ${chosen.join(", ")}; ${reps} repetition${reps === 1 ? "" : "s"}`);
+// Before any connection is open: generating a large input blocks for a while.
+for (const name of chosen) {
+  const input = INPUTS[name]({ ffmpeg, cache, uploadMaxBytes });
+  say(`[${name}] input ${input.path} (${(input.bytes / 1e6).toFixed(0)} MB, ${input.seconds} s)`);
+}
+say("bench: starting the services");
 const services = await startServices({
   root: repoRoot,
   env,
@@ -90,7 +96,8 @@ try {
     say(`[${name}] ${r.verdict.text}`);
   }
 } catch (err) {
-  say(`bench stopped: ${(err as Error).message}; the scenarios finished so far are recorded`);
+  const cause = (err as Error).cause ? ` (${String((err as Error).cause)})` : "";
+  say(`bench stopped: ${(err as Error).message}${cause}; the scenarios finished so far are recorded`);
   process.exitCode = 1;
 } finally {
   gateway.server.close();
