@@ -9,11 +9,12 @@ export const configSchema = z.object({
   ...commonConfig,
   HTTP_PORT: env.port(9101),
   /**
-   * Jobs one replica runs at once. Two, because a short job leaves the cores idle for most of
-   * its time (download, probe, ffmpeg start-up, frame uploads, event hops): a second job fills
-   * them. A long job's decode is already split over EXTRACTOR_PARALLELISM processes.
+   * Jobs one replica runs at once. Four, because a short job leaves the cores idle for most of
+   * its time (download, probe, ffmpeg start-up, frame uploads, event hops): other jobs fill
+   * them. Decoding is bounded apart from this: EXTRACTOR_PARALLELISM ffmpeg processes for the
+   * whole replica, so more jobs in flight overlap their I/O, never their decoding.
    */
-  CONCURRENCY: env.int(2, 1),
+  CONCURRENCY: env.int(4, 1),
   FFMPEG_PATH: z.string().min(1).optional(),
   FFPROBE_PATH: z.string().min(1).optional(),
   EXTRACTOR_MAX_DURATION_SECONDS: env.int(10_800, 1),

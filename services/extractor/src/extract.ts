@@ -1,6 +1,7 @@
 import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
+import type { LimitFunction } from "p-limit";
 import { AppError, type ExtractionOptions } from "@hfp/events";
 import type { Logger } from "@hfp/logging";
 import { FrameArchive } from "./archive.ts";
@@ -41,6 +42,12 @@ export interface ExtractorContext {
    * (frames of a later parallel run); 0 writes no zip, leaving it to the packager.
    */
   archiveMaxWaitingBytes: number;
+  /**
+   * ffmpeg processes of the whole replica at once, shared by its jobs (EXTRACTOR_PARALLELISM):
+   * the jobs in flight overlap their downloads, uploads and event hops, but decoding never
+   * oversubscribes the cores. Absent: only the per-job bound applies.
+   */
+  ffmpegSlots?: LimitFunction;
   /** How runs are split and how many ffmpeg processes one job may use (the bounds come from `limits`). */
   plan: Omit<PlanConfig, "maxDurationSeconds" | "maxFrames">;
   /** Parent of the per-job temp directories. */
@@ -139,6 +146,7 @@ export async function extract(
             output,
             runs,
             parallelism: ctx.plan.parallelism,
+            ...(ctx.ffmpegSlots && { slots: ctx.ffmpegSlots }),
             signal: stop,
             timeoutMs: ctx.ffmpegTimeoutMs,
             redact: { [sourcePath]: "input", [outDir]: "frames" },
