@@ -98,3 +98,39 @@ export function startSampling(pids: Record<string, number>, extractor: string, s
     return { rss, toolRss, scratchBytes };
   };
 }
+
+/**
+ * S3 requests per job, from the local emulator's request log (`<stack>/moto.log`, one line per
+ * request): a count that the machine's load does not change, unlike the times. Keyed by the
+ * object area the request touched (uploads/, frames/, results/), for the lines naming the job.
+ */
+export function s3RequestLog(stackDir: string) {
+  const path = join(stackDir, "moto.log");
+  const size = () => {
+    try {
+      return statSync(path).size;
+    } catch {
+      return 0;
+    }
+  };
+  const from = size();
+  return (jobIds: readonly string[]): Record<string, number> => {
+    let text: string;
+    try {
+      text = readFileSync(path).subarray(from).toString("utf8");
+    } catch {
+      return {};
+    }
+    const ids = new Set(jobIds);
+    const out: Record<string, number> = {};
+    for (const line of text.split("\n")) {
+      // Answers other than 200 are coloured: an escape sequence before the method.
+      // eslint-disable-next-line no-control-regex
+      const method = /"(?:\x1b\[[\d;]*m)*(GET|PUT|POST|HEAD|DELETE) /.exec(line)?.[1];
+      if (!method || ![...ids].some((id) => line.includes(id))) continue;
+      const k = `${method} ${/(uploads|frames|results)\//.exec(line)?.[1] ?? "other"}/`;
+      out[k] = (out[k] ?? 0) + 1;
+    }
+    return out;
+  };
+}

@@ -13,7 +13,7 @@ import {
 import { baseClip, concatenated, largeClip, type BenchMedia } from "./bench-media.ts";
 import { decodeFloor, rawBatch, rawCli } from "./bench-raw.ts";
 import { median } from "./bench-report.ts";
-import { startSampling, type Usage } from "./bench-sample.ts";
+import { s3RequestLog, startSampling, type Usage } from "./bench-sample.ts";
 
 /**
  * The issue's scenarios, each measured side by side with what a user would run instead
@@ -73,6 +73,8 @@ export interface BenchContext {
   say: (line: string) => void;
   pids: Record<string, number>;
   scratchDir: string;
+  /** The local stack's directory (its S3 emulator's request log). */
+  stackDir: string;
   uploadMaxBytes: number;
 }
 
@@ -108,6 +110,15 @@ function ratioVerdict(pipelineMs: number, rawMs: number, limit: number): Scenari
     met: false,
     text: `not met: ${ratio.toFixed(2)} vs ${limit.toFixed(2)}, ${s(over)} (${((ratio / limit - 1) * 100).toFixed(0)} %) over`,
   };
+}
+
+/** S3 requests per job, by kind: counted, so the machine's load does not blur them. */
+function requestFact(counts: Record<string, number>, jobs: number): [string, string] {
+  const per = Object.entries(counts)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${+(n / jobs).toFixed(1)}`);
+  const total = Object.values(counts).reduce((a, b) => a + b, 0) / jobs;
+  return ["S3 requests per job (emulator's log)", `${+total.toFixed(1)}: ${per.join(", ")}`];
 }
 
 /** The step that costs most, and the packaging step's share of extraction (target 6). */
@@ -148,6 +159,8 @@ async function singleJobs(ctx: BenchContext, spec: SingleSpec) {
   let readYourWrites = 0;
   let frames = { raw: 0, pipeline: 0 };
   const stopSampling = startSampling(ctx.pids, "extractor", ctx.scratchDir);
+  const requests = s3RequestLog(ctx.stackDir);
+  const jobIds: string[] = [];
   for (let i = 0; i < ctx.reps; i++) {
     const rep = `rep ${i + 1}/${ctx.reps}`;
     if (spec.floor) floor.push(await decodeFloor(ctx.ffmpeg, spec.clip.path));
@@ -155,6 +168,7 @@ async function singleJobs(ctx: BenchContext, spec: SingleSpec) {
     raw.push(r.ms);
     const run = await runJob(ctx, spec, api, rep);
     pipeline.push(run.job.seenAt - run.job.startedAt);
+    jobIds.push(run.job.jobId);
     collect(stepsMs, run.byStep);
     hop.push(run.byStep.uploaded ?? NaN);
     readYourWrites += run.job.firstGet === 200 ? 1 : 0;
@@ -170,7 +184,8 @@ async function singleJobs(ctx: BenchContext, spec: SingleSpec) {
   }
   const usage = stopSampling();
   const uploads = ctx.reps * (spec.presigned ? 2 : 1);
-  return { floor, raw, pipeline, presigned, stepsMs, hop, readYourWrites, uploads, frames, usage };
+  const s3 = requestFact(requests(jobIds), jobIds.length);
+  return { floor, raw, pipeline, presigned, stepsMs, hop, readYourWrites, uploads, frames, usage, s3 };
 }
 
 async function runJob(ctx: BenchContext, spec: SingleSpec, api: Api, label: string, presigned = false): Promise<JobRun> {
@@ -203,8 +218,12 @@ async function ratioScenario(ctx: BenchContext, spec: SingleSpec, limit: number)
     ["upload → `uploaded` in the stream, median", `${median(r.hop).toFixed(0)} ms`],
     ["`GET` on the 201's Location at once answered 200", `${r.readYourWrites} of ${r.uploads}`],
     ...stepFacts(r.stepsMs),
+    r.s3,
   ];
-  if (spec.floor) facts.push(["pipeline / decode floor", (pipe / median(r.floor)).toFixed(2)]);
+  if (spec.floor) {
+    facts.push(["pipeline / decode floor", (pipe / median(r.floor)).toFixed(2)]);
+    facts.push(["`frames-extracted` step / decode floor", (median(r.stepsMs["frames-extracted"] ?? []) / median(r.floor)).toFixed(2)]);
+  }
   return {
     name: spec.name,
     reps: ctx.reps,
@@ -281,6 +300,7 @@ async function large2gb(ctx: BenchContext): Promise<ScenarioResult> {
       ["extractor's scratch disk, most at once", mb(r.usage.scratchBytes)],
       ["largest ffmpeg/ffprobe RSS (sampled)", `${(r.usage.toolRss / MiB).toFixed(0)} MiB`],
       ...stepFacts(r.stepsMs),
+      r.s3,
     ],
     usage: r.usage,
   };
@@ -297,6 +317,8 @@ async function manySmall(ctx: BenchContext): Promise<ScenarioResult> {
   let completed = 0;
   let readYourWrites = 0;
   const stopSampling = startSampling(ctx.pids, "extractor", ctx.scratchDir);
+  const requests = s3RequestLog(ctx.stackDir);
+  const jobIds: string[] = [];
   for (let i = 0; i < ctx.reps; i++) {
     raw.push(await rawBatch(ctx.ffmpeg, clip.path, ctx.work, BATCH, PARALLEL));
     const api = await ctx.api(`bench-many-${Date.now()}`);
@@ -306,6 +328,7 @@ async function manySmall(ctx: BenchContext): Promise<ScenarioResult> {
     const finished = await followAll(api, uploads, 100, ctx.timeoutMs);
     pipeline.push(Math.max(...finished.map((j) => j.seenAt)) - t0);
     for (const job of finished) {
+      jobIds.push(job.jobId);
       if (job.status === "completed") completed++;
       if (job.firstGet === 200) readYourWrites++;
       collect(stepsMs, steps(job, await history(api, job.jobId)));
@@ -337,6 +360,7 @@ async function manySmall(ctx: BenchContext): Promise<ScenarioResult> {
       ["`GET` on the 201's Location at once answered 200", `${readYourWrites} of ${total}`],
       ["upload → `uploaded`, median over the jobs", `${median(stepsMs.uploaded ?? []).toFixed(0)} ms`],
       ...stepFacts(stepsMs),
+      requestFact(requests(jobIds), jobIds.length),
     ],
     usage,
   };

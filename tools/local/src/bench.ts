@@ -88,7 +88,19 @@ try {
   // A first job warms the services' lazy paths (module loading, connections); it is not counted.
   const warm = await api("bench-warm-up");
   await follow(warm, await upload(warm, baseClip(cache, 5, 640, 360).path), 50, 600_000);
-  const ctx = { ffmpeg, work, cache, reps, timeoutMs: 900_000, api, say, pids: services.pids, scratchDir, uploadMaxBytes };
+  const ctx = {
+    ffmpeg,
+    work,
+    cache,
+    reps,
+    timeoutMs: 900_000,
+    api,
+    say,
+    pids: services.pids,
+    scratchDir,
+    stackDir: stackStateDir,
+    uploadMaxBytes,
+  };
   for (const name of chosen) {
     say(`[${name}] ${DESCRIPTIONS[name]}`);
     const r = await RUNNERS[name](ctx);
