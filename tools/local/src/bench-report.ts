@@ -57,7 +57,7 @@ export function latestOf(r: ScenarioResult, meta: RunMeta): Latest {
 }
 
 /** The document's head: the summary table (exactly `| <scenario> | <pipeline s> | <raw s> | <ratio> | <target> |`), verdicts, chart. */
-export function head(order: readonly ScenarioName[], latest: LatestTable, chartFile: string): string {
+export function head(order: readonly ScenarioName[], latest: LatestTable, chartFile: string, bounds: Record<ScenarioName, string>): string {
   const rows = order.map((name) => {
     const l = latest[name];
     return l
@@ -66,7 +66,8 @@ export function head(order: readonly ScenarioName[], latest: LatestTable, chartF
   });
   const verdicts = order.flatMap((name) => {
     const l = latest[name];
-    return l ? [`- **${name}** (${l.run}): ${l.verdict}.`] : [`- **${name}**: not measured yet.`];
+    if (!l) return [`- **${name}**: not measured yet.`];
+    return [`- **${name}** (${l.run}): ${l.verdict}${l.met ? "" : `; bounded by ${bounds[name]}`}.`];
   });
   return `# Benchmarks
 
@@ -88,10 +89,10 @@ ${RUNS_MARKER}
 }
 
 /** The whole document: a new head, the runs already recorded, then this run's section. */
-export function benchmarksDoc(previous: string, newHead: string, section: string): string {
+export function benchmarksDoc(previous: string, newHead: string, section?: string): string {
   const at = previous.indexOf(RUNS_MARKER);
   const runs = at >= 0 ? previous.slice(at + RUNS_MARKER.length).trim() : "";
-  return `${newHead}${runs ? `\n${runs}\n` : ""}\n${section}`;
+  return `${newHead}${runs ? `\n${runs}\n` : ""}${section ? `\n${section}` : ""}`;
 }
 
 const series = (x: ScenarioResult["pipeline"]) => `| ${x.label} | ${x.what} | ${sec(median(x.ms))} s | ${x.ms.map(sec).join(", ")} |`;

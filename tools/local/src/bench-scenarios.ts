@@ -32,6 +32,26 @@ export const DESCRIPTIONS: Record<ScenarioName, string> = {
   sparse: "one 20 min 1280x720 clip at one frame per 10 s, vs the raw CLI decoding all of it",
 };
 
+/**
+ * What bounds each scenario where its target is missed, from the design (the per-step
+ * breakdown and the request counts of each run show it): printed under the summary table.
+ */
+export const BOUNDS: Record<ScenarioName, string> = {
+  "latency-60s":
+    "the source crosses S3 twice before decoding starts (the upload through the bridge, the extractor's download), and " +
+    "decoding is bound by the 2 cores: one ffmpeg already uses both, so two segments take about 0.76× of one",
+  "long-10min":
+    "the same on 10× the bytes (204 MB up through the bridge and down to the extractor) and decoding the raw CLI already " +
+    "spreads over both cores; ≤ 0.75× needs the segments spread over several extractor replicas",
+  "many-small":
+    "per-job fixed costs: two tool processes (ffprobe, ffmpeg), six event hops, the S3 requests counted in the details, " +
+    "and the read model's list the client polls",
+  "large-2gb": "the memory target is per service; time is the 2 GB crossing the local S3 emulator twice",
+  sparse:
+    "the 408 MB source crossing S3 twice (upload and download); the extraction itself is the `frames-extracted` step, " +
+    "compared with the decode floor in the details",
+};
+
 const MiB = 1024 * 1024;
 export const RSS_LIMIT = 256 * MiB;
 

@@ -12,7 +12,16 @@ import { repoRoot, stackEnv, stackStateDir } from "@hfp/testkit";
 import { follow, upload, type Api } from "./bench-pipeline.ts";
 import { baseClip } from "./bench-media.ts";
 import { benchmarksDoc, benchSvg, head, latestOf, runSection, type LatestTable } from "./bench-report.ts";
-import { DESCRIPTIONS, INPUTS, RUNNERS, SCENARIOS, scratchDirOf, type ScenarioName, type ScenarioResult } from "./bench-scenarios.ts";
+import {
+  BOUNDS,
+  DESCRIPTIONS,
+  INPUTS,
+  RUNNERS,
+  SCENARIOS,
+  scratchDirOf,
+  type ScenarioName,
+  type ScenarioResult,
+} from "./bench-scenarios.ts";
 import { startGateway } from "./gateway.ts";
 import { exitOnStartFailure } from "./report.ts";
 import { startServices } from "./services.ts";
@@ -26,6 +35,7 @@ scenario; chart: docs/benchmarks.svg). Inputs are generated once into <stack dir
 Options:
   --only <a,b,…>   scenarios to run (default: all, in this order)
   --reps <n>       repetitions per scenario, alternated with the raw CLI (default 3)
+  --redraw         run nothing: rewrite the summary table and the chart from docs/bench-results.json
   --help           this text
 
 Scenarios:
@@ -33,10 +43,30 @@ ${SCENARIOS.map((s) => `  ${s.padEnd(12)} ${DESCRIPTIONS[s]}`).join("\n")}
 `;
 
 const { values: args } = parseArgs({
-  options: { only: { type: "string" }, reps: { type: "string" }, help: { type: "boolean", default: false } },
+  options: {
+    only: { type: "string" },
+    reps: { type: "string" },
+    redraw: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
 });
 if (args.help) {
   process.stdout.write(HELP);
+  process.exit(0);
+}
+const docs = join(repoRoot, "docs");
+const paths = { json: join(docs, "bench-results.json"), md: join(docs, "benchmarks.md"), chart: "benchmarks.svg" };
+const readLatest = () => (existsSync(paths.json) ? JSON.parse(readFileSync(paths.json, "utf8")) : {}) as LatestTable;
+/** The document with a new head (summary, verdicts, chart link) and, when given, one more run section. */
+function writeReport(latest: LatestTable, section?: string) {
+  const previous = existsSync(paths.md) ? readFileSync(paths.md, "utf8") : "";
+  writeFileSync(paths.json, `${JSON.stringify(latest, null, 2)}\n`);
+  writeFileSync(paths.md, benchmarksDoc(previous, head(SCENARIOS, latest, paths.chart, BOUNDS), section));
+  writeFileSync(join(docs, paths.chart), benchSvg(SCENARIOS, latest));
+}
+if (args.redraw) {
+  writeReport(readLatest());
+  process.stdout.write(`rewrote the head of ${paths.md} and docs/${paths.chart}\n`);
   process.exit(0);
 }
 const only = (args.only ?? SCENARIOS.join(","))
@@ -52,7 +82,6 @@ if (unknown.length || !Number.isInteger(reps) || reps < 1) {
 const chosen = SCENARIOS.filter((s) => only.includes(s));
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
-const docs = join(repoRoot, "docs");
 const work = join(repoRoot, ".bench");
 const cache = join(stackStateDir, "cache");
 const scratchDir = scratchDirOf(stackStateDir);
@@ -120,15 +149,9 @@ if (results.length) {
   const when = `${started.toISOString().slice(0, 16).replace("T", " ")} UTC`;
   const command = `npm run bench -- --only ${chosen.join(",")} --reps ${reps}`;
   const meta = { when, command, machine };
-  const jsonPath = join(docs, "bench-results.json");
-  const latest = (existsSync(jsonPath) ? JSON.parse(readFileSync(jsonPath, "utf8")) : {}) as LatestTable;
+  const latest = readLatest();
   for (const r of results) latest[r.name] = latestOf(r, meta);
-  const chartFile = "benchmarks.svg";
-  const mdPath = join(docs, "benchmarks.md");
-  const previous = existsSync(mdPath) ? readFileSync(mdPath, "utf8") : "";
-  writeFileSync(jsonPath, `${JSON.stringify(latest, null, 2)}\n`);
-  writeFileSync(mdPath, benchmarksDoc(previous, head(SCENARIOS, latest, chartFile), runSection(meta, results)));
-  writeFileSync(join(docs, chartFile), benchSvg(SCENARIOS, latest));
+  writeReport(latest, runSection(meta, results));
   const names: ScenarioName[] = results.map((r) => r.name);
-  say(`\nrecorded ${names.join(", ")} in docs/benchmarks.md, docs/bench-results.json and docs/${chartFile}`);
+  say(`\nrecorded ${names.join(", ")} in docs/benchmarks.md, docs/bench-results.json and docs/${paths.chart}`);
 }
