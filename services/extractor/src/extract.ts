@@ -5,7 +5,7 @@ import type { LimitFunction } from "p-limit";
 import { AppError, type ExtractionOptions } from "@hfp/events";
 import type { Logger } from "@hfp/logging";
 import { FrameArchive } from "./archive.ts";
-import { runProbe } from "./ffmpeg.ts";
+import { listKeyframes, runProbe } from "./ffmpeg.ts";
 import {
   archiveIndex,
   archiveKey,
@@ -167,7 +167,18 @@ export async function extract(
           return { index, timestamp, name, key, size };
         },
       });
-    const input = { options, duration: probe.facts.duration, durationKnown: probe.durationKnown, seekable: isSeekable(probe.formatName) };
+    const seekable = isSeekable(probe.formatName);
+    // A sparse plan opens the input once per frame: at the keyframe before each, when the index says where.
+    const keyframes =
+      seekable && probe.durationKnown && options.fps <= ctx.plan.sparseMaxFps
+        ? await listKeyframes(ctx.tools.ffprobe, sourcePath, streamIndex, probe.facts.startTime, ctx.probeTimeoutMs).catch(
+            (err: unknown) => {
+              log.warn({ err: String(err) }, "keyframes not listed; sparse runs open the input a margin early");
+              return undefined;
+            },
+          )
+        : undefined;
+    const input = { options, duration: probe.facts.duration, durationKnown: probe.durationKnown, seekable, keyframes };
     const bounds = { maxDurationSeconds: ctx.limits.maxDurationSeconds, maxFrames: ctx.limits.maxFrames };
     // Throws TOO_MANY_FRAMES before anything is decoded.
     const runs = planRuns(input, { ...ctx.plan, ...bounds });

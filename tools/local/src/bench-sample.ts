@@ -134,3 +134,66 @@ export function s3RequestLog(stackDir: string) {
     return out;
   };
 }
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux everywhere in practice). */
+const TICKS = 100;
+
+/** CPU seconds a process has used: its own, and its waited-for children's (ffmpeg, zip, …). */
+function cpuOf(pid: number | "self"): { own: number; children: number } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat
+      .slice(stat.lastIndexOf(")") + 2)
+      .split(" ")
+      .map(Number);
+    // Fields 14-17 of stat (utime, stime, cutime, cstime), counted from field 3 here.
+    return { own: (f[11]! + f[12]!) / TICKS, children: (f[13]! + f[14]!) / TICKS };
+  } catch {
+    return { own: 0, children: 0 };
+  }
+}
+
+/**
+ * CPU seconds spent between start and stop, by whom: work a loaded machine does not inflate
+ * (only wall time grows with the load), so the pipeline's cost can be compared with the raw
+ * CLI's on a shared machine. `pids` are the services (own time and their tools'), `servers`
+ * the stack's (NATS, the MongoDB-compatible server, the S3/SQS emulator); the raw CLI is this
+ * process's children.
+ */
+export function cpuMeter(pids: Record<string, number>, servers: Record<string, number>) {
+  const snap = () => ({
+    self: cpuOf("self").children,
+    services: Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuOf(p)])),
+    servers: Object.fromEntries(Object.entries(servers).map(([k, p]) => [k, cpuOf(p).own + cpuOf(p).children])),
+  });
+  return () => {
+    const a = snap();
+    return () => {
+      const b = snap();
+      const services: Record<string, number> = {};
+      for (const k of Object.keys(b.services)) {
+        services[k] = b.services[k]!.own - a.services[k]!.own;
+        const tools = b.services[k]!.children - a.services[k]!.children;
+        if (tools > 0) services[`${k}'s tools`] = tools;
+      }
+      const servers: Record<string, number> = {};
+      for (const k of Object.keys(b.servers)) servers[k] = b.servers[k]! - a.servers[k]!;
+      return { raw: b.self - a.self, services, servers };
+    };
+  };
+}
+
+export type CpuSpan = ReturnType<ReturnType<ReturnType<typeof cpuMeter>>>;
+
+/** The stack's own servers, by the pid files `stack up` leaves in its directory. */
+export function stackServers(stackDir: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of ["nats", "ferretdb", "moto"]) {
+    try {
+      out[name] = Number(readFileSync(join(stackDir, `${name}.pid`), "utf8").trim());
+    } catch {
+      // Not started by this stack: left out.
+    }
+  }
+  return out;
+}

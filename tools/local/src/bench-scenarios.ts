@@ -13,7 +13,7 @@ import {
 import { baseClip, concatenated, largeClip, type BenchMedia } from "./bench-media.ts";
 import { decodeFloor, rawBatch, rawCli } from "./bench-raw.ts";
 import { median } from "./bench-report.ts";
-import { s3RequestLog, startSampling, type Usage } from "./bench-sample.ts";
+import { cpuMeter, s3RequestLog, stackServers, startSampling, type CpuSpan, type Usage } from "./bench-sample.ts";
 
 /**
  * The issue's scenarios, each measured side by side with what a user would run instead
@@ -141,6 +141,30 @@ function requestFact(counts: Record<string, number>, jobs: number): [string, str
   return ["S3 requests per job (emulator's log)", `${+total.toFixed(1)}: ${per.join(", ")}`];
 }
 
+const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+
+/**
+ * CPU seconds of the raw CLI and of the pipeline (the services, their ffmpeg/ffprobe, and the
+ * stack's servers), medians over the repetitions: what the load does not inflate.
+ */
+function cpuFacts(raw: number[], pipeline: CpuSpan[]): [string, string][] {
+  if (!pipeline.length) return [];
+  const services = median(pipeline.map((p) => sum(p.services)));
+  const servers = median(pipeline.map((p) => sum(p.servers)));
+  const last = pipeline.at(-1)!;
+  const parts = (r: Record<string, number>) =>
+    Object.entries(r)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+      .join(", ");
+  return [
+    ["CPU s, raw CLI", median(raw).toFixed(1)],
+    ["CPU s, pipeline services and their tools", `${services.toFixed(1)} (${parts(last.services)})`],
+    ["CPU s, the stack's servers during the pipeline", `${servers.toFixed(1)} (${parts(last.servers)})`],
+    ["CPU, services / raw CLI", (services / median(raw)).toFixed(2)],
+  ];
+}
+
 /** The step that costs most, and the packaging step's share of extraction (target 6). */
 function stepFacts(stepsMs: Record<string, number[]>): [string, string][] {
   const med = Object.entries(stepsMs).map(([k, xs]) => [k, median(xs)] as const);
@@ -180,13 +204,20 @@ async function singleJobs(ctx: BenchContext, spec: SingleSpec) {
   let frames = { raw: 0, pipeline: 0 };
   const stopSampling = startSampling(ctx.pids, "extractor", ctx.scratchDir);
   const requests = s3RequestLog(ctx.stackDir);
+  const meter = cpuMeter(ctx.pids, stackServers(ctx.stackDir));
+  const rawCpu: number[] = [];
+  const pipelineCpu: CpuSpan[] = [];
   const jobIds: string[] = [];
   for (let i = 0; i < ctx.reps; i++) {
     const rep = `rep ${i + 1}/${ctx.reps}`;
     if (spec.floor) floor.push(await decodeFloor(ctx.ffmpeg, spec.clip.path));
+    const rawSpan = meter();
     const r = await rawCli(ctx.ffmpeg, spec.clip.path, ctx.work, spec.rawFps);
+    rawCpu.push(rawSpan().raw);
     raw.push(r.ms);
+    const pipelineSpan = meter();
     const run = await runJob(ctx, spec, api, rep);
+    pipelineCpu.push(pipelineSpan());
     pipeline.push(run.job.seenAt - run.job.startedAt);
     jobIds.push(run.job.jobId);
     collect(stepsMs, run.byStep);
@@ -205,7 +236,8 @@ async function singleJobs(ctx: BenchContext, spec: SingleSpec) {
   const usage = stopSampling();
   const uploads = ctx.reps * (spec.presigned ? 2 : 1);
   const s3 = requestFact(requests(jobIds), jobIds.length);
-  return { floor, raw, pipeline, presigned, stepsMs, hop, readYourWrites, uploads, frames, usage, s3 };
+  const cpu = cpuFacts(rawCpu, pipelineCpu);
+  return { floor, raw, pipeline, presigned, stepsMs, hop, readYourWrites, uploads, frames, usage, s3, cpu };
 }
 
 async function runJob(ctx: BenchContext, spec: SingleSpec, api: Api, label: string, presigned = false): Promise<JobRun> {
@@ -239,6 +271,7 @@ async function ratioScenario(ctx: BenchContext, spec: SingleSpec, limit: number)
     ["`GET` on the 201's Location at once answered 200", `${r.readYourWrites} of ${r.uploads}`],
     ...stepFacts(r.stepsMs),
     r.s3,
+    ...r.cpu,
   ];
   if (spec.floor) {
     facts.push(["pipeline / decode floor", (pipe / median(r.floor)).toFixed(2)]);
@@ -321,6 +354,7 @@ async function large2gb(ctx: BenchContext): Promise<ScenarioResult> {
       ["largest ffmpeg/ffprobe RSS (sampled)", `${(r.usage.toolRss / MiB).toFixed(0)} MiB`],
       ...stepFacts(r.stepsMs),
       r.s3,
+      ...r.cpu,
     ],
     usage: r.usage,
   };
@@ -338,14 +372,21 @@ async function manySmall(ctx: BenchContext): Promise<ScenarioResult> {
   let readYourWrites = 0;
   const stopSampling = startSampling(ctx.pids, "extractor", ctx.scratchDir);
   const requests = s3RequestLog(ctx.stackDir);
+  const meter = cpuMeter(ctx.pids, stackServers(ctx.stackDir));
+  const rawCpu: number[] = [];
+  const pipelineCpu: CpuSpan[] = [];
   const jobIds: string[] = [];
   for (let i = 0; i < ctx.reps; i++) {
+    const rawSpan = meter();
     raw.push(await rawBatch(ctx.ffmpeg, clip.path, ctx.work, BATCH, PARALLEL));
+    rawCpu.push(rawSpan().raw);
     const api = await ctx.api(`bench-many-${Date.now()}`);
+    const pipelineSpan = meter();
     const t0 = Date.now();
     const uploads = await Promise.all(Array.from({ length: BATCH }, () => upload(api, clip.path)));
     ctx.say(`[many-small] rep ${i + 1}/${ctx.reps}: ${BATCH} uploads accepted after ${s(Date.now() - t0)}`);
     const finished = await followAll(api, uploads, 100, ctx.timeoutMs);
+    pipelineCpu.push(pipelineSpan());
     pipeline.push(Math.max(...finished.map((j) => j.seenAt)) - t0);
     for (const job of finished) {
       jobIds.push(job.jobId);
@@ -381,6 +422,7 @@ async function manySmall(ctx: BenchContext): Promise<ScenarioResult> {
       ["upload → `uploaded`, median over the jobs", `${median(stepsMs.uploaded ?? []).toFixed(0)} ms`],
       ...stepFacts(stepsMs),
       requestFact(requests(jobIds), jobIds.length),
+      ...cpuFacts(rawCpu, pipelineCpu),
     ],
     usage,
   };
