@@ -192,7 +192,7 @@ it("the extraction's zip named by the manifest becomes the result by one server-
   assert.equal(await listKeys(ctx.s3, ctx.bucket, `frames/${jobId}/`), [], "frames and the extraction's zip removed");
 });
 
-it("an extraction zip replaced since (other ETag) or outside the job's prefix is not adopted: the zip is built from the frames", async (ctx) => {
+it("an extraction zip replaced since (other ETag) or outside the prefix is not adopted: the zip is built from the frames", async (ctx) => {
   for (const where of ["replaced", "outside"] as const) {
     const jobId = uniqueName("job");
     const archiveKey = where === "outside" ? `frames/other-job/frames.zip` : `frames/${jobId}/frames.zip`;

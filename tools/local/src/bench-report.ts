@@ -173,7 +173,8 @@ export function benchSvg(order: readonly ScenarioName[], latest: LatestTable): s
       // Steps are medians of their own; scaled so together they span the pipeline's median.
       const w = (ms / total) * px(l.pipelineS);
       out.push(
-        `<rect x="${x.toFixed(1)}" y="${y}" width="${Math.max(0.5, w).toFixed(1)}" height="18" fill="${color(step)}"><title>${esc(step)} ${ms} ms</title></rect>`,
+        `<rect x="${x.toFixed(1)}" y="${y}" width="${Math.max(0.5, w).toFixed(1)}" height="18" fill="${color(step)}">` +
+          `<title>${esc(step)} ${ms} ms</title></rect>`,
       );
       x += w;
     }
@@ -187,7 +188,8 @@ export function benchSvg(order: readonly ScenarioName[], latest: LatestTable): s
     out.push(`<text x="${lx + 18}" y="${ly}">${esc(step)}</text>`);
   });
   y += Math.ceil(stepNames.length / 3) * 20 + 10;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" viewBox="0 0 ${W} ${y}" font-family="sans-serif" font-size="13">
+  const size = `width="${W}" height="${y}" viewBox="0 0 ${W} ${y}"`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" ${size} font-family="sans-serif" font-size="13">
 <rect width="100%" height="100%" fill="#fff"/>
 ${out.join("\n")}
 </svg>
