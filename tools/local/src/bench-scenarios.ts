@@ -44,8 +44,9 @@ export const BOUNDS: Record<ScenarioName, string> = {
     "the same on 10× the bytes (204 MB up through the bridge and down to the extractor) and decoding the raw CLI already " +
     "spreads over both cores; ≤ 0.75× needs the segments spread over several extractor replicas",
   "many-small":
-    "per-job fixed costs: two tool processes (ffprobe, ffmpeg), six event hops, the S3 requests counted in the details, " +
-    "and the read model's list the client polls",
+    "the read model: on the local MongoDB-compatible server the projector's writes of 30 jobs' events (and the list the " +
+    "client polls) take seconds, so `visible to the client` (after `notified`) is the largest step and that server the " +
+    "largest CPU user; then per-job fixed costs: two tool processes (ffprobe, ffmpeg), six event hops, 15 S3 requests",
   "large-2gb": "the memory target is per service; time is the 2 GB crossing the local S3 emulator twice",
   sparse:
     "the 408 MB source crossing S3 twice (upload and download); the extraction itself is the `frames-extracted` step, " +
