@@ -44,6 +44,22 @@ export function buildProbeArgs(path: string): string[] {
   return ["-hide_banner", "-v", "error", "-print_format", "json", ...show, ...input(path)];
 }
 
+/** One line per packet of the chosen stream, `<pts_time>,<flags>`: the index, read without decoding. */
+export function buildKeyframeArgs(path: string, streamIndex: number): string[] {
+  const show = ["-select_streams", String(streamIndex), "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0"];
+  return ["-hide_banner", "-v", "error", ...show, ...input(path)];
+}
+
+/**
+ * Keyframe times from those lines, relative to the input's start (`startTime`, the format's,
+ * which `-ss` is measured from), ascending; packets without a time are skipped.
+ */
+export function parseKeyframeLine(line: string, startTime: number): number | null {
+  const [pts, flags] = line.trim().split(",");
+  if (!flags?.includes("K") || !pts || !/^-?\d+(\.\d+)?$/.test(pts)) return null;
+  return Math.round((Number(pts) - startTime) * 1e6) / 1e6;
+}
+
 /** `1/10` rather than `0.1`, so ffmpeg's rational is exact for whole-second intervals. */
 export function fpsExpression(fps: number): string {
   if (Number.isInteger(fps)) return String(fps);

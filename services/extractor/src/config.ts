@@ -10,11 +10,12 @@ export const configSchema = z.object({
   ...commonConfig,
   HTTP_PORT: env.port(9101),
   /**
-   * Jobs one replica runs at once. Two, because a short job leaves the cores idle for most of
-   * its time (download, probe, ffmpeg start-up, frame uploads, event hops): a second job fills
-   * them. A long job's decode is already split over EXTRACTOR_PARALLELISM processes.
+   * Jobs one replica runs at once. Four, because a short job leaves the cores idle for most of
+   * its time (download, probe, ffmpeg start-up, frame uploads, event hops): other jobs fill
+   * them. Decoding is bounded apart from this: EXTRACTOR_PARALLELISM ffmpeg processes for the
+   * whole replica, so more jobs in flight overlap their I/O, never their decoding.
    */
-  CONCURRENCY: env.int(2, 1),
+  CONCURRENCY: env.int(4, 1),
   FFMPEG_PATH: z.string().min(1).optional(),
   FFPROBE_PATH: z.string().min(1).optional(),
   EXTRACTOR_MAX_DURATION_SECONDS: env.int(10_800, 1),
@@ -24,6 +25,8 @@ export const configSchema = z.object({
   /** Frames per job; never above what one zip can hold besides its manifest. */
   EXTRACTOR_MAX_FRAMES: env.int(MAX_FRAMES, 1).pipe(z.number().max(MAX_FRAMES, `must be at most ${MAX_FRAMES}`)),
   EXTRACTOR_UPLOAD_CONCURRENCY: env.int(4, 1),
+  /** Frames (bytes) that may wait on the temp disk for their turn in the zip written during extraction; 0: no zip. */
+  EXTRACTOR_ARCHIVE_MAX_WAITING_BYTES: env.int(GiB, 0),
   EXTRACTOR_PARALLELISM: env.int(2, 1),
   EXTRACTOR_MIN_SEGMENT_SECONDS: env.number(10),
   EXTRACTOR_SPARSE_MAX_FPS: env.number(0.1),

@@ -1,10 +1,14 @@
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
+import type { LimitFunction } from "p-limit";
 import { AppError, wantsFrames, type ExtractionOptions, type OutputFiles } from "@hfp/events";
 import type { Logger } from "@hfp/logging";
-import { runProbe } from "./ffmpeg.ts";
+import { FrameArchive } from "./archive.ts";
+import { listKeyframes, runProbe } from "./ffmpeg.ts";
 import {
+  archiveIndex,
+  archiveKey,
   buildManifest,
   CONTENT_TYPES,
   encodeManifest,
@@ -24,7 +28,7 @@ import { isContiguous, planRuns, type PlanConfig, type Run } from "./plan.ts";
 import { parseProbe, validateProbe, validateSize, type Limits } from "./probe.ts";
 import { downloadSource, type SourceObject } from "./source.ts";
 import { runPlan } from "./runs.ts";
-import { putBytes, putFile } from "./store.ts";
+import { putBytes, putFile, s3ArchiveSink } from "./store.ts";
 import { localIoError, makeJobDir } from "./tmp.ts";
 import type { Tools } from "./tools.ts";
 
@@ -37,6 +41,17 @@ export interface ExtractorContext {
   encoders: ReadonlySet<string>;
   limits: Limits;
   uploadConcurrency: number;
+  /**
+   * Bytes of frames that may wait on disk for their turn in the zip written during extraction
+   * (frames of a later parallel run); 0 writes no zip, leaving it to the packager.
+   */
+  archiveMaxWaitingBytes: number;
+  /**
+   * ffmpeg processes of the whole replica at once, shared by its jobs (EXTRACTOR_PARALLELISM):
+   * the jobs in flight overlap their downloads, uploads and event hops, but decoding never
+   * oversubscribes the cores. Absent: only the per-job bound applies.
+   */
+  ffmpegSlots?: LimitFunction;
   /** How runs are split and how many ffmpeg processes one job may use (the bounds come from `limits`). */
   plan: Omit<PlanConfig, "maxDurationSeconds" | "maxFrames">;
   /** Parent of the per-job temp directories. */
@@ -48,6 +63,9 @@ export interface ExtractorContext {
   /** Hears each ffmpeg process started: a `decode` reads every frame, `keyframes` only those. */
   onFfmpegRun?: (kind: "decode" | "keyframes") => void;
 }
+
+/** Frames read into memory once for their object and the zip; a larger one is streamed, and the zip left to the packager. */
+const FRAME_IN_MEMORY_MAX = 8 * 1024 * 1024;
 
 /** Containers whose index makes a seek land on a keyframe at or before the target. */
 const SEEKABLE = new Set(["mov", "mp4", "matroska", "webm"]);
@@ -93,10 +111,14 @@ export async function extract(
   validateSize(job.size, ctx.limits);
 
   const dir = await makeJobDir(ctx.tmpRoot, job.jobId);
+  let archive: FrameArchive | null = null;
   try {
     const sourcePath = join(dir, "source");
     const outDir = join(dir, "frames");
-    await mkdir(outDir).catch((err: unknown) => Promise.reject(localIoError(err, "creating the frames directory") ?? err));
+    const waitDir = join(dir, "archive");
+    await Promise.all([mkdir(outDir), mkdir(waitDir)]).catch((err: unknown) =>
+      Promise.reject(localIoError(err, "creating the frames directory") ?? err),
+    );
 
     const t0 = performance.now();
     const sourceBytes = await downloadSource(ctx.s3, job.source, sourcePath, ctx.limits.maxInputBytes, signal);
@@ -112,13 +134,32 @@ export async function extract(
     const { streamIndex, picture } = probe;
     const seekable = isSeekable(probe.formatName);
     const bounds = { maxDurationSeconds: ctx.limits.maxDurationSeconds, maxFrames: ctx.limits.maxFrames };
+    const newArchive = () =>
+      ctx.archiveMaxWaitingBytes > 0
+        ? new FrameArchive(s3ArchiveSink(ctx.s3, ctx.bucket, archiveKey(job.jobId)), {
+            key: archiveKey(job.jobId),
+            mtime: new Date(),
+            pendingDir: waitDir,
+            maxPendingBytes: ctx.archiveMaxWaitingBytes,
+            log,
+          })
+        : null;
+    // Each frame's object, and (on the plain path) its entry in the zip written during extraction.
     const uploadAs =
       (timeOf: (index: number) => number | Promise<number>) =>
       async ({ index, path }: ReadyFrame) => {
         const timestamp = await timeOf(index);
         const name = frameName(index, timestamp, options.format);
         const key = frameKey(job.jobId, name);
-        const size = await putFile(ctx.s3, ctx.bucket, key, path, CONTENT_TYPES[options.format]);
+        const type = CONTENT_TYPES[options.format];
+        const { size } = await stat(path);
+        if (!archive || size > FRAME_IN_MEMORY_MAX) {
+          await Promise.all([putFile(ctx.s3, ctx.bucket, key, path, type), archive?.discard(`frame ${index} is ${size} bytes`)]);
+          return { index, timestamp, name, key, size };
+        }
+        // Read once, for the frame's object and the zip alike.
+        const data = await readFile(path);
+        await Promise.all([putBytes(ctx.s3, ctx.bucket, key, data, type), archive.add({ index, name, data, path })]);
         return { index, timestamp, name, key, size };
       };
     const t1 = performance.now();
@@ -178,6 +219,7 @@ export async function extract(
               output,
               runs,
               parallelism: ctx.plan.parallelism,
+              ...(ctx.ffmpegSlots && { slots: ctx.ffmpegSlots }),
               signal: stop,
               timeoutMs: ctx.ffmpegTimeoutMs,
               redact: { [sourcePath]: "input", [outDir]: "frames" },
@@ -185,14 +227,28 @@ export async function extract(
           upload: uploadAs((index) => frameTimestamp(index, planned.fps, planned.start)),
         });
       };
-      const input = { options: planned, duration: probe.facts.duration, durationKnown: probe.durationKnown, seekable };
+      // A sparse plan opens the input once per frame: at the keyframe before each, when the index says where.
+      const keyframes =
+        seekable && probe.durationKnown && planned.fps <= ctx.plan.sparseMaxFps
+          ? await listKeyframes(ctx.tools.ffprobe, sourcePath, streamIndex, probe.facts.startTime, ctx.probeTimeoutMs).catch(
+              (err: unknown) => {
+                log.warn({ err: String(err) }, "keyframes not listed; sparse runs open the input a margin early");
+                return undefined;
+              },
+            )
+          : undefined;
+      const input = { options: planned, duration: probe.facts.duration, durationKnown: probe.durationKnown, seekable, keyframes };
       // Throws TOO_MANY_FRAMES before anything is decoded.
       const runs = planRuns(input, { ...ctx.plan, ...bounds });
+      // The plain path writes the zip while extracting; the outputs pass leaves it to the packager.
+      archive = newArchive();
       produced = await produce(runs);
       if (runs.length > 1 && !isContiguous(produced.frames.map((f) => f.index))) {
         // A split run disagreed with the media (e.g. a duration longer than the video): the
         // one-run plan has no boundaries to get wrong; its frames overwrite the same keys.
         log.warn({ runs: runs.length, frames: produced.frames.length }, "split extraction left a gap; extracting in one run");
+        await archive?.discard("the frames are extracted again in one run");
+        archive = newArchive();
         produced = await produce(planRuns({ ...input, seekable: false }, { ...ctx.plan, parallelism: 1, ...bounds }));
       }
     }
@@ -205,7 +261,9 @@ export async function extract(
       const most = ctx.limits.maxFrames;
       throw new AppError("TOO_MANY_FRAMES", `the video yields more than ${most} frames, the most a job may have; ask for fewer`);
     }
-    const manifest = buildManifest(job.jobId, options.format, produced.frames, probe.facts);
+    const listed = buildManifest(job.jobId, options.format, produced.frames, probe.facts);
+    const staged = await archive?.finish(listed.frameCount, archiveIndex(listed));
+    const manifest = staged ? { ...listed, archive: staged } : listed;
     const key = manifestKey(job.jobId);
     const stored = encodeManifest(manifest);
     try {
@@ -214,7 +272,10 @@ export async function extract(
       throw new AppError("S3_UNAVAILABLE", `manifest upload failed: ${(err as Error).message}`, { retryable: true, cause: err });
     }
     const extractMs = Math.round(performance.now() - t1);
-    log.info({ frames: manifest.frameCount, ffmpegRuns, outputs: outputs?.files.map((f) => f.name), extractMs }, "frames extracted");
+    log.info(
+      { frames: manifest.frameCount, ffmpegRuns, outputs: outputs?.files.map((f) => f.name), extractMs, archive: staged?.size ?? null },
+      "frames extracted",
+    );
     return {
       bucket: ctx.bucket,
       prefix: framesPrefix(job.jobId),
@@ -224,6 +285,8 @@ export async function extract(
       ...(outputs && { outputs }),
     };
   } finally {
+    // A failed job's unfinished zip: its multipart upload is aborted (a stored one stays).
+    await archive?.discard("the extraction did not finish");
     await rm(dir, { recursive: true, force: true });
   }
 }

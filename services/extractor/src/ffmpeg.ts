@@ -1,6 +1,7 @@
 import { execa } from "execa";
 import { AppError } from "@hfp/events";
-import { buildProbeArgs } from "./args.ts";
+import { createInterface } from "node:readline";
+import { buildKeyframeArgs, buildProbeArgs, parseKeyframeLine } from "./args.ts";
 import { parseEncoders } from "./tools.ts";
 
 /** How a tool run ended, as far as deciding what to do next needs. */
@@ -94,6 +95,36 @@ export async function runProbe(ffprobe: string, path: string, timeoutMs: number)
   } catch {
     throw new AppError("INVALID_VIDEO", "ffprobe did not describe the file");
   }
+}
+
+/**
+ * The keyframe times of one stream from the container's index (no decoding: ffprobe lists the
+ * packets), relative to the input's start, ascending. Read line by line, keeping only the
+ * keyframes, so a long input's packet list is never held. Throws the error of a failed run.
+ */
+export async function listKeyframes(ffprobe: string, path: string, streamIndex: number, startTime: number, timeoutMs: number) {
+  const child = execa(ffprobe, buildKeyframeArgs(path, streamIndex), {
+    ...toolSpawnOptions(timeoutMs),
+    stdout: "pipe",
+    stderr: "pipe",
+    buffer: false,
+    reject: false,
+  });
+  const times: number[] = [];
+  let tail = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    tail = (tail + chunk.toString("utf8")).slice(-4096);
+  });
+  if (child.stdout) {
+    for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
+      const t = parseKeyframeLine(line, startTime);
+      if (t !== null) times.push(t);
+    }
+  }
+  const r = await child;
+  const failure = classifyExit("ffprobe", toExit(r as Result, redactPaths(tail, { [path]: "input" })));
+  if (failure) throw failure;
+  return times.sort((a, b) => a - b);
 }
 
 export interface FfmpegRun {

@@ -1,10 +1,13 @@
 import { createHash } from "node:crypto";
 import type { FrameFormat } from "@hfp/events";
+import type { StagedArchive } from "./archive.ts";
 import type { ProbeFacts } from "./probe.ts";
 
 /** Where a job's frames and manifest live (docs/events.md, "S3 layout"). */
 export const framesPrefix = (jobId: string): string => `frames/${jobId}/`;
 export const manifestKey = (jobId: string): string => `${framesPrefix(jobId)}manifest.json`;
+/** The zip written during extraction, under the frames' prefix: scratch like them, removed with them. */
+export const archiveKey = (jobId: string): string => `${framesPrefix(jobId)}frames.zip`;
 
 /**
  * Media time of frame `index`, in seconds relative to the input's start, rounded to the
@@ -41,6 +44,8 @@ export interface Manifest {
   frameCount: number;
   frames: FrameEntry[];
   probe: ProbeFacts;
+  /** The zip of these frames, when extraction wrote one (the packager then copies it instead of building it). */
+  archive?: StagedArchive;
 }
 
 /** The manifest object's bytes and their sha256, which `frames-extracted` carries instead of the frames. */
@@ -53,4 +58,13 @@ export function encodeManifest(manifest: Manifest): { bytes: Buffer; sha256: str
 export function buildManifest(jobId: string, format: FrameFormat, frames: readonly FrameEntry[], probe: ProbeFacts): Manifest {
   const sorted = [...frames].sort((a, b) => a.index - b.index);
   return { jobId, format, frameCount: sorted.length, frames: sorted, probe };
+}
+
+/**
+ * The archive's own `manifest.json` entry: the frames as they are named inside the zip,
+ * the same document the packager writes into the zips it builds.
+ */
+export function archiveIndex(m: Manifest): Uint8Array {
+  const frames = m.frames.map(({ index, timestamp, name, size }) => ({ index, timestamp, name, size }));
+  return Buffer.from(JSON.stringify({ jobId: m.jobId, format: m.format, frameCount: m.frameCount, frames, probe: m.probe }, null, 2));
 }

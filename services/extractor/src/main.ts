@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { HeadBucketCommand } from "@aws-sdk/client-s3";
 import { createS3 } from "@hfp/aws";
+import pLimit from "p-limit";
 import { createLogger } from "@hfp/logging";
 import { bootConfig, isEntrypoint, runStage, stageBasics } from "@hfp/service";
 import { configSchema } from "./config.ts";
@@ -38,6 +39,8 @@ export async function main(): Promise<void> {
   if (swept.length) log.warn({ swept, tmpRoot: config.EXTRACTOR_TMP_DIR }, "removed temp directories of stopped extractors");
 
   const s3 = createS3({ region: config.AWS_REGION, s3Endpoint: config.S3_ENDPOINT });
+  // One job's runs may take every slot; further jobs download, upload and publish meanwhile.
+  const ffmpegSlots = pLimit(config.EXTRACTOR_PARALLELISM);
 
   await runStage({
     ...stageBasics(STAGE, import.meta.url, log, config),
@@ -55,6 +58,8 @@ export async function main(): Promise<void> {
           maxFrames: config.EXTRACTOR_MAX_FRAMES,
         },
         uploadConcurrency: config.EXTRACTOR_UPLOAD_CONCURRENCY,
+        ffmpegSlots,
+        archiveMaxWaitingBytes: config.EXTRACTOR_ARCHIVE_MAX_WAITING_BYTES,
         plan: {
           parallelism: config.EXTRACTOR_PARALLELISM,
           minSegmentSeconds: config.EXTRACTOR_MIN_SEGMENT_SECONDS,

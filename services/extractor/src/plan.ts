@@ -27,6 +27,12 @@ export interface PlanInput {
   durationKnown: boolean;
   /** The container's seeking lands on a keyframe at or before the target (mp4, matroska). */
   seekable: boolean;
+  /**
+   * The video stream's keyframe times (relative to the input's start, ascending), when read
+   * from its index: a run then opens exactly at the last keyframe at or before its first frame,
+   * decoding nothing before it (see `seekFor`).
+   */
+  keyframes?: readonly number[] | undefined;
 }
 
 export interface PlanConfig {
@@ -78,8 +84,28 @@ export function frameBudget(input: PlanInput, cfg: Pick<PlanConfig, "maxDuration
   return Math.min(capped(slots(options, horizon) + (withinLimit ? 0 : 1)), cfg.maxFrames + 1);
 }
 
-const seekFor = (from: number, input: PlanInput, cfg: PlanConfig) =>
-  from > 0 && input.seekable ? Math.max(0, from - cfg.seekMarginSeconds) : 0;
+/**
+ * Where a run whose first frame is at `from` opens the input. Without the keyframes, a margin
+ * before it (more than any B-frame reordering delay, since the demuxer may find keyframes by
+ * decode time), which on a short-GOP stream costs up to a whole GOP of decoding more. With
+ * them, the last keyframe at or before `from`: the demuxer lands on that keyframe whether it
+ * indexes by presentation or decode time (its decode time is earlier, the next one's later),
+ * and the frame shown at `from` is that keyframe or a frame decoded after it.
+ */
+function seekFor(from: number, input: PlanInput, cfg: PlanConfig): number {
+  if (!(from > 0 && input.seekable)) return 0;
+  const kf = input.keyframes;
+  if (!kf?.length) return Math.max(0, from - cfg.seekMarginSeconds);
+  let lo = 0;
+  let hi = kf.length - 1;
+  if (kf[0]! > from) return 0;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (kf[mid]! <= from + EPS) lo = mid;
+    else hi = mid - 1;
+  }
+  return Math.max(0, kf[lo]!);
+}
 
 /**
  * How to produce a job's frames. Every plan yields the same frames as one dense run

@@ -1,5 +1,5 @@
 import type { AppError } from "@hfp/events";
-import pLimit from "p-limit";
+import pLimit, { type LimitFunction } from "p-limit";
 import { buildFfmpegArgs, type OutputSpec } from "./args.ts";
 import { runFfmpeg } from "./ffmpeg.ts";
 import type { Run } from "./plan.ts";
@@ -12,6 +12,8 @@ export interface RunPlanSpec {
   runs: readonly Run[];
   /** ffmpeg processes at once. */
   parallelism: number;
+  /** The replica's ffmpeg slots, shared by its jobs: a run starts only in a free one. */
+  slots?: LimitFunction;
   signal: AbortSignal;
   timeoutMs: number;
   redact: Record<string, string>;
@@ -39,7 +41,8 @@ export async function runPlan(spec: RunPlanSpec): Promise<{ canceled: boolean }>
     }
   };
   try {
-    await Promise.all(spec.runs.map((run) => limit(() => one(run))));
+    const slot = spec.slots ?? ((fn: () => Promise<void>) => fn());
+    await Promise.all(spec.runs.map((run) => limit(() => slot(() => one(run)))));
   } finally {
     spec.signal.removeEventListener("abort", onAbort);
   }

@@ -2,11 +2,13 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
   buildFfmpegArgs,
+  buildKeyframeArgs,
   buildProbeArgs,
   codecArgs,
   FORMAT_WHITELIST,
   fpsExpression,
   localFramePattern,
+  parseKeyframeLine,
   type OutputSpec,
 } from "../src/args.ts";
 import type { Run } from "../src/plan.ts";
@@ -47,6 +49,27 @@ test("local frame files are recognised for every index, a million and beyond too
   for (const partial of ["f-000001.jpg.tmp", "f-00001.jpg", "f-000001.gif", "x-000001.jpg"]) {
     assert.is(localFramePattern.exec(partial), null, partial);
   }
+});
+
+test("keyframes come from the chosen stream's packets, read through the same whitelists, without decoding", () => {
+  const args = buildKeyframeArgs("/tmp/j/source", 2);
+  assert.equal(args.slice(args.indexOf("-select_streams"), args.indexOf("-select_streams") + 6), [
+    "-select_streams",
+    "2",
+    "-show_entries",
+    "packet=pts_time,flags",
+    "-of",
+    "csv=p=0",
+  ]);
+  assert.equal(args.slice(-6), ["-protocol_whitelist", "file", "-format_whitelist", FORMAT_WHITELIST, "-i", "file:/tmp/j/source"]);
+});
+
+test("a keyframe line gives its time from the input's start; other packets and unknown times give none", () => {
+  assert.is(parseKeyframeLine("2.000000,K_", 0), 2);
+  assert.is(parseKeyframeLine("1.466667,K__", 0.066667), 1.4);
+  assert.is(parseKeyframeLine("2.033333,__", 0), null);
+  assert.is(parseKeyframeLine("N/A,K_", 0), null);
+  assert.is(parseKeyframeLine("", 0), null);
 });
 
 test("ffprobe answers in JSON with format and streams", () => {

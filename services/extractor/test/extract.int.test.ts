@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { unzipSync } from "fflate";
 import * as assert from "uvu/assert";
 import type { EventOf } from "@hfp/events";
 import type { Manifest } from "../src/frames.ts";
@@ -79,6 +81,22 @@ test("default options: ten JPEG frames at 0..9 s, each the frame ffmpeg -ss t sh
     total += size;
   }
   assert.is(extracted.data.bytes, total);
+
+  // The zip written while extracting: the same frames' bytes in index order, its index last.
+  const staged = manifest.archive!;
+  assert.ok(staged, "the manifest names the extraction's zip");
+  const zipBytes = await objectBytes(w, staged.key);
+  assert.is(staged.key, `frames/${job.jobId}/frames.zip`);
+  assert.equal([staged.size, staged.frameCount], [zipBytes.length, 10]);
+  assert.is(createHash("sha256").update(zipBytes).digest("hex"), staged.sha256);
+  const entries = unzipSync(new Uint8Array(zipBytes));
+  assert.equal(Object.keys(entries), [...manifest.frames.map((f) => f.name), "manifest.json"]);
+  for (const f of manifest.frames) assert.ok(Buffer.from(entries[f.name]!).equals(await objectBytes(w, f.key)), f.name);
+  const index = JSON.parse(Buffer.from(entries["manifest.json"]!).toString()) as { frames: { name: string; size: number }[] };
+  assert.equal(
+    index.frames.map((f) => [f.name, f.size]),
+    manifest.frames.map((f) => [f.name, f.size]),
+  );
 
   const started = events[1] as EventOf<"extraction-started">;
   assert.equal(started.data, { attempt: 1, worker: "test-worker" });

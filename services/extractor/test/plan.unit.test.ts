@@ -176,6 +176,49 @@ test("given a sparse rate, then one single-frame run per frame, plus the end-of-
   );
 });
 
+test("given a sparse rate and the keyframes, then each run opens exactly at the last keyframe at or before its frame", () => {
+  // Keyframes every 2 s (the frame at 10 s is one), an irregular one at 25.5 s, none after 26 s.
+  const keyframes = [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 25.5, 26];
+  const runs = planRuns(input({ fps: 0.1 }, { duration: 35, keyframes }), cfg);
+  assert.equal(
+    runs.map((r) => [r.from, r.seek, r.count]),
+    [
+      [0, 0, 1],
+      [10, 10, 1],
+      [20, 20, 1],
+      [30, 26, 1],
+      [40, 26, 1],
+    ],
+  );
+  // Shifted so the run's first frame is at time 0; bounded half a slot beyond it.
+  assert.equal(
+    runs.map((r) => Number(r.limit.toFixed(6))),
+    [15, 15, 15, 19, 29],
+  );
+  // A frame between keyframes, and one before the first keyframe (read from the beginning).
+  assert.equal(
+    planRuns(input({ fps: 0.1, start: 3 }, { duration: 25, keyframes: [1, 12.5] }), cfg).map((r) => [r.from, r.seek]),
+    [
+      [3, 1],
+      [13, 12.5],
+      [23, 12.5],
+      [33, 12.5],
+    ],
+  );
+  assert.equal(
+    planRuns(input({ fps: 0.1, start: 0.5 }, { duration: 15, keyframes: [1, 12] }), cfg).map((r) => r.seek),
+    [0, 1, 12],
+  );
+});
+
+test("given keyframes on a container read from the beginning, then no run seeks", () => {
+  const runs = planRuns(input({ fps: 0.1 }, { duration: 35, seekable: false, keyframes: [0, 10, 20] }), cfg);
+  assert.equal(
+    runs.map((r) => r.seek),
+    [0],
+  );
+});
+
 test("given a sparse rate with an end or maxFrames, then no candidate beyond them", () => {
   assert.equal(
     planRuns(input({ fps: 0.1, end: 25 }, { duration: 35 }), cfg).map((r) => r.from),

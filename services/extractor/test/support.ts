@@ -52,6 +52,7 @@ export async function createWorld(overrides: Partial<ExtractorContext> = {}): Pr
     encoders: await listEncoders(tools.ffmpeg),
     limits: { maxDurationSeconds: 10_800, maxWidth: 7680, maxHeight: 4320, maxInputBytes: 10 * 1024 ** 3, maxFrames: MAX_FRAMES },
     uploadConcurrency: 4,
+    archiveMaxWaitingBytes: 1024 ** 3,
     plan: { parallelism: 2, minSegmentSeconds: 10, sparseMaxFps: 0.1, seekMarginSeconds: 1 },
     tmpRoot,
     probeTimeoutMs: 30_000,
@@ -175,7 +176,8 @@ export async function uploadJob(w: World, file: string | Buffer, options: Extrac
 export const history = async (w: World, jobId: string) => (await readJobHistory(w.nc, w.stream, jobId, w.prefix)).map((s) => s.event);
 
 export async function frameKeys(w: World, jobId: string): Promise<string[]> {
-  return (await listKeys(w.s3, w.bucket, `frames/${jobId}/`)).filter((k) => !k.endsWith("manifest.json")).sort();
+  const frame = (k: string) => !k.endsWith("manifest.json") && !k.endsWith("frames.zip");
+  return (await listKeys(w.s3, w.bucket, `frames/${jobId}/`)).filter(frame).sort();
 }
 
 export const objectBytes = (w: World, key: string) => getBytes(w.s3, w.bucket, key);

@@ -16,6 +16,16 @@ export const FramesManifest = z.object({
       size: z.number().int().nonnegative(),
     }),
   ),
+  /** The zip the extractor wrote while extracting, when it did (docs/decisions.md, "Packaging during extraction"). */
+  archive: z
+    .object({
+      key: z.string().min(1),
+      size: z.number().int().positive(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      etag: z.string().min(1),
+      frameCount: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 export type FramesManifest = z.infer<typeof FramesManifest>;
 
@@ -34,7 +44,11 @@ export interface ArchivePlan {
   manifest: Uint8Array;
   /** Upper bound of the archive's size, for the zip format's 4 GiB limit. */
   maxSize: number;
+  /** The extractor's zip of exactly these frames, under the job's prefix, to adopt instead of building one; else null. */
+  staged: StagedArchive | null;
 }
+
+export type StagedArchive = NonNullable<FramesManifest["archive"]>;
 
 /**
  * Without ZIP64 (which fflate does not write) an archive holds at most 65,534 entries (the
@@ -108,5 +122,12 @@ export function planArchive(source: EventOf<"frames-extracted">, raw: unknown): 
       `the frames total ${maxSize} bytes, over the 4 GiB a zip can hold; ask for fewer or smaller frames`,
     );
   }
-  return { frames, manifest, maxSize };
+  // Anything else is ignored rather than trusted: a key outside the job's prefix would copy
+  // another object into this job's result. The zip is then built from the frames.
+  const a = m.archive;
+  const staged =
+    a && a.key.startsWith(source.data.prefix) && !a.key.includes("..") && a.frameCount === frames.length && a.size <= ZIP_MAX_BYTES
+      ? a
+      : null;
+  return { frames, manifest, maxSize, staged };
 }

@@ -27,7 +27,18 @@ export async function runEffect(io: EffectAdapters, effect: PackagerEffect, log:
       const plan = planArchive(source, manifest);
       // Before the zip: a finished zip is what says "packaged", so its outputs are already in place.
       for (const copy of outputCopies(source, io.resultsBucket)) await io.storage.copyObject(copy.from, copy.to, copy.contentType);
-      const zip = await packFrames(io.storage, { source, plan, bucket: io.resultsBucket, key: resultKey(source.jobId) }, io.readAhead);
+      const key = resultKey(source.jobId);
+      const staged = plan.staged;
+      if (staged) {
+        const facts = { sha256: staged.sha256, frameCount: staged.frameCount, framesEventId: source.id };
+        const from = { bucket: source.data.bucket, key: staged.key, etag: staged.etag, size: staged.size };
+        if (await io.storage.adoptZip(from, { bucket: io.resultsBucket, key }, facts)) {
+          io.metrics.bytesProcessed.inc({ stage: STAGE }, staged.size);
+          return { bucket: io.resultsBucket, key, size: staged.size, sha256: staged.sha256, frameCount: staged.frameCount };
+        }
+        log.warn({ archive: staged.key }, "the extraction's zip is gone or replaced; building the zip from the frames");
+      }
+      const zip = await packFrames(io.storage, { source, plan, bucket: io.resultsBucket, key }, io.readAhead);
       io.metrics.bytesProcessed.inc({ stage: STAGE }, zip.size);
       return zip;
     }

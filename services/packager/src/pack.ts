@@ -33,14 +33,15 @@ export async function packFrames(
   const { source, plan, bucket, key } = input;
 
   async function* entries(): AsyncGenerator<ZipEntry> {
-    // First, so a reader streaming the archive knows what follows.
-    yield { name: MANIFEST_ENTRY, data: plan.manifest, method: "deflate" };
     const frames = readAhead(
       plan.frames,
       async (frame) => ({ frame, data: await storage.readFrame(source.data.bucket, frame.key, frame.size) }),
       { maxItems: limits.frames, maxBytes: limits.bytes, sizeOf: (f) => f.size },
     );
     for await (const { frame, data } of frames) yield { name: frame.entry, data, method: "store" };
+    // Last, as in the zip the extractor writes while extracting (it lists what came before):
+    // one layout whichever stage made the archive.
+    yield { name: MANIFEST_ENTRY, data: plan.manifest, method: "deflate" };
   }
 
   const zip = zipStream(entries(), { mtime: new Date(source.occurredAt) });

@@ -37,6 +37,10 @@ export function finishedZip(
   return { bucket, key, size: head.ContentLength, sha256, frameCount };
 }
 
+const isPreconditionFailed = (err: unknown) =>
+  (err as { name?: string; $metadata?: { httpStatusCode?: number } } | null)?.name === "PreconditionFailed" ||
+  (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode === 412;
+
 export class PackagerStorage {
   constructor(private readonly s3: S3Client) {}
 
@@ -156,6 +160,40 @@ export class PackagerStorage {
       );
     } catch (err) {
       if (isMissing(err)) throw new AppError("SOURCE_NOT_FOUND", `output ${from.key} does not exist (expired or removed)`);
+      throw err;
+    }
+  }
+
+  /**
+   * The extractor's zip (see archive.ts `staged`) as the result: one server-side copy that
+   * writes the checksum metadata with it, so the result is sealed the moment it exists and no
+   * byte passes through this process. `CopySourceIfMatch` makes it the bytes the manifest
+   * describes; the HEAD before it says so too where the condition is not enforced (the local
+   * emulator ignores it). False when that object is gone or was replaced (then the zip is
+   * built instead).
+   */
+  async adoptZip(
+    from: { bucket: string; key: string; etag: string; size: number },
+    to: { bucket: string; key: string },
+    facts: { sha256: string; frameCount: number; framesEventId: string },
+  ): Promise<boolean> {
+    const head = await headObject(this.s3, from.bucket, from.key);
+    if (!head || head.ETag !== from.etag || head.ContentLength !== from.size) return false;
+    try {
+      await this.s3.send(
+        new CopyObjectCommand({
+          Bucket: to.bucket,
+          Key: to.key,
+          CopySource: `${from.bucket}/${from.key.split("/").map(encodeURIComponent).join("/")}`,
+          CopySourceIfMatch: from.etag,
+          MetadataDirective: "REPLACE",
+          ContentType: "application/zip",
+          Metadata: { sha256: facts.sha256, "frame-count": String(facts.frameCount), "frames-event": facts.framesEventId },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isMissing(err) || isPreconditionFailed(err)) return false;
       throw err;
     }
   }

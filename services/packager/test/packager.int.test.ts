@@ -69,9 +69,9 @@ function handler(ctx: Ctx, overrides: Partial<PackagerOptions> = {}, storage = n
 const delivery = (event: JobEvent, attempt = 1) => testDelivery(event, { attempt, maxDeliver: 5 });
 
 /** Puts the job's frames and manifest in S3 and its `frames-extracted` in the stream. */
-async function seedJob(ctx: Ctx, sizes: number[]) {
-  const jobId = uniqueName("job");
-  const fx = framesFixture({ jobId, bucket: ctx.bucket, sizes, at: new Date("2030-03-04T05:06:07Z") });
+async function seedJob(ctx: Ctx, sizes: number[], archive?: Parameters<typeof framesFixture>[0]["archive"], id = uniqueName("job")) {
+  const jobId = id;
+  const fx = framesFixture({ jobId, bucket: ctx.bucket, sizes, at: new Date("2030-03-04T05:06:07Z"), ...(archive && { archive }) });
   const bytes = fx.frames.map((f) => frameBytes(f.index, f.size));
   await Promise.all(
     fx.frames.map((f, i) =>
@@ -156,6 +156,57 @@ it("a zip within 8 MiB is one PutObject carrying its metadata, no seal; a larger
   assert.is(big.data.size, bigZip.length);
 });
 
+/** The real storage, counting frame reads and adoptions. */
+class ReadCountingStorage extends PackagerStorage {
+  calls = { readFrame: 0, adoptZip: 0 };
+  override readFrame(...args: Parameters<PackagerStorage["readFrame"]>) {
+    this.calls.readFrame++;
+    return super.readFrame(...args);
+  }
+  override adoptZip(...args: Parameters<PackagerStorage["adoptZip"]>) {
+    this.calls.adoptZip++;
+    return super.adoptZip(...args);
+  }
+}
+
+it("the extraction's zip named by the manifest becomes the result by one server-side copy, sealed, no frame read", async (ctx) => {
+  const jobId = uniqueName("job");
+  const zipBytes = Buffer.from("the extractor's zip of these frames");
+  const archiveKey = `frames/${jobId}/frames.zip`;
+  const put = await ctx.s3.send(new PutObjectCommand({ Bucket: ctx.bucket, Key: archiveKey, Body: zipBytes }));
+  const sha256 = createHash("sha256").update(zipBytes).digest("hex");
+  const archive = { key: archiveKey, size: zipBytes.length, sha256, etag: put.ETag!, frameCount: 3 };
+  const job = await seedJob(ctx, [10, 20, 30], archive, jobId);
+  const storage = new ReadCountingStorage(ctx.s3);
+  assert.equal(await handler(ctx, {}, storage)(delivery(job.event), log), { kind: "ack" });
+
+  const [packaged] = await eventsOf(ctx, jobId, "packaged");
+  assert.ok(packaged && packaged.type === "packaged");
+  const key = `results/${jobId}.zip`;
+  assert.equal(packaged.data, { bucket: ctx.bucket, key, size: zipBytes.length, sha256, frameCount: 3 });
+  assert.ok((await getBytes(ctx.s3, ctx.bucket, key)).equals(zipBytes));
+  const head = await headObject(ctx.s3, ctx.bucket, key);
+  assert.equal(head?.Metadata, { sha256, "frame-count": "3", "frames-event": job.event.id });
+  assert.is(head?.ContentType, "application/zip");
+  assert.equal(storage.calls, { readFrame: 0, adoptZip: 1 });
+  assert.equal(await listKeys(ctx.s3, ctx.bucket, `frames/${jobId}/`), [], "frames and the extraction's zip removed");
+});
+
+it("an extraction zip replaced since (other ETag) or outside the prefix is not adopted: the zip is built from the frames", async (ctx) => {
+  for (const where of ["replaced", "outside"] as const) {
+    const jobId = uniqueName("job");
+    const archiveKey = where === "outside" ? `frames/other-job/frames.zip` : `frames/${jobId}/frames.zip`;
+    await ctx.s3.send(new PutObjectCommand({ Bucket: ctx.bucket, Key: archiveKey, Body: Buffer.from("not these frames") }));
+    const archive = { key: archiveKey, size: 16, sha256: "a".repeat(64), etag: '"0123456789abcdef0123456789abcdef"', frameCount: 2 };
+    const job = await seedJob(ctx, [10, 20], where === "outside" ? { ...archive, etag: "any" } : archive, jobId);
+    const storage = new ReadCountingStorage(ctx.s3);
+    assert.equal(await handler(ctx, {}, storage)(delivery(job.event), log), { kind: "ack" }, where);
+    const zip = await getBytes(ctx.s3, ctx.bucket, `results/${jobId}.zip`);
+    assert.equal(Object.keys(unzipSync(zip)), [...job.frames.map((f) => f.name), "manifest.json"], where);
+    assert.equal(storage.calls, { readFrame: 2, adoptZip: where === "outside" ? 0 : 1 }, where);
+  }
+});
+
 it("packs the frames in index order into a stored zip, publishes its true size and sha256, then removes the frames", async (ctx) => {
   // Two 4.5 MiB frames push the archive past one 8 MiB part: a real multipart upload.
   const sizes = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => n * 3 * KiB + n).concat([Math.round(4.5 * MiB), Math.round(4.5 * MiB)]);
@@ -184,7 +235,7 @@ it("packs the frames in index order into a stored zip, publishes its true size a
 
   const files = unzipSync(zip);
   const frameNames = job.frames.map((f) => f.name);
-  assert.equal(Object.keys(files), ["manifest.json", ...frameNames]);
+  assert.equal(Object.keys(files), [...frameNames, "manifest.json"]);
   job.bytes.forEach((b, i) => assert.ok(Buffer.from(files[frameNames[i]!]!).equals(b), `${frameNames[i]} bytes`));
   assert.equal(JSON.parse(Buffer.from(files["manifest.json"]!).toString("utf8")), {
     jobId: job.jobId,
@@ -194,8 +245,8 @@ it("packs the frames in index order into a stored zip, publishes its true size a
     probe: job.event.data.probe,
   });
   const methods = zipMethods(zip);
-  assert.equal(methods[0], { name: "manifest.json", central: 8, local: 8 });
-  for (const m of methods.slice(1)) assert.equal([m.central, m.local], [0, 0], `${m.name} is stored`);
+  assert.equal(methods.at(-1), { name: "manifest.json", central: 8, local: 8 });
+  for (const m of methods.slice(0, -1)) assert.equal([m.central, m.local], [0, 0], `${m.name} is stored`);
 
   assert.equal(await listKeys(ctx.s3, ctx.bucket, `frames/${job.jobId}/`), [], "frames removed");
   const versions = await ctx.s3.send(new ListObjectVersionsCommand({ Bucket: ctx.bucket, Prefix: key }));
@@ -310,7 +361,7 @@ it("an old frames-extracted (v1, timestamps inline, no sha256) is upcast and pac
   assert.equal([v1.schemaVersion, "timestamps" in v1.data, v1.data.manifestSha256], [2, false, undefined]);
   assert.equal(await handler(ctx)(delivery(v1), log), { kind: "ack" });
   const files = unzipSync(await getBytes(ctx.s3, ctx.bucket, `results/${job.jobId}.zip`));
-  assert.equal(Object.keys(files), ["manifest.json", ...job.frames.map((f) => f.name)]);
+  assert.equal(Object.keys(files), [...job.frames.map((f) => f.name), "manifest.json"]);
   job.bytes.forEach((b, i) => assert.ok(Buffer.from(files[job.frames[i]!.name]!).equals(b)));
 });
 

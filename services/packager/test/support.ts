@@ -8,7 +8,15 @@ export const probe = { duration: 10, width: 64, height: 36, codec: "h264", rotat
 export const frameName = (index: number, ext = "jpg") => `frame-${String(index).padStart(6, "0")}-t${index.toFixed(3)}s.${ext}`;
 
 /** A `frames-extracted` for `count` frames of `sizes[i]` bytes each, and the matching manifest. */
-export function framesFixture(opts: { jobId: string; bucket: string; sizes: number[]; format?: "jpg" | "png" | "webp"; at?: Date }) {
+export function framesFixture(opts: {
+  jobId: string;
+  bucket: string;
+  sizes: number[];
+  format?: "jpg" | "png" | "webp";
+  at?: Date;
+  /** The zip the extractor wrote, as its manifest names it. */
+  archive?: { key: string; size: number; sha256: string; etag: string; frameCount: number };
+}) {
   const format = opts.format ?? "jpg";
   const prefix = `frames/${opts.jobId}/`;
   const frames = opts.sizes.map((size, index) => ({
@@ -18,7 +26,7 @@ export function framesFixture(opts: { jobId: string; bucket: string; sizes: numb
     key: `${prefix}${frameName(index, format)}`,
     size,
   }));
-  const manifest = { jobId: opts.jobId, format, frameCount: frames.length, frames, probe };
+  const manifest = { jobId: opts.jobId, format, frameCount: frames.length, frames, probe, ...(opts.archive && { archive: opts.archive }) };
   /** The manifest object as stored; the event names its sha256. */
   const manifestBytes = Buffer.from(JSON.stringify(manifest));
   const event: EventOf<"frames-extracted"> = createEvent({
