@@ -206,6 +206,10 @@ AUTH_JWT_SECRET=$(jwt_secret)
 EOF
 }
 
+provision() {
+  (set -a; . "$STATE/env"; set +a; cd "$ROOT" && AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node --conditions=@hfp/source --import tsx tools/hfp/src/main.ts provision >&2)
+}
+
 up() {
   case "${1:-}" in
     --cluster) export HFP_NATS_CLUSTER=3 ;;
@@ -248,13 +252,25 @@ up() {
   for s in $(nats_servers "$mode"); do
     wait_for "$s" curl -fsS "http://127.0.0.1:$(nats_ports "$s" | cut -d: -f2)/healthz?js-enabled-only=true"
   done
-  if [ "$mode" = cluster ]; then wait_for nats-1 meta_leader; fi
+  if [ "$mode" = cluster ]; then
+    wait_for nats-1 meta_leader
+    # A restarted cluster elects its streams' leaders after the meta leader; until each node's
+    # full health check passes, JetStream API requests (provisioning) time out.
+    for s in $(nats_servers "$mode"); do wait_for "$s" curl -fsS "http://127.0.0.1:$(nats_ports "$s" | cut -d: -f2)/healthz"; done
+  fi
   wait_for ferretdb tcp_open "$MONGO_PORT"
   wait_for moto curl -fsS -o /dev/null "http://127.0.0.1:$MOTO_PORT/moto-api/"
   env_lines >"$STATE/env"
   if [ "${HFP_SKIP_PROVISION:-0}" != 1 ]; then
     log "provisioning streams, consumers, buckets, queues and indexes"
-    (set -a; . "$STATE/env"; set +a; cd "$ROOT" && AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node --conditions=@hfp/source --import tsx tools/hfp/src/main.ts provision >&2)
+    # A cluster restarted on its old state elects its streams' leaders for some seconds after
+    # every node reports healthy; a JetStream request meanwhile times out, so try again.
+    local try
+    for try in 1 2 3 4; do
+      if provision; then break; fi
+      [ "$try" = 4 ] && { log "provisioning failed"; exit 1; }
+      log "provisioning failed (attempt $try); trying again in 2 s"; sleep 2
+    done
   fi
   log "stack is up; environment (also in $STATE/env):"
   sed "s/^\(NATS_PASSWORD[A-Z_]*\)=.*/\1=(in the env file)/" "$STATE/env"

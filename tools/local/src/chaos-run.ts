@@ -36,10 +36,15 @@ export class Stack {
    */
   up(mode?: NatsMode): void {
     const args = mode ? [`--${mode}`] : [];
-    execFileSync("bash", [join(repoRoot, "scripts", "stack.sh"), "up", ...args], {
-      env: { ...process.env, HFP_SKIP_PROVISION: mode ? "0" : "1" },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    try {
+      execFileSync("bash", [join(repoRoot, "scripts", "stack.sh"), "up", ...args], {
+        env: { ...process.env, HFP_SKIP_PROVISION: mode ? "0" : "1" },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+    } catch (err) {
+      const stderr = String((err as { stderr?: Buffer }).stderr ?? "").trim();
+      throw new Error(`scripts/stack.sh up ${args.join(" ")} failed:\n${stderr.split("\n").slice(-15).join("\n")}`, { cause: err });
+    }
   }
   /**
    * The stack's environment as the env file says now (after a switch of mode): the file is

@@ -40,6 +40,8 @@ export async function startPipeline(
     env,
     token: (user) => mintDevToken(env.AUTH_JWT_SECRET!, user),
     async close() {
+      // Twice is harmless: a failed switch of the stack leaves its caller closing again.
+      if (nc.isClosed()) return;
       gateway.server.close();
       await nc.drain();
       await services.stop();
