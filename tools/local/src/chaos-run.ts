@@ -111,6 +111,7 @@ export interface Row {
   fault: string;
   title: string;
   jobs: number;
+  jobIds: string[];
   completed: number;
   failed: Record<string, number>;
   lost: number;
@@ -177,6 +178,7 @@ export async function judge(ctx: ChaosContext, fault: Fault): Promise<Row> {
     fault: fault.name,
     title: fault.title,
     jobs: jobs.length,
+    jobIds: out.jobIds,
     completed: 0,
     failed: {},
     lost: 0,

@@ -26,6 +26,8 @@ export interface ChaosResult {
   rows: Row[];
   notes: string[];
   normalMs: Record<string, number>;
+  /** Every notification read during the session, by job id. */
+  notifications: NotificationsReader;
 }
 
 export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
@@ -102,5 +104,6 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     rows,
     notes: rows.flatMap((r) => r.notes),
     normalMs: { short: normal.get(clips.short.path) ?? NaN, long: normal.get(clips.long.path) ?? NaN },
+    notifications: notes,
   };
 }

@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { h264Clip, history, Notifications, startPipeline, upload, waitDone, work, type Pipeline } from "./support.ts";
+import { h264Clip, history, Notifications, startPipeline, until, upload, waitDone, work, type Pipeline } from "./support.ts";
 
 /**
  * Faults that need processes: a stage killed (-9) or stopped (SIGTERM) in the middle of a
@@ -29,20 +29,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const jobDirs = () => readdirSync(tmpRoot).filter((n) => n.startsWith("extract."));
 const framesOnDisk = () =>
   jobDirs().some((d) => readdirSync(join(tmpRoot, d, "frames"), { withFileTypes: true }).some((f) => f.name.endsWith(".jpg")));
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (
-      await Promise.resolve()
-        .then(check)
-        .catch(() => false)
-    )
-      return;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function startJob(p: Pipeline, clip: string, options: Record<string, number>): Promise<string> {
   const up = await upload(p, user, clip, options);
