@@ -2,14 +2,14 @@
 // services as processes. A fault starts its jobs, does its damage, puts things back as an
 // operator or Kubernetes would (a killed process restarts at once), and says when it ended.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, request, type IncomingMessage, type Server } from "node:http";
 import { join } from "node:path";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { queueUrl } from "@hfp/aws";
 import { manager } from "@hfp/jetstream";
 import type { ChaosContext, Expected, Fault, FaultOutcome } from "./chaos-run.ts";
-import { getJob, history, sleep, until, upload } from "./pipeline-kit.ts";
+import { framesOnDisk, getJob, history, sleep, until, upload } from "./pipeline-kit.ts";
 import { SERVICES, type ServiceName } from "./services.ts";
 
 /** How long after its fault a job may take: 30 s plus the normal time of the `n` jobs queued behind each other. */
@@ -17,6 +17,7 @@ const bound = (ctx: ChaosContext, clip: "short" | "long", n: number) => 30_000 +
 const completed: Expected = { status: "completed" };
 
 async function startJobs(ctx: ChaosContext, clip: "short" | "long", n = ctx.jobs, file = ctx.clips[clip].path): Promise<string[]> {
+  await ctx.baseline(clip);
   const answers = await Promise.all(Array.from({ length: n }, () => upload(ctx.p, ctx.user, file, ctx.clips[clip].options)));
   return answers.map((a) => {
     if (a.status !== 201) throw new Error(`upload answered ${a.status}: ${JSON.stringify(a.body)}`);
@@ -34,13 +35,7 @@ const reached = (ctx: ChaosContext, jobIds: string[], type: string, timeoutMs = 
     timeoutMs,
   );
 
-/** ffmpeg of some job is writing frames (the extractor is mid-job, not downloading or uploading). */
-const framesOnDisk = (ctx: ChaosContext) =>
-  until("ffmpeg writing frames", () =>
-    readdirSync(ctx.extractorTmp)
-      .filter((d) => d.startsWith("extract."))
-      .some((d) => readdirSync(join(ctx.extractorTmp, d, "frames")).some((f) => f.endsWith(".jpg"))),
-  );
+const writingFrames = (ctx: ChaosContext) => until("ffmpeg writing frames", () => framesOnDisk(ctx.extractorTmp));
 
 function outcome(ctx: ChaosContext, jobIds: string[], clip: "short" | "long", extra: Partial<FaultOutcome> = {}): FaultOutcome {
   return {
@@ -66,7 +61,7 @@ function killDuring(service: ServiceName, at: string, clip: "short" | "long", ti
     title,
     async run(ctx) {
       const jobIds = await startJobs(ctx, clip);
-      if (at === "frames") await framesOnDisk(ctx);
+      if (at === "frames") await writingFrames(ctx);
       else await reached(ctx, jobIds, at);
       await killAndRestart(ctx, service);
       return outcome(ctx, jobIds, clip);
@@ -90,7 +85,7 @@ const sigtermExtractor: Fault = {
   title: "SIGTERM extractor mid-ffmpeg",
   async run(ctx) {
     const jobIds = await startJobs(ctx, "long");
-    await framesOnDisk(ctx);
+    await writingFrames(ctx);
     const at = Date.now();
     const code = await ctx.p.services.stopService("extractor");
     const stopMs = Date.now() - at;
@@ -121,7 +116,7 @@ const clusterNode: Fault = {
   title: "kill -9 the JOBS leader of a 3-node cluster (R3), back after the jobs",
   nats: "cluster",
   async run(ctx) {
-    const jobIds = await startJobs(ctx, "long");
+    const jobIds = await startJobs(ctx, "short");
     await reached(ctx, jobIds, "extraction-started");
     const info = await (await manager(ctx.p.nc)).streams.info(ctx.p.env.JOBS_STREAM ?? "JOBS");
     const leader = info.cluster?.leader;
@@ -129,7 +124,7 @@ const clusterNode: Fault = {
     if (!node) throw new Error(`the JOBS stream has no leader on a cluster node (${leader})`);
     ctx.stack.signal(`nats-${node}`, "SIGKILL");
     // Two of three keep the quorum: nothing waits for the node, so the fault's effect ends here.
-    return outcome(ctx, jobIds, "long", {
+    return outcome(ctx, jobIds, "short", {
       notes: [`cluster: killed ${leader} (the JOBS stream leader); the other two carried on`],
       after: async () => {
         ctx.stack.up();

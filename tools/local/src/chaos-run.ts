@@ -88,7 +88,9 @@ export interface ChaosContext {
   extractorTmp: string;
   /** The extra environment each service was started with (what a restart must give it again). */
   serviceEnv: StartOptions["extraEnv"] & {};
-  /** A job's normal time (upload to terminal, no fault) for a clip, measured at the start. */
+  /** Measures a job's normal time for a clip (upload to terminal, no fault), once per session. */
+  baseline(clip: "short" | "long"): Promise<void>;
+  /** The normal time `baseline` measured for a clip's path. */
   normalMs(clip: string): number;
   clips: Record<"short" | "long", { path: string; options: Record<string, number> }>;
   /** A working directory of this run. */

@@ -42,6 +42,7 @@ selectFaults(only);
 const started = new Date();
 const result = await runChaos({ only, jobs, log: (line) => process.stderr.write(`[chaos] ${line}\n`) });
 const normal = Object.entries(result.normalMs)
+  .filter(([, ms]) => Number.isFinite(ms))
   .map(([clip, ms]) => `${clip} clip ${(ms / 1000).toFixed(1)} s`)
   .join(", ");
 const report = `${chaosTable(result.rows)}

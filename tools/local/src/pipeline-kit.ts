@@ -2,8 +2,8 @@
 // gateway, with readers for a job's status, its events and its notifications. Shared by the
 // end-to-end tests (test/support.ts) and `npm run chaos` (chaos.ts), so both drive and judge
 // a job the same way.
-import { openAsBlob } from "node:fs";
-import { basename } from "node:path";
+import { openAsBlob, readdirSync } from "node:fs";
+import { basename, join } from "node:path";
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { mintDevToken } from "@hfp/auth";
 import { queueUrl } from "@hfp/aws";
@@ -143,6 +143,15 @@ export async function until(what: string, check: () => boolean | Promise<boolean
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/** The extractor's job directories in its temp dir (`extract.<pid>.<jobId>.<random>`). */
+export const extractorJobDirs = (tmpDir: string): string[] => readdirSync(tmpDir).filter((n) => n.startsWith("extract."));
+
+/** True once ffmpeg of some job writes frames: the extractor is mid-job, past its download. */
+export const framesOnDisk = (tmpDir: string): boolean =>
+  extractorJobDirs(tmpDir).some((d) =>
+    readdirSync(join(tmpDir, d, "frames"), { withFileTypes: true }).some((f) => f.name.endsWith(".jpg")),
+  );
 
 /**
  * Collects notification messages by job id from the notifications queue, deleting what it

@@ -10,7 +10,17 @@ import { stackEnv, stackStateDir } from "@hfp/testkit";
 import { NotificationsReader, startPipeline as startKitPipeline, type Pipeline } from "../src/pipeline-kit.ts";
 import type { StartOptions } from "../src/services.ts";
 
-export { getJob, history, upload, until, waitDone, type JobView, type Pipeline } from "../src/pipeline-kit.ts";
+export {
+  extractorJobDirs,
+  framesOnDisk,
+  getJob,
+  history,
+  upload,
+  until,
+  waitDone,
+  type JobView,
+  type Pipeline,
+} from "../src/pipeline-kit.ts";
 
 export const env = stackEnv();
 for (const k of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"]) process.env[k] ??= env[k];
