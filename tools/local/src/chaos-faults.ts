@@ -267,7 +267,8 @@ const diskFull: Fault = {
 async function killingProxy(
   target: string,
   jobIds: Set<string>,
-  onKill: (jobId: string) => void,
+  sender: () => number,
+  onStored: (jobId: string, senderPid: number) => void,
 ): Promise<{ url: string; server: Server }> {
   const upstream = new URL(target);
   const server = createServer((req, res) => {
@@ -278,6 +279,8 @@ async function killingProxy(
       const text = body.toString("utf8");
       const send = String(req.headers["x-amz-target"] ?? "").endsWith(".SendMessage") || text.includes("Action=SendMessage");
       const victim = send ? [...jobIds].find((id) => text.includes(id)) : undefined;
+      // The notifier that sent this request (a restarted one has another pid).
+      const from = sender();
       const out = request(
         { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
         (answer: IncomingMessage) => {
@@ -286,7 +289,7 @@ async function killingProxy(
           answer.on("end", () => {
             if (victim) {
               jobIds.delete(victim);
-              onKill(victim);
+              onStored(victim, from);
               res.destroy();
               return;
             }
@@ -309,15 +312,35 @@ const notifierBetween: Fault = {
   title: "kill -9 notifier between its SQS send and `notified`",
   async run(ctx) {
     const pending = new Set<string>();
+    const killed = new Set<number>();
     let restarts = Promise.resolve();
     let lastRestart = Date.now();
-    const proxy = await killingProxy(ctx.p.env.SQS_ENDPOINT!, pending, () => {
-      process.kill(ctx.p.services.pids.notifier, "SIGKILL");
-      restarts = restarts.then(async () => {
-        await ctx.restart("notifier", { SQS_ENDPOINT: proxy.url });
-        lastRestart = Date.now();
-      });
-    });
+    const proxy = await killingProxy(
+      ctx.p.env.SQS_ENDPOINT!,
+      pending,
+      () => ctx.p.services.pids.notifier,
+      (_jobId, pid) => {
+        // Sends of several jobs may be in flight at once: each is cut short by the one kill of
+        // the notifier that sent them; a notifier already restarted is left alone.
+        if (killed.has(pid)) return;
+        killed.add(pid);
+        process.kill(pid, "SIGKILL");
+        restarts = restarts.then(async () => {
+          // A notifier that sends before it is ready may be killed by the proxy while starting.
+          for (;;) {
+            if (killed.has(ctx.p.services.pids.notifier) || ctx.p.services.pids.notifier === pid) {
+              const ok = await ctx.restart("notifier", { SQS_ENDPOINT: proxy.url }).then(
+                () => true,
+                (err: unknown) => (killed.has(ctx.p.services.pids.notifier) ? false : Promise.reject(err)),
+              );
+              if (!ok) continue;
+            }
+            break;
+          }
+          lastRestart = Date.now();
+        });
+      },
+    );
     await ctx.p.services.stopService("notifier");
     await ctx.restart("notifier", { SQS_ENDPOINT: proxy.url });
     const jobIds = await startJobs(ctx, "short");

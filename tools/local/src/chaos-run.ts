@@ -10,7 +10,7 @@ import { createS3, createSqs } from "@hfp/aws";
 import { readEnvFile } from "@hfp/config";
 import { repoRoot, stackEnv, stackStateDir } from "@hfp/testkit";
 import { doneView, getJob, type NotificationsReader, sleep, startPipeline, type JobView, type Pipeline } from "./pipeline-kit.ts";
-import type { ServiceName, StartOptions } from "./services.ts";
+import { SERVICES, type ServiceName, type StartOptions } from "./services.ts";
 
 export type NatsMode = "single" | "cluster";
 
@@ -162,6 +162,9 @@ export async function judge(ctx: ChaosContext, fault: Fault): Promise<Row> {
     out = await fault.run(ctx);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
+    // A fault cut short may leave a service stopped or on a fault's settings: every service
+    // is restarted as configured, so the next fault starts from a sound pipeline.
+    for (const s of SERVICES) await ctx.p.services.restart(s).catch(() => undefined);
     out = {
       jobIds: [],
       faultEndedAt: Date.now(),

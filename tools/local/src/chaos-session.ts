@@ -92,6 +92,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     p = await pipelineOn(stack, serviceEnv);
   };
   try {
+    // The services' first job loads their lazy paths (modules, connections); it is not a normal time.
+    const warm = await upload(p, ctx.user, clips.short.path, clips.short.options);
+    await waitDone(p, ctx.user, String(warm.body.jobId), 120_000);
+    await notes.drain();
     const here = faults.filter((f) => !f.nats || f.nats === first);
     const there = faults.filter((f) => f.nats && f.nats !== first);
     for (const fault of here) rows.push(await judge(ctx, fault));
