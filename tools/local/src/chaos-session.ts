@@ -73,9 +73,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       const t0 = Date.now();
       const up = await upload(p, ctx.user, path, options);
       await waitDone(p, ctx.user, String(up.body.jobId), 120_000);
-      normal.set(path, Date.now() - t0);
+      const ms = Date.now() - t0;
+      normal.set(path, ms);
       await notes.drain();
-      opts.log(`normal time of the ${clip} clip: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      opts.log(`normal time of the ${clip} clip: ${(ms / 1000).toFixed(1)} s`);
     },
     normalMs: (clip) => normal.get(clip) ?? 30_000,
     clips,
