@@ -3,7 +3,13 @@
 # on 127.0.0.1. Binaries and the virtualenv are built once into a cache outside the
 # checkout; server data lives in .stack/ inside it.
 #
-#   scripts/stack.sh up | down | status | reset | env | build | dir
+#   scripts/stack.sh up [--cluster | --single] | down | status | reset | env | build | dir
+#
+# NATS runs as one server, or (`up --cluster`, or HFP_NATS_CLUSTER=3) as a cluster of three
+# on loopback, as in production: node i on HFP_NATS_PORT+i, HFP_NATS_MONITOR_PORT+i and
+# routes on HFP_NATS_ROUTE_PORT+i, each with its own store; the env file then lists the three
+# URLs and STREAM_REPLICAS=3. The choice is kept in the stack directory (nats-mode) until
+# `up --single` or `up --cluster` changes it; switching stops the other mode's servers.
 set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -21,6 +27,9 @@ NATS_MONITOR_PORT=${HFP_NATS_MONITOR_PORT:-18222}
 MONGO_PORT=${HFP_MONGO_PORT:-27117}
 FERRET_DEBUG_PORT=${HFP_FERRET_DEBUG_PORT:-18088}
 MOTO_PORT=${HFP_MOTO_PORT:-15000}
+# Next to the client port by default, so stacks moved apart by HFP_NATS_PORT never share routes.
+NATS_ROUTE_PORT=${HFP_NATS_ROUTE_PORT:-$((NATS_PORT + 2000))}
+NATS_NODES=3
 
 NATS_BIN=$BIN/nats-server-$NATS_VERSION
 FERRET_BIN=$BIN/ferretdb-$FERRETDB_VERSION
@@ -134,8 +143,35 @@ nats_password() {
 
 nats_config() {
   for u in $NATS_USERS; do nats_password "$u" >/dev/null; done
-  (cd "$ROOT" && node --conditions=@hfp/source --import tsx tools/local/src/nats-config.ts "$STATE" "$NATS_PORT" "$NATS_MONITOR_PORT")
+  local cluster=()
+  [ "$(nats_mode)" = cluster ] && cluster=(--cluster "$NATS_NODES" --route-port "$NATS_ROUTE_PORT")
+  (cd "$ROOT" && node --conditions=@hfp/source --import tsx tools/local/src/nats-config.ts "$STATE" "$NATS_PORT" "$NATS_MONITOR_PORT" \
+    "${cluster[@]}")
 }
+
+# single | cluster: HFP_NATS_CLUSTER (3 = cluster, 0 or 1 = single) wins, else the stack's last choice.
+nats_mode() {
+  case "${HFP_NATS_CLUSTER:-}" in
+    "") cat "$STATE/nats-mode" 2>/dev/null || echo single ;;
+    0 | 1) echo single ;;
+    3) echo cluster ;;
+    *) log "HFP_NATS_CLUSTER=$HFP_NATS_CLUSTER: only 3 (a cluster of three) or 1 (one server) is supported"; exit 2 ;;
+  esac
+}
+# The NATS servers of a mode, by the names of their pid and log files.
+nats_servers() { if [ "$1" = cluster ]; then seq -f 'nats-%g' 1 "$NATS_NODES"; else echo nats; fi; }
+# client-port:monitor-port of one server.
+nats_ports() {
+  local i=${1#nats-}
+  if [ "$1" = nats ]; then echo "$NATS_PORT:$NATS_MONITOR_PORT"; else echo "$((NATS_PORT + i)):$((NATS_MONITOR_PORT + i))"; fi
+}
+nats_list() { # scheme port-field: comma-separated URLs of the current mode's servers
+  local out="" s
+  for s in $(nats_servers "$(nats_mode)"); do out="$out${out:+,}$1://127.0.0.1:$(nats_ports "$s" | cut -d: -f"$2")"; done
+  echo "$out"
+}
+# A cluster answers JetStream requests once its nodes have elected a meta leader.
+meta_leader() { curl -fsS "http://127.0.0.1:$((NATS_MONITOR_PORT + 1))/jsz" | grep -q '"leader": *"hfp-local-'; }
 
 # NATS_USER_<SERVICE> / NATS_PASSWORD_<SERVICE>: tools/local/src/services.ts gives each service
 # its own as NATS_USER / NATS_PASSWORD. The unsuffixed pair is the admin's.
@@ -153,8 +189,9 @@ nats_env_lines() {
 
 env_lines() {
   cat <<EOF
-NATS_URL=nats://127.0.0.1:$NATS_PORT
-NATS_MONITOR_URL=http://127.0.0.1:$NATS_MONITOR_PORT
+NATS_URL=$(nats_list nats 1)
+NATS_MONITOR_URL=$(nats_list http 2)
+STREAM_REPLICAS=$([ "$(nats_mode)" = cluster ] && echo 3 || echo 1)
 $(nats_env_lines)
 MONGO_URL=mongodb://127.0.0.1:$MONGO_PORT/
 MONGO_DB=hfp
@@ -170,64 +207,108 @@ AUTH_JWT_SECRET=$(jwt_secret)
 EOF
 }
 
+provision() {
+  (set -a; . "$STATE/env"; set +a; cd "$ROOT" && AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node --conditions=@hfp/source --import tsx tools/hfp/src/main.ts provision >&2)
+}
+
 up() {
+  case "${1:-}" in
+    --cluster) export HFP_NATS_CLUSTER=3 ;;
+    --single) export HFP_NATS_CLUSTER=1 ;;
+    "") ;;
+    *) echo "usage: $0 up [--cluster | --single]" >&2; exit 2 ;;
+  esac
   build
-  mkdir -p "$STATE/nats" "$STATE/ferretdb"
+  mkdir -p "$STATE/ferretdb"
+  local mode other s
+  mode=$(nats_mode)
+  other=$([ "$mode" = cluster ] && echo single || echo cluster)
+  for s in $(nats_servers "$other"); do stop_server "$s"; done
+  echo "$mode" >"$STATE/nats-mode"
   # port:server:the variable that moves it
-  local p port name var
-  for p in "$NATS_PORT:nats:HFP_NATS_PORT" "$NATS_MONITOR_PORT:nats:HFP_NATS_MONITOR_PORT" \
-    "$MONGO_PORT:ferretdb:HFP_MONGO_PORT" "$FERRET_DEBUG_PORT:ferretdb:HFP_FERRET_DEBUG_PORT" "$MOTO_PORT:moto:HFP_MOTO_PORT"; do
+  local p port name var ports=()
+  for s in $(nats_servers "$mode"); do
+    IFS=: read -r port var <<<"$(nats_ports "$s")"
+    ports+=("$port:$s:HFP_NATS_PORT" "$var:$s:HFP_NATS_MONITOR_PORT")
+    [ "$s" = nats ] || ports+=("$((NATS_ROUTE_PORT + ${s#nats-})):$s:HFP_NATS_ROUTE_PORT")
+  done
+  for p in "${ports[@]}" "$MONGO_PORT:ferretdb:HFP_MONGO_PORT" "$FERRET_DEBUG_PORT:ferretdb:HFP_FERRET_DEBUG_PORT" \
+    "$MOTO_PORT:moto:HFP_MOTO_PORT"; do
     IFS=: read -r port name var <<<"$p"
     if ! running "$name" && ! port_free "$port"; then
       log "port $port for $name is taken by another process; free it or choose another with $var=<port>"; exit 1
     fi
   done
-  if ! running nats; then nats_config; fi
-  start nats "$NATS_BIN" -c "$STATE/nats.conf"
+  local missing=0
+  for s in $(nats_servers "$mode"); do running "$s" || missing=1; done
+  if [ "$missing" = 1 ]; then nats_config; fi
+  for s in $(nats_servers "$mode"); do
+    mkdir -p "$STATE/$s"
+    start "$s" "$NATS_BIN" -c "$STATE/$s.conf"
+  done
   start ferretdb "$FERRET_BIN" --handler=sqlite --sqlite-url="file:$STATE/ferretdb/" \
     --state-dir="$STATE/ferretdb" --listen-addr="127.0.0.1:$MONGO_PORT" \
     --debug-addr="127.0.0.1:$FERRET_DEBUG_PORT" --telemetry=disable --log-level=WARN
   start moto env MOTO_PORT="$MOTO_PORT" "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT"
-  wait_for nats curl -fsS "http://127.0.0.1:$NATS_MONITOR_PORT/healthz?js-enabled-only=true"
+  for s in $(nats_servers "$mode"); do
+    wait_for "$s" curl -fsS "http://127.0.0.1:$(nats_ports "$s" | cut -d: -f2)/healthz?js-enabled-only=true"
+  done
+  if [ "$mode" = cluster ]; then
+    wait_for nats-1 meta_leader
+    # A restarted cluster elects its streams' leaders after the meta leader; until each node's
+    # full health check passes, JetStream API requests (provisioning) time out.
+    for s in $(nats_servers "$mode"); do wait_for "$s" curl -fsS "http://127.0.0.1:$(nats_ports "$s" | cut -d: -f2)/healthz"; done
+  fi
   wait_for ferretdb tcp_open "$MONGO_PORT"
   wait_for moto curl -fsS -o /dev/null "http://127.0.0.1:$MOTO_PORT/moto-api/"
   env_lines >"$STATE/env"
   if [ "${HFP_SKIP_PROVISION:-0}" != 1 ]; then
     log "provisioning streams, consumers, buckets, queues and indexes"
-    (set -a; . "$STATE/env"; set +a; cd "$ROOT" && AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node --conditions=@hfp/source --import tsx tools/hfp/src/main.ts provision >&2)
+    # A cluster restarted on its old state elects its streams' leaders for some seconds after
+    # every node reports healthy; a JetStream request meanwhile times out, so try again.
+    local try
+    for try in 1 2 3 4; do
+      if provision; then break; fi
+      [ "$try" = 4 ] && { log "provisioning failed"; exit 1; }
+      log "provisioning failed (attempt $try); trying again in 2 s"; sleep 2
+    done
   fi
   log "stack is up; environment (also in $STATE/env):"
   sed "s/^\(NATS_PASSWORD[A-Z_]*\)=.*/\1=(in the env file)/" "$STATE/env"
 }
 
+stop_server() {
+  local name=$1
+  if running "$name"; then
+    local p; p=$(pid_of "$name")
+    log "stopping $name (pid $p)"
+    kill "$p" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+  fi
+  rm -f "$STATE/$name.pid"
+}
+
 down() {
-  for name in moto ferretdb nats; do
-    if running "$name"; then
-      local p; p=$(pid_of "$name")
-      log "stopping $name (pid $p)"
-      kill "$p" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-      kill -9 "$p" 2>/dev/null || true
-    fi
-    rm -f "$STATE/$name.pid"
-  done
+  local name
+  for name in moto ferretdb $(nats_servers single) $(nats_servers cluster); do stop_server "$name"; done
 }
 
 status() {
-  local rc=0
-  for name in nats ferretdb moto; do
+  local rc=0 name
+  for name in $(nats_servers "$(nats_mode)") ferretdb moto; do
     if running "$name"; then echo "$name: running (pid $(pid_of "$name"))"; else echo "$name: stopped"; rc=1; fi
   done
   return $rc
 }
 
 case "${1:-}" in
-  up) up ;;
+  up) up "${2:-}" ;;
   down) down ;;
   status) status ;;
   reset) down; rm -rf "$STATE"; log "removed $STATE" ;;
   env) env_lines ;;
   build) build ;;
   dir) echo "$STATE" ;;
-  *) echo "usage: $0 up|down|status|reset|env|build|dir" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--cluster|--single]|down|status|reset|env|build|dir" >&2; exit 2 ;;
 esac

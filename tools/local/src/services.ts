@@ -65,7 +65,11 @@ export interface RunningServices {
   /** Restart one service, e.g. with other env (fault injection). */
   restart(name: ServiceName, extraEnv?: Record<string, string>): Promise<void>;
   stopService(name: ServiceName): Promise<number | null>;
-  startService(name: ServiceName, extraEnv?: Record<string, string>): Promise<void>;
+  /**
+   * Start one service; `runUnder` is a command it runs under (its arguments are followed by
+   * node's), e.g. `unshare` to give it a private mount for fault injection.
+   */
+  startService(name: ServiceName, extraEnv?: Record<string, string>, runUnder?: string[]): Promise<void>;
 }
 
 export interface StartOptions {
@@ -170,32 +174,30 @@ export async function startServices(opts: StartOptions): Promise<RunningServices
   const readyTimeoutMs = opts.readyTimeoutMs ?? 60_000;
   let up = false;
 
-  const launch = (name: ServiceName, extra: Record<string, string> = {}): ChildProcess => {
+  const launch = (name: ServiceName, extra: Record<string, string> = {}, runUnder: string[] = []): ChildProcess => {
     const logPath = join(opts.logDir, `${name}.log`);
     const logFrom = existsSync(logPath) ? statSync(logPath).size : 0;
     const log = createWriteStream(logPath, { flags: "a" });
     const logClosed = new Promise<void>((r) => log.once("close", () => r()));
-    const child = spawn(
-      process.execPath,
-      ["--conditions=@hfp/source", "--import", "tsx", join(opts.root, "services", name, "src", "main.ts")],
-      {
-        cwd: opts.root,
-        env: {
-          ...process.env,
-          ...opts.env,
-          ...natsUserEnv(name, { ...process.env, ...opts.env }),
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-          HTTP_PORT: String(ports[name]),
-          HTTP_HOST: "127.0.0.1",
-          // A short long-poll: the bridge finishes its poll in flight before it stops.
-          SQS_WAIT_TIME_SECONDS: "2",
-          ...opts.extraEnv?.[name],
-          ...extra,
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-        detached: opts.ownProcessGroup === true,
+    const node = [process.execPath, "--conditions=@hfp/source", "--import", "tsx", join(opts.root, "services", name, "src", "main.ts")];
+    const [command, ...args] = [...runUnder, ...node] as [string, ...string[]];
+    const child = spawn(command, args, {
+      cwd: opts.root,
+      env: {
+        ...process.env,
+        ...opts.env,
+        ...natsUserEnv(name, { ...process.env, ...opts.env }),
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+        HTTP_PORT: String(ports[name]),
+        HTTP_HOST: "127.0.0.1",
+        // A short long-poll: the bridge finishes its poll in flight before it stops.
+        SQS_WAIT_TIME_SECONDS: "2",
+        ...opts.extraEnv?.[name],
+        ...extra,
       },
-    );
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: opts.ownProcessGroup === true,
+    });
     // Both streams feed one file: neither may end it, or the other's last lines (often the
     // crash itself) are lost. The file ends once the process and both pipes are closed.
     child.stdout!.pipe(log, { end: false });
@@ -268,8 +270,8 @@ export async function startServices(opts: StartOptions): Promise<RunningServices
       await ready(name, launch(name, extraEnv), () => stopOne(name, 5000));
     },
     stopService: (name) => stopOne(name, 30_000),
-    async startService(name, extraEnv) {
-      await ready(name, launch(name, extraEnv), () => stopOne(name, 5000));
+    async startService(name, extraEnv, runUnder) {
+      await ready(name, launch(name, extraEnv, runUnder), () => stopOne(name, 5000));
     },
   };
 }

@@ -1,8 +1,20 @@
-import { mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { h264Clip, history, Notifications, startPipeline, upload, waitDone, work, type Pipeline } from "./support.ts";
+import {
+  extractorJobDirs,
+  framesOnDisk,
+  h264Clip,
+  history,
+  Notifications,
+  startPipeline,
+  until,
+  upload,
+  waitDone,
+  work,
+  type Pipeline,
+} from "./support.ts";
 
 /**
  * Faults that need processes: a stage killed (-9) or stopped (SIGTERM) in the middle of a
@@ -26,23 +38,8 @@ e2e.after(async (ctx) => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const jobDirs = () => readdirSync(tmpRoot).filter((n) => n.startsWith("extract."));
-const framesOnDisk = () =>
-  jobDirs().some((d) => readdirSync(join(tmpRoot, d, "frames"), { withFileTypes: true }).some((f) => f.name.endsWith(".jpg")));
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (
-      await Promise.resolve()
-        .then(check)
-        .catch(() => false)
-    )
-      return;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const jobDirs = () => extractorJobDirs(tmpRoot);
+const writingFrames = () => framesOnDisk(tmpRoot);
 
 async function startJob(p: Pipeline, clip: string, options: Record<string, number>): Promise<string> {
   const up = await upload(p, user, clip, options);
@@ -72,7 +69,7 @@ e2e(
   async ({ p, notes }) => {
     const clip = h264Clip("kill-extractor.mp4", 30, "640x360");
     const jobId = await startJob(p, clip, { fps: 10 });
-    await until("ffmpeg writing frames", framesOnDisk);
+    await until("ffmpeg writing frames", writingFrames);
     const pid = p.services.pids.extractor;
     process.kill(pid, "SIGKILL");
     const killedAt = Date.now();
@@ -104,7 +101,7 @@ e2e(
   async ({ p, notes }) => {
     const clip = h264Clip("term-extractor.mp4", 60, "640x360");
     const jobId = await startJob(p, clip, { fps: 25 });
-    await until("ffmpeg writing frames", framesOnDisk);
+    await until("ffmpeg writing frames", writingFrames);
     const termAt = Date.now();
     const code = await p.services.stopService("extractor");
     const stopMs = Date.now() - termAt;
