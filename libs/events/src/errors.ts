@@ -21,6 +21,10 @@ export const ERROR_CODES = [
   "NOT_FOUND",
   "METHOD_NOT_ALLOWED",
   "JOB_NOT_COMPLETED",
+  // a cancel of a job whose outcome is decided (completed, failed, canceled, or packaged)
+  "JOB_FINISHED",
+  // more open event streams than one caller may hold
+  "TOO_MANY_STREAMS",
   // dependencies and internals
   "S3_UNAVAILABLE",
   "SQS_UNAVAILABLE",

@@ -1,4 +1,4 @@
-import type { AppError, ConsumingStage, JobEvent } from "@hfp/events";
+import type { AppError, ConsumingStage, EventType, JobEvent } from "@hfp/events";
 import type { Logger } from "@hfp/logging";
 import type { DependencyCode } from "./failure.ts";
 
@@ -33,6 +33,12 @@ export interface Decision<Effect> {
   outcome: DecisionOutcome<Effect>;
   /** Logged (info) with the decision: why a shortcut was taken. */
   note?: string;
+  /**
+   * Publish `events` only while the job has no event of this type (a stream-side guard,
+   * `EventPublisher.publish`'s `unless`). When the stream refuses, nothing of this decision
+   * happens: the runner loads the state again and decides on what is now stored.
+   */
+  unless?: EventType;
 }
 
 /** The pure half of a stage: what to do, given what it knows. */
