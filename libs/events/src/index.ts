@@ -4,3 +4,4 @@ export * from "./codec.ts";
 export * from "./errors.ts";
 export * from "./rules.ts";
 export * from "./limits.ts";
+export * from "./cancel.ts";

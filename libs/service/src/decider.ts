@@ -56,8 +56,11 @@ export interface Stage<State, Effect, Result> extends StageDecide<State, Effect,
   dependency: DependencyCode;
   /** What the decision needs from earlier events and S3; throws a coded AppError when it cannot. */
   load(input: StageInput, log: Logger): Promise<State>;
-  /** `signal` aborts when the replica shuts down; an effect that can stop early should. */
-  run(effect: Effect, state: State, log: Logger, signal: AbortSignal): Promise<Result>;
+  /**
+   * `signal` aborts when the replica shuts down; an effect that can stop early should. `input`
+   * is the delivery, for what an effect reports on the side (the extractor's progress).
+   */
+  run(effect: Effect, state: State, log: Logger, signal: AbortSignal, input: StageInput): Promise<Result>;
   /**
    * Whether a failure also fails the job (a `failed` event); true unless said otherwise.
    * `state` is undefined when loading it failed.

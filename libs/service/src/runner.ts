@@ -59,7 +59,7 @@ export function stageHandler<S, E, R>(stage: Stage<S, E, R>, deps: RunnerDeps): 
           case "fail":
             throw outcome.error;
           case "run":
-            state = stage.evolve(state, outcome.effect, await stage.run(outcome.effect, state, log, input.signal ?? neverAborted));
+            state = stage.evolve(state, outcome.effect, await stage.run(outcome.effect, state, log, input.signal ?? neverAborted, input));
             break;
           default: {
             const _never: never = outcome;

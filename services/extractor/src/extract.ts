@@ -20,6 +20,7 @@ import { isContiguous, planRuns, type PlanConfig, type Run } from "./plan.ts";
 import { parseProbe, validateProbe, validateSize, type Limits } from "./probe.ts";
 import { downloadSource, type SourceObject } from "./source.ts";
 import { runPlan } from "./runs.ts";
+import { ProgressTracker, runShares, type ProgressReport } from "./progress.ts";
 import { putBytes, putFile } from "./store.ts";
 import { localIoError, makeJobDir } from "./tmp.ts";
 import type { Tools } from "./tools.ts";
@@ -67,7 +68,8 @@ export interface Extraction {
  * they appear → manifest. Expected failures are thrown as a coded AppError; the temp
  * directory is removed on every path (and swept at start-up after a crash). `onSource`
  * hears the source bytes once downloaded, whether the extraction then succeeds or not.
- * `signal` (shutdown) stops the download and ffmpeg.
+ * `signal` (shutdown, a cancel) stops the download and ffmpeg; `onProgress` hears how far
+ * ffmpeg is, about once a second (progress.ts).
  */
 export async function extract(
   ctx: ExtractorContext,
@@ -75,6 +77,7 @@ export async function extract(
   log: Logger,
   onSource?: (bytes: number) => void,
   signal?: AbortSignal,
+  onProgress?: (report: ProgressReport) => void,
 ): Promise<Extraction> {
   const { options } = job;
   if (options.format === "webp" && !ctx.encoders.has("libwebp")) {
@@ -101,7 +104,9 @@ export async function extract(
 
     const { streamIndex, picture } = probe;
     const output = { fps: options.fps, format: options.format, width: options.width, streamIndex, picture };
-    const produce = (runs: readonly Run[]) =>
+    const windowEnd = Math.min(options.end ?? Infinity, probe.facts.duration, ctx.limits.maxDurationSeconds);
+    const tracker = (runs: readonly Run[]) => onProgress && new ProgressTracker(runShares(runs, options.start, windowEnd), onProgress);
+    const produce = (runs: readonly Run[], progress = tracker(runs)) =>
       produceFrames({
         outDir,
         concurrency: ctx.uploadConcurrency,
@@ -117,6 +122,7 @@ export async function extract(
             signal: stop,
             timeoutMs: ctx.ffmpegTimeoutMs,
             redact: { [sourcePath]: "input", [outDir]: "frames" },
+            ...(progress && { onProgress: (i, p) => progress.update(i, p) }),
           }),
         upload: async ({ index, path }) => {
           const timestamp = frameTimestamp(index, options.fps, options.start);
