@@ -33,7 +33,8 @@ export class CancelWatch {
         if (err) return log.warn({ err: String(err) }, "cancel subscription");
         try {
           const event = decodeEvent(msg.data);
-          if (event.type === "cancel-requested" && msg.subject === `${subjectPrefix}.${event.jobId}.cancel-requested`) this.hear(event, log);
+          if (event.type === "cancel-requested" && msg.subject === `${subjectPrefix}.${event.jobId}.cancel-requested`)
+            this.hear(event, log);
         } catch (e) {
           log.warn({ err: String(e), subject: msg.subject }, "undecodable cancel ignored");
         }

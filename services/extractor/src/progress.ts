@@ -77,7 +77,7 @@ export class ProgressTracker {
   }
 
   private now(): number {
-    return (this.opts.now ?? performance.now)();
+    return this.opts.now ? this.opts.now() : performance.now();
   }
 
   /** ffmpeg's latest block for run `i`. */
@@ -93,7 +93,12 @@ export class ProgressTracker {
 
   snapshot(now = this.now()): ProgressReport {
     const windowSeconds = round3(this.shares.reduce((a, b) => a + b, 0));
-    const mediaSeconds = round3(Math.min(windowSeconds, this.done.reduce((a, b) => a + b, 0)));
+    const mediaSeconds = round3(
+      Math.min(
+        windowSeconds,
+        this.done.reduce((a, b) => a + b, 0),
+      ),
+    );
     const framesDone = this.frames.reduce((a, b) => a + b, 0);
     const fraction = windowSeconds > 0 ? mediaSeconds / windowSeconds : 0;
     const elapsed = (now - this.startedAt) / 1000;

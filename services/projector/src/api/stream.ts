@@ -84,11 +84,7 @@ function openStream(reply: FastifyReply, limits: StreamLimits, release: () => vo
 }
 
 function send(reply: FastifyReply, out: PassThrough) {
-  return reply
-    .code(200)
-    .header("content-type", "text/event-stream; charset=utf-8")
-    .header("x-accel-buffering", "no")
-    .send(out);
+  return reply.code(200).header("content-type", "text/event-stream; charset=utf-8").header("x-accel-buffering", "no").send(out);
 }
 
 export function registerStreamRoutes(app: FastifyInstance, { deps, options, ownedJob, mongo }: RouteContext): void {
