@@ -57,7 +57,10 @@ export class EventPublisher {
         retries: PUBLISH_TRIES,
         ...(opts.firstOnSubject && { expect: { lastSubjectSequence: 0 } }),
         ...(opts.unless && {
-          expect: { lastSubjectSequence: 0, lastSubjectSequenceSubject: subjectFor({ jobId: event.jobId, type: opts.unless }, this.subjectPrefix) },
+          expect: {
+            lastSubjectSequence: 0,
+            lastSubjectSequenceSubject: subjectFor({ jobId: event.jobId, type: opts.unless }, this.subjectPrefix),
+          },
         }),
       });
       return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };

@@ -162,7 +162,10 @@ test("given an extraction stopped by a cancel heard live, then its frames are de
     .given(state())
     .when(specInput(uploaded, { producer: "extractor@0.1.0", worker: "w" }), { canceled: cancel }, null)
     .then({
-      effects: [{ kind: "extract", job }, { kind: "remove-frames", jobId: "job-1" }],
+      effects: [
+        { kind: "extract", job },
+        { kind: "remove-frames", jobId: "job-1" },
+      ],
       events: [started(uploaded, 1), canceled],
       outcome: { kind: "ack" },
     });
@@ -172,12 +175,18 @@ test("frames-extracted is published only while the job has no cancel-requested; 
   const input = specInput(uploaded, { producer: "extractor@0.1.0", worker: "w" });
   const done = extractorDecider.decide(input, state({ extraction }), now);
   assert.is(done.unless, "cancel-requested");
-  assert.equal(done.events.map((e) => e.type), ["frames-extracted"]);
+  assert.equal(
+    done.events.map((e) => e.type),
+    ["frames-extracted"],
+  );
   const start = extractorDecider.decide(input, state(), now);
   assert.is(start.unless, undefined, "a start is not guarded: the cancel stops the run it starts");
   // The stream then refused it: the state loaded again holds the cancel.
   const again = extractorDecider.decide(input, state({ cancel, framesRemoved: true }), now);
-  assert.equal(again.events.map((e) => [e.type, e.id]), [["canceled", answerId(cancel, "canceled")]]);
+  assert.equal(
+    again.events.map((e) => [e.type, e.id]),
+    [["canceled", answerId(cancel, "canceled")]],
+  );
 });
 
 /** A manifest of `count` frames at 60 fps, as extract.ts builds it, without decoding anything. */

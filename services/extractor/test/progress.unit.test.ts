@@ -46,7 +46,10 @@ test("ProgressTracker: a run's time never goes back, and a window of unknown len
   tracker.update(0, { outSeconds: 6, frames: 6, ended: false });
   t = 2000;
   tracker.update(0, { outSeconds: 4, frames: 6, ended: false });
-  assert.equal(reports.map((r) => r.percent), [60, 60]);
+  assert.equal(
+    reports.map((r) => r.percent),
+    [60, 60],
+  );
   const none: ProgressReport[] = [];
   new ProgressTracker([0], (r) => none.push(r), { intervalMs: 0, now: () => 5 }).update(0, { outSeconds: 3, frames: 3, ended: false });
   assert.equal(none, [{ mediaSeconds: 0, windowSeconds: 0, framesDone: 3, percent: 0 }]);

@@ -72,11 +72,13 @@ function openStream(reply: FastifyReply, limits: StreamLimits, release: () => vo
     get closed() {
       return closed;
     },
-    onClose: (fn: () => void) => cleanups.push(fn),
+    // Registered after the stream ended (a job that was over at once): done now, not never.
+    onClose: (fn: () => void) => (closed ? fn() : cleanups.push(fn)),
     write: (id: string, view: JobView) => {
       if (!closed) out.write(`event: job\nid: ${id}\ndata: ${serialize(view)}\n\n`);
     },
     every: (ms: number, fn: () => Promise<void>) => {
+      if (closed) return;
       const timer = setInterval(() => void fn().catch(() => undefined), ms);
       cleanups.push(() => clearInterval(timer));
     },
