@@ -63,7 +63,8 @@ export function decide(input: StageInput, state: PackagerState, now: Date): Deci
     return { events: [], outcome: { kind: "fail", error } };
   }
   if (state.cancel) {
-    if (!state.framesRemoved) return { events: [], outcome: { kind: "run", effect: { kind: "discard", bucket: source.data.bucket, jobId: source.jobId } } };
+    if (!state.framesRemoved)
+      return { events: [], outcome: { kind: "run", effect: { kind: "discard", bucket: source.data.bucket, jobId: source.jobId } } };
     return { events: [canceledEvent(state.cancel, STAGE, input.producer, now)], outcome: { kind: "ack" } };
   }
   const zip = packed ?? existing;
@@ -75,7 +76,12 @@ export function decide(input: StageInput, state: PackagerState, now: Date): Deci
   // Stored only while the job has no cancel: one that came meanwhile makes the runner decide again.
   const unless = "cancel-requested" as const;
   if (source.data.prefix !== prefix) {
-    return { events, outcome: { kind: "ack" }, note: `frames prefix ${source.data.prefix} is not the job's; left for the lifecycle rule`, unless };
+    return {
+      events,
+      outcome: { kind: "ack" },
+      note: `frames prefix ${source.data.prefix} is not the job's; left for the lifecycle rule`,
+      unless,
+    };
   }
   const effect = { kind: "remove-frames", bucket: source.data.bucket, prefix } as const;
   return { events, outcome: { kind: "run", effect }, ...(note && { note }), unless };
