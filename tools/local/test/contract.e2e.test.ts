@@ -145,7 +145,8 @@ contract("every check passes on every operation, the links from a new job follow
   assert.equal(found, [], `schemathesis found failures:\n${describe(report.failures)}`);
   assert.is(report.exitCode, 0, report.output.slice(-4000));
   const expected = ["GET /videos", "POST /videos", "POST /videos/presign", "GET /videos/{id}", "GET /videos/{id}/events"];
-  expected.push("GET /videos/{id}/download", "Stateful tests");
+  // Every operation but the two event streams, which the run leaves out (see `schemathesis`).
+  expected.push("GET /videos/{id}/download", "DELETE /videos/{id}", "Stateful tests");
   assert.equal([...report.operations].sort(), expected.sort(), "every operation tested, and the stateful phase ran");
   assert.ok(report.linksCovered >= 3, `the stateful phase followed links (${report.linksCovered} covered)`);
 });
