@@ -197,14 +197,14 @@ test("staging and production: IRSA roles, image and names are the environment's 
   }
 });
 
-test("the Ingress sends POST /videos and all of /videos/uploads to ingest-bridge, GET /videos… and /openapi.json to projector", () => {
+test("the Ingress sends POST /videos and all of /videos/uploads to ingest-bridge, GET and DELETE /videos… and /openapi.json to projector", () => {
   for (const target of ["k8s/overlays/staging", "k8s/overlays/production"]) {
     const ing = find(objects(target), "Ingress", "hfp");
     const a = ing.metadata.annotations ?? {};
     const methods = (svc: string) =>
       JSON.parse(a[`alb.ingress.kubernetes.io/conditions.${svc}`] ?? "[]")[0]?.httpRequestMethodConfig?.Values;
     assert.equal(methods("ingest-bridge"), ["POST"]);
-    assert.equal(methods("projector"), ["GET", "HEAD"]);
+    assert.equal(methods("projector"), ["GET", "HEAD", "DELETE"]);
     const paths = ing.spec.rules[0].http.paths as { path: string; backend: { service: { name: string } } }[];
     assert.equal(
       paths.map((p) => [p.path, p.backend.service.name]),

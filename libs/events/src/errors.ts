@@ -29,6 +29,10 @@ export const ERROR_CODES = [
   "UPLOAD_INCOMPLETE",
   "UPLOAD_COMPLETED",
   "PART_OUT_OF_RANGE",
+  // a cancel of a job whose outcome is decided (completed, failed, canceled, or packaged)
+  "JOB_FINISHED",
+  // more open event streams than one caller may hold
+  "TOO_MANY_STREAMS",
   // dependencies and internals
   "S3_UNAVAILABLE",
   "SQS_UNAVAILABLE",

@@ -5,3 +5,4 @@ export * from "./errors.ts";
 export * from "./rules.ts";
 export * from "./limits.ts";
 export * from "./outputs.ts";
+export * from "./cancel.ts";

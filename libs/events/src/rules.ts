@@ -50,3 +50,16 @@ export function redriveOutcome<P extends { seq: number }, F extends { seq: numbe
   if (!lastFailed || lastFailed.seq < lastPackaged.seq || lastFailed.stage === "notifier") return lastPackaged;
   return lastFailed;
 }
+
+/**
+ * Cancel or complete, never both (docs/decisions.md, "Cancel"): `cancel-requested` is stored
+ * only while the job has no `packaged`, and a stage's success (`frames-extracted`,
+ * `packaged`) only while it has no `cancel-requested`. Each is published with a guard on the
+ * other's subject (`EventPublisher.publish(…, {unless})`), which the stream checks atomically,
+ * so whichever is stored first wins; once `packaged` is stored, the job completes.
+ */
+export const CANCEL_TOO_LATE_AFTER = "packaged" as const satisfies EventType;
+export const GUARDED_BY_CANCEL: readonly EventType[] = ["frames-extracted", "packaged"];
+
+/** Statuses of the read model after which nothing changes but a re-drive. */
+export const TERMINAL_STATUSES = ["completed", "failed", "canceled"] as const;

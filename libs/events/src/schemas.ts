@@ -199,13 +199,27 @@ export const dataSchemas = {
   notified: z.object({
     queue: z.string(),
     messageId: z.string(),
-    kind: z.enum(["video.processed", "video.failed"]),
+    kind: z.enum(["video.processed", "video.failed", "video.canceled"]),
   }),
   "retry-requested": z.object({
     stage: z.enum(CONSUMING_STAGES),
     requestedBy: z.string().min(1),
     reason: z.string().optional(),
   }),
+  // Progress of one extraction attempt while ffmpeg runs, about once a second (docs/extraction.md,
+  // "Progress"): media seconds decoded of the window's length, summed over the attempt's runs.
+  "extraction-progress": z.object({
+    attempt: z.number().int().min(1),
+    mediaSeconds: z.number().nonnegative(),
+    windowSeconds: z.number().nonnegative(),
+    framesDone: z.number().int().nonnegative(),
+    percent: z.number().min(0).max(100),
+    etaSeconds: z.number().nonnegative().optional(),
+  }),
+  /** The owner asked to stop the job (`DELETE /videos/:id`); the stage holding it ends it `canceled`. */
+  "cancel-requested": z.object({ by: z.string().min(1) }),
+  /** Terminal, like `failed`: the stage that held the job when the cancel reached it, and why. */
+  canceled: z.object({ stage: Stage, reason: z.string() }),
 } as const;
 
 export type EventType = keyof typeof dataSchemas;
@@ -224,6 +238,9 @@ export const CURRENT_VERSION: Record<EventType, number> = {
   failed: 1,
   notified: 1,
   "retry-requested": 1,
+  "extraction-progress": 1,
+  "cancel-requested": 1,
+  canceled: 1,
 };
 
 export const Envelope = z.object({

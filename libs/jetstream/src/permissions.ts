@@ -1,6 +1,6 @@
 import { CONSUMING_STAGES, SERVICE_NAME, SUBJECT_PREFIX, type ConsumingStage, type EventType, type ServiceName } from "@hfp/events";
 import { deadLetterStreamName } from "./topology.ts";
-import { projectionStreamName } from "./projection.ts";
+import { jobChangesSubject, projectionStreamName } from "./projection.ts";
 
 /**
  * Who may say what on the bus: one NATS user per service, allowed to publish only its own
@@ -20,11 +20,23 @@ export const NATS_ADMIN_USER = "hfp-admin";
 /** The event types each service publishes; any other `jobs.*.*` publish is refused by the server. */
 export const PUBLISHES: Record<ServiceName, readonly EventType[]> = {
   [SERVICE_NAME.ingestBridge]: ["uploaded", "failed"],
-  [SERVICE_NAME.extractor]: ["extraction-started", "frames-extracted", "extraction-failed", "failed"],
-  [SERVICE_NAME.packager]: ["packaged", "packaging-failed", "failed"],
+  [SERVICE_NAME.extractor]: ["extraction-started", "extraction-progress", "frames-extracted", "extraction-failed", "failed", "canceled"],
+  [SERVICE_NAME.packager]: ["packaged", "packaging-failed", "failed", "canceled"],
   [SERVICE_NAME.notifier]: ["notified", "notification-failed", "failed"],
-  [SERVICE_NAME.projector]: [],
+  // The status API's `DELETE /videos/:id`.
+  [SERVICE_NAME.projector]: ["cancel-requested"],
 };
+
+/**
+ * Core subscriptions beyond the user's inbox: the extractor hears cancels live (its durable
+ * would hand them over only after the extraction they are meant to stop); the projector hears
+ * its replicas' document changes for the event streams.
+ */
+function liveSubjects(service: ServiceName, stream: string, prefix: string): string[] {
+  if (service === SERVICE_NAME.extractor) return [`${prefix}.*.cancel-requested`];
+  if (service === SERVICE_NAME.projector) return [jobChangesSubject(stream)];
+  return [];
+}
 
 /**
  * A user's replies come to an inbox of its own (`_INBOX_<user>`), so one service cannot
@@ -77,7 +89,7 @@ export function servicePermissions(stream = "JOBS", prefix = SUBJECT_PREFIX): Re
         allow: [...PUBLISHES[service].map((t) => `${prefix}.*.${t}`), ...history.allow, ...extra],
         deny: history.deny.filter((s) => s !== ownPull),
       },
-      subscribe: { allow: [`${inboxPrefixOf(service)}.>`] },
+      subscribe: { allow: [`${inboxPrefixOf(service)}.>`, ...liveSubjects(service, stream, prefix)] },
     };
   };
   const stage = (s: ConsumingStage) => user(s, durableAccess(stream, s));
@@ -94,6 +106,7 @@ export function servicePermissions(stream = "JOBS", prefix = SUBJECT_PREFIX): Re
       `${API}.CONSUMER.INFO.${projection}.*`,
       `${API}.CONSUMER.MSG.NEXT.${projection}.*`,
       `$JS.ACK.${projection}.>`,
+      jobChangesSubject(stream),
     ]),
   };
 }

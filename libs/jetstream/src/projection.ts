@@ -25,6 +25,15 @@ export interface ProjectionSpec {
   maxAgeMs?: number;
 }
 
+/**
+ * Core NATS subject on which a projector replica announces each job document it wrote (the
+ * public view, after the write), so every replica's event streams (SSE) hear every writer's
+ * changes; `*` for all jobs. Not a JetStream subject: nothing stores it (docs/decisions.md, "Live job streams").
+ */
+export function jobChangesSubject(stream: string, jobId = "*"): string {
+  return `hfp-changes.${stream}.${jobId}`;
+}
+
 export function projectionStreamName(stream: string): string {
   return `${stream}_PROJECTION`;
 }

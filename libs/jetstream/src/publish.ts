@@ -1,12 +1,14 @@
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, JetStreamApiError } from "@nats-io/jetstream";
-import { encodeEvent, SUBJECT_PREFIX, subjectFor, type JobEvent } from "@hfp/events";
+import { encodeEvent, SUBJECT_PREFIX, subjectFor, type EventType, type JobEvent } from "@hfp/events";
 
 export interface PublishResult {
   stream: string;
   seq: number;
   /** The server already held an event with this id (or, with `firstOnSubject`, any event on the subject). */
   duplicate: boolean;
+  /** Not stored: the job already holds an event of the `unless` type. */
+  refused?: true;
 }
 
 /** JetStream's error code for a failed `Nats-Expected-Last-Subject-Sequence` check. */
@@ -36,8 +38,12 @@ export class EventPublisher {
    * `firstOnSubject` adds `Nats-Expected-Last-Subject-Sequence: 0`: the event is stored
    * only if its subject holds nothing yet, which keeps a job's `uploaded` unique even
    * beyond the duplicate window.
+   * `unless` stores the event only if the job has no event of that type yet (the server checks
+   * `Nats-Expected-Last-Subject-Sequence: 0` on `<prefix>.<jobId>.<unless>` atomically with
+   * the store); otherwise the result is `refused`. That is how a cancel and a completion
+   * exclude each other (`CANCEL_TOO_LATE_AFTER` in @hfp/events).
    */
-  async publish(event: JobEvent, opts: { firstOnSubject?: boolean } = {}): Promise<PublishResult> {
+  async publish(event: JobEvent, opts: { firstOnSubject?: boolean; unless?: EventType } = {}): Promise<PublishResult> {
     const h = headers();
     h.set("Hfp-Event-Type", event.type);
     h.set("Hfp-Job-Id", event.jobId);
@@ -50,9 +56,18 @@ export class EventPublisher {
         timeout: PUBLISH_TIMEOUT_MS,
         retries: PUBLISH_TRIES,
         ...(opts.firstOnSubject && { expect: { lastSubjectSequence: 0 } }),
+        ...(opts.unless && {
+          expect: {
+            lastSubjectSequence: 0,
+            lastSubjectSequenceSubject: subjectFor({ jobId: event.jobId, type: opts.unless }, this.subjectPrefix),
+          },
+        }),
       });
       return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
     } catch (err) {
+      if (opts.unless && err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) {
+        return { stream: "", seq: 0, duplicate: false, refused: true };
+      }
       if (opts.firstOnSubject && err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) {
         return { stream: "", seq: 0, duplicate: true };
       }

@@ -72,7 +72,7 @@ export function stageConsumers(prefix: string = SUBJECT_PREFIX): Record<Consumin
     },
     notifier: {
       durable: SERVICE_NAME.notifier,
-      filterSubjects: [`${prefix}.*.packaged`, `${prefix}.*.failed`, `${prefix}.*.retry-requested`],
+      filterSubjects: [`${prefix}.*.packaged`, `${prefix}.*.failed`, `${prefix}.*.canceled`, `${prefix}.*.retry-requested`],
       ...stageDefaults,
       maxDeliver: 8,
     },

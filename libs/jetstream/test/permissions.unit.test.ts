@@ -22,10 +22,10 @@ const job = "AbCdEfGhIjKlMnOpQrStUv";
 test("each service publishes only its own event types", () => {
   const own: Record<string, string[]> = {
     "ingest-bridge": ["uploaded", "failed"],
-    extractor: ["extraction-started", "frames-extracted", "extraction-failed", "failed"],
-    packager: ["packaged", "packaging-failed", "failed"],
+    extractor: ["extraction-started", "frames-extracted", "extraction-failed", "failed", "extraction-progress", "canceled"],
+    packager: ["packaged", "packaging-failed", "failed", "canceled"],
     notifier: ["notified", "notification-failed", "failed"],
-    projector: [],
+    projector: ["cancel-requested"],
   };
   const all = [
     "uploaded",
@@ -38,6 +38,9 @@ test("each service publishes only its own event types", () => {
     "notification-failed",
     "failed",
     "retry-requested",
+    "extraction-progress",
+    "cancel-requested",
+    "canceled",
   ];
   for (const [service, types] of Object.entries(own)) {
     const allowed = all.filter((t) => mayPublish(perms[service as keyof typeof perms], `jobs.${job}.${t}`));
@@ -77,8 +80,12 @@ test("a stage pulls and acks its own durable only; ordered consumers for history
     assert.ok(mayPublish(p, `$JS.API.CONSUMER.CREATE.JOBS.oc_abc_1.jobs.${job}.>`), "an ordered consumer for a job's history");
     assert.ok(mayPublish(p, "$JS.API.CONSUMER.MSG.NEXT.JOBS.oc_abc_1"));
     assert.not.ok(mayPublish(p, "$JS.API.CONSUMER.MSG.NEXT.JOBS_PROJECTION.projector-0"), "not the projector's partitions");
-    assert.equal(p.subscribe.allow, [`_INBOX_${stage}.>`]);
+    // The extractor hears cancels live, to stop the ffmpeg of the job it holds.
+    assert.equal(p.subscribe.allow, [`_INBOX_${stage}.>`, ...(stage === "extractor" ? ["jobs.*.cancel-requested"] : [])]);
   }
+  assert.equal(perms.projector.subscribe.allow, ["_INBOX_projector.>", "hfp-changes.JOBS.*"], "its replicas' document changes");
+  assert.ok(mayPublish(perms.projector, `hfp-changes.JOBS.${job}`));
+  assert.not.ok(mayPublish(perms.extractor, `hfp-changes.JOBS.${job}`));
   assert.ok(mayPublish(perms.projector, "$JS.API.CONSUMER.MSG.NEXT.JOBS_PROJECTION.projector-3"));
   assert.ok(mayPublish(perms.projector, "$JS.ACK.JOBS_PROJECTION.projector-3.1.2.3.4.5"));
   assert.not.ok(mayPublish(perms.projector, "$JS.API.CONSUMER.MSG.NEXT.JOBS.extractor"));

@@ -1,4 +1,4 @@
-import type { AppError, ConsumingStage, JobEvent } from "@hfp/events";
+import type { AppError, ConsumingStage, EventType, JobEvent } from "@hfp/events";
 import type { Logger } from "@hfp/logging";
 import type { DependencyCode } from "./failure.ts";
 
@@ -33,6 +33,12 @@ export interface Decision<Effect> {
   outcome: DecisionOutcome<Effect>;
   /** Logged (info) with the decision: why a shortcut was taken. */
   note?: string;
+  /**
+   * Publish `events` only while the job has no event of this type (a stream-side guard,
+   * `EventPublisher.publish`'s `unless`). When the stream refuses, nothing of this decision
+   * happens: the runner loads the state again and decides on what is now stored.
+   */
+  unless?: EventType;
 }
 
 /** The pure half of a stage: what to do, given what it knows. */
@@ -50,8 +56,11 @@ export interface Stage<State, Effect, Result> extends StageDecide<State, Effect,
   dependency: DependencyCode;
   /** What the decision needs from earlier events and S3; throws a coded AppError when it cannot. */
   load(input: StageInput, log: Logger): Promise<State>;
-  /** `signal` aborts when the replica shuts down; an effect that can stop early should. */
-  run(effect: Effect, state: State, log: Logger, signal: AbortSignal): Promise<Result>;
+  /**
+   * `signal` aborts when the replica shuts down; an effect that can stop early should. `input`
+   * is the delivery, for what an effect reports on the side (the extractor's progress).
+   */
+  run(effect: Effect, state: State, log: Logger, signal: AbortSignal, input: StageInput): Promise<Result>;
   /**
    * Whether a failure also fails the job (a `failed` event); true unless said otherwise.
    * `state` is undefined when loading it failed.

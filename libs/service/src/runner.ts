@@ -1,4 +1,4 @@
-import type { JobEvent } from "@hfp/events";
+import type { EventType, JobEvent } from "@hfp/events";
 import { ack, nak, type Delivery, type Handler, type Outcome } from "@hfp/jetstream";
 import type { Logger } from "@hfp/logging";
 import type { Stage, StageInput } from "./decider.ts";
@@ -27,8 +27,13 @@ const MAX_STEPS = 8;
  */
 export function stageHandler<S, E, R>(stage: Stage<S, E, R>, deps: RunnerDeps): Handler {
   const now = deps.now ?? (() => new Date());
-  const publishAll = async (events: readonly JobEvent[]) => {
-    for (const e of events) await deps.publisher.publish(e);
+  /** False when the stream refused an event by the decision's guard (then nothing after it is published). */
+  const publishAll = async (events: readonly JobEvent[], unless: EventType | undefined): Promise<boolean> => {
+    for (const e of events) {
+      const result = await deps.publisher.publish(e, ...(unless ? [{ unless }] : []));
+      if (result?.refused) return false;
+    }
+    return true;
   };
 
   async function settle(input: StageInput, log: Logger): Promise<Outcome | null> {
@@ -38,7 +43,11 @@ export function stageHandler<S, E, R>(stage: Stage<S, E, R>, deps: RunnerDeps): 
       for (let step = 0; step < MAX_STEPS; step++) {
         const decision = stage.decide(input, state, now());
         if (decision.note) log.info(decision.note);
-        await publishAll(decision.events);
+        if (!(await publishAll(decision.events, decision.unless))) {
+          log.info({ unless: decision.unless }, "the job has changed under this decision; deciding again");
+          state = await stage.load(input, log);
+          continue;
+        }
         const { outcome } = decision;
         switch (outcome.kind) {
           case "ack":
@@ -50,7 +59,7 @@ export function stageHandler<S, E, R>(stage: Stage<S, E, R>, deps: RunnerDeps): 
           case "fail":
             throw outcome.error;
           case "run":
-            state = stage.evolve(state, outcome.effect, await stage.run(outcome.effect, state, log, input.signal ?? neverAborted));
+            state = stage.evolve(state, outcome.effect, await stage.run(outcome.effect, state, log, input.signal ?? neverAborted, input));
             break;
           default: {
             const _never: never = outcome;

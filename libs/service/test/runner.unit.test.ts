@@ -88,6 +88,54 @@ test("given loaded state, when the decision asks for an effect, then it runs, th
   ]);
 });
 
+test("given a guarded decision the stream refuses, then nothing after it happens, the state is loaded again and decided again", async () => {
+  // The first load knows no cancel; the stream refuses `packaged`; the second load finds it.
+  let loads = 0;
+  const tried: { type: string; unless: string | undefined }[] = [];
+  const stage: Stage<ToyState & { canceled?: boolean }, "work", number> = {
+    stage: "packager",
+    dependency: "S3_UNAVAILABLE",
+    ignores: () => null,
+    load: async () => ({ ready: true, size: 42, canceled: loads++ > 0 }),
+    decide: (input, state) =>
+      state.canceled
+        ? { events: [], outcome: { kind: "ignore", reason: "canceled meanwhile" } }
+        : {
+            events: [
+              createEvent({
+                type: "packaged",
+                jobId: "job-r",
+                producer: "p@1",
+                cause: input.event,
+                data: { bucket: "b", key: "k", size: 1, sha256, frameCount: 1 },
+              }),
+            ],
+            outcome: { kind: "run", effect: "work" },
+            unless: "cancel-requested",
+          },
+    evolve: (state) => state,
+    run: async () => {
+      throw new Error("the effect of a refused decision must not run");
+    },
+  };
+  const publisher = {
+    publish: async (e: JobEvent, opts?: { unless?: string }) => {
+      tried.push({ type: e.type, unless: opts?.unless });
+      return { stream: "", seq: 0, duplicate: false, refused: true as const };
+    },
+  };
+  const handler = stageHandler(stage, {
+    publisher,
+    metrics: pipelineMetrics(new Registry()),
+    producer: "p@1",
+    worker: "w",
+    now: () => now,
+  });
+  assert.equal(await handler(testDelivery(frames), log), { kind: "ack" });
+  assert.equal(tried, [{ type: "packaged", unless: "cancel-requested" }]);
+  assert.is(loads, 2);
+});
+
 test("given an event the stage ignores, then no state is loaded, nothing published, and it is acknowledged", async () => {
   const t = toy();
   const other = createEvent({ type: "failed", jobId: "job-r", producer: "x@1", data: { stage: "extractor", code: "X", message: "m" } });

@@ -1,6 +1,7 @@
-import { answerId, AppError, createEvent, SERVICE_NAME, type EventOf, type JobEvent } from "@hfp/events";
+import { answerId, AppError, canceledEvent, createEvent, SERVICE_NAME, type EventOf, type JobEvent } from "@hfp/events";
 import type { Decision, StageDecide, StageInput } from "@hfp/service";
 import type { Extraction, ExtractionJob } from "./extract.ts";
+import type { Canceled } from "./cancel.ts";
 
 /** This stage: its durable, its `producer` service name and its `retry-requested.stage`. */
 export const STAGE = SERVICE_NAME.extractor;
@@ -11,8 +12,17 @@ export interface ExtractorState {
   uploaded: EventOf<"uploaded"> | null;
   /** What this delivery's extraction produced. */
   extraction: Extraction | null;
+  /**
+   * The job's `cancel-requested`: in the stream when the state was loaded, or heard while
+   * extracting (cancel.ts). Absent means none.
+   */
+  cancel?: EventOf<"cancel-requested"> | null;
+  /** The job's frames were deleted after a cancel. */
+  framesRemoved?: boolean;
 }
-export type ExtractorEffect = { kind: "extract"; job: ExtractionJob };
+export type ExtractorEffect = { kind: "extract"; job: ExtractionJob } | { kind: "remove-frames"; jobId: string };
+/** An extraction's frames, or the cancel that stopped it; nothing for `remove-frames`. */
+export type ExtractorResult = Extraction | Canceled | null;
 
 export function ignores(event: JobEvent): string | null {
   if (event.type === "uploaded") return null;
@@ -85,12 +95,18 @@ const jobOf = (uploaded: EventOf<"uploaded">): ExtractionJob => ({
  */
 export function decide(input: StageInput, state: ExtractorState, now: Date): Decision<ExtractorEffect> {
   const { event } = input;
-  const { uploaded, extraction } = state;
+  const { uploaded, extraction, cancel } = state;
   if (!uploaded) {
     return { events: [], outcome: { kind: "fail", error: new AppError("SOURCE_NOT_FOUND", "the job has no uploaded event to re-drive") } };
   }
   const answer: AnswerContext = { cause: event, jobId: uploaded.jobId, attempt: input.attempt, producer: input.producer, now };
-  if (extraction) return { events: [extractedEvent(answer, extraction)], outcome: { kind: "ack" } };
+  // A canceled job's frames are deleted first, so `canceled` means they are gone.
+  if (cancel) {
+    if (!state.framesRemoved) return { events: [], outcome: { kind: "run", effect: { kind: "remove-frames", jobId: uploaded.jobId } } };
+    return { events: [canceledEvent(cancel, STAGE, input.producer, now)], outcome: { kind: "ack" } };
+  }
+  // Stored only while the job has no cancel: one that came meanwhile makes the runner decide again.
+  if (extraction) return { events: [extractedEvent(answer, extraction)], outcome: { kind: "ack" }, unless: "cancel-requested" };
   const note =
     event.type === "retry-requested"
       ? `re-driving extraction, requested by ${event.data.requestedBy}${event.data.reason ? `: ${event.data.reason}` : ""}`
@@ -102,8 +118,10 @@ export function decide(input: StageInput, state: ExtractorState, now: Date): Dec
   };
 }
 
-export function evolve(state: ExtractorState, _effect: ExtractorEffect, extraction: Extraction): ExtractorState {
-  return { ...state, extraction };
+export function evolve(state: ExtractorState, effect: ExtractorEffect, result: ExtractorResult): ExtractorState {
+  if (effect.kind === "remove-frames") return { ...state, framesRemoved: true };
+  if (result && "canceled" in result) return { ...state, cancel: result.canceled };
+  return { ...state, extraction: result };
 }
 
-export const extractorDecider: StageDecide<ExtractorState, ExtractorEffect, Extraction> = { ignores, decide, evolve };
+export const extractorDecider: StageDecide<ExtractorState, ExtractorEffect, ExtractorResult> = { ignores, decide, evolve };

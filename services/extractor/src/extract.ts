@@ -28,6 +28,8 @@ import { isContiguous, planRuns, type PlanConfig, type Run } from "./plan.ts";
 import { parseProbe, validateProbe, validateSize, type Limits } from "./probe.ts";
 import { downloadSource, type SourceObject } from "./source.ts";
 import { runPlan } from "./runs.ts";
+import type { RunProgress } from "./progress.ts";
+import { ProgressTracker, runShares, type ProgressReport } from "./progress.ts";
 import { putBytes, putFile, s3ArchiveSink } from "./store.ts";
 import { localIoError, makeJobDir } from "./tmp.ts";
 import type { Tools } from "./tools.ts";
@@ -95,7 +97,8 @@ export interface Extraction {
  * they appear → manifest. Expected failures are thrown as a coded AppError; the temp
  * directory is removed on every path (and swept at start-up after a crash). `onSource`
  * hears the source bytes once downloaded, whether the extraction then succeeds or not.
- * `signal` (shutdown) stops the download and ffmpeg.
+ * `signal` (shutdown, a cancel) stops the download and ffmpeg; `onProgress` hears how far
+ * ffmpeg is, about once a second (progress.ts).
  */
 export async function extract(
   ctx: ExtractorContext,
@@ -103,6 +106,7 @@ export async function extract(
   log: Logger,
   onSource?: (bytes: number) => void,
   signal?: AbortSignal,
+  onProgress?: (report: ProgressReport) => void,
 ): Promise<Extraction> {
   const { options } = job;
   if (options.format === "webp" && !ctx.encoders.has("libwebp")) {
@@ -205,7 +209,10 @@ export async function extract(
         ? { ...options, fps: rate.fpsValue, maxFrames: Math.min(options.count!, options.maxFrames ?? Infinity) }
         : options;
       const output = { fps: planned.fps, fpsText: rate?.fps, format: options.format, width: options.width, streamIndex, picture };
-      const produce = (runs: readonly Run[]) => {
+      // Progress: media time done over the window, each parallel run weighted by its share of it.
+      const windowEnd = Math.min(planned.end ?? Infinity, probe.facts.duration, ctx.limits.maxDurationSeconds);
+      const tracker = (runs: readonly Run[]) => onProgress && new ProgressTracker(runShares(runs, planned.start, windowEnd), onProgress);
+      const produce = (runs: readonly Run[], progress = tracker(runs)) => {
         for (const _ of runs) onRun("decode");
         return produceFrames({
           outDir,
@@ -223,6 +230,7 @@ export async function extract(
               signal: stop,
               timeoutMs: ctx.ffmpegTimeoutMs,
               redact: { [sourcePath]: "input", [outDir]: "frames" },
+              ...(progress && { onProgress: (i: number, p: RunProgress) => progress.update(i, p) }),
             }),
           upload: uploadAs((index) => frameTimestamp(index, planned.fps, planned.start)),
         });

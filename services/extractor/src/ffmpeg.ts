@@ -2,6 +2,7 @@ import { execa } from "execa";
 import { AppError } from "@hfp/events";
 import { createInterface } from "node:readline";
 import { buildKeyframeArgs, buildProbeArgs, parseKeyframeLine } from "./args.ts";
+import { PROGRESS_ARGS, progressParser, type RunProgress } from "./progress.ts";
 import { parseEncoders } from "./tools.ts";
 
 /** How a tool run ended, as far as deciding what to do next needs. */
@@ -134,6 +135,8 @@ export interface FfmpegRun {
   signal: AbortSignal;
   /** Local paths in the arguments and how to name them in messages. */
   redact: Record<string, string>;
+  /** Hears ffmpeg's `-progress` blocks (written to its stdout) while it runs. */
+  onProgress?: (p: RunProgress) => void;
 }
 
 /** How one ffmpeg run is spawned (toolSpawnOptions, plus its abort signal and output handling). */
@@ -151,7 +154,14 @@ export function ffmpegSpawnOptions(run: Pick<FfmpegRun, "timeoutMs" | "signal">)
 
 /** Runs ffmpeg (argument array, no shell); resolves `canceled` if aborted, throws the AppError of a failed run. */
 export async function runFfmpeg(ffmpeg: string, run: FfmpegRun): Promise<{ canceled: boolean }> {
-  const child = execa(ffmpeg, run.args, ffmpegSpawnOptions(run));
+  const { onProgress } = run;
+  const child = onProgress
+    ? execa(ffmpeg, [...PROGRESS_ARGS, ...run.args], { ...ffmpegSpawnOptions(run), stdout: "pipe" })
+    : execa(ffmpeg, run.args, ffmpegSpawnOptions(run));
+  if (onProgress) {
+    const feed = progressParser(onProgress);
+    child.stdout?.on("data", (chunk: Buffer) => feed(chunk.toString("utf8")));
+  }
   let tail = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     tail = (tail + chunk.toString("utf8")).slice(-4096);

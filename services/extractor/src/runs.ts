@@ -3,6 +3,7 @@ import pLimit, { type LimitFunction } from "p-limit";
 import { buildFfmpegArgs, type OutputSpec } from "./args.ts";
 import { runFfmpeg } from "./ffmpeg.ts";
 import type { Run } from "./plan.ts";
+import type { RunProgress } from "./progress.ts";
 
 export interface RunPlanSpec {
   ffmpeg: string;
@@ -17,6 +18,8 @@ export interface RunPlanSpec {
   signal: AbortSignal;
   timeoutMs: number;
   redact: Record<string, string>;
+  /** Each run's ffmpeg progress, by the run's index in `runs`. */
+  onProgress?: (run: number, p: RunProgress) => void;
 }
 
 /**
@@ -30,11 +33,13 @@ export async function runPlan(spec: RunPlanSpec): Promise<{ canceled: boolean }>
   spec.signal.addEventListener("abort", onAbort, { once: true });
   let error: AppError | null = null;
   const limit = pLimit(Math.max(1, spec.parallelism));
-  const one = async (run: Run) => {
+  const { onProgress } = spec;
+  const one = async (run: Run, i: number) => {
     if (stop.signal.aborted) return;
     const args = buildFfmpegArgs(spec.source, spec.outDir, spec.output, run);
+    const progress = onProgress && { onProgress: (p: RunProgress) => onProgress(i, p) };
     try {
-      await runFfmpeg(spec.ffmpeg, { args, signal: stop.signal, timeoutMs: spec.timeoutMs, redact: spec.redact });
+      await runFfmpeg(spec.ffmpeg, { args, signal: stop.signal, timeoutMs: spec.timeoutMs, redact: spec.redact, ...progress });
     } catch (err) {
       error ??= err as AppError;
       stop.abort();
@@ -42,7 +47,7 @@ export async function runPlan(spec: RunPlanSpec): Promise<{ canceled: boolean }>
   };
   try {
     const slot = spec.slots ?? ((fn: () => Promise<void>) => fn());
-    await Promise.all(spec.runs.map((run) => limit(() => slot(() => one(run)))));
+    await Promise.all(spec.runs.map((run, i) => limit(() => slot(() => one(run, i)))));
   } finally {
     spec.signal.removeEventListener("abort", onAbort);
   }

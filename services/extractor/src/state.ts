@@ -8,10 +8,16 @@ export interface StateSources {
   subjectPrefix: string;
 }
 
-/** The `uploaded` to extract: the delivered one, or for a re-drive the job's own from the stream. */
+/**
+ * The `uploaded` to extract (the delivered one, or for a re-drive the job's own from the
+ * stream) and the job's cancel, if one is stored.
+ */
 export async function loadState(src: StateSources, input: StageInput): Promise<ExtractorState> {
   const { event } = input;
-  if (event.type === "uploaded") return { uploaded: event, extraction: null };
-  const stored = await lastEventOf(src.nc, src.stream, event.jobId, "uploaded", src.subjectPrefix);
-  return { uploaded: stored?.event ?? null, extraction: null };
+  const [stored, cancel] = await Promise.all([
+    event.type === "uploaded" ? null : lastEventOf(src.nc, src.stream, event.jobId, "uploaded", src.subjectPrefix),
+    lastEventOf(src.nc, src.stream, event.jobId, "cancel-requested", src.subjectPrefix),
+  ]);
+  const uploaded = event.type === "uploaded" ? event : (stored?.event ?? null);
+  return { uploaded, extraction: null, cancel: cancel?.event ?? null };
 }

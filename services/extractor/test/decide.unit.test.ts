@@ -134,6 +134,61 @@ test("frames-extracted names the manifest and its sha256, the byte total and the
   });
 });
 
+const cancel = createEvent({
+  type: "cancel-requested",
+  id: "cancel-1",
+  jobId: "job-1",
+  cause: uploaded,
+  producer: "projector@0.1.0",
+  now,
+  data: { by: "o" },
+});
+const canceled = {
+  type: "canceled" as const,
+  id: answerId(cancel, "canceled"),
+  causationId: cancel.id,
+  data: { stage: "extractor", reason: "canceled by o" },
+};
+
+test("given a job whose cancel is in the stream, when uploaded is delivered, then its frames are deleted, canceled, ack; nothing started", () => {
+  spec
+    .given(state({ cancel }))
+    .when(specInput(uploaded, { producer: "extractor@0.1.0", worker: "w" }), null)
+    .then({ effects: [{ kind: "remove-frames", jobId: "job-1" }], events: [canceled], outcome: { kind: "ack" } });
+});
+
+test("given an extraction stopped by a cancel heard live, then its frames are deleted and the job ends canceled, not failed", () => {
+  spec
+    .given(state())
+    .when(specInput(uploaded, { producer: "extractor@0.1.0", worker: "w" }), { canceled: cancel }, null)
+    .then({
+      effects: [
+        { kind: "extract", job },
+        { kind: "remove-frames", jobId: "job-1" },
+      ],
+      events: [started(uploaded, 1), canceled],
+      outcome: { kind: "ack" },
+    });
+});
+
+test("frames-extracted is published only while the job has no cancel-requested; canceled ids are the cancel's, for any stage", () => {
+  const input = specInput(uploaded, { producer: "extractor@0.1.0", worker: "w" });
+  const done = extractorDecider.decide(input, state({ extraction }), now);
+  assert.is(done.unless, "cancel-requested");
+  assert.equal(
+    done.events.map((e) => e.type),
+    ["frames-extracted"],
+  );
+  const start = extractorDecider.decide(input, state(), now);
+  assert.is(start.unless, undefined, "a start is not guarded: the cancel stops the run it starts");
+  // The stream then refused it: the state loaded again holds the cancel.
+  const again = extractorDecider.decide(input, state({ cancel, framesRemoved: true }), now);
+  assert.equal(
+    again.events.map((e) => [e.type, e.id]),
+    [["canceled", answerId(cancel, "canceled")]],
+  );
+});
+
 /** A manifest of `count` frames at 60 fps, as extract.ts builds it, without decoding anything. */
 function syntheticManifest(count: number) {
   const frames = Array.from({ length: count }, (_, index) => {

@@ -304,7 +304,7 @@ test("undeclared methods are 405 with the whole API's Allow, also for the status
   const cases: [string, string, string][] = [
     ["PUT", "/videos", "GET, HEAD, POST"],
     ["QUERY", "/videos/presign", "POST"],
-    ["POST", "/videos/j-1", "GET, HEAD"],
+    ["POST", "/videos/j-1", "DELETE, GET, HEAD"],
     ["TRACE", "/videos/j-1/events", "GET, HEAD"],
     ["DELETE", "/health", "GET, HEAD"],
   ];

@@ -25,14 +25,14 @@ export interface Sent {
 export type NotifierEffect = { kind: "send"; notification: Notification };
 
 export function ignores(event: JobEvent): string | null {
-  if (event.type === "packaged" || event.type === "failed") return null;
+  if (event.type === "packaged" || event.type === "failed" || event.type === "canceled") return null;
   if (event.type === "retry-requested") return event.data.stage === STAGE ? null : `retry-requested for ${event.data.stage}`;
   return `${event.type} is not the notifier's`;
 }
 
 /** The outcome a delivered event carries itself (null for a re-drive, which reads it from the stream). */
 export const deliveredOutcome = (event: JobEvent): OutcomeEvent | null =>
-  event.type === "packaged" || event.type === "failed" ? event : null;
+  event.type === "packaged" || event.type === "failed" || event.type === "canceled" ? event : null;
 
 /** The outcome a re-drive notifies: the shared rule (`redriveOutcome` in @hfp/events) over the job's stored events. */
 export function pickOutcome(packaged: StoredEventOf<"packaged"> | null, failed: StoredEventOf<"failed"> | null): OutcomeEvent | null {

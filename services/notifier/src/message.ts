@@ -1,8 +1,8 @@
 import type { EventOf } from "@hfp/events";
 
 /** A job's outcome: what the notifier tells downstream systems about. */
-export type OutcomeEvent = EventOf<"packaged"> | EventOf<"failed">;
-export type NotificationKind = "video.processed" | "video.failed";
+export type OutcomeEvent = EventOf<"packaged"> | EventOf<"failed"> | EventOf<"canceled">;
+export type NotificationKind = "video.processed" | "video.failed" | "video.canceled";
 
 /** The body of every message on the notifications queue (docs/notifications.md). */
 export interface Notification {
@@ -14,9 +14,11 @@ export interface Notification {
   source: { bucket: string; key: string; size: number } | null;
   result?: { bucket: string; key: string; size: number; sha256: string; frameCount: number };
   error?: { stage: string; code: string; message: string };
+  /** `video.canceled`: the stage that stopped the job, and why. */
+  canceled?: { stage: string; reason: string };
   timings: { uploadedAt: string | null; completedAt: string; processingSeconds: number | null };
   correlationId: string;
-  /** The `packaged` or `failed` event notified: the id to de-duplicate on. */
+  /** The `packaged`, `failed` or `canceled` event notified: the id to de-duplicate on. */
   eventId: string;
 }
 
@@ -34,6 +36,7 @@ export interface SendRequest {
 const MAX_ERROR_MESSAGE = 2000;
 
 export function kindOf(outcome: OutcomeEvent): NotificationKind {
+  if (outcome.type === "canceled") return "video.canceled";
   return outcome.type === "packaged" ? "video.processed" : "video.failed";
 }
 
@@ -63,6 +66,8 @@ export function buildNotification(outcome: OutcomeEvent, uploaded: EventOf<"uplo
       const { stage, code, message } = outcome.data;
       return { ...base, error: { stage, code, message: message.slice(0, MAX_ERROR_MESSAGE) }, ...tail };
     }
+    case "canceled":
+      return { ...base, canceled: { stage: outcome.data.stage, reason: outcome.data.reason }, ...tail };
     default: {
       const _never: never = outcome;
       throw new Error(`not an outcome: ${JSON.stringify(_never)}`);

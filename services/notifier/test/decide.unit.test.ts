@@ -110,4 +110,32 @@ test("a failure to notify packaged fails the job; to notify failed, or a re-driv
   assert.not.ok(failsJob(input(retry("notifier")), state({ outcome: failed })));
 });
 
+test("given canceled, when it arrives, then send video.canceled naming the stage that stopped the job, then notified; a failed send does not fail the job", () => {
+  const cancel = createEvent({ type: "cancel-requested", jobId: "job-n", producer: "projector@0.1.0", cause: uploaded, data: { by: "o" } });
+  const canceled = createEvent({
+    type: "canceled",
+    jobId: "job-n",
+    producer: "extractor@0.1.0",
+    cause: cancel,
+    data: { stage: "extractor", reason: "canceled by o" },
+  });
+  assert.is(ignores(canceled), null);
+  const message = buildNotification(canceled, uploaded);
+  assert.equal(
+    [message.kind, message.canceled, message.eventId, message.owner],
+    ["video.canceled", { stage: "extractor", reason: "canceled by o" }, canceled.id, uploaded.data.owner],
+  );
+  spec
+    .given(state({ outcome: canceled }))
+    .when(input(canceled), sent)
+    .then({
+      effects: [{ kind: "send", notification: message }],
+      events: [
+        { type: "notified", id: answerId(canceled, "notified"), causationId: canceled.id, data: { ...sent, kind: "video.canceled" } },
+      ],
+      outcome: { kind: "ack" },
+    });
+  assert.not.ok(failsJob(input(canceled), state({ outcome: canceled })));
+});
+
 test.run();

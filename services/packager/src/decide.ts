@@ -1,4 +1,4 @@
-import { answerId, AppError, createEvent, SERVICE_NAME, type EventOf, type JobEvent } from "@hfp/events";
+import { answerId, AppError, canceledEvent, createEvent, SERVICE_NAME, type EventOf, type JobEvent } from "@hfp/events";
 import type { Decision, StageDecide, StageInput } from "@hfp/service";
 import { resultOutputs } from "./outputs.ts";
 import { framesPrefix, type StoredZip } from "./storage.ts";
@@ -17,9 +17,15 @@ export interface PackagerState {
   /** The zip made by this delivery's `pack` effect. */
   packed: StoredZip | null;
   framesRemoved: boolean;
+  /** The job's `cancel-requested`, when stored before its `packaged` (then the job ends canceled). */
+  cancel?: EventOf<"cancel-requested"> | null;
 }
 
-export type PackagerEffect = { kind: "pack"; source: FramesExtracted } | { kind: "remove-frames"; bucket: string; prefix: string };
+export type PackagerEffect =
+  | { kind: "pack"; source: FramesExtracted }
+  | { kind: "remove-frames"; bucket: string; prefix: string }
+  /** A canceled job's frames and zip, if one was made. */
+  | { kind: "discard"; bucket: string; jobId: string };
 /** `pack` yields the zip; `remove-frames` nothing. */
 export type PackagerResult = StoredZip | null;
 
@@ -65,19 +71,33 @@ export function decide(input: StageInput, state: PackagerState, now: Date): Deci
     const error = new AppError("SOURCE_NOT_FOUND", `job ${input.event.jobId} has no frames-extracted event to package`);
     return { events: [], outcome: { kind: "fail", error } };
   }
+  if (state.cancel) {
+    if (!state.framesRemoved)
+      return { events: [], outcome: { kind: "run", effect: { kind: "discard", bucket: source.data.bucket, jobId: source.jobId } } };
+    return { events: [canceledEvent(state.cancel, STAGE, input.producer, now)], outcome: { kind: "ack" } };
+  }
   const zip = packed ?? existing;
   if (!zip) return { events: [], outcome: { kind: "run", effect: { kind: "pack", source } } };
   if (state.framesRemoved) return { events: [], outcome: { kind: "ack" } };
   const events = [packagedEvent(source, zip, input.producer, now)];
   const note = packed ? undefined : "zip already exists; re-publishing its packaged event";
   const prefix = framesPrefix(source.jobId);
+  // Stored only while the job has no cancel: one that came meanwhile makes the runner decide again.
+  const unless = "cancel-requested" as const;
   if (source.data.prefix !== prefix) {
-    return { events, outcome: { kind: "ack" }, note: `frames prefix ${source.data.prefix} is not the job's; left for the lifecycle rule` };
+    return {
+      events,
+      outcome: { kind: "ack" },
+      note: `frames prefix ${source.data.prefix} is not the job's; left for the lifecycle rule`,
+      unless,
+    };
   }
-  return { events, outcome: { kind: "run", effect: { kind: "remove-frames", bucket: source.data.bucket, prefix } }, ...(note && { note }) };
+  const effect = { kind: "remove-frames", bucket: source.data.bucket, prefix } as const;
+  return { events, outcome: { kind: "run", effect }, ...(note && { note }), unless };
 }
 
 export function evolve(state: PackagerState, effect: PackagerEffect, result: PackagerResult): PackagerState {
+  // `discard` removes the frames too (and the zip).
   return effect.kind === "pack" ? { ...state, packed: result } : { ...state, framesRemoved: true };
 }
 

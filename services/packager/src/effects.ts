@@ -5,7 +5,7 @@ import { planArchive } from "./archive.ts";
 import { STAGE, type PackagerEffect, type PackagerResult } from "./decide.ts";
 import { outputCopies } from "./outputs.ts";
 import { packFrames, type ReadAheadLimits } from "./pack.ts";
-import { resultKey, type PackagerStorage } from "./storage.ts";
+import { framesPrefix, resultKey, type PackagerStorage } from "./storage.ts";
 
 export interface EffectAdapters {
   storage: PackagerStorage;
@@ -51,6 +51,13 @@ export async function runEffect(io: EffectAdapters, effect: PackagerEffect, log:
         log.warn({ err, prefix: effect.prefix }, "could not remove frames; the lifecycle rule will");
       }
       return null;
+    case "discard": {
+      // Before `canceled` is published: a canceled job keeps neither frames nor zip.
+      const frames = await io.storage.deleteFrames(effect.bucket, framesPrefix(effect.jobId));
+      const zip = await io.storage.deleteFrames(io.resultsBucket, resultKey(effect.jobId));
+      log.info({ frames, zip }, "frames and zip of a canceled job deleted");
+      return null;
+    }
     default: {
       const _never: never = effect;
       throw new Error(`unknown effect ${JSON.stringify(_never)}`);

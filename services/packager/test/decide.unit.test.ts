@@ -56,6 +56,49 @@ test("given no zip yet, when frames-extracted arrives, then pack, publish packag
   assert.is(run.events.length, 1, "packaged once, not again after the clean-up");
 });
 
+const cancel = createEvent({
+  type: "cancel-requested",
+  jobId: "job-d",
+  producer: "projector@0.1.0",
+  cause: framesExtracted,
+  data: { by: "o" },
+});
+const canceled = {
+  type: "canceled" as const,
+  id: answerId(cancel, "canceled"),
+  causationId: cancel.id,
+  data: { stage: "packager", reason: "canceled by o" },
+};
+
+test("given a cancel stored before packaged, when frames-extracted arrives, then frames and zip discarded, canceled, ack; nothing packed", () => {
+  spec
+    .given(state({ cancel }))
+    .when(input(), null)
+    .then({ effects: [{ kind: "discard", bucket: "b", jobId: "job-d" }], events: [canceled], outcome: { kind: "ack" } });
+  spec
+    .given(state({ cancel, existing: zip }))
+    .when(input(), null)
+    .then({ effects: [{ kind: "discard", bucket: "b", jobId: "job-d" }], events: [canceled], outcome: { kind: "ack" } });
+});
+
+test("packaged is published only while the job has no cancel-requested (the stream refuses it otherwise, and the runner decides again)", () => {
+  const d = packagerDecider.decide(input(), state({ packed: zip }), now);
+  assert.equal(
+    d.events.map((e) => e.type),
+    ["packaged"],
+  );
+  assert.is(d.unless, "cancel-requested");
+  // After the refusal, the state loaded again has the cancel and the zip just made.
+  const again = spec
+    .given(state({ cancel, existing: zip }))
+    .when(input(), null)
+    .run();
+  assert.equal(
+    again.events.map((e) => e.type),
+    ["canceled"],
+  );
+});
+
 test("given the zip already there (a redelivery), when frames-extracted arrives, then packaged again, nothing packed", () => {
   spec
     .given(state({ existing: zip }))

@@ -32,6 +32,7 @@ export function initial(jobId: string, updatedAt: string): JobDoc {
     result: null,
     outputs: null,
     retrying: null,
+    progress: null,
     error: null,
     notification: null,
     createdAt: null,
@@ -70,8 +71,11 @@ export function evolve(doc: JobDoc, r: AppliedRecord): void {
       return;
     }
     case "extraction-started":
+      if (doc.status === "canceled") return;
       doc.status = "extracting";
       doc.attempts.extractor++;
+      doc.progress = { percent: 0, framesDone: 0 };
+      state.progressAttempt = r.data.attempt;
       // A redelivery within the same run starts again but the run began at its first start.
       if (doc.timings.extractionStartedAt === null) {
         doc.timings.extractionStartedAt = t;
@@ -82,6 +86,7 @@ export function evolve(doc: JobDoc, r: AppliedRecord): void {
       state.lastFramesExtracted = r.id;
       doc.status = "packaging";
       doc.frameCount = r.data.frameCount;
+      doc.progress = { percent: 100, framesDone: r.data.frameCount };
       doc.probe = r.data.probe;
       doc.timings.extractedAt = t;
       doc.durationsMs.extraction = between(doc.timings.extractionStartedAt, t);
@@ -101,7 +106,8 @@ export function evolve(doc: JobDoc, r: AppliedRecord): void {
       return;
     case "failed":
       state.lastFailed = { id: r.id, seq: r.seq, stage: r.data.stage };
-      doc.status = "failed";
+      // A stage that failed while the cancel reached another one: the job still ends canceled.
+      if (doc.status !== "canceled") doc.status = "failed";
       doc.error = { stage: r.data.stage, code: r.data.code, message: r.data.message };
       doc.timings.failedAt = t;
       doc.durationsMs.total = between(doc.createdAt, t);
@@ -120,9 +126,20 @@ export function evolve(doc: JobDoc, r: AppliedRecord): void {
         doc.durationsMs.notification = between(since.notifier, t);
         doc.durationsMs.total = between(doc.createdAt, t);
       } else {
-        // Telling the world about a failure leaves the job failed (also after a notifier redrive).
-        doc.status = "failed";
+        // Telling the world about a failure or a cancel leaves the job so (also after a notifier redrive).
+        doc.status = r.data.kind === "video.canceled" ? "canceled" : "failed";
       }
+      return;
+    case "extraction-progress":
+      foldProgress(doc, r.data);
+      return;
+    case "cancel-requested":
+      // The stage holding the job answers with `canceled`; until then the job goes on as it was.
+      return;
+    case "canceled":
+      doc.status = "canceled";
+      doc.durationsMs.total = between(doc.createdAt, t);
+      since.notifier = t;
       return;
     case "extraction-failed":
       // Status moves with the terminal `failed` that follows a give-up, not with each failure.
@@ -149,7 +166,21 @@ export function evolve(doc: JobDoc, r: AppliedRecord): void {
 
 /** Events after which no stage is waiting to retry: a stage's success, the job's end, a re-drive. */
 function settlesRetry(type: AppliedRecord["type"]): boolean {
-  return ["frames-extracted", "packaged", "notified", "failed", "retry-requested"].includes(type);
+  return ["frames-extracted", "packaged", "notified", "failed", "canceled", "retry-requested"].includes(type);
+}
+
+/**
+ * Progress of the attempt now extracting, never lower than what it showed: a late report of
+ * an earlier attempt, or one arriving after the frames (or a cancel), changes nothing.
+ */
+function foldProgress(doc: JobDoc, data: EventData<"extraction-progress">): void {
+  if (doc.status !== "extracting" || data.attempt !== doc._fold.progressAttempt) return;
+  const before = doc.progress ?? { percent: 0, framesDone: 0 };
+  doc.progress = {
+    percent: Math.max(before.percent, Math.min(100, Math.round(data.percent * 10) / 10)),
+    framesDone: Math.max(before.framesDone, data.framesDone),
+    ...(data.etaSeconds !== undefined && { etaSeconds: Math.round(data.etaSeconds) }),
+  };
 }
 
 /** A retry notice (it says when the next attempt is due) shows the job retrying; a give-up clears it. */
@@ -206,6 +237,7 @@ function redrive(doc: JobDoc, stage: "extractor" | "packager" | "notifier", t: s
   switch (stage) {
     case "extractor":
       doc.status = "queued";
+      doc.progress = null;
       timings.queuedAt = t;
       timings.extractionStartedAt = null;
       timings.extractedAt = null;

@@ -1,6 +1,7 @@
 import { stageOfFailedType, type JobEvent } from "@hfp/events";
 import { ack, type Delivery, type Handler } from "@hfp/jetstream";
 import type { PipelineMetrics } from "@hfp/service";
+import type { JobDoc } from "./projection.ts";
 import { applyEvent, type ApplyResult, type JobStore } from "./store.ts";
 
 /**
@@ -15,6 +16,8 @@ export function projectorHandler(deps: {
   onApplied?: (event: JobEvent, outcome: ApplyResult["outcome"], lagSeconds: number) => void;
   /** Told of each failure event the first time it is projected (for `stage_failures_total`). */
   onFailure?: (failure: { stage: string; code: string; retryable: boolean }) => void;
+  /** Told of each document this handler wrote, before the event is acknowledged (the change feed). */
+  onWritten?: (doc: JobDoc) => void;
   now?: () => number;
 }): Handler {
   const now = deps.now ?? Date.now;
@@ -26,6 +29,7 @@ export function projectorHandler(deps: {
       deps.onApplied?.(delivery.event, outcome, Math.max(0, now() - Date.parse(delivery.event.occurredAt)) / 1000);
       const failure = failureOf(delivery.event);
       if (failure && outcome === "applied") deps.onFailure?.(failure);
+      if (outcome === "applied" && doc) deps.onWritten?.(doc);
       stop({ outcome: "ok" });
       log.debug({ seq, outcome, status: doc?.status, lastSeq: doc?.lastSeq }, "event projected");
       return ack;

@@ -3,7 +3,7 @@ import type { JobOutputs } from "./outputs.ts";
 
 /** The shape of the `jobs` read model: one document per job. */
 
-export const JOB_STATUSES = ["queued", "extracting", "packaging", "notifying", "completed", "failed"] as const;
+export const JOB_STATUSES = ["queued", "extracting", "packaging", "notifying", "completed", "failed", "canceled"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** One stream message as the fold reads it (the store keeps none of them). */
@@ -51,6 +51,13 @@ export interface Retrying {
   nextAttemptAt: string;
 }
 
+/** How far the current extraction is: from `extraction-progress`, never lower within one attempt; 100 once extracted. */
+export interface Progress {
+  percent: number;
+  framesDone: number;
+  etaSeconds?: number;
+}
+
 export interface JobDoc {
   _id: string;
   /** Unknown (null) until `uploaded` is applied; such a document is never shown to anyone. */
@@ -74,6 +81,8 @@ export interface JobDoc {
    * why, and when the next one is due. Null once the stage succeeds, gives up, or is re-driven.
    */
   retrying: Retrying | null;
+  /** Null before the first extraction starts and after a redrive of the extractor (absent from older documents). */
+  progress?: Progress | null;
   /** The terminal failure; cleared when a redrive later completes the job. */
   error: { stage: Stage; code: string; message: string } | null;
   notification: { kind: EventData<"notified">["kind"]; queue: string; messageId: string } | null;
@@ -107,4 +116,6 @@ export interface FoldMemo {
   answered: { packaged: string[]; notified: string[] };
   /** Ids of the events applied: a copy stored again under the same id is folded once. */
   ids: string[];
+  /** The extraction attempt `progress` is about: progress of an earlier attempt is stale. */
+  progressAttempt?: number;
 }

@@ -8,6 +8,7 @@ import { buildHttp, createMetrics } from "@hfp/http";
 import {
   connectNats,
   deadLetterStreamName,
+  EventPublisher,
   manager,
   onShutdown,
   partitionDurable,
@@ -19,7 +20,9 @@ import { createLogger } from "@hfp/logging";
 import { connectMongo, pingMongo } from "@hfp/mongo";
 import { bootConfig, pipelineMetrics } from "@hfp/service";
 import { PROJECTOR_VERSION as version, statusApiDocument } from "./api/info.ts";
+import { streamCancel } from "./api/cancel.ts";
 import { registerStatusApi } from "./api/routes.ts";
+import { JobChanges } from "./changes.ts";
 import { projectorConfig } from "./config.ts";
 import { projectorHandler } from "./handler.ts";
 import { projectorMetrics } from "./metrics.ts";
@@ -59,6 +62,9 @@ const openapi: object = config.OPENAPI_DOCUMENT
   ? (JSON.parse(readFileSync(config.OPENAPI_DOCUMENT, "utf8")) as object)
   : statusApiDocument(version);
 
+// Every replica hears every replica's writes, for the event streams (GET /videos/…/stream).
+const changes = new JobChanges(nc, stream, log).start();
+
 const httpMetrics = createMetrics("projector");
 const { stageDuration } = pipelineMetrics(httpMetrics.registry);
 const handler = projectorHandler({
@@ -69,6 +75,7 @@ const handler = projectorHandler({
     if (outcome === "applied") projected.lag.observe({ event: event.type }, lagSeconds);
   },
   onFailure: (f) => projected.stageFailures.inc({ stage: f.stage, code: f.code, retryable: String(f.retryable) }),
+  onWritten: (doc) => changes.announce(doc),
 });
 const partitionCount = await projectionPartitions(await manager(nc), stream).catch((err: unknown) => {
   log.fatal({ err }, "cannot read the projection's partitions");
@@ -105,6 +112,8 @@ registerStatusApi(app, {
     stream: (bucket, key, start, end) => getRangeStream(s3, bucket, key, start, end),
   },
   openapi,
+  cancel: streamCancel({ nc, stream, publisher: new EventPublisher(nc), producer: `${SERVICE_NAME.projector}@${version}` }),
+  changes,
 });
 await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
 const partitions = startPartitions({ nc, jobsStream: stream, partitions: partitionCount, handler, log });
@@ -116,6 +125,7 @@ onShutdown(
   () =>
     (stopped ??= (async () => {
       await partitions.stop();
+      changes.stop();
       await app.close();
       await nc.drain();
     })()),

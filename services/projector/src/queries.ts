@@ -70,6 +70,13 @@ export async function countByStatus(store: JobStore): Promise<Record<JobStatus, 
   return Object.fromEntries(JOB_STATUSES.map((s, i) => [s, counts[i] ?? 0])) as Record<JobStatus, number>;
 }
 
+/** The owner's view of a document the projector holds; null before its `uploaded`, which no one may see. */
+export function publicView(doc: JobDoc): JobView | null {
+  const { _fold, ...stored } = doc;
+  if (stored.owner === null || stored.source === null || stored.options === null || stored.createdAt === null) return null;
+  return toView(stored);
+}
+
 function toView(doc: StoredView): JobView {
   const { _id, owner, source, options, createdAt, ...rest } = doc;
   // Only documents matched by owner reach here, and the owner comes with `uploaded`.
@@ -77,5 +84,5 @@ function toView(doc: StoredView): JobView {
     throw new Error(`job ${_id} has an owner but no upload`);
   }
   // `retrying` is absent from documents written before it existed.
-  return { id: _id, owner, source, options, createdAt, ...rest, retrying: rest.retrying ?? null };
+  return { id: _id, owner, source, options, createdAt, ...rest, retrying: rest.retrying ?? null, progress: rest.progress ?? null };
 }

@@ -427,17 +427,20 @@ api("/openapi.json lists every route with its security, parameters and responses
     Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
   );
   assert.equal(listed.sort(), [
+    "DELETE /videos/{id}",
     "GET /health",
     "GET /metrics",
     "GET /openapi.json",
     "GET /ready",
     "GET /videos",
+    "GET /videos/stream",
     "GET /videos/{id}",
     "GET /videos/{id}/download",
     "GET /videos/{id}/events",
     "GET /videos/{id}/frames",
     "GET /videos/{id}/frames/{index}",
     "GET /videos/{id}/outputs/{name}",
+    "GET /videos/{id}/stream",
   ]);
   for (const route of ROUTES) assert.ok(ctx.app.hasRoute({ method: route.method, url: route.url }), route.url);
   const list = doc.paths["/videos"].get;

@@ -51,7 +51,7 @@ test("every operation has a unique id, its path parameters, and 401 when it need
   for (const route of ROUTES) {
     const path = route.url.replace(/:(\w+)/g, "{$1}");
     const op = (doc.paths[path] as Record<string, { operationId: string; responses: object; parameters?: { name: string; in: string }[] }>)[
-      "get"
+      route.method.toLowerCase()
     ]!;
     assert.not.ok(ids.has(op.operationId));
     ids.add(op.operationId);
@@ -132,7 +132,8 @@ test("methods a path does not have are 405 with Allow, before authentication", a
   const http = app();
   const cases: [string, string, string][] = [
     ["QUERY", "/videos", "GET, HEAD, POST"],
-    ["TRACE", "/videos/j-1", "GET, HEAD"],
+    ["TRACE", "/videos/j-1", "DELETE, GET, HEAD"],
+    ["DELETE", "/videos/stream", "GET, HEAD"],
     ["DELETE", "/videos/j-1/download", "GET, HEAD"],
     ["GET", "/videos/presign", "POST"],
     ["POST", "/openapi.json", "GET, HEAD"],

@@ -186,7 +186,15 @@ s("the store is one collection of documents that hold no events: no ledger, no a
   const doc = (await ctx.store.jobs.findOne({ _id: "seq-job" }))!;
   assert.not.ok("_applied" in doc);
   assert.not.ok("rev" in doc);
-  assert.equal(Object.keys(doc._fold).sort(), ["answered", "ids", "lastFailed", "lastFramesExtracted", "lastPackaged", "since"]);
+  assert.equal(Object.keys(doc._fold).sort(), [
+    "answered",
+    "ids",
+    "lastFailed",
+    "lastFramesExtracted",
+    "lastPackaged",
+    "progressAttempt",
+    "since",
+  ]);
 });
 
 s.run();

@@ -100,7 +100,26 @@ export class JobStory {
     this.add("failed", seconds, { stage, code, message: `${code} happened` });
     return this;
   }
-  notified(seconds: number, kind: "video.processed" | "video.failed" = "video.processed"): this {
+  progress(seconds: number, percent: number, attempt = 1, framesDone = Math.round(percent / 5)): this {
+    this.add("extraction-progress", seconds, {
+      attempt,
+      mediaSeconds: percent / 10,
+      windowSeconds: 10,
+      framesDone,
+      percent,
+      etaSeconds: 100 - percent,
+    });
+    return this;
+  }
+  cancelRequested(seconds: number, by = "alice"): this {
+    this.add("cancel-requested", seconds, { by });
+    return this;
+  }
+  canceled(seconds: number, stage: "extractor" | "packager" = "extractor"): this {
+    this.add("canceled", seconds, { stage, reason: "canceled by alice" });
+    return this;
+  }
+  notified(seconds: number, kind: "video.processed" | "video.failed" | "video.canceled" = "video.processed"): this {
     this.add("notified", seconds, { queue: "notifications", messageId: `m-${this.events.length}`, kind });
     return this;
   }

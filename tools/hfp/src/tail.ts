@@ -23,6 +23,14 @@ export function summarize(event: JobEvent): string {
       return `${event.data.kind} → ${event.data.queue} (${event.data.messageId})`;
     case "retry-requested":
       return `stage ${event.data.stage} by ${event.data.requestedBy}${event.data.reason ? `: ${event.data.reason}` : ""}`;
+    case "extraction-progress": {
+      const eta = event.data.etaSeconds === undefined ? "" : `, eta ${Math.round(event.data.etaSeconds)} s`;
+      return `${event.data.percent.toFixed(1)} % (${event.data.framesDone} frames, attempt ${event.data.attempt}${eta})`;
+    }
+    case "cancel-requested":
+      return `by ${event.data.by}`;
+    case "canceled":
+      return `${event.data.stage}: ${event.data.reason}`;
     default: {
       const _never: never = event;
       return String(_never);

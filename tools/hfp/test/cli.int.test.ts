@@ -217,7 +217,10 @@ test("a new shell: typos are refused with exit 2 and a suggestion, bad values na
   assert.match(opt.err, "error USAGE: unknown option --stauts; did you mean --status?");
   const status = newShell("npm run -s hfp -- jobs --status nope");
   assert.equal(status.code, 2);
-  assert.match(status.err, 'error USAGE: --status must be queued, extracting, packaging, notifying, completed or failed, not "nope"');
+  assert.match(
+    status.err,
+    'error USAGE: --status must be queued, extracting, packaging, notifying, completed, failed or canceled, not "nope"',
+  );
   const ttl = newShell("npm run -s hfp -- token alice --ttl 0");
   assert.equal(ttl.code, 2);
   assert.match(ttl.err, 'error USAGE: --ttl takes 1..2592000 seconds, not "0"');

@@ -80,6 +80,10 @@ function schemathesis(opts: RunOptions): Promise<Report> {
     ["run", opts.schemaUrl],
     opts.baseUrl ? ["--url", opts.baseUrl] : [],
     opts.operationId ? ["--include-operation-id", opts.operationId] : [],
+    // Event streams answer until their job ends (or, for the caller's, never): a generator that
+    // waits for a whole body cannot check them. projector/test/live.int.test.ts and
+    // progress-cancel.e2e.test.ts do, message by message.
+    opts.operationId ? [] : ["--exclude-operation-id", "streamVideo", "--exclude-operation-id", "streamVideos"],
     ["--mode", opts.mode ?? "all"],
     ["-H", `Authorization: Bearer ${opts.token}`],
     ["--checks", "all"],
@@ -145,7 +149,15 @@ contract("every check passes on every operation, the links from a new job follow
   assert.equal(found, [], `schemathesis found failures:\n${describe(report.failures)}`);
   assert.is(report.exitCode, 0, report.output.slice(-4000));
   const expected = ["GET /videos", "POST /videos", "POST /videos/presign", "GET /videos/{id}", "GET /videos/{id}/events"];
-  expected.push("GET /videos/{id}/download", "GET /videos/{id}/frames", "GET /videos/{id}/frames/{index}", "GET /videos/{id}/outputs/{name}", "Stateful tests");
+  // Every operation but the two event streams, which the run leaves out (see `schemathesis`).
+  expected.push(
+    "GET /videos/{id}/download",
+    "GET /videos/{id}/frames",
+    "GET /videos/{id}/frames/{index}",
+    "GET /videos/{id}/outputs/{name}",
+    "DELETE /videos/{id}",
+    "Stateful tests",
+  );
   expected.push("POST /videos/uploads", "GET /videos/uploads/{jobId}", "DELETE /videos/uploads/{jobId}");
   expected.push("POST /videos/uploads/{jobId}/parts", "POST /videos/uploads/{jobId}/complete");
   assert.equal([...report.operations].sort(), expected.sort(), "every operation tested, and the stateful phase ran");

@@ -143,7 +143,11 @@ export interface paths {
         get: operations["getVideo"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Cancel the job
+         * @description Asks the pipeline to stop the job: a `cancel-requested` event. The stage holding the job stops (the extractor kills its ffmpeg within a second), deletes the frames made so far and ends the job `canceled`, which is notified as `video.canceled`. A job is cancelable until its zip is stored: once packaged, it completes, and a cancel is `409`. Asking again while the cancel is under way is `202` again.
+         */
+        delete: operations["cancelVideo"];
         options?: never;
         head?: never;
         patch?: never;
@@ -238,6 +242,46 @@ export interface paths {
          * @description The names are those `outputs.files` of the job lists (e.g. `storyboard.vtt`, `sheet-0.jpg`, `contact-sheet.jpg`, `preview.webp`); the URL is a presigned S3 GET, valid for a few minutes.
          */
         get: operations["getVideoOutput"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/videos/{id}/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The job's state as Server-Sent Events, until it ends
+         * @description `text/event-stream`, authenticated with the `Authorization` header like every route (no token in the URL: read it with `fetch()` and a stream reader, not `EventSource`). Each message is `event: job`, an opaque `id:`, and `data:` the job as `GET /videos/{id}` answers it (schema `Job`); the first comes at once with the current state, then one on every change of status or progress, in order. A `: keep-alive` comment comes every 15 s. A caller may hold a few streams at once (429 beyond). This stream ends after the message with a terminal status (`completed`, `failed`, `canceled`).
+         */
+        get: operations["streamVideo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/videos/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's jobs as Server-Sent Events: their newest, then every change
+         * @description `text/event-stream`, authenticated with the `Authorization` header like every route (no token in the URL: read it with `fetch()` and a stream reader, not `EventSource`). Each message is `event: job`, an opaque `id:`, and `data:` the job as `GET /videos/{id}` answers it (schema `Job`); the first comes at once with the current state, then one on every change of status or progress, in order. A `: keep-alive` comment comes every 15 s. A caller may hold a few streams at once (429 beyond). First one message per job of the caller's newest page (as `GET /videos` answers it), then one for every change of any of the caller's jobs, new ones included. It does not end by itself.
+         */
+        get: operations["streamVideos"];
         put?: never;
         post?: never;
         delete?: never;
@@ -469,7 +513,7 @@ export interface components {
             id: string;
             owner: string;
             /** @enum {string} */
-            status: "queued" | "extracting" | "packaging" | "notifying" | "completed" | "failed";
+            status: "queued" | "extracting" | "packaging" | "notifying" | "completed" | "failed" | "canceled";
             /** @description The uploaded video. */
             source: {
                 bucket: string;
@@ -645,6 +689,13 @@ export interface components {
                 /** Format: date-time */
                 nextAttemptAt: string;
             } | null;
+            /** @description How far the extraction is: from the extractor's progress reports (about one a second), never lower within one attempt; 100 once the frames are extracted. Null before the extraction starts. */
+            progress?: {
+                percent: number;
+                framesDone: number;
+                /** @description Seconds the extraction is estimated to take still. */
+                etaSeconds?: number;
+            } | null;
             /** @description Why the job failed; cleared when a redrive completes it. */
             error: {
                 /** @enum {string} */
@@ -655,7 +706,7 @@ export interface components {
             /** @description The latest message sent to the notifications queue. */
             notification: {
                 /** @enum {string} */
-                kind: "video.processed" | "video.failed";
+                kind: "video.processed" | "video.failed" | "video.canceled";
                 queue: string;
                 messageId: string;
             } | null;
@@ -682,7 +733,7 @@ export interface components {
             seq: number;
             id: string;
             /** @enum {string} */
-            type: "uploaded" | "extraction-started" | "frames-extracted" | "extraction-failed" | "packaging-failed" | "notification-failed" | "packaged" | "failed" | "notified" | "retry-requested";
+            type: "uploaded" | "extraction-started" | "frames-extracted" | "extraction-failed" | "packaging-failed" | "notification-failed" | "packaged" | "failed" | "notified" | "retry-requested" | "extraction-progress" | "cancel-requested" | "canceled";
             /** Format: date-time */
             occurredAt: string;
             /** @description service@version */
@@ -741,7 +792,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only jobs in this status. */
-                status?: "queued" | "extracting" | "packaging" | "notifying" | "completed" | "failed";
+                status?: "queued" | "extracting" | "packaging" | "notifying" | "completed" | "failed" | "canceled";
                 /** @description Page size. */
                 limit?: number;
                 /** @description `nextCursor` of the previous page: where the next page starts, as the creation time in epoch milliseconds (13 digits) followed by the id of the last job seen. Any such value is a position. */
@@ -1393,6 +1444,78 @@ export interface operations {
             };
         };
     };
+    cancelVideo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cancel was requested; the job as it stood. Follow it with `GET /videos/{id}/stream`. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description VALIDATION_FAILED: `id` is not a job id. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid. */
+            401: {
+                headers: {
+                    /** @description `Bearer`, with `error="invalid_token"` when a bearer token was sent and refused (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: no such job for this caller (also when the job belongs to someone else). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description JOB_FINISHED: the job is completed, failed or canceled already, or its zip is stored (it completes). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description MONGO_UNAVAILABLE or NATS_UNAVAILABLE: the read model or the stream does not answer; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getVideoEvents: {
         parameters: {
             query?: never;
@@ -1741,6 +1864,129 @@ export interface operations {
                 };
             };
             /** @description MONGO_UNAVAILABLE or NATS_UNAVAILABLE: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    streamVideo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-Sent Events; every `data:` line is one `Job` as JSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description VALIDATION_FAILED: `id` is not a job id. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid. */
+            401: {
+                headers: {
+                    /** @description `Bearer`, with `error="invalid_token"` when a bearer token was sent and refused (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: no such job for this caller (also when the job belongs to someone else). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description TOO_MANY_STREAMS: the caller holds as many open streams as it may; close one, or retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description MONGO_UNAVAILABLE or NATS_UNAVAILABLE: the read model or the stream does not answer; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    streamVideos: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-Sent Events; every `data:` line is one `Job` as JSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description UNAUTHENTICATED: the bearer token is missing, expired, unsigned or not valid. */
+            401: {
+                headers: {
+                    /** @description `Bearer`, with `error="invalid_token"` when a bearer token was sent and refused (RFC 6750). */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description TOO_MANY_STREAMS: the caller holds as many open streams as it may; close one, or retry later. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description MONGO_UNAVAILABLE or NATS_UNAVAILABLE: the read model or the stream does not answer; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */

@@ -1,15 +1,18 @@
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyReply, onRequestHookHandler } from "fastify";
 import { MongoNetworkError, MongoNotConnectedError, MongoServerSelectionError, MongoTopologyClosedError } from "mongodb";
 import { ownerOf, requireAuth, type Verifier } from "@hfp/auth";
 import { AppError, InvalidEventError } from "@hfp/events";
-import { enforceRouteTable, fastifySchema, findRoute, PUBLIC_PATHS, refuseUnsupportedMethods } from "@hfp/http";
+import { enforceRouteTable, fastifySchema, findRoute, PUBLIC_PATHS, refuseUnsupportedMethods, type HttpMethod } from "@hfp/http";
 import { isUndecodable, type HistoryRecord, type StoredEvent } from "@hfp/jetstream";
 import { projectJob, type JobDoc, type JobStatus } from "../projection.ts";
 import { findOwnedJob, listOwnedJobs, type JobView } from "../queries.ts";
 import type { JobStore } from "../store.ts";
+import type { JobChanges } from "../changes.ts";
+import { registerCancelRoute } from "./cancel.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { FrameIndexCache, registerFrameRoutes, type ObjectRanges } from "./frames.ts";
 import { OUTPUT_ROUTE, registerOutputRoute } from "./outputs.ts";
+import { registerStreamRoutes, type StreamLimits } from "./stream.ts";
 import { ROUTES } from "./spec.ts";
 
 export interface ApiDeps {
@@ -22,6 +25,25 @@ export interface ApiDeps {
   /** Ranged reads of the results bucket: frames are served from the zip. */
   objects: ObjectRanges;
   openapi: object;
+  /**
+   * Publishes the job's `cancel-requested` (by its owner) unless the job is packaged: `too-late`
+   * then. Absent, cancels are refused as unavailable.
+   */
+  cancel?: (jobId: string, by: string) => Promise<"requested" | "too-late">;
+  /** Every replica's read-model writes, for the event streams; absent, streams re-read their jobs only. */
+  changes?: JobChanges;
+  /** Bounds and rhythm of the event streams (stream.ts has the defaults). */
+  streams?: Partial<StreamLimits>;
+}
+
+/** What a route file registered beside these needs of them. */
+export interface RouteContext {
+  deps: ApiDeps;
+  /** The fastify options of a route of the table: its schema, and authentication when it has `auth`. */
+  options: (url: string, method?: HttpMethod) => { schema: ReturnType<typeof fastifySchema>; onRequest?: onRequestHookHandler[] };
+  /** The caller's job, from the read model or the stream; NOT_FOUND otherwise. */
+  ownedJob: (id: string, owner: string) => Promise<JobView>;
+  mongo: typeof mongo;
 }
 
 type IdParams = { Params: { id: string } };
@@ -37,8 +59,8 @@ export function registerStatusApi(app: FastifyInstance, deps: ApiDeps): void {
   enforceRouteTable(app, ROUTES);
   // Behind the one base URL, requests for the upload API's paths by other methods come here.
   refuseUnsupportedMethods(app, ROUTES, PUBLIC_PATHS);
-  const options = (url: string) => {
-    const spec = findRoute(ROUTES, "GET", url);
+  const options = (url: string, method: HttpMethod = "GET") => {
+    const spec = findRoute(ROUTES, method, url);
     return {
       schema: fastifySchema(spec),
       // Authentication before validation: a caller without a token learns nothing about the input.
@@ -109,6 +131,10 @@ export function registerStatusApi(app: FastifyInstance, deps: ApiDeps): void {
   registerOutputRoute(app, { ownedJob, presign: deps.presign, options: options(OUTPUT_ROUTE.url) });
 
   app.get("/openapi.json", options("/openapi.json"), async () => deps.openapi);
+
+  const context: RouteContext = { deps, options, ownedJob, mongo };
+  registerStreamRoutes(app, context);
+  registerCancelRoute(app, context);
 }
 
 /** The caller's job as the projection of its events; null when it has none, or is someone else's. */

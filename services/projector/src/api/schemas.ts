@@ -170,6 +170,19 @@ export const JobSchema = {
         nextAttemptAt: isoTime,
       },
     },
+    progress: {
+      type: ["object", "null"],
+      description:
+        "How far the extraction is: from the extractor's progress reports (about one a second), never lower within one " +
+        "attempt; 100 once the frames are extracted. Null before the extraction starts.",
+      required: ["percent", "framesDone"],
+      additionalProperties: false,
+      properties: {
+        percent: { type: "number", minimum: 0, maximum: 100 },
+        framesDone: count,
+        etaSeconds: { type: "number", minimum: 0, description: "Seconds the extraction is estimated to take still." },
+      },
+    },
     error: {
       type: ["object", "null"],
       description: "Why the job failed; cleared when a redrive completes it.",
@@ -187,7 +200,7 @@ export const JobSchema = {
       required: ["kind", "queue", "messageId"],
       additionalProperties: false,
       properties: {
-        kind: { type: "string", enum: ["video.processed", "video.failed"] },
+        kind: { type: "string", enum: ["video.processed", "video.failed", "video.canceled"] },
         queue: { type: "string" },
         messageId: { type: "string" },
       },

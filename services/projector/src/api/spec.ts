@@ -31,6 +31,20 @@ const unavailable = unavailableResponse(
   "MONGO_UNAVAILABLE or NATS_UNAVAILABLE: the read model or the stream does not answer; retry after `Retry-After` seconds.",
 );
 
+const STREAM_DESCRIPTION =
+  "`text/event-stream`, authenticated with the `Authorization` header like every route (no token in the URL: read it " +
+  "with `fetch()` and a stream reader, not `EventSource`). Each message is `event: job`, an opaque `id:`, and `data:` " +
+  "the job as `GET /videos/{id}` answers it (schema `Job`); the first comes at once with the current state, then one " +
+  "on every change of status or progress, in order. A `: keep-alive` comment comes every 15 s. A caller may hold a few " +
+  "streams at once (429 beyond).";
+
+const eventStream = {
+  description: "Server-Sent Events; every `data:` line is one `Job` as JSON.",
+  contentType: "text/event-stream",
+  schema: { type: "string", description: "event: job\nid: <opaque>\ndata: <Job as JSON>\n\n, repeated" },
+};
+const tooManyStreams = error("TOO_MANY_STREAMS: the caller holds as many open streams as it may; close one, or retry later.");
+
 export const ROUTES: readonly RouteSpec[] = [
   {
     method: "GET",
@@ -119,6 +133,64 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   ...FRAME_ROUTES,
   OUTPUT_ROUTE,
+  {
+    method: "DELETE",
+    url: "/videos/:id",
+    operationId: "cancelVideo",
+    summary: "Cancel the job",
+    description:
+      "Asks the pipeline to stop the job: a `cancel-requested` event. The stage holding the job stops (the extractor kills " +
+      "its ffmpeg within a second), deletes the frames made so far and ends the job `canceled`, which is notified as " +
+      "`video.canceled`. A job is cancelable until its zip is stored: once packaged, it completes, and a cancel is `409`. " +
+      "Asking again while the cancel is under way is `202` again.",
+    tag: STATUS_TAG.name,
+    auth: true,
+    params: JobIdParams,
+    responses: {
+      202: { description: "The cancel was requested; the job as it stood. Follow it with `GET /videos/{id}/stream`.", schema: JobSchema },
+      400: badId,
+      401: unauthenticated,
+      404: notFound,
+      409: error("JOB_FINISHED: the job is completed, failed or canceled already, or its zip is stored (it completes)."),
+      503: unavailable,
+    },
+  },
+  {
+    method: "GET",
+    url: "/videos/:id/stream",
+    operationId: "streamVideo",
+    summary: "The job's state as Server-Sent Events, until it ends",
+    description: STREAM_DESCRIPTION + " This stream ends after the message with a terminal status (`completed`, `failed`, `canceled`).",
+    tag: STATUS_TAG.name,
+    auth: true,
+    params: JobIdParams,
+    responses: {
+      200: eventStream,
+      400: badId,
+      401: unauthenticated,
+      404: notFound,
+      429: tooManyStreams,
+      503: unavailable,
+    },
+  },
+  {
+    method: "GET",
+    url: "/videos/stream",
+    operationId: "streamVideos",
+    summary: "The caller's jobs as Server-Sent Events: their newest, then every change",
+    description:
+      STREAM_DESCRIPTION +
+      " First one message per job of the caller's newest page (as `GET /videos` answers it), then one for every change " +
+      "of any of the caller's jobs, new ones included. It does not end by itself.",
+    tag: STATUS_TAG.name,
+    auth: true,
+    responses: {
+      200: eventStream,
+      401: unauthenticated,
+      429: tooManyStreams,
+      503: unavailable,
+    },
+  },
   {
     method: "GET",
     url: "/openapi.json",
