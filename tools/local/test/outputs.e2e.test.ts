@@ -173,13 +173,17 @@ e2e(
       ],
       join(work, "cuts.mp4"),
     );
-    const ups = await Promise.all([
-      upload(p, user, cuts, { mode: "scene", sceneThreshold: 0.3, sceneMinGap: 0.5 }),
-      upload(p, user, clip, { mode: "keyframes" }),
-      upload(p, user, clip, { timestamps: "7.25,1.5,3.04" }),
-      upload(p, user, clip, { count: 4, start: 2 }),
-      upload(p, user, clip, { outputs: "preview" }),
-    ]);
+    // One after another: a caller may have at most 4 uploads in flight (docs/api.md, "Limits").
+    const ups = [];
+    for (const [file, options] of [
+      [cuts, { mode: "scene", sceneThreshold: 0.3, sceneMinGap: 0.5 }],
+      [clip, { mode: "keyframes" }],
+      [clip, { timestamps: "7.25,1.5,3.04" }],
+      [clip, { count: 4, start: 2 }],
+      [clip, { outputs: "preview" }],
+    ] as const) {
+      ups.push(await upload(p, user, file, options));
+    }
     for (const up of ups) assert.is(up.status, 201, JSON.stringify(up.body));
     const jobs = await Promise.all(ups.map((up) => waitDone(p, user, String(up.body.jobId))));
     for (const job of jobs) assert.is(job.status, "completed", JSON.stringify(job.error));
