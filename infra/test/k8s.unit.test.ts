@@ -160,9 +160,9 @@ for (const target of ARCH) {
     const mount = c.volumeMounts.find((v: { mountPath: string }) => v.mountPath === "/etc/hfp-web");
     assert.is(mount?.readOnly, true);
     const cmName = ps.volumes.find((v: { name: string }) => v.name === mount.name).configMap.name as string;
-    const config = JSON.parse(find(objs, "ConfigMap", cmName).data["config.json"]);
+    const config = JSON.parse(find(objs, "ConfigMap", cmName).data?.["config.json"] ?? "null");
     assert.is(config.apiBaseUrl, "", "same origin as the API: the Ingress routes both");
-    const cm = find(objs, "ConfigMap", "hfp-config").data;
+    const cm = find(objs, "ConfigMap", "hfp-config").data ?? {};
     if (target.endsWith("staging") || target.endsWith("production")) {
       // The pool the page signs in with is the one whose ID tokens the services accept.
       const { endpoint, region, userPoolId, clientId } = config.cognito;
