@@ -7,6 +7,9 @@
 # Non-root (uid 10001), read-only-root friendly: scratch goes to $TMPDIR (/tmp), which
 # Kubernetes mounts as an emptyDir.
 ARG NODE_IMAGE=node:24.22-bookworm-slim
+# The web page's image (`docker build --target web`): its static bundle behind nginx, non-root
+# (uid 101), listening on 8080. Pinned like the Node image.
+ARG WEB_IMAGE=nginxinc/nginx-unprivileged:1.28.0-alpine
 
 # --- compile, then lay out /app: manifests, dist/, production dependencies ----------
 FROM ${NODE_IMAGE} AS build
@@ -27,7 +30,21 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
 # CLI imports most libraries and the projector's status API.
 RUN cd /app && node tools/hfp/dist/src/main.js help > /dev/null
 
-# --- runtime ------------------------------------------------------------------------
+# --- the web page's bundle: apps/web's Vite build over the compiled libraries -----------
+FROM build AS webbuild
+COPY apps/web ./apps/web
+# Again with apps/web in the tree, so its dependencies (Vite, Swagger UI) are installed.
+RUN npm ci --ignore-scripts --no-audit --no-fund \
+ && npm run build -w @hfp/web
+
+# --- web: the bundle and its server; /config.json comes from a ConfigMap at run time ---
+FROM ${WEB_IMAGE} AS web
+COPY --from=webbuild /src/apps/web/dist /usr/share/nginx/html
+COPY infra/docker/web-nginx.conf /etc/nginx/conf.d/default.conf
+USER 101:101
+EXPOSE 8080
+
+# --- runtime (the default target: last) ------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
 ARG VERSION=0.0.0-dev
 ARG REVISION=unknown

@@ -14,14 +14,45 @@ const last = Math.max(...dockerfile.map((i) => i.stage));
 const final = dockerfile.filter((i) => i.stage === last);
 const build = dockerfile.filter((i) => i.stage >= 0 && i.stage < last);
 const ops = (list: typeof dockerfile, op: string) => list.filter((i) => i.op === op);
+const froms = () => ops(dockerfile, "FROM");
 const assemble = readFileSync(join(ROOT, "infra/docker/assemble.sh"), "utf8");
 
-test("multi-stage, every stage from one pinned Node 22 or 24 slim image", () => {
+test("multi-stage, every stage from one pinned Node 22 or 24 slim image, but the web page's nginx", () => {
   const froms = ops(dockerfile, "FROM");
   assert.ok(froms.length >= 2, "at least a build and a runtime stage");
   const arg = ops(dockerfile, "ARG").find((i) => i.stage === -1 && i.args.startsWith("NODE_IMAGE="));
   assert.match(arg?.args ?? "", /^NODE_IMAGE=node:(22|24)\.\d+-(bookworm|trixie)-slim$/);
-  for (const f of froms) assert.match(f.args, /^\$\{NODE_IMAGE\} AS \w+$/);
+  const web = ops(dockerfile, "ARG").find((i) => i.stage === -1 && i.args.startsWith("WEB_IMAGE="));
+  assert.match(web?.args ?? "", /^WEB_IMAGE=nginxinc\/nginx-unprivileged:\d+\.\d+\.\d+-alpine$/, "pinned to a patch version");
+  const names = froms.map((f) => f.args);
+  assert.equal(names, ["${NODE_IMAGE} AS build", "build AS webbuild", "${WEB_IMAGE} AS web", "${NODE_IMAGE} AS runtime"]);
+});
+
+test("the web stage serves apps/web's Vite build with nginx, non-root, on 8080, with /config.json from the ConfigMap's mount", () => {
+  const stage = froms().findIndex((f) => f.args.endsWith(" AS web"));
+  const webbuild = dockerfile.filter((i) => i.stage === stage - 1);
+  const web = dockerfile.filter((i) => i.stage === stage);
+  assert.ok(
+    ops(webbuild, "RUN").some((r) => /npm ci\b.*&& npm run build -w @hfp\/web$/s.test(r.args)),
+    "the bundle is built with the workspace's dependencies installed",
+  );
+  assert.equal(
+    ops(webbuild, "COPY").map((c) => c.args),
+    ["apps/web ./apps/web"],
+  );
+  assert.equal(
+    ops(web, "COPY").map((c) => c.args),
+    ["--from=webbuild /src/apps/web/dist /usr/share/nginx/html", "infra/docker/web-nginx.conf /etc/nginx/conf.d/default.conf"],
+  );
+  const user = ops(web, "USER").at(-1)?.args ?? "";
+  assert.is(user, "101:101", "the Deployment's runAsUser");
+  const conf = readFileSync(join(ROOT, "infra/docker/web-nginx.conf"), "utf8");
+  assert.match(conf, /^\s*listen 8080;/m);
+  assert.match(conf, /location = \/healthz \{[^}]*return 200/);
+  assert.match(conf, /location = \/config\.json \{[^}]*alias \/etc\/hfp-web\/config\.json;[^}]*no-store/);
+  assert.match(conf, /absolute_redirect off;/, "/docs -> /docs/ keeps the public host and port");
+  assert.match(conf, /try_files \$uri \$uri\/ =404;/, "/docs/ is docs/index.html");
+  assert.ok(existsSync(join(ROOT, "apps/web/docs/index.html")), "the bundle's /docs/ entry");
 });
 
 test("the runtime stage installs ffmpeg, runs as a numeric non-root user and starts plain node on a compiled file", () => {
@@ -114,7 +145,17 @@ test(".dockerignore keeps secrets, state, tests and tooling out and the sources 
   for (const must of ["**/node_modules", ".git", ".stack", ".env", "**/dist", "**/*.tsbuildinfo", "**/test"]) {
     assert.ok(rules.includes(must), must);
   }
-  for (const keep of ["libs", "services", "tools", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.base.json"]) {
+  for (const keep of [
+    "libs",
+    "services",
+    "tools",
+    "apps",
+    "apps/web",
+    "package.json",
+    "package-lock.json",
+    "tsconfig.json",
+    "tsconfig.base.json",
+  ]) {
     assert.not.ok(rules.includes(keep) || rules.includes(`${keep}/`), `${keep} stays in the context`);
   }
   assert.ok(rules.includes("!infra/docker"), "the assembly script stays in the context");

@@ -128,6 +128,57 @@ for (const target of ARCH) {
       assert.is(hpas.length + scaled.length, 1, `${target} ${svc}: ${hpas.length} HPA, ${scaled.length} ScaledObject`);
     }
   });
+  test(`${target}: the web page is a hardened, non-root nginx Deployment with probes, limits and its /config.json`, () => {
+    const objs = objects(target);
+    const d = find(objs, "Deployment", "web");
+    assert.is(d.spec.replicas, 2, "no autoscaler: two replicas for a static bundle");
+    assert.ok(!objs.some((o) => o.spec?.scaleTargetRef?.name === "web"), "nothing scales it");
+    const ps = d.spec.template.spec;
+    assert.is(ps.securityContext.runAsNonRoot, true);
+    assert.is(ps.securityContext.runAsUser, 101, "the nginx-unprivileged image's user");
+    assert.is(ps.securityContext.seccompProfile.type, "RuntimeDefault");
+    assert.is(ps.automountServiceAccountToken, false);
+    assert.is(ps.containers.length, 1);
+    const c = ps.containers[0];
+    assert.match(c.image, /(^|\/)hackathon-file-processor-web(:|$)/);
+    assert.is(c.args, undefined, "the image's own nginx command");
+    assert.is(c.securityContext.readOnlyRootFilesystem, true);
+    assert.is(c.securityContext.allowPrivilegeEscalation, false);
+    assert.equal(c.securityContext.capabilities.drop, ["ALL"]);
+    assert.equal(c.ports, [{ name: "http", containerPort: 8080, protocol: "TCP" }]);
+    assert.equal(c.readinessProbe.httpGet, { path: "/healthz", port: "http" });
+    assert.equal(c.livenessProbe.httpGet, { path: "/healthz", port: "http" });
+    for (const kind of ["requests", "limits"]) {
+      for (const r of ["cpu", "memory", "ephemeral-storage"]) assert.ok(c.resources[kind]?.[r], `${kind}.${r}`);
+    }
+    // nginx writes only these; both bounded emptyDirs.
+    for (const path of ["/tmp", "/var/cache/nginx"]) {
+      const m = c.volumeMounts.find((v: { mountPath: string }) => v.mountPath === path);
+      assert.ok(ps.volumes.find((v: { name: string }) => v.name === m?.name)?.emptyDir?.sizeLimit, path);
+    }
+    // /config.json: infra/docker/web-nginx.conf aliases it to /etc/hfp-web/config.json.
+    const mount = c.volumeMounts.find((v: { mountPath: string }) => v.mountPath === "/etc/hfp-web");
+    assert.is(mount?.readOnly, true);
+    const cmName = ps.volumes.find((v: { name: string }) => v.name === mount.name).configMap.name as string;
+    const config = JSON.parse(find(objs, "ConfigMap", cmName).data?.["config.json"] ?? "null");
+    assert.is(config.apiBaseUrl, "", "same origin as the API: the Ingress routes both");
+    const cm = find(objs, "ConfigMap", "hfp-config").data ?? {};
+    if (target.endsWith("staging") || target.endsWith("production")) {
+      // The pool the page signs in with is the one whose ID tokens the services accept.
+      const { endpoint, region, userPoolId, clientId } = config.cognito;
+      assert.is(endpoint, `https://cognito-idp.${region}.amazonaws.com/`);
+      assert.is(cm.AUTH_ISSUER, `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`);
+      assert.is(cm.AUTH_JWKS_URL, `${cm.AUTH_ISSUER}/.well-known/jwks.json`);
+      assert.is(cm.AUTH_AUDIENCE, clientId);
+    } else {
+      assert.is(config.cognito, null, "no user pool: the page takes a pasted dev token");
+    }
+    const svc = find(objs, "Service", "web");
+    assert.equal(svc.spec.selector, { "app.kubernetes.io/name": "web" });
+    assert.equal(svc.spec.ports[0], { name: "http", port: 8080, targetPort: "http", protocol: "TCP" });
+    assert.is(svc.metadata.annotations?.["alb.ingress.kubernetes.io/healthcheck-path"], "/healthz");
+    assert.equal(find(objs, "PodDisruptionBudget", "web").spec.selector.matchLabels, { "app.kubernetes.io/name": "web" });
+  });
 }
 
 function extractorResources(target: string) {
@@ -184,7 +235,8 @@ test("staging and production: IRSA roles, image and names are the environment's 
       );
     }
     for (const d of objs.filter((o) => o.kind === "Deployment")) {
-      assert.is(d.spec.template.spec.containers[0].image, `${account}.dkr.ecr.us-east-1.amazonaws.com/hackathon-file-processor:0.1.0`);
+      const image = d.metadata.name === "web" ? "hackathon-file-processor-web" : "hackathon-file-processor";
+      assert.is(d.spec.template.spec.containers[0].image, `${account}.dkr.ecr.us-east-1.amazonaws.com/${image}:0.1.0`, d.metadata.name);
     }
     const cm = find(objs, "ConfigMap", "hfp-config");
     assert.is(cm.data?.S3_BUCKET, `${prefix}-media`);
@@ -197,7 +249,7 @@ test("staging and production: IRSA roles, image and names are the environment's 
   }
 });
 
-test("the Ingress sends POST /videos and all of /videos/uploads to ingest-bridge, GET and DELETE /videos… and /openapi.json to projector", () => {
+test("the Ingress sends POST /videos and all of /videos/uploads to ingest-bridge, GET and DELETE /videos… and /openapi.json to projector, the rest to web", () => {
   for (const target of ["k8s/overlays/staging", "k8s/overlays/production"]) {
     const ing = find(objects(target), "Ingress", "hfp");
     const a = ing.metadata.annotations ?? {};
@@ -213,8 +265,15 @@ test("the Ingress sends POST /videos and all of /videos/uploads to ingest-bridge
         ["/videos", "ingest-bridge"],
         ["/videos", "projector"],
         ["/openapi.json", "projector"],
+        // Last: the page, /assets/, /docs/ and /config.json; no API path reaches it.
+        ["/", "web"],
       ],
     );
+    assert.equal(
+      paths.map((p) => (p as unknown as { pathType: string }).pathType),
+      ["Prefix", "Prefix", "Prefix", "Exact", "Prefix"],
+    );
+    assert.equal(methods("web"), undefined, "the page answers any method (nginx refuses what it does not serve)");
     // Any method: a forward action with no condition, to the bridge's Service.
     assert.equal(methods("ingest-uploads"), undefined);
     const uploads = JSON.parse(a["alb.ingress.kubernetes.io/actions.ingest-uploads"] ?? "{}");
@@ -253,6 +312,12 @@ test("network policies deny by default and open only what each workload needs", 
     assert.is(egressPorts(svc).includes(27017), svc === "projector", `${svc} and MongoDB`);
     assert.is(ingressFromOutside(svc), svc === "ingest-bridge" || svc === "projector", `${svc} ingress`);
   }
+  // The page: reached by the load balancer on its port, and it reaches nothing but DNS.
+  assert.ok(ingressFromOutside("web"), "web ingress");
+  assert.equal(egressPorts("web"), [53, 53]);
+  const web = find(objs, "NetworkPolicy", "web");
+  assert.equal(web.spec.ingress[0].ports, [{ protocol: "TCP", port: 8080 }]);
+  assert.ok(web.spec.ingress[0].from.some((f: { ipBlock?: { cidr: string } }) => f.ipBlock?.cidr === "10.0.0.0/8"));
   for (const job of ["hfp-provision", "hfp-backup"]) assert.ok(egressPorts(job).includes(4222), job);
 });
 
