@@ -191,7 +191,8 @@ e2e(
     const first = await getJob(p, user, jobId);
     assert.equal(first.status, 200, "readable before the projector could have caught up through S3 → SQS");
     assert.equal(first.body.owner, user);
-    assert.ok(["queued", "extracting"].includes(first.body.status), first.body.status);
+    // A 2 s clip may be done already when the GET arrives; what matters is that it is found, and not failed.
+    assert.ok(["queued", "extracting", "packaging", "notifying", "completed"].includes(first.body.status), first.body.status);
 
     const uploaded = (await history(p, jobId)).filter((h) => h.event.type === "uploaded");
     assert.equal(uploaded.length, 1);
