@@ -1,6 +1,7 @@
 import { createReadStream, openAsBlob, statSync } from "node:fs";
 import { basename } from "node:path";
 import { Readable } from "node:stream";
+import { apiClient, postVideo, type ApiClient } from "./api-client.ts";
 
 /**
  * The pipeline as a client sees it, through the gateway: upload, read the status URL at
@@ -35,7 +36,13 @@ export interface JobHistory {
   events: { type: string; occurredAt: string }[];
 }
 
-const auth = (api: Api) => ({ authorization: `Bearer ${api.token}` });
+// One typed client per caller, not one per poll.
+const clients = new WeakMap<Api, ApiClient>();
+function client(api: Api): ApiClient {
+  let c = clients.get(api);
+  if (!c) clients.set(api, (c = apiClient(api.baseUrl, api.token)));
+  return c;
+}
 
 /** Extraction options as the upload's form fields (or the presign body's `options`). */
 export type UploadOptions = Record<string, number | string>;
@@ -47,17 +54,17 @@ export async function upload(api: Api, file: string, options: UploadOptions = {}
   for (const [k, v] of Object.entries(options)) form.set(k, String(v));
   form.set("file", await openAsBlob(file, { type: "video/mp4" }), basename(file));
   const startedAt = Date.now();
-  const res = await fetch(`${api.baseUrl}/videos`, { method: "POST", headers: auth(api), body: form });
-  const body = (await res.json()) as { jobId?: string; code?: string };
-  const location = res.headers.get("location");
-  if (res.status !== 201 || !body.jobId || !location) throw new Error(`upload refused: ${res.status} ${body.code ?? ""}`);
-  return { jobId: body.jobId, startedAt, firstGet: await firstGet(api, location) };
+  const { data, error, response } = await postVideo(client(api), form);
+  const location = response.headers.get("location");
+  if (response.status !== 201 || !data?.jobId || !location) throw new Error(`upload refused: ${response.status} ${error?.code ?? ""}`);
+  return { jobId: data.jobId, startedAt, firstGet: await firstGet(api, data.jobId, location) };
 }
 
-async function firstGet(api: Api, location: string): Promise<number> {
-  const first = await fetch(`${api.baseUrl}${location}`, { headers: auth(api) });
-  await first.arrayBuffer();
-  return first.status;
+/** GET of the 201's Location, which the contract says is the job's `/videos/{id}`. */
+async function firstGet(api: Api, jobId: string, location: string): Promise<number> {
+  if (location !== `/videos/${jobId}`) throw new Error(`the 201's Location is ${location}, not /videos/${jobId}`);
+  const first = await client(api).GET("/videos/{id}", { params: { path: { id: jobId } } });
+  return first.response.status;
 }
 
 /**
@@ -72,15 +79,16 @@ async function firstGet(api: Api, location: string): Promise<number> {
 export async function presignedUpload(api: Api, file: string, options: UploadOptions = {}): Promise<Uploaded> {
   const size = statSync(file).size;
   const startedAt = Date.now();
-  const res = await fetch(`${api.baseUrl}/videos/presign`, {
-    method: "POST",
-    headers: { ...auth(api), "content-type": "application/json" },
-    body: JSON.stringify({ filename: basename(file), contentType: "video/mp4", size, options }),
+  const {
+    data: body,
+    error,
+    response,
+  } = await client(api).POST("/videos/presign", {
+    body: { filename: basename(file), contentType: "video/mp4", size, options },
   });
-  const body = (await res.json()) as { jobId?: string; uploadUrl?: string; headers?: Record<string, string>; code?: string };
-  const location = res.headers.get("location");
-  if (res.status !== 201 || !body.jobId || !body.uploadUrl || !location)
-    throw new Error(`presign refused: ${res.status} ${body.code ?? ""}`);
+  const location = response.headers.get("location");
+  if (response.status !== 201 || !body?.jobId || !body.uploadUrl || !location)
+    throw new Error(`presign refused: ${response.status} ${error?.code ?? ""}`);
   const put = await fetch(body.uploadUrl, {
     method: "PUT",
     headers: body.headers ?? {},
@@ -89,7 +97,7 @@ export async function presignedUpload(api: Api, file: string, options: UploadOpt
   } as RequestInit);
   await put.arrayBuffer();
   if (put.status !== 200) throw new Error(`presigned PUT answered ${put.status}`);
-  return { jobId: body.jobId, startedAt, firstGet: await firstGet(api, location) };
+  return { jobId: body.jobId, startedAt, firstGet: await firstGet(api, body.jobId, location) };
 }
 
 /** Polls one job every `pollMs` until it is terminal; `onStatus` hears each new status (progress on the terminal). */
@@ -103,13 +111,10 @@ export async function follow(
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
-    const r = await fetch(`${api.baseUrl}/videos/${job.jobId}`, { headers: auth(api) });
-    if (r.status === 200) {
-      const doc = (await r.json()) as { status: string; frameCount?: number | null };
+    const { data: doc } = await client(api).GET("/videos/{id}", { params: { path: { id: job.jobId } } });
+    if (doc) {
       if (doc.status !== last) onStatus?.((last = doc.status));
       if (TERMINAL.has(doc.status)) return { ...job, status: doc.status, frameCount: Number(doc.frameCount ?? 0), seenAt: Date.now() };
-    } else {
-      await r.arrayBuffer();
     }
     await sleep(pollMs);
   }
@@ -125,9 +130,8 @@ export async function followAll(api: Api, jobs: Uploaded[], pollMs: number, time
   const done: Finished[] = [];
   const deadline = Date.now() + timeoutMs;
   while (pending.size && Date.now() < deadline) {
-    const r = await fetch(`${api.baseUrl}/videos?limit=100`, { headers: auth(api) });
-    if (r.status !== 200) throw new Error(`GET /videos answered ${r.status}`);
-    const page = (await r.json()) as { items: { id: string; status: string; frameCount?: number | null }[] };
+    const { data: page, response } = await client(api).GET("/videos", { params: { query: { limit: 100 } } });
+    if (response.status !== 200 || !page) throw new Error(`GET /videos answered ${response.status}`);
     const now = Date.now();
     for (const item of page.items) {
       const job = pending.get(item.id);
@@ -142,9 +146,10 @@ export async function followAll(api: Api, jobs: Uploaded[], pollMs: number, time
 }
 
 export async function history(api: Api, jobId: string): Promise<JobHistory> {
-  const r = await fetch(`${api.baseUrl}/videos/${jobId}/events`, { headers: auth(api) });
-  if (r.status !== 200) throw new Error(`GET /videos/${jobId}/events answered ${r.status}`);
-  return (await r.json()) as JobHistory;
+  const { data, response } = await client(api).GET("/videos/{id}/events", { params: { path: { id: jobId } } });
+  if (response.status !== 200 || !data) throw new Error(`GET /videos/${jobId}/events answered ${response.status}`);
+  // An event the server could not decode has no type or time: it marks no step.
+  return { events: data.events.flatMap((e) => ("type" in e ? [e] : [])) };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { openAsBlob } from "node:fs";
 import { basename } from "node:path";
+import { apiClient, postVideo } from "./api-client.ts";
 
 export interface DemoResult {
   jobId: string;
@@ -18,22 +19,22 @@ export async function uploadAndFollow(opts: {
   timeoutMs?: number;
   onStatus?: (status: string, elapsedMs: number, doc: Record<string, unknown>) => void;
 }): Promise<DemoResult> {
-  const auth = { authorization: `Bearer ${opts.token}` };
+  const api = apiClient(opts.baseUrl, opts.token);
   const form = new FormData();
   form.set("file", await openAsBlob(opts.file, { type: "video/mp4" }), basename(opts.file));
   const started = Date.now();
-  const res = await fetch(`${opts.baseUrl}/videos`, { method: "POST", headers: auth, body: form });
-  const body = (await res.json()) as { jobId?: string; code?: string; message?: string };
-  if (res.status !== 201 || !body.jobId) throw new Error(`upload refused: ${res.status} ${body.code ?? ""} ${body.message ?? ""}`);
-  const jobId = body.jobId;
+  const { data, error, response } = await postVideo(api, form);
+  if (response.status !== 201 || !data?.jobId)
+    throw new Error(`upload refused: ${response.status} ${error?.code ?? ""} ${error?.message ?? ""}`);
+  const jobId = data.jobId;
   const transitions: DemoResult["transitions"] = [];
   let last = "";
   const deadline = started + (opts.timeoutMs ?? 300_000);
   while (Date.now() < deadline) {
-    const r = await fetch(`${opts.baseUrl}/videos/${jobId}`, { headers: auth });
-    if (r.status === 200) {
-      const doc = (await r.json()) as Record<string, unknown>;
-      const status = String(doc.status);
+    const r = await api.GET("/videos/{id}", { params: { path: { id: jobId } } });
+    if (r.response.status === 200 && r.data) {
+      const doc = r.data as Record<string, unknown>;
+      const status = String(r.data.status);
       if (status !== last) {
         last = status;
         transitions.push({ status, atMs: Date.now() - started });

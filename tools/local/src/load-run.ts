@@ -1,5 +1,6 @@
 import { openAsBlob } from "node:fs";
 import { basename } from "node:path";
+import { apiClient, postVideo, type ApiClient } from "./api-client.ts";
 
 /**
  * Posts videos with bounded concurrency and follows each job to a terminal status, the way
@@ -86,28 +87,28 @@ export function summarize(results: readonly JobResult[], concurrency: number, wa
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function one(opts: LoadOptions): Promise<JobResult> {
-  const auth = { authorization: `Bearer ${opts.token}` };
+async function one(opts: LoadOptions, api: ApiClient): Promise<JobResult> {
   const form = new FormData();
   form.set("file", await openAsBlob(opts.file, { type: "video/mp4" }), basename(opts.file));
   const started = performance.now();
-  let res: Response;
+  let res: Awaited<ReturnType<typeof postVideo>>;
   try {
-    res = await fetch(`${opts.baseUrl}/videos`, { method: "POST", headers: auth, body: form, signal: AbortSignal.timeout(opts.timeoutMs) });
+    res = await postVideo(api, form, AbortSignal.timeout(opts.timeoutMs));
   } catch (err) {
+    // openapi-fetch throws a body it cannot parse as JSON too: that is a refusal, with no code to show.
     return { outcome: "rejected", detail: `POST /videos: ${(err as Error).message}` };
   }
-  const body = (await res.json().catch(() => ({}))) as { jobId?: string; code?: string };
-  if (res.status !== 201 || !body.jobId) return { outcome: "rejected", detail: `${res.status} ${body.code ?? ""}`.trim() };
-  const jobId = body.jobId;
+  if (res.response.status !== 201 || !res.data?.jobId)
+    return { outcome: "rejected", detail: `${res.response.status} ${res.error?.code ?? ""}`.trim() };
+  const jobId = res.data.jobId;
   const uploadMs = performance.now() - started;
   let last = "unknown";
   // The deadline counts from the POST, so a slow upload leaves less time to finish.
   while (performance.now() - started < opts.timeoutMs) {
     try {
-      const r = await fetch(`${opts.baseUrl}/videos/${jobId}`, { headers: auth, signal: AbortSignal.timeout(10_000) });
-      if (r.status === 200) {
-        const doc = (await r.json()) as { status?: string; error?: { code?: string; message?: string } };
+      const r = await api.GET("/videos/{id}", { params: { path: { id: jobId } }, signal: AbortSignal.timeout(10_000) });
+      if (r.response.status === 200 && r.data) {
+        const doc = r.data;
         last = String(doc.status);
         if (last === "completed") return { outcome: "completed", jobId, uploadMs, totalMs: performance.now() - started };
         if (last === "failed")
@@ -131,10 +132,11 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   const results: JobResult[] = [];
   let next = 0;
   const started = performance.now();
+  const api = apiClient(opts.baseUrl, opts.token);
   const worker = async () => {
     while (next < opts.count) {
       next++;
-      const r = await one(opts);
+      const r = await one(opts, api);
       results.push(r);
       opts.onResult?.(r, results.length);
     }
