@@ -4,16 +4,15 @@ import { presignUploadPart } from "@hfp/aws";
 import { AppError, isAppError } from "@hfp/events";
 import { fastifySchema, findRoute } from "@hfp/http";
 import type { DirectUpload } from "../core/decide.ts";
-import { uploadKey } from "../core/keys.ts";
-import { readMetadata, uploadMetadata } from "../core/metadata.ts";
+import { readMetadata } from "../core/metadata.ts";
 import { checkCompletion, checkPartNumbers, partLength, planParts, type UploadSession } from "../core/multipart.ts";
 import { validateOptions } from "../core/options.ts";
 import type { limitUploads } from "./limits.ts";
+import { startUpload, type UploadStartBody } from "./upload-start.ts";
 import { headObject } from "../s3-head.ts";
 import { MultipartStore } from "../s3-multipart.ts";
 import type { IngestRoutesDeps } from "./routes.ts";
 import { MULTIPART_ROUTES } from "./multipart-spec.ts";
-import { ACCEPTED_TYPES, isAcceptedType } from "./upload.ts";
 
 /**
  * How long an upload may stay open: the bucket's lifecycle aborts multipart uploads a day
@@ -33,12 +32,6 @@ export interface MultipartContext {
 
 interface JobParams {
   jobId: string;
-}
-interface CreateBody {
-  filename: string;
-  contentType: string;
-  size: number;
-  options?: unknown;
 }
 
 const uploadUrl = (jobId: string) => `/videos/uploads/${jobId}`;
@@ -80,18 +73,11 @@ export function registerMultipartRoutes(scope: FastifyInstance, deps: IngestRout
     return head && readMetadata(head.metadata).jobId === session.jobId ? head : null;
   }
 
-  scope.post<{ Body: CreateBody }>("/videos/uploads", route("POST", "/videos/uploads", true), async (request, reply) => {
+  scope.post<{ Body: UploadStartBody }>("/videos/uploads", route("POST", "/videos/uploads", true), async (request, reply) => {
     const owner = ownerOf(request);
-    const { filename, contentType, size } = request.body;
-    if (!isAcceptedType(contentType)) {
-      throw new AppError("UNSUPPORTED_MEDIA_TYPE", `contentType ${contentType} is not accepted (${ACCEPTED_TYPES})`);
-    }
-    if (size > deps.maxBytes) throw new AppError("UPLOAD_TOO_LARGE", `size ${size} is larger than the limit of ${deps.maxBytes} bytes`);
-    const options = validateOptions(request.body.options ?? {}, "options.");
-    if (!options.ok) throw new AppError("INVALID_OPTIONS", options.message);
+    const { contentType, size } = request.body;
     const jobId = ctx.jobIds();
-    const key = uploadKey(owner, jobId, filename);
-    const metadata = uploadMetadata({ owner, jobId, options: options.input });
+    const { key, metadata, options } = startUpload(request.body, owner, jobId, deps.maxBytes);
     const uploadId = await s3(() => store.start({ key, contentType, metadata }));
     const created = ctx.now();
     const session: UploadSession = {
@@ -102,7 +88,7 @@ export function registerMultipartRoutes(scope: FastifyInstance, deps: IngestRout
       size,
       ...planParts(size, deps.partSize),
       contentType,
-      options: options.input,
+      options,
       createdAt: created.toISOString(),
       expiresAt: new Date(created.getTime() + UPLOAD_SESSION_TTL_MS).toISOString(),
     };

@@ -6,15 +6,14 @@ import { presignPut } from "@hfp/aws";
 import { AppError, type EventOf } from "@hfp/events";
 import { fastifySchema, findRoute, PUBLIC_PATHS, refuseUnsupportedMethods, toHttpError } from "@hfp/http";
 import { decideDirectUpload, type DirectUpload } from "../core/decide.ts";
-import { newJobId, uploadKey } from "../core/keys.ts";
-import { uploadMetadata } from "../core/metadata.ts";
-import { validateOptions } from "../core/options.ts";
+import { newJobId } from "../core/keys.ts";
 import type { UploadLimiter } from "../core/limits.ts";
 import type { BridgeMetrics } from "../metrics.ts";
 import { limitUploads } from "./limits.ts";
 import { registerMultipartRoutes } from "./multipart-routes.ts";
 import { ROUTES } from "./spec.ts";
-import { ACCEPTED_TYPES, isAcceptedType, receiveUpload } from "./upload.ts";
+import { startUpload, type UploadStartBody } from "./upload-start.ts";
+import { receiveUpload } from "./upload.ts";
 
 export interface IngestRoutesDeps {
   /** Writes the uploads. */
@@ -42,13 +41,6 @@ export interface IngestRoutesDeps {
 const MULTIPART_OVERHEAD = 1024 * 1024;
 
 const statusUrl = (jobId: string) => `/videos/${jobId}`;
-
-interface PresignBody {
-  filename: string;
-  contentType: string;
-  size: number;
-  options?: unknown;
-}
 
 /**
  * `POST /videos`, `POST /videos/presign` and the multipart uploads under `/videos/uploads`, all behind bearer-token authentication, with
@@ -129,7 +121,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRoutesDep
       },
     );
 
-    scope.post<{ Body: PresignBody }>(
+    scope.post<{ Body: UploadStartBody }>(
       "/videos/presign",
       {
         // Before the body is read or validated: an unauthenticated caller learns nothing.
@@ -138,16 +130,9 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRoutesDep
       },
       async (request, reply) => {
         const owner = ownerOf(request);
-        const { filename, contentType, size } = request.body;
-        if (!isAcceptedType(contentType)) {
-          throw new AppError("UNSUPPORTED_MEDIA_TYPE", `contentType ${contentType} is not accepted (${ACCEPTED_TYPES})`);
-        }
-        if (size > deps.maxBytes) throw new AppError("UPLOAD_TOO_LARGE", `size ${size} is larger than the limit of ${deps.maxBytes} bytes`);
-        const options = validateOptions(request.body.options ?? {}, "options.");
-        if (!options.ok) throw new AppError("INVALID_OPTIONS", options.message);
+        const { contentType, size } = request.body;
         const jobId = jobIds();
-        const key = uploadKey(owner, jobId, filename);
-        const metadata = uploadMetadata({ owner, jobId, options: options.input });
+        const { key, metadata, options } = startUpload(request.body, owner, jobId, deps.maxBytes);
         const uploadUrl = await presignPut(deps.presignS3, {
           bucket: deps.bucket,
           key,
@@ -159,7 +144,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRoutesDep
         const headers: Record<string, string> = { "content-type": contentType, "content-length": String(size) };
         for (const [k, v] of Object.entries(metadata)) headers[`x-amz-meta-${k}`] = v;
         const expiresAt = new Date(now().getTime() + deps.urlTtlSeconds * 1000).toISOString();
-        request.log.info({ jobId, key, size, options: options.input }, "upload URL issued");
+        request.log.info({ jobId, key, size, options }, "upload URL issued");
         return reply
           .code(201)
           .header("location", statusUrl(jobId))
