@@ -1,3 +1,9 @@
 #!/usr/bin/env bash
-# `npm run bench`: the benchmark (tools/local/src/bench.ts) with the local stack up.
-exec bash "$(dirname "${BASH_SOURCE[0]}")/with-stack.sh" node --conditions=@hfp/source --import tsx tools/local/src/bench.ts "$@"
+# `npm run bench`: tools/local/src/bench.ts with the local stack up; `--help` needs no stack.
+here="$(dirname "${BASH_SOURCE[0]}")"
+for arg in "$@"; do
+  if [ "$arg" = "--help" ] || [ "$arg" = "-h" ]; then
+    cd "$here/.." && exec node --conditions=@hfp/source --import tsx tools/local/src/bench.ts "$@"
+  fi
+done
+exec bash "$here/with-stack.sh" node --conditions=@hfp/source --import tsx tools/local/src/bench.ts "$@"
