@@ -122,8 +122,14 @@ ops("rebuild: the read model rebuilt from the stream equals the live one, while 
     const seed = [];
     for (let i = 0; i < 3; i++) seed.push(String((await upload(p, user, h264Clip(`seed-${i}.mp4`, 2))).body.jobId));
     for (const id of seed) assert.equal((await waitDone(p, user, id)).status, "completed");
-    const before = new Map((await jobs.find({}).toArray()).map((d) => [String(d._id), d]));
-    assert.ok(before.size >= 3);
+    // Every job the stream holds. Another test file may have left read-model documents whose
+    // events live in another stream store (chaos.e2e runs jobs on a 3-node cluster and switches
+    // the stack back): no rebuild can bring those back, so they are not compared.
+    const before = new Map<string, Record<string, unknown>>();
+    for (const d of await jobs.find({}).toArray()) {
+      if ((await history(p, String(d._id))).length > 0) before.set(String(d._id), d);
+    }
+    for (const id of seed) assert.ok(before.has(id), `job ${id} is in the stream`);
 
     // Uploads during the rebuild.
     const during = h264Clip("during.mp4", 2);
