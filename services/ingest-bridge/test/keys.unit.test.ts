@@ -4,11 +4,11 @@ import { JobId } from "@hfp/events";
 import { newJobId, ownerFromKey, safeFilename, safeOwner, uploadKey } from "../src/core/keys.ts";
 import { decodeHeaderValue, encodeHeaderValue, readMetadata, uploadMetadata } from "../src/core/metadata.ts";
 
-test("job ids: 22 characters of the subject-token alphabet, a new one every time", () => {
+test("job ids: 22 characters of the subject-token alphabet, never starting with - or _, a new one every time", () => {
   const ids = new Set(Array.from({ length: 1000 }, newJobId));
   assert.equal(ids.size, 1000);
   for (const id of ids) {
-    assert.match(id, /^[A-Za-z0-9_-]{22}$/);
+    assert.match(id, /^[A-Za-z0-9][A-Za-z0-9_-]{21}$/, "1000 ids would start with - or _ about 60 times");
     assert.ok(JobId.safeParse(id).success);
   }
 });

@@ -10,7 +10,12 @@ const MAX_FILENAME = 128;
  * valid subject token (`[A-Za-z0-9_-]`) and cannot be guessed from another job's id.
  */
 export function newJobId(): string {
-  return randomBytes(16).toString("base64url");
+  // 128 random bits, drawn again (1 time in 32) when the id would start with `-` or `_`: an
+  // id like `-Lx…` reads as an option to a command line (`hfp redrive -Lx… --stage …`).
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (/^[A-Za-z0-9]/.test(id)) return id;
+  }
 }
 
 /**
