@@ -235,6 +235,8 @@ web("a failed job says why in plain words", async ({ page }) => {
   assert.match(code ?? "", /^[A-Z_]+$/);
   assert.match((await sentence.textContent()) ?? "", /^Failed while extracting frames\. This file/);
   assert.is(await page.getByTestId("cancel").count(), 0, "no cancel for a finished job");
+  // The time line comes from the job's events, a request of its own that may answer after the job's status.
+  await page.waitForFunction(() => document.querySelectorAll("[data-testid=stage][data-outcome=failed]").length > 0);
   assert.equal(await page.getByTestId("stage").evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.outcome)), [
     "done",
     "failed",
@@ -255,6 +257,7 @@ web("the completed job: stages with their times, a grid of its 10 decoded frames
     frames,
     Array.from({ length: 10 }, () => ({ w: 320, src: "blob:" })),
   );
+  await page.waitForFunction(() => document.querySelectorAll("[data-testid=stage][data-stage=notifying]").length > 0);
   const stages = await page
     .getByTestId("stage")
     .evaluateAll((els) => els.map((e) => [(e as HTMLElement).dataset.stage, (e as HTMLElement).dataset.outcome]));

@@ -196,8 +196,24 @@ export function parseCommandLine(command: string, spec: LineSpec, argv: string[]
   for (const [name, o] of Object.entries({ ...spec.options, help: HELP_OPTION })) {
     nodeOptions[name] = { type: o.type, ...(o.short && { short: o.short }) };
   }
+  // A job id issued before ids were kept from starting with `-` or `_` (`-Lx…`) is an
+  // argument, not a cluster of short options: it stands in for itself while node parses.
+  const ids = new Map<string, string>();
+  const args = argv.map((a, i) => {
+    if (!(spec.positionals?.length && looksLikeDashedId(a, spec.options))) return a;
+    const stand = `\u0000id${i}`;
+    ids.set(stand, a);
+    return stand;
+  });
   // Not strict: node's own errors would be generic; every rule is checked below, with the command's usage.
-  const { tokens } = parseArgs({ args: argv, options: nodeOptions, strict: false, allowPositionals: true, tokens: true });
+  const parsed = parseArgs({ args, options: nodeOptions, strict: false, allowPositionals: true, tokens: true });
+  const tokens = parsed.tokens.map((t) =>
+    t.kind === "positional"
+      ? { ...t, value: ids.get(t.value) ?? t.value }
+      : t.kind === "option" && t.value !== undefined
+        ? { ...t, value: ids.get(t.value) ?? t.value }
+        : t,
+  );
   const usage = commandUsage(command, spec);
   const fail = (message: string) => usageError(`${message}\n${usage}`);
   const check = <T>(parse: () => T): T => {
@@ -247,4 +263,9 @@ export function parseCommandLine(command: string, spec: LineSpec, argv: string[]
     values[p.name] = p.parse ? check(() => p.parse!(raw)) : raw;
   });
   return { help: false, values };
+}
+
+/** 22 base64url characters starting with `-` (a job id's shape) and not one of the command's `--options`. */
+function looksLikeDashedId(arg: string, options: Options): boolean {
+  return /^-[A-Za-z0-9_-]{21}$/.test(arg) && !(arg.startsWith("--") && Object.hasOwn(options, arg.slice(2)));
 }

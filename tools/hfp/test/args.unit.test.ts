@@ -121,6 +121,17 @@ test("redrive: --stage is required and one of the retry-requested stages", () =>
   assert.match(refusal("redrive", ["--stage", "packager"]), "missing <id>");
 });
 
+test("a job id that starts with - (issued before ids were kept from it) is the id, before or after options, or after --", () => {
+  const old = "-Lx7fQ2mZ_9kPq3rT5vWyA";
+  const want = { id: old, stage: "packager" };
+  assert.equal(parse("redrive", [old, "--stage", "packager"]), want);
+  assert.equal(parse("redrive", ["--stage", "packager", old]), want);
+  assert.equal(parse("redrive", ["--stage", "packager", "--", old]), want);
+  assert.is(parse("job", ["--x7fQ2mZ_9kPq3rT5vWyA"]).id, "--x7fQ2mZ_9kPq3rT5vWyA");
+  // Anything shorter or longer is still an option, refused by name.
+  assert.match(refusal("redrive", ["-Lx7f", "--stage", "packager"]), "unknown option -L");
+});
+
 test("backup: action, directory, collection names, --drop anywhere", () => {
   assert.equal(parse("backup", ["dump", "/tmp/d"]), { action: "dump", dir: "/tmp/d", collection: "jobs", drop: false });
   assert.equal(parse("backup", ["restore", "--drop", "/tmp/d", "--into", "jobs_check"]), {
