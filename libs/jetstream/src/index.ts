@@ -6,3 +6,4 @@ export * from "./shutdown.ts";
 export * from "./history.ts";
 export * from "./projection.ts";
 export * from "./permissions.ts";
+export * from "./source-watch.ts";

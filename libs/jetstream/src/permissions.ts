@@ -103,6 +103,8 @@ export function servicePermissions(stream = "JOBS", prefix = SUBJECT_PREFIX): Re
       `${API}.STREAM.INFO.${projection}`,
       `${API}.STREAM.INFO.${deadLetterStreamName(stream)}`,
       `${API}.STREAM.INFO.${deadLetterStreamName(projection)}`,
+      // A stalled source is restarted by a new leader of the projection (source-watch.ts).
+      `${API}.STREAM.LEADER.STEPDOWN.${projection}`,
       `${API}.CONSUMER.INFO.${projection}.*`,
       `${API}.CONSUMER.MSG.NEXT.${projection}.*`,
       `$JS.ACK.${projection}.>`,

@@ -15,6 +15,7 @@ import {
   projectionPartitions,
   projectionStreamName,
   readJobRecords,
+  watchSources,
 } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
 import { connectMongo, pingMongo } from "@hfp/mongo";
@@ -118,12 +119,21 @@ registerStatusApi(app, {
 await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
 const partitions = startPartitions({ nc, jobsStream: stream, partitions: partitionCount, handler, log });
 log.info({ stream: partitions.stream, partitions: partitions.durables.length, port: config.HTTP_PORT }, "projector started");
+// A lost cluster node can leave the projection's copy of JOBS stalled for a minute: restart it in seconds.
+const sources = watchSources({
+  nc,
+  jsm: () => manager(nc),
+  stream: projection,
+  log,
+  onReset: (names) => names.forEach((source) => projected.sourceResets.inc({ source })),
+});
 
 let stopped: Promise<void> | undefined;
 onShutdown(
   log,
   () =>
     (stopped ??= (async () => {
+      sources.stop();
       await partitions.stop();
       changes.stop();
       await app.close();

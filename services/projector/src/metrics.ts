@@ -12,6 +12,8 @@ export interface ProjectorMetrics {
   lag: Histogram<"event">;
   /** Failure events by stage and code, counted once per event as it is first projected. */
   stageFailures: Counter<"stage" | "code" | "retryable">;
+  /** Step-downs this replica asked of the projection's leader for a stalled source. */
+  sourceResets: Counter<"source">;
 }
 
 /**
@@ -80,6 +82,12 @@ export function projectorMetrics(
       name: "projector_events_total",
       help: "Events the projector handled, by outcome: applied, duplicate (already in the document), stale (overtaken)",
       labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    sourceResets: new Counter({
+      name: "projection_source_resets_total",
+      help: "Step-downs of the projection stream's leader asked for because a source had no consumer (a lost cluster node)",
+      labelNames: ["source"] as const,
       registers: [registry],
     }),
     lag: new Histogram({

@@ -32,7 +32,7 @@ chaos("kill -9 the JOBS leader of a 3-node cluster mid-job: nothing lost, nothin
   assert.is(r.duplicateNotifications, 0);
   assert.is(r.duplicateZips, 0);
   assert.ok(r.terminalMs !== null && r.terminalMs <= r.boundMs, `terminal ${r.terminalMs} ms after the kill, bound ${r.boundMs}`);
-  assert.match(r.notes.join("\n"), /killed hfp-local-\d \(the JOBS stream leader\)/);
+  assert.match(r.notes.join("\n"), /killed hfp-local-\d \(the JOBS stream leader and the projection's\)/);
 });
 
 chaos("kill -9 the notifier between its send and `notified`: one job, one zip, the resend carries the same eventId", (ctx) => {
