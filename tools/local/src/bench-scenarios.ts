@@ -97,6 +97,11 @@ export interface BenchContext {
   /** The local stack's directory (its S3 emulator's request log). */
   stackDir: string;
   uploadMaxBytes: number;
+  /**
+   * Milliseconds from S3 confirming a job's upload (the bridge stamps `uploaded`'s occurredAt
+   * then) to the event being stored in the job stream (the stream's own timestamp).
+   */
+  storedHop: (jobId: string) => Promise<number>;
 }
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -131,6 +136,15 @@ function ratioVerdict(pipelineMs: number, rawMs: number, limit: number): Scenari
     met: false,
     text: `not met: ${ratio.toFixed(2)} vs ${limit.toFixed(2)}, ${s(over)} (${((ratio / limit - 1) * 100).toFixed(0)} %) over`,
   };
+}
+
+/** Target 4's hop: S3 confirmed the upload → `uploaded` stored in the stream. */
+function storedFact(ms: number[]): [string, string] {
+  const m = median(ms);
+  return [
+    "S3 confirmed the upload → `uploaded` stored in the stream, median (target ≤ 50 ms)",
+    `${m.toFixed(1)} ms (${m <= 50 ? "met" : "not met"})`,
+  ];
 }
 
 /** S3 requests per job, by kind: counted, so the machine's load does not blur them. */
@@ -201,6 +215,7 @@ async function singleJobs(ctx: BenchContext, spec: SingleSpec) {
   const presigned: number[] = [];
   const stepsMs: Record<string, number[]> = {};
   const hop: number[] = [];
+  const stored: number[] = [];
   let readYourWrites = 0;
   let frames = { raw: 0, pipeline: 0 };
   const stopSampling = startSampling(ctx.pids, "extractor", ctx.scratchDir);
@@ -223,6 +238,7 @@ async function singleJobs(ctx: BenchContext, spec: SingleSpec) {
     jobIds.push(run.job.jobId);
     collect(stepsMs, run.byStep);
     hop.push(run.byStep.uploaded ?? NaN);
+    stored.push(await ctx.storedHop(run.job.jobId));
     readYourWrites += run.job.firstGet === 200 ? 1 : 0;
     frames = { raw: r.frames, pipeline: run.job.frameCount };
     let line = `[${spec.name}] ${rep}: ${spec.floor ? `decode floor ${s(floor[i]!)}, ` : ""}raw ${s(r.ms)}, pipeline ${s(pipeline[i]!)}`;
@@ -238,7 +254,7 @@ async function singleJobs(ctx: BenchContext, spec: SingleSpec) {
   const uploads = ctx.reps * (spec.presigned ? 2 : 1);
   const s3 = requestFact(requests(jobIds), jobIds.length);
   const cpu = cpuFacts(rawCpu, pipelineCpu);
-  return { floor, raw, pipeline, presigned, stepsMs, hop, readYourWrites, uploads, frames, usage, s3, cpu };
+  return { floor, raw, pipeline, presigned, stepsMs, hop, stored, readYourWrites, uploads, frames, usage, s3, cpu };
 }
 
 async function runJob(ctx: BenchContext, spec: SingleSpec, api: Api, label: string, presigned = false): Promise<JobRun> {
@@ -269,6 +285,7 @@ async function ratioScenario(ctx: BenchContext, spec: SingleSpec, limit: number)
   const [pipe, raw] = [median(r.pipeline), median(r.raw)];
   const facts: [string, string][] = [
     ["upload → `uploaded` in the stream, median", `${median(r.hop).toFixed(0)} ms`],
+    storedFact(r.stored),
     ["`GET` on the 201's Location at once answered 200", `${r.readYourWrites} of ${r.uploads}`],
     ...stepFacts(r.stepsMs),
     r.s3,
@@ -371,6 +388,7 @@ async function manySmall(ctx: BenchContext): Promise<ScenarioResult> {
   const stepsMs: Record<string, number[]> = {};
   let completed = 0;
   let readYourWrites = 0;
+  const stored: number[] = [];
   const stopSampling = startSampling(ctx.pids, "extractor", ctx.scratchDir);
   const requests = s3RequestLog(ctx.stackDir);
   const meter = cpuMeter(ctx.pids, stackServers(ctx.stackDir));
@@ -394,6 +412,7 @@ async function manySmall(ctx: BenchContext): Promise<ScenarioResult> {
       jobIds.push(job.jobId);
       if (job.status === "completed") completed++;
       if (job.firstGet === 200) readYourWrites++;
+      stored.push(await ctx.storedHop(job.jobId));
       collect(stepsMs, steps(job, await history(api, job.jobId)));
     }
     ctx.say(`[many-small] rep ${i + 1}/${ctx.reps}: raw xargs -P ${PARALLEL} ${s(raw[i]!)}, pipeline ${s(pipeline[i]!)}`);
@@ -422,6 +441,7 @@ async function manySmall(ctx: BenchContext): Promise<ScenarioResult> {
       ["jobs completed", `${completed} of ${total}`],
       ["`GET` on the 201's Location at once answered 200", `${readYourWrites} of ${total}`],
       ["upload → `uploaded`, median over the jobs", `${median(stepsMs.uploaded ?? []).toFixed(0)} ms`],
+      storedFact(stored),
       ...stepFacts(stepsMs),
       requestFact(requests(jobIds), jobIds.length),
       ...cpuFacts(rawCpu, pipelineCpu),

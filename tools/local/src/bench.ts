@@ -8,6 +8,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { mintDevToken } from "@hfp/auth";
+import { decodeEvent, SUBJECT_PREFIX } from "@hfp/events";
+import { connectNats, manager } from "@hfp/jetstream";
 import { repoRoot, stackEnv, stackStateDir } from "@hfp/testkit";
 import { follow, upload, type Api } from "./bench-pipeline.ts";
 import { baseClip } from "./bench-media.ts";
@@ -113,6 +115,19 @@ const services = await startServices({
   extraEnv: { extractor: { EXTRACTOR_TMP_DIR: scratchDir }, "ingest-bridge": unlimited },
 }).catch((err: unknown) => exitOnStartFailure(err, "npm run bench"));
 const gateway = await startGateway({ ingest: services.urls["ingest-bridge"], status: services.urls.projector }, 0);
+// The stream's own timestamps, for the hop from S3's answer to the stored `uploaded`.
+const nc = await connectNats({
+  url: env.NATS_URL!,
+  name: "bench",
+  ...(env.NATS_USER && { user: env.NATS_USER, pass: env.NATS_PASSWORD ?? "" }),
+});
+const storedHop = async (jobId: string): Promise<number> => {
+  const jsm = await manager(nc);
+  const msg = await jsm.streams.getMessage(env.JOBS_STREAM ?? "JOBS", { last_by_subj: `${SUBJECT_PREFIX}.${jobId}.uploaded` });
+  if (!msg) return NaN;
+  const event = decodeEvent(msg.data);
+  return msg.time.getTime() - Date.parse(event.occurredAt);
+};
 const api = (user: string): Promise<Api> => mintDevToken(env.AUTH_JWT_SECRET!, user).then((token) => ({ baseUrl: gateway.url, token }));
 
 const results: ScenarioResult[] = [];
@@ -132,6 +147,7 @@ try {
     scratchDir,
     stackDir: stackStateDir,
     uploadMaxBytes,
+    storedHop,
   };
   for (const name of chosen) {
     say(`[${name}] ${DESCRIPTIONS[name]}`);
@@ -145,6 +161,7 @@ try {
   process.exitCode = 1;
 } finally {
   gateway.server.close();
+  await nc.close();
   await services.stop();
 }
 
