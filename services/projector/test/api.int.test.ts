@@ -1,77 +1,47 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createHash } from "node:crypto";
-import type { FastifyInstance } from "fastify";
-import type { Db, MongoClient } from "mongodb";
 import { CreateBucketCommand, DeleteBucketCommand, type S3Client } from "@aws-sdk/client-s3";
-import { createVerifier, mintDevToken } from "@hfp/auth";
+import { mintDevToken } from "@hfp/auth";
 import { createS3, deletePrefix, getRange, getRangeStream, presignGet, putStream } from "@hfp/aws";
-import { buildHttp, createMetrics } from "@hfp/http";
-import { connectNats, lastEventOf, readJobHistory, readJobRecords, type NatsConnection } from "@hfp/jetstream";
-import { createLogger } from "@hfp/logging";
-import { connectMongo } from "@hfp/mongo";
-import { testStream, type TestStream } from "@hfp/service";
+import { lastEventOf, readJobHistory } from "@hfp/jetstream";
 import { stackEnv, uniqueName } from "@hfp/testkit";
-import { statusApiDocument } from "../src/api/info.ts";
-import { registerStatusApi } from "../src/api/routes.ts";
 import { ROUTES } from "../src/api/spec.ts";
-import { applyEvent, ensureStoreIndexes, jobStore, type JobStore } from "../src/store.ts";
+import { applyEvent } from "../src/store.ts";
+import { statusApiFixture, TEST_SECRET, type StatusApiFixture } from "./status-api-fixture.ts";
 import { JobStory } from "./support.ts";
 
 const env = stackEnv();
 // The SDK reads credentials from the environment (the default provider chain), as in production.
 process.env.AWS_ACCESS_KEY_ID ??= env.AWS_ACCESS_KEY_ID;
 process.env.AWS_SECRET_ACCESS_KEY ??= env.AWS_SECRET_ACCESS_KEY;
-const secret = "projector-test-secret-of-at-least-32-bytes";
+const secret = TEST_SECRET;
 
-interface Ctx extends TestStream {
-  client: MongoClient;
-  db: Db;
-  store: JobStore;
-  nc: NatsConnection;
+interface Ctx extends StatusApiFixture {
   s3: S3Client;
   bucket: string;
-  app: FastifyInstance;
 }
 
 const api = suite<Ctx>("status api");
 
 api.before(async (ctx) => {
-  ctx.client = await connectMongo(env.MONGO_URL!, { appName: "projector-api-test" });
-  ctx.db = ctx.client.db(uniqueName("projector").replace(/-/g, "_"));
-  ctx.store = jobStore(ctx.db);
-  await ensureStoreIndexes(ctx.db, ctx.store);
-  ctx.nc = await connectNats({ url: env.NATS_URL!, name: "projector-api-test" });
-  Object.assign(ctx, await testStream(ctx.nc));
   ctx.s3 = createS3({ region: env.AWS_REGION!, s3Endpoint: env.S3_ENDPOINT });
   ctx.bucket = uniqueName("projector");
   await ctx.s3.send(new CreateBucketCommand({ Bucket: ctx.bucket }));
-  ctx.app = buildHttp({
-    service: "projector",
-    logger: createLogger("projector-test", "silent"),
-    metrics: createMetrics("projector"),
-    readiness: {},
-  });
-  registerStatusApi(ctx.app, {
-    store: ctx.store,
-    verify: createVerifier({ secret }),
-    history: (jobId) => readJobRecords(ctx.nc, ctx.stream, jobId, ctx.prefix),
-    presign: (bucket, key, filename) => presignGet(ctx.s3, bucket, key, 300, filename),
-    objects: {
-      bytes: (bucket, key, start, end) => getRange(ctx.s3, bucket, key, start, end),
-      stream: (bucket, key, start, end) => getRangeStream(ctx.s3, bucket, key, start, end),
-    },
-    openapi: statusApiDocument(),
-  });
-  await ctx.app.ready();
+  Object.assign(
+    ctx,
+    await statusApiFixture("projector-api-test", () => ({
+      presign: (bucket, key, filename) => presignGet(ctx.s3, bucket, key, 300, filename),
+      objects: {
+        bytes: (bucket, key, start, end) => getRange(ctx.s3, bucket, key, start, end),
+        stream: (bucket, key, start, end) => getRangeStream(ctx.s3, bucket, key, start, end),
+      },
+    })),
+  );
 });
 
 api.after(async (ctx) => {
-  await ctx.app.close();
-  await ctx.db.dropDatabase();
-  await ctx.client.close();
-  await ctx.deleteStream();
-  await ctx.nc.drain();
+  await ctx.close();
   await deletePrefix(ctx.s3, ctx.bucket, "");
   await ctx.s3.send(new DeleteBucketCommand({ Bucket: ctx.bucket }));
 });

@@ -4,79 +4,44 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { request } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { FastifyInstance } from "fastify";
-import type { Db, MongoClient } from "mongodb";
-import { createVerifier, mintDevToken } from "@hfp/auth";
-import { buildHttp, createMetrics } from "@hfp/http";
-import { connectNats, readJobHistory, readJobRecords, type NatsConnection } from "@hfp/jetstream";
+import { mintDevToken } from "@hfp/auth";
+import { readJobHistory } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
-import { connectMongo } from "@hfp/mongo";
-import { testStream, type TestStream } from "@hfp/service";
-import { stackEnv, uniqueName } from "@hfp/testkit";
 import { streamCancel } from "../src/api/cancel.ts";
-import { statusApiDocument } from "../src/api/info.ts";
-import { registerStatusApi } from "../src/api/routes.ts";
 import { JobChanges } from "../src/changes.ts";
-import { applyEvent, ensureStoreIndexes, jobStore, type JobStore } from "../src/store.ts";
+import { applyEvent } from "../src/store.ts";
+import { statusApiFixture, TEST_SECRET, type StatusApiFixture } from "./status-api-fixture.ts";
 import { JobStory } from "./support.ts";
 
-const env = stackEnv();
-const secret = "projector-test-secret-of-at-least-32-bytes";
+const secret = TEST_SECRET;
 const log = createLogger("projector-live-test", "silent");
 
-interface Ctx extends TestStream {
-  client: MongoClient;
-  db: Db;
-  store: JobStore;
-  nc: NatsConnection;
+interface Ctx extends StatusApiFixture {
   changes: JobChanges;
-  app: FastifyInstance;
   base: string;
 }
 
 const live = suite<Ctx>("live routes");
 
 live.before(async (ctx) => {
-  ctx.client = await connectMongo(env.MONGO_URL!, { appName: "projector-live-test" });
-  ctx.db = ctx.client.db(uniqueName("projector").replace(/-/g, "_"));
-  ctx.store = jobStore(ctx.db);
-  await ensureStoreIndexes(ctx.db, ctx.store);
-  ctx.nc = await connectNats({ url: env.NATS_URL!, name: "projector-live-test" });
-  Object.assign(ctx, await testStream(ctx.nc));
-  ctx.changes = new JobChanges(ctx.nc, ctx.stream, log).start();
-  ctx.app = buildHttp({ service: "projector", logger: log, metrics: createMetrics("projector"), readiness: {} });
-  registerStatusApi(ctx.app, {
-    store: ctx.store,
-    verify: createVerifier({ secret }),
-    history: (jobId) => readJobRecords(ctx.nc, ctx.stream, jobId, ctx.prefix),
-    presign: async () => "http://unused",
-    // The live routes read no object; the frames routes' own tests use S3.
-    objects: {
-      bytes: () => Promise.reject(new Error("not read by these tests")),
-      stream: () => Promise.reject(new Error("not read by these tests")),
-    },
-    openapi: statusApiDocument(),
-    cancel: streamCancel({
-      nc: ctx.nc,
-      stream: ctx.stream,
-      publisher: ctx.publisher,
-      producer: "projector@0.1.0",
-      subjectPrefix: ctx.prefix,
+  Object.assign(
+    ctx,
+    await statusApiFixture("projector-live-test", (f) => {
+      ctx.changes = new JobChanges(f.nc, f.stream, log).start();
+      return {
+        cancel: streamCancel({ nc: f.nc, stream: f.stream, publisher: f.publisher, producer: "projector@0.1.0", subjectPrefix: f.prefix }),
+        changes: ctx.changes,
+        streams: { perCaller: 2, keepAliveMs: 300, pollMs: 400 },
+      };
     }),
-    changes: ctx.changes,
-    streams: { perCaller: 2, keepAliveMs: 300, pollMs: 400 },
-  });
+  );
   await ctx.app.listen({ host: "127.0.0.1", port: 0 });
   ctx.base = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
 });
 
 live.after(async (ctx) => {
-  await ctx.app.close();
   ctx.changes.stop();
-  await ctx.db.dropDatabase();
-  await ctx.client.close();
-  await ctx.deleteStream();
-  await ctx.nc.drain();
+  await ctx.close();
 });
 
 const auth = async (user: string) => ({ authorization: `Bearer ${await mintDevToken(secret, user)}` });
