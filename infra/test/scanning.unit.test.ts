@@ -44,7 +44,7 @@ test("security workflow: on push to main, on pull requests, weekly, and by hand;
   assert.equal([cron[2], cron[3]], ["*", "*"], "every month, every day of month…");
   assert.match(cron[4]!, /^[0-6]$/, "…on one weekday: weekly");
   assert.equal(workflow.permissions, { contents: "read" });
-  assert.equal(Object.keys(workflow.jobs).sort(), ["npm-audit", "trivy-fs", "trivy-image"]);
+  assert.equal(Object.keys(workflow.jobs).sort(), ["npm-audit", "trivy-fs", "trivy-image", "trivy-web-image"]);
 });
 
 test("npm audit of the production dependencies fails on high or critical advisories", () => {
@@ -56,13 +56,22 @@ test("npm audit of the production dependencies fails on high or critical advisor
   );
 });
 
-test("Trivy scans the image the Dockerfile builds, and the filesystem; each gates on fixable HIGH/CRITICAL", () => {
-  const build = steps("trivy-image").find((s) => /docker build\b/.test(s.run ?? ""));
-  assert.ok(build, "the image job builds the Dockerfile's image");
+/** The tag an image job builds from the repository root's Dockerfile, with `--target` when given. */
+function builtTag(job: string, target?: string): string {
+  const build = steps(job).find((s) => /docker build\b/.test(s.run ?? ""));
+  assert.ok(build, `${job} builds the Dockerfile's image`);
   const tag = /-t (\S+)/.exec(build.run!)?.[1];
-  assert.ok(tag && / \.$/.test(build.run!.trim()), "from the repository root's Dockerfile");
+  assert.ok(tag && / \.$/.test(build.run!.trim()), `${job}: from the repository root's Dockerfile`);
+  if (target) assert.match(build.run!, new RegExp(`--target ${target}\\b`), `${job}: the ${target} target`);
+  else assert.not.match(build.run!, /--target/, `${job}: the default (runtime) target`);
+  return tag!;
+}
+
+test("Trivy scans both images the Dockerfile builds (services, web page), and the filesystem; each gates on fixable HIGH/CRITICAL", () => {
+  assert.match(read("Dockerfile"), /^FROM \S+ AS web$/m, "the Dockerfile has the web target");
   for (const [job, target] of [
-    ["trivy-image", { "image-ref": tag }],
+    ["trivy-image", { "image-ref": builtTag("trivy-image") }],
+    ["trivy-web-image", { "image-ref": builtTag("trivy-web-image", "web") }],
     ["trivy-fs", { "scan-type": "fs", "scan-ref": "." }],
   ] as const) {
     const scans = trivy(job);
@@ -83,7 +92,7 @@ test("Trivy scans the image the Dockerfile builds, and the filesystem; each gate
 
 test("every action is pinned to a release, not a branch", () => {
   const uses = Object.keys(workflow.jobs).flatMap((j) => steps(j).flatMap((s) => (s.uses ? [s.uses] : [])));
-  assert.ok(uses.length >= 8);
+  assert.ok(uses.length >= 12);
   for (const u of uses) assert.match(u, /^[\w.-]+\/[\w./-]+@v?\d+(\.\d+)*$/, u);
 });
 
