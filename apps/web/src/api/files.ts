@@ -1,6 +1,6 @@
-// API calls the generated client cannot type yet (routes newer servers add: cancel, outputs)
-// and bytes behind the bearer token, shown through blob URLs.
-import { apiError, ApiError, type Job } from "./client.ts";
+// Bytes behind the bearer token (frames, outputs that redirect to S3), shown through blob URLs:
+// the generated client reads JSON.
+import { apiError, ApiError } from "./client.ts";
 
 export interface Caller {
   baseUrl: string;
@@ -33,12 +33,4 @@ export async function redirectUrl(c: Caller, path: string): Promise<string> {
   if (!res.ok) throw apiError(res.status, await res.json().catch(() => ({})));
   await res.body?.cancel();
   return res.url;
-}
-
-/** DELETE /videos/:id (the contract's cancel): 202 with the job, or the API's refusal (409 JOB_FINISHED). */
-export async function cancelJob(c: Caller, id: string): Promise<Job> {
-  const res = await call(c, `/videos/${encodeURIComponent(id)}`, { method: "DELETE" });
-  const body: unknown = await res.json().catch(() => ({}));
-  if (res.status !== 202 && res.status !== 200) throw apiError(res.status, body);
-  return body as Job;
 }

@@ -1,7 +1,7 @@
 // One video: its status in words, the time line of its stages, its frames and other
 // outputs, download and cancel.
 import { ApiError, dataOf, downloadUrl, type Api, type JobEvent } from "../api/client.ts";
-import { cancelJob, type Caller } from "../api/files.ts";
+import type { Caller } from "../api/files.ts";
 import type { LiveJob } from "../api/live.ts";
 import { fileName, isTerminal, mediaLength, millis, when } from "../format.ts";
 import { explainCode, explainFailure, statusWord } from "../messages.ts";
@@ -113,7 +113,9 @@ export function videoDetail(root: HTMLElement, deps: DetailDeps, id: string): Po
       button.disabled = true;
       actionMessage.className = "message info";
       actionMessage.textContent = "Asking to cancel…";
-      cancelJob(caller, id)
+      api
+        .DELETE("/videos/{id}", path)
+        .then(dataOf)
         .then(() => {
           actionMessage.textContent = "Cancel requested: the job stops at its next step.";
           poller.refresh();
