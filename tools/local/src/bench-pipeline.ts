@@ -1,6 +1,7 @@
 import { createReadStream, openAsBlob, statSync } from "node:fs";
 import { basename } from "node:path";
 import { Readable } from "node:stream";
+import { createParser } from "eventsource-parser";
 import { apiClient, postVideo, type ApiClient } from "./api-client.ts";
 
 /**
@@ -9,7 +10,7 @@ import { apiClient, postVideo, type ApiClient } from "./api-client.ts";
  * went. Polling is finer than a browser's so the number measures the system, not the poll.
  */
 
-const TERMINAL = new Set(["completed", "failed"]);
+const TERMINAL = new Set(["completed", "failed", "canceled"]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface Api {
@@ -122,27 +123,65 @@ export async function follow(
 }
 
 /**
- * All of one caller's jobs followed with one list request per tick (not one poll per job,
- * which would load the machine being measured): the wall clock each job was first seen terminal.
+ * The caller's event stream (`GET /videos/stream`, Server-Sent Events), opened before its
+ * uploads so no job can finish unseen: the wall clock each job was first seen terminal,
+ * without one list request per tick. What a client that has many jobs in flight should use.
  */
-export async function followAll(api: Api, jobs: Uploaded[], pollMs: number, timeoutMs: number): Promise<Finished[]> {
-  const pending = new Map(jobs.map((j) => [j.jobId, j]));
-  const done: Finished[] = [];
-  const deadline = Date.now() + timeoutMs;
-  while (pending.size && Date.now() < deadline) {
-    const { data: page, response } = await client(api).GET("/videos", { params: { query: { limit: 100 } } });
-    if (response.status !== 200 || !page) throw new Error(`GET /videos answered ${response.status}`);
-    const now = Date.now();
-    for (const item of page.items) {
-      const job = pending.get(item.id);
-      if (!job || !TERMINAL.has(item.status)) continue;
-      pending.delete(item.id);
-      done.push({ ...job, status: item.status, frameCount: Number(item.frameCount ?? 0), seenAt: now });
-    }
-    if (pending.size) await sleep(pollMs);
-  }
-  if (pending.size) throw new Error(`${pending.size} of ${jobs.length} jobs did not finish within ${timeoutMs} ms`);
-  return done;
+export async function watchCaller(api: Api): Promise<{ until(jobs: Uploaded[], timeoutMs: number): Promise<Finished[]>; close(): void }> {
+  const abort = new AbortController();
+  const response = await fetch(`${api.baseUrl}/videos/stream`, {
+    headers: { authorization: `Bearer ${api.token}`, accept: "text/event-stream" },
+    signal: abort.signal,
+  });
+  if (response.status !== 200 || !response.body) throw new Error(`GET /videos/stream answered ${response.status}`);
+  // Terminal jobs as the stream reports them, whether or not their upload has returned yet.
+  const terminal = new Map<string, { status: string; frameCount: number; seenAt: number }>();
+  let changed = () => {};
+  const parser = createParser({
+    onEvent: (e) => {
+      if (e.event !== "job") return;
+      const view = JSON.parse(e.data) as { id: string; status: string; frameCount?: number | null };
+      if (!TERMINAL.has(view.status) || terminal.has(view.id)) return;
+      terminal.set(view.id, { status: view.status, frameCount: Number(view.frameCount ?? 0), seenAt: Date.now() });
+      changed();
+    },
+  });
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) parser.feed(decoder.decode(chunk, { stream: true }));
+  })().catch(() => undefined);
+  return {
+    async until(jobs, timeoutMs) {
+      const all = () => jobs.every((j) => terminal.has(j.jobId));
+      if (!all()) {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(
+            () =>
+              reject(
+                new Error(
+                  `${jobs.filter((j) => !terminal.has(j.jobId)).length} of ${jobs.length} jobs did not finish within ${timeoutMs} ms`,
+                ),
+              ),
+            timeoutMs,
+          );
+          changed = () => {
+            if (all()) {
+              clearTimeout(timer);
+              resolve();
+            }
+          };
+          void reading.then(() => {
+            if (!all()) {
+              clearTimeout(timer);
+              reject(new Error("the event stream ended before every job finished"));
+            }
+          });
+        });
+      }
+      return jobs.map((j) => ({ ...j, ...terminal.get(j.jobId)! }));
+    },
+    close: () => abort.abort(),
+  };
 }
 
 export async function history(api: Api, jobId: string): Promise<JobHistory> {
