@@ -13,6 +13,7 @@ import { connectNats, manager } from "@hfp/jetstream";
 import { repoRoot, stackEnv, stackStateDir } from "@hfp/testkit";
 import { follow, upload, type Api } from "./bench-pipeline.ts";
 import { baseClip } from "./bench-media.ts";
+import { UNLIMITED_UPLOADS } from "./pipeline-kit.ts";
 import { benchmarksDoc, benchSvg, head, latestOf, runSection, type LatestTable } from "./bench-report.ts";
 import {
   BOUNDS,
@@ -96,7 +97,6 @@ const machine = `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} Gi
 
 const env = stackEnv();
 process.env.HFP_PORT_OFFSET ??= "300";
-const unlimited = { UPLOAD_RATE_PER_MINUTE: "100000", UPLOAD_RATE_BURST: "100000", UPLOAD_MAX_IN_FLIGHT: "100000" };
 const uploadMaxBytes = Number(env.UPLOAD_MAX_BYTES ?? 2 * 1024 ** 3);
 say(`bench: ${chosen.join(", ")}; ${reps} repetition${reps === 1 ? "" : "s"}`);
 // Before any connection is open: generating a large input blocks for a while.
@@ -112,7 +112,7 @@ const services = await startServices({
   // Its own scratch directory, so the disk it uses is measured apart from the machine's /tmp.
   // The batch is one caller's uploads all at once: the bench measures the pipeline, so the
   // per-caller upload limits (docs/api.md, "Limits") are lifted above it.
-  extraEnv: { extractor: { EXTRACTOR_TMP_DIR: scratchDir }, "ingest-bridge": unlimited },
+  extraEnv: { extractor: { EXTRACTOR_TMP_DIR: scratchDir }, "ingest-bridge": UNLIMITED_UPLOADS },
 }).catch((err: unknown) => exitOnStartFailure(err, "npm run bench"));
 const gateway = await startGateway({ ingest: services.urls["ingest-bridge"], status: services.urls.projector }, 0);
 // The stream's own timestamps, for the hop from S3's answer to the stored `uploaded`.

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { repoRoot } from "@hfp/testkit";
 import { FAULTS } from "./chaos-faults.ts";
 import { awsClients, judge, pipelineOn, Stack, type ChaosContext, type Fault, type NatsMode, type Row } from "./chaos-run.ts";
-import { NotificationsReader, upload, waitDone, type Pipeline } from "./pipeline-kit.ts";
+import { NotificationsReader, UNLIMITED_UPLOADS, upload, waitDone, type Pipeline } from "./pipeline-kit.ts";
 import { makeSampleVideo } from "./sample.ts";
 
 export interface ChaosOptions {
@@ -41,7 +41,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     short: { path: makeSampleVideo(join(work, "clip-10s-320x240.mp4"), { seconds: 10, width: 320, height: 240 }), options: { fps: 2 } },
     long: { path: makeSampleVideo(join(work, "clip-30s-640x360.mp4"), { seconds: 30, width: 640, height: 360 }), options: { fps: 10 } },
   };
-  const serviceEnv = { extractor: { EXTRACTOR_TMP_DIR: extractorTmp } };
+  // One caller sends every fault's jobs, 30 at once in the burst: over the per-caller limits.
+  const serviceEnv = { extractor: { EXTRACTOR_TMP_DIR: extractorTmp }, "ingest-bridge": UNLIMITED_UPLOADS };
   const startMode = stack.mode();
   // When every fault that cares wants the other NATS, start there: one pipeline start fewer.
   const wanted = new Set(faults.flatMap((f) => (f.nats ? [f.nats] : [])));

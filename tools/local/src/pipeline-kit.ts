@@ -22,6 +22,14 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
+/**
+ * The bridge's per-caller upload limits (docs/api.md, "Limits") lifted, for tools that are one
+ * caller sending a batch at once (the bench, the chaos burst): they measure the pipeline, and
+ * the limits have their own tests. Over the limits, a refused upload's connection is closed
+ * before its body is read, which a client still sending sees as a network error.
+ */
+export const UNLIMITED_UPLOADS = { UPLOAD_RATE_PER_MINUTE: "100000", UPLOAD_RATE_BURST: "100000", UPLOAD_MAX_IN_FLIGHT: "100000" };
+
 /** Starts the services on shifted ports (HFP_PORT_OFFSET, so a running `npm start` is not disturbed). */
 export async function startPipeline(
   env: Record<string, string>,
