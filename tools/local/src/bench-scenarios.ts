@@ -47,7 +47,9 @@ export const BOUNDS: Record<ScenarioName, string> = {
     "CPU: on 2 cores the batch costs the pipeline several times the raw CLI's CPU seconds (see the CPU rows): per job an " +
     "ffprobe and an ffmpeg process, the read model's writes of every event on the local MongoDB-compatible server, six " +
     "event hops and 15 S3 requests; jobs wait their turn for the extractor (`extraction-started`) and the read model " +
-    "trails the last events (`visible to the client`). The client follows the caller's event stream, not a polled list",
+    "trails the last events (`visible to the client`). The local MongoDB-compatible server (FerretDB on SQLite) gets " +
+    "slower with every job it holds, so each repetition (30 more jobs) takes longer, and a stack kept from other runs " +
+    "much longer (the run of 2026-12-01 16:01 UTC says by how much). The client follows the caller's event stream, not a polled list",
   "large-2gb": "the memory target is per service; time is the 2 GB crossing the local S3 emulator twice",
   sparse:
     "the 408 MB source crossing S3 twice (upload and download); the extraction itself is the `frames-extracted` step, " +
