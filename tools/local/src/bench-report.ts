@@ -112,7 +112,7 @@ ${[...r.others.filter((o) => o.label === "decode floor"), r.raw, r.pipeline, ...
   .map(series)
   .join("\n")}
 
-Target ${r.target.text}${r.target.limit !== undefined ? " (pipeline / raw CLI)" : ""}: **${r.verdict.text}**.
+Target ${r.target.text}${r.target.limit !== undefined ? ` (${r.pipeline.label} / ${r.raw.label})` : ""}: **${r.verdict.text}**.
 
 | step (ms from the previous one; the first from the upload request, the last until the client reads it) | median ms |
 |---|---|

@@ -21,7 +21,7 @@ import { cpuMeter, s3RequestLog, stackServers, startSampling, type CpuSpan, type
  * change in the machine's load hits both.
  */
 
-export const SCENARIOS = ["latency-60s", "long-10min", "many-small", "large-2gb", "sparse"] as const;
+export const SCENARIOS = ["latency-60s", "long-10min", "many-small", "large-2gb", "sparse", "outputs"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const DESCRIPTIONS: Record<ScenarioName, string> = {
@@ -30,6 +30,7 @@ export const DESCRIPTIONS: Record<ScenarioName, string> = {
   "many-small": "30 uploads of a 5 s 640x360 clip at once, vs the raw CLI under xargs -P 2",
   "large-2gb": "a 2 GB clip through POST /videos and through a presigned PUT: peak RSS of every service, scratch disk",
   sparse: "one 20 min 1280x720 clip at one frame per 10 s, vs the raw CLI decoding all of it",
+  outputs: "a 60 s 1280x720 clip: the zip, a storyboard, a contact sheet and a preview from one job, vs four jobs of one output each",
 };
 
 /**
@@ -51,6 +52,9 @@ export const BOUNDS: Record<ScenarioName, string> = {
     "slower with every job it holds, so each repetition (30 more jobs) takes longer, and a stack kept from other runs " +
     "much longer (the run of 2026-12-01 16:01 UTC says by how much). The client follows the caller's event stream, not a polled list",
   "large-2gb": "the memory target is per service; time is the 2 GB crossing the local S3 emulator twice",
+  outputs:
+    "the outputs share the one decode, but each adds its own scaling and encoding (sprite sheets, the contact sheet, the " +
+    "animated WebP) on the same 2 cores",
   sparse:
     "the 408 MB source crossing S3 twice (upload and download); the extraction itself is the `frames-extracted` step, " +
     "compared with the decode floor in the details",
@@ -105,6 +109,8 @@ export interface BenchContext {
    * then) to the event being stored in the job stream (the stream's own timestamp).
    */
   storedHop: (jobId: string) => Promise<number>;
+  /** The extractor's ffmpeg runs so far (`extractor_ffmpeg_runs_total`, every kind). */
+  ffmpegRuns: () => Promise<number>;
 }
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -322,6 +328,7 @@ export const INPUTS: Record<ScenarioName, (ctx: InputContext) => BenchMedia> = {
   sparse: (ctx) => concatenated(ctx.ffmpeg, baseClip(ctx.cache, 60, 1280, 720), 20, "clip-1200s-1280x720.mp4"),
   "many-small": (ctx) => baseClip(ctx.cache, 5, 640, 360),
   "large-2gb": (ctx) => largeClip(ctx.ffmpeg, ctx.cache, 2e9, ctx.uploadMaxBytes - MiB),
+  outputs: (ctx) => baseClip(ctx.cache, 60, 1280, 720),
 };
 
 async function latency60s(ctx: BenchContext): Promise<ScenarioResult> {
@@ -455,12 +462,78 @@ async function manySmall(ctx: BenchContext): Promise<ScenarioResult> {
   };
 }
 
+/**
+ * What asking for more than the zip costs: per repetition, one job of the zip only, one job of
+ * the zip with a storyboard, a contact sheet and a preview (one decode split into branches),
+ * and the same four as four jobs of one output each, one after another. Timed is the
+ * extraction step (`extraction-started` → `frames-extracted`); counted, the extractor's
+ * ffmpeg runs. Target: the four from one job cost at most half of the four jobs.
+ */
+async function outputsScenario(ctx: BenchContext): Promise<ScenarioResult> {
+  const clip = INPUTS.outputs(ctx);
+  const api = await ctx.api("bench-outputs");
+  const four = "frames,storyboard,contactSheet,preview";
+  const variants = {
+    one: [{}],
+    four: [{ outputs: four }],
+    apart: four.split(",").map((o) => ({ outputs: o })),
+  } as const;
+  const ms: Record<keyof typeof variants, number[]> = { one: [], four: [], apart: [] };
+  const runs: Record<keyof typeof variants, number[]> = { one: [], four: [], apart: [] };
+  const stepsMs: Record<string, number[]> = {};
+  const stopSampling = startSampling(ctx.pids, "extractor", ctx.scratchDir);
+  for (let i = 0; i < ctx.reps; i++) {
+    for (const name of ["one", "four", "apart"] as const) {
+      const before = await ctx.ffmpegRuns();
+      let sum = 0;
+      for (const options of variants[name]) {
+        const run = await runJob(
+          ctx,
+          { name: "outputs", clip, size: "1280x720", options, rawFps: "1", floor: false },
+          api,
+          `rep ${i + 1}/${ctx.reps} ${name}`,
+        );
+        sum += run.byStep["frames-extracted"] ?? NaN;
+        if (name === "four") collect(stepsMs, run.byStep);
+      }
+      ms[name].push(sum);
+      runs[name].push((await ctx.ffmpegRuns()) - before);
+    }
+    ctx.say(`[outputs] rep ${i + 1}/${ctx.reps}: zip ${s(ms.one[i]!)}, four in one job ${s(ms.four[i]!)}, four jobs ${s(ms.apart[i]!)}`);
+  }
+  const usage = stopSampling();
+  return {
+    name: "outputs",
+    reps: ctx.reps,
+    input: describe(clip, "1280x720"),
+    pipeline: {
+      label: "four outputs, one job",
+      what: `extraction of the zip + storyboard + contact sheet + preview (\`outputs=${four}\`)`,
+      ms: ms.four,
+    },
+    raw: { label: "four jobs, one output each", what: "the sum of the four extractions, one job after another", ms: ms.apart },
+    others: [{ label: "the zip only", what: "extraction of one job with the default output", ms: ms.one }],
+    target: { text: "≤ 0.50", limit: 0.5 },
+    verdict: ratioVerdict(median(ms.four), median(ms.apart), 0.5),
+    steps: stepsMs,
+    facts: [
+      [
+        "ffmpeg runs per repetition: the zip only / four in one job / four jobs",
+        `${median(runs.one)} / ${median(runs.four)} / ${median(runs.apart)}`,
+      ],
+      ["four outputs in one job / the zip only (extraction)", (median(ms.four) / median(ms.one)).toFixed(2)],
+    ],
+    usage,
+  };
+}
+
 export const RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<ScenarioResult>> = {
   "latency-60s": latency60s,
   "long-10min": long10min,
   "many-small": manySmall,
   "large-2gb": large2gb,
   sparse,
+  outputs: outputsScenario,
 };
 
 export const scratchDirOf = (stackDir: string) => join(stackDir, "bench-scratch");

@@ -148,6 +148,10 @@ try {
     stackDir: stackStateDir,
     uploadMaxBytes,
     storedHop,
+    ffmpegRuns: async () => {
+      const text = await (await fetch(`${services.urls.extractor}/metrics`)).text();
+      return [...text.matchAll(/^extractor_ffmpeg_runs_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    },
   };
   for (const name of chosen) {
     say(`[${name}] ${DESCRIPTIONS[name]}`);
