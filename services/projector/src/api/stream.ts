@@ -94,9 +94,18 @@ export function registerStreamRoutes(app: FastifyInstance, { deps, options, owne
   const slots = new CallerSlots(limits.perCaller);
   // A stream never ends by itself: a closing server ends them, or it would wait for them forever.
   const open = new Set<() => void>();
+  // A stream asked for while the server closes (after preClose, before it stops accepting)
+  // would never be closed, and the close would wait for it forever: it ends at once instead.
+  let closing = false;
   app.addHook("preClose", async () => {
+    closing = true;
     for (const close of [...open]) close();
   });
+  const opened = (reply: FastifyReply, release: () => void) => {
+    const stream = openStream(reply, limits, release, open);
+    if (closing) stream.close();
+    return stream;
+  };
 
   app.get<IdParams>("/videos/:id/stream", options("/videos/:id/stream"), async (request, reply) => {
     const { id } = request.params;
@@ -114,7 +123,7 @@ export function registerStreamRoutes(app: FastifyInstance, { deps, options, owne
       release();
       throw err;
     }
-    const stream = openStream(reply, limits, release, open);
+    const stream = opened(reply, release);
     if (off) stream.onClose(off);
     let last = -1;
     deliver = (view) => {
@@ -147,7 +156,7 @@ export function registerStreamRoutes(app: FastifyInstance, { deps, options, owne
       release();
       throw err;
     }
-    const stream = openStream(reply, limits, release, open);
+    const stream = opened(reply, release);
     if (off) stream.onClose(off);
     // The last sequence sent per job: bounded by the caller's jobs that changed while it listens.
     const sent = new Map<string, number>();
