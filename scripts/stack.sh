@@ -32,7 +32,8 @@ NATS_ROUTE_PORT=${HFP_NATS_ROUTE_PORT:-$((NATS_PORT + 2000))}
 NATS_NODES=3
 
 NATS_BIN=$BIN/nats-server-$NATS_VERSION
-FERRET_BIN=$BIN/ferretdb-$FERRETDB_VERSION
+# Named for its patch (below), so a cached build without it is never reused.
+FERRET_BIN=$BIN/ferretdb-$FERRETDB_VERSION-id-lookup
 MOTO_VENV=$CACHE/moto-$MOTO_VERSION
 
 log() { printf '[stack] %s\n' "$*" >&2; }
@@ -50,6 +51,32 @@ do_build_nats() {
   mkdir -p "$BIN" && mv "$out/nats-server" "$NATS_BIN" && rm -rf "$out"
 }
 
+# Two patches to FerretDB 1.24's SQLite backend, so the local read model costs what an indexed
+# store's does (MongoDB answers every lookup below from its _id index), not a full scan per write:
+# - its SQL names a document's _id as `_ferretdb_sjson->'$._id'`, while the unique index it
+#   creates is on `_ferretdb_sjson->"_id"`: the same value, but SQLite matches an index by its
+#   expression, so every _id lookup and every write (`UPDATE … WHERE <_id> = ?`) scanned the
+#   table. The patch spells the column as the index does.
+# - it narrows a query by _id only when the filter is exactly {_id: v}; {_id: v, lastSeq: {$lt: n}}
+#   (each read-model write) read and parsed every stored job. The patch narrows any filter that
+#   names a string or ObjectID _id; FerretDB still applies the whole filter to that row.
+# Without them the local read model slowed with every job it held (docs/local-stack.md).
+patch_ferretdb_id_lookup() {
+  local meta="$1/internal/backends/sqlite/metadata/metadata.go" coll="$1/internal/backends/sqlite/collection.go"
+  local column='	IDColumn = DefaultColumn + "->'"'"'$._id'"'"'"' filter='	if params.Filter.Len() == 1 {'
+  if [ "$(grep -cxF "$column" "$meta")" != 1 ] || [ "$(grep -cxF "$filter" "$coll")" != 2 ]; then
+    echo "FerretDB $FERRETDB_VERSION: its SQLite backend is not the one the _id patches were written for" >&2
+    return 1
+  fi
+  awk -v want="$column" '$0 == want { print "\tIDColumn = DefaultColumn + `->\"_id\"`"; next } { print }' "$meta" >"$meta.new" &&
+    mv "$meta.new" "$meta"
+  # The first is Query's (the second, Explain's, only reports).
+  awk -v want="$filter" '!done && $0 == want { print "\tif params.Filter.Len() >= 1 {"; done = 1; next } { print }' "$coll" >"$coll.new" &&
+    mv "$coll.new" "$coll"
+  grep -qxF '	IDColumn = DefaultColumn + `->"_id"`' "$meta" && grep -qxF '	if params.Filter.Len() >= 1 {' "$coll" ||
+    { echo "FerretDB: the _id patches did not apply" >&2; return 1; }
+}
+
 do_build_ferretdb() {
   local dir src out
   dir=$(go_build_env go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
@@ -58,6 +85,7 @@ do_build_ferretdb() {
   cp -r "$dir/." "$src" && chmod -R u+w "$src"
   # The module zip ships an empty version file; FerretDB refuses to start without it.
   echo "$FERRETDB_VERSION" >"$src/build/version/version.txt"
+  patch_ferretdb_id_lookup "$src"
   (cd "$src" && go_build_env go build -trimpath -ldflags='-s -w' -o "$out/ferretdb" ./cmd/ferretdb)
   verify_exe "$out/ferretdb" "$FERRETDB_VERSION" --version
   mkdir -p "$BIN" && mv "$out/ferretdb" "$FERRET_BIN" && rm -rf "$src" "$out"
