@@ -86,6 +86,7 @@ const jobOf = (uploaded: EventOf<"uploaded">): ExtractionJob => ({
   source: { bucket: uploaded.data.bucket, key: uploaded.data.key, versionId: uploaded.data.versionId },
   size: uploaded.data.size,
   options: uploaded.data.options,
+  uploadedAt: uploaded.occurredAt,
 });
 
 /**

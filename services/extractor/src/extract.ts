@@ -4,7 +4,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type { LimitFunction } from "p-limit";
 import { AppError, wantsFrames, type ExtractionOptions, type OutputFiles } from "@hfp/events";
 import type { Logger } from "@hfp/logging";
-import { FrameArchive } from "./archive.ts";
+import { FrameArchive, type StagedArchive } from "./archive.ts";
 import { listKeyframes, runProbe } from "./ffmpeg.ts";
 import {
   archiveIndex,
@@ -79,6 +79,11 @@ export interface ExtractionJob {
   /** Size stated by the `uploaded` event, checked before downloading. */
   size: number;
   options: ExtractionOptions;
+  /**
+   * When the source was uploaded: the zip's entries carry it, so extracting the same frames
+   * again (a re-drive, a redelivery) writes the same bytes, and the same manifest. Absent: now.
+   */
+  uploadedAt?: string;
 }
 
 export interface Extraction {
@@ -90,6 +95,14 @@ export interface Extraction {
   manifest: Manifest;
   /** The other outputs asked for, under the frames prefix. */
   outputs?: OutputFiles;
+}
+
+/** The zip written during extraction was abandoned while it held the only copy of some frames. */
+class ArchiveLost extends Error {}
+
+async function emptyDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir);
 }
 
 /**
@@ -142,13 +155,13 @@ export async function extract(
       ctx.archiveMaxWaitingBytes > 0
         ? new FrameArchive(s3ArchiveSink(ctx.s3, ctx.bucket, archiveKey(job.jobId)), {
             key: archiveKey(job.jobId),
-            mtime: new Date(),
+            mtime: job.uploadedAt ? new Date(job.uploadedAt) : new Date(),
             pendingDir: waitDir,
             maxPendingBytes: ctx.archiveMaxWaitingBytes,
             log,
           })
         : null;
-    // Each frame's object, and (on the plain path) its entry in the zip written during extraction.
+    // Each frame's object, or (on the plain path) its entry in the zip written during extraction.
     const uploadAs =
       (timeOf: (index: number) => number | Promise<number>) =>
       async ({ index, path }: ReadyFrame) => {
@@ -157,17 +170,31 @@ export async function extract(
         const key = frameKey(job.jobId, name);
         const type = CONTENT_TYPES[options.format];
         const { size } = await stat(path);
-        if (!archive || size > FRAME_IN_MEMORY_MAX) {
-          await Promise.all([putFile(ctx.s3, ctx.bucket, key, path, type), archive?.discard(`frame ${index} is ${size} bytes`)]);
-          return { index, timestamp, name, key, size };
+        const entry = { index, timestamp, name, key, size };
+        if (!archive) {
+          await putFile(ctx.s3, ctx.bucket, key, path, type);
+          return entry;
         }
-        // Read once, for the frame's object and the zip alike.
-        const data = await readFile(path);
-        await Promise.all([putBytes(ctx.s3, ctx.bucket, key, data, type), archive.add({ index, name, data, path })]);
-        return { index, timestamp, name, key, size };
+        // With a zip being written, the frame is stored only in it: no object of its own, which
+        // the packager would delete again. A frame the zip cannot take loses the frames before it.
+        if (size > FRAME_IN_MEMORY_MAX) await archive.discard(`frame ${index} is ${size} bytes`);
+        else await archive.add({ index, name, data: await readFile(path), path });
+        if (archive.abandoned) throw new ArchiveLost(archive.abandoned);
+        return entry;
       };
+    const manifestOf = (frames: readonly FrameEntry[]) => buildManifest(job.jobId, options.format, frames, probe.facts);
+    const checkFrameCount = (count: number) => {
+      if (count === 0 && wantsFrames(options.outputs)) throw new AppError("NO_FRAMES", "no frame was produced for the requested window");
+      if (count > ctx.limits.maxFrames) {
+        // Only a container that under-states its duration gets here: the budget let one frame
+        // more through, to tell "exactly the limit" from "more".
+        const most = ctx.limits.maxFrames;
+        throw new AppError("TOO_MANY_FRAMES", `the video yields more than ${most} frames, the most a job may have; ask for fewer`);
+      }
+    };
     const t1 = performance.now();
-    let produced: { frames: FrameEntry[] };
+    let produced: { frames: FrameEntry[] } = { frames: [] };
+    let staged: StagedArchive | null = null;
     let outputs: OutputFiles | null = null;
     let ffmpegRuns = 0;
     const onRun = (kind: "decode" | "keyframes") => {
@@ -247,31 +274,42 @@ export async function extract(
           : undefined;
       const input = { options: planned, duration: probe.facts.duration, durationKnown: probe.durationKnown, seekable, keyframes };
       // Throws TOO_MANY_FRAMES before anything is decoded.
-      const runs = planRuns(input, { ...ctx.plan, ...bounds });
-      // The plain path writes the zip while extracting; the outputs pass leaves it to the packager.
-      archive = newArchive();
-      produced = await produce(runs);
-      if (runs.length > 1 && !isContiguous(produced.frames.map((f) => f.index))) {
-        // A split run disagreed with the media (e.g. a duration longer than the video): the
-        // one-run plan has no boundaries to get wrong; its frames overwrite the same keys.
-        log.warn({ runs: runs.length, frames: produced.frames.length }, "split extraction left a gap; extracting in one run");
-        await archive?.discard("the frames are extracted again in one run");
-        archive = newArchive();
-        produced = await produce(planRuns({ ...input, seekable: false }, { ...ctx.plan, parallelism: 1, ...bounds }));
+      let runs = planRuns(input, { ...ctx.plan, ...bounds });
+      // The plain path writes the zip while extracting (the outputs pass leaves it to the packager)
+      // and stores the frames only in it. Each way back round the loop is taken at most once.
+      let zipped = ctx.archiveMaxWaitingBytes > 0;
+      for (let pass = 0; ; pass++) {
+        // A stopped pass leaves frames it had not stored and the zip's waiting links behind.
+        if (pass > 0) await Promise.all([emptyDir(outDir), emptyDir(waitDir)]);
+        archive = zipped ? newArchive() : null;
+        try {
+          produced = await produce(runs);
+        } catch (err) {
+          if (!archive?.abandoned || signal?.aborted) throw err;
+          // The frames already in the lost zip exist nowhere else: extract again, as frame objects.
+          log.warn({ reason: archive.abandoned }, "the zip being written was abandoned; extracting again as frame objects");
+          zipped = false;
+          continue;
+        }
+        if (runs.length > 1 && !isContiguous(produced.frames.map((f) => f.index))) {
+          // A split run disagreed with the media (e.g. a duration longer than the video): the
+          // one-run plan has no boundaries to get wrong; its frames replace the first ones.
+          log.warn({ runs: runs.length, frames: produced.frames.length }, "split extraction left a gap; extracting in one run");
+          await archive?.discard("the frames are extracted again in one run");
+          runs = planRuns({ ...input, seekable: false }, { ...ctx.plan, parallelism: 1, ...bounds });
+          continue;
+        }
+        checkFrameCount(produced.frames.length);
+        if (!archive) break;
+        staged = await archive.finish(produced.frames.length, archiveIndex(manifestOf(produced.frames)));
+        if (staged) break;
+        log.warn({ reason: archive.abandoned }, "the zip could not be stored; extracting again as frame objects");
+        zipped = false;
       }
     }
-    if (produced.frames.length === 0 && wantsFrames(options.outputs)) {
-      throw new AppError("NO_FRAMES", "no frame was produced for the requested window");
-    }
-    if (produced.frames.length > ctx.limits.maxFrames) {
-      // Only a container that under-states its duration gets here: the budget let one frame
-      // more through, to tell "exactly the limit" from "more".
-      const most = ctx.limits.maxFrames;
-      throw new AppError("TOO_MANY_FRAMES", `the video yields more than ${most} frames, the most a job may have; ask for fewer`);
-    }
-    const listed = buildManifest(job.jobId, options.format, produced.frames, probe.facts);
-    const staged = await archive?.finish(listed.frameCount, archiveIndex(listed));
-    const manifest = staged ? { ...listed, archive: staged } : listed;
+    checkFrameCount(produced.frames.length);
+    const listed = manifestOf(produced.frames);
+    const manifest: Manifest = staged ? { ...listed, archive: staged, looseFrames: false } : listed;
     const key = manifestKey(job.jobId);
     const stored = encodeManifest(manifest);
     try {

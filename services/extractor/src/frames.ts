@@ -46,6 +46,8 @@ export interface Manifest {
   probe: ProbeFacts;
   /** The zip of these frames, when extraction wrote one (the packager then copies it instead of building it). */
   archive?: StagedArchive;
+  /** false: the frames are stored only in `archive`, with no objects of their own. Absent: they are objects too. */
+  looseFrames?: false;
 }
 
 /** The manifest object's bytes and their sha256, which `frames-extracted` carries instead of the frames. */

@@ -37,13 +37,21 @@ test("a container that states no duration is cut one frame past the limit and re
   const lavfi = ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=5:duration=10", "-c:v", "libvpx", "-f", "webm", "pipe:1"];
   const bytes = (await execa("ffmpeg", lavfi, { encoding: "buffer" })).stdout;
   const job = await uploadJob(w, Buffer.from(bytes), { fps: 2 }, "live.webm");
-  const outcome = await limited(w, { maxFrames: 5 })(job.delivery, log);
+  // Without the zip written during extraction, every frame made is an object: they can be counted.
+  const unzipped = handlerWith(w, { limits: { ...w.ctx.limits, maxFrames: 5 }, archiveMaxWaitingBytes: 0 });
+  const outcome = await unzipped(job.delivery, log);
   assert.equal(outcome.kind === "term" && outcome.reason.split(":")[0], "TOO_MANY_FRAMES");
   const failure = (await history(w, job.jobId))[2] as EventOf<"extraction-failed">;
   assert.equal([failure.type, failure.data.code], ["extraction-failed", "TOO_MANY_FRAMES"]);
   assert.is(failure.data.message, "the video yields more than 5 frames, the most a job may have; ask for fewer");
   // 20 frames were there to decode; the run stopped at the sixth.
   assert.is((await frameKeys(w, job.jobId)).length, 6);
+  assert.equal(await leftovers(w), []);
+  // With the zip (the default), the same failure stores no frame at all: they were only in the zip it abandoned.
+  const zipped = await uploadJob(w, Buffer.from(bytes), { fps: 2 }, "live.webm");
+  const again = await limited(w, { maxFrames: 5 })(zipped.delivery, log);
+  assert.equal(again.kind === "term" && again.reason.split(":")[0], "TOO_MANY_FRAMES");
+  assert.equal(await frameKeys(w, zipped.jobId), [], "neither frame objects nor a zip");
   assert.equal(await leftovers(w), []);
 });
 

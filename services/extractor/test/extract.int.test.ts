@@ -3,11 +3,14 @@ import { unzipSync } from "fflate";
 import * as assert from "uvu/assert";
 import type { EventOf } from "@hfp/events";
 import type { Manifest } from "../src/frames.ts";
+import { join } from "node:path";
 import {
+  ffmpeg,
   frameKeys,
   frameNames,
   history,
   leftovers,
+  looseFrameKeys,
   log,
   objectBytes,
   pixelMd5,
@@ -91,7 +94,13 @@ test("default options: ten JPEG frames at 0..9 s, each the frame ffmpeg -ss t sh
   assert.is(createHash("sha256").update(zipBytes).digest("hex"), staged.sha256);
   const entries = unzipSync(new Uint8Array(zipBytes));
   assert.equal(Object.keys(entries), [...manifest.frames.map((f) => f.name), "manifest.json"]);
-  for (const f of manifest.frames) assert.ok(Buffer.from(entries[f.name]!).equals(await objectBytes(w, f.key)), f.name);
+  // The zip is the frames' only copy: no frame object of their own, which the packager would delete.
+  assert.equal(await looseFrameKeys(w, job.jobId), [], "no frame objects besides the zip");
+  assert.is(manifest.looseFrames, false);
+  for (const f of manifest.frames) {
+    assert.is(entries[f.name]!.length, f.size, f.name);
+    assert.equal([...entries[f.name]!.subarray(0, 3)], [0xff, 0xd8, 0xff], `${f.name} is a JPEG`);
+  }
   const index = JSON.parse(Buffer.from(entries["manifest.json"]!).toString()) as { frames: { name: string; size: number }[] };
   assert.equal(
     index.frames.map((f) => [f.name, f.size]),
@@ -158,6 +167,30 @@ test("interval=4 and maxFrames=2 give the frames at 0 and 4 s", async ({ w, clip
   const job = await uploadJob(w, clip, { interval: 4, maxFrames: 2 });
   assert.equal(await w.handler(job.delivery, log), { kind: "ack" });
   assert.equal(frameNames(await frameKeys(w, job.jobId)), ["frame-000000-t0.000s.jpg", "frame-000001-t4.000s.jpg"]);
+});
+
+test("a frame too large for the zip written during extraction: the job is extracted again as frame objects, all of them", async ({ w }) => {
+  // Noise does not compress: each 3840x2160 PNG is about 25 MB, over what the zip takes in memory.
+  const noise = join(w.clips, "noise.mkv");
+  const geq = "geq=lum='random(1)*255':cb='random(2)*255':cr='random(3)*255'";
+  await ffmpeg(["-f", "lavfi", "-i", `nullsrc=s=3840x2160:r=1:d=2,format=yuv444p,${geq}`, "-c:v", "ffv1", noise]);
+  const job = await uploadJob(w, noise, { format: "png" }, "noise.mkv");
+  assert.equal(await w.handler(job.delivery, log), { kind: "ack" });
+  const extracted = (await history(w, job.jobId)).find((e) => e.type === "frames-extracted") as EventOf<"frames-extracted">;
+  assert.ok(extracted, "frames-extracted");
+  const manifest = JSON.parse((await objectBytes(w, extracted.data.manifestKey)).toString()) as Manifest;
+  assert.equal([manifest.archive, manifest.looseFrames], [undefined, undefined], "no zip; the frames are objects");
+  const loose = await looseFrameKeys(w, job.jobId);
+  assert.equal(
+    loose,
+    manifest.frames.map((f) => f.key),
+  );
+  assert.is(loose.length, 2);
+  for (const f of manifest.frames) {
+    assert.ok(f.size > 8 * 1024 * 1024, `${f.name} is ${f.size} bytes`);
+    assert.is((await objectBytes(w, f.key)).length, f.size);
+  }
+  assert.equal(await leftovers(w), []);
 });
 
 test.run();

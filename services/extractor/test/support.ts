@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { CreateBucketCommand, DeleteBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { execa } from "execa";
+import { unzipSync } from "fflate";
 import { suite, type Test } from "uvu";
 import { createS3, deletePrefix, getBytes, listKeys } from "@hfp/aws";
 import { createEvent, deterministicId, MAX_FRAMES, normalizeOptions, type EventOf, type ExtractionOptionsInput } from "@hfp/events";
@@ -175,12 +176,41 @@ export async function uploadJob(w: World, file: string | Buffer, options: Extrac
 
 export const history = async (w: World, jobId: string) => (await readJobHistory(w.nc, w.stream, jobId, w.prefix)).map((s) => s.event);
 
+/**
+ * The keys of a job's frames, wherever the extraction stored them: its frame objects, or
+ * (the plain path) the entries of the zip it wrote, named as the frames' objects would be.
+ */
 export async function frameKeys(w: World, jobId: string): Promise<string[]> {
+  const prefix = `frames/${jobId}/`;
+  const frame = (k: string) => !k.endsWith("manifest.json") && !k.endsWith("frames.zip");
+  const stored = await listKeys(w.s3, w.bucket, prefix);
+  const loose = stored.filter(frame);
+  const zipped = stored.includes(`${prefix}frames.zip`) ? Object.keys(await zipEntries(w, jobId)).map((n) => prefix + n) : [];
+  return [...loose, ...zipped].sort();
+}
+
+/** The frame entries of the zip a job's extraction wrote (its own index left out). */
+export async function zipEntries(w: World, jobId: string): Promise<Record<string, Uint8Array>> {
+  const entries = unzipSync(new Uint8Array(await getBytes(w.s3, w.bucket, `frames/${jobId}/frames.zip`)));
+  delete entries["manifest.json"];
+  return entries;
+}
+
+/** Only the frames stored as objects of their own (the outputs pass, or a zip that was abandoned). */
+export async function looseFrameKeys(w: World, jobId: string): Promise<string[]> {
   const frame = (k: string) => !k.endsWith("manifest.json") && !k.endsWith("frames.zip");
   return (await listKeys(w.s3, w.bucket, `frames/${jobId}/`)).filter(frame).sort();
 }
 
-export const objectBytes = (w: World, key: string) => getBytes(w.s3, w.bucket, key);
+/** An object's bytes; a frame key of a job whose frames are stored only in its zip reads that entry. */
+export async function objectBytes(w: World, key: string): Promise<Buffer> {
+  const m = /^frames\/([^/]+)\/(frame-[^/]+)$/.exec(key);
+  if (m && !(await listKeys(w.s3, w.bucket, key)).includes(key)) {
+    const entry = (await zipEntries(w, m[1]!))[m[2]!];
+    if (entry) return Buffer.from(entry);
+  }
+  return getBytes(w.s3, w.bucket, key);
+}
 
 /** Saves an S3 object as `name` among the clips, for ffprobe / ffmpeg to look at. */
 export async function saveObject(w: World, key: string, name: string): Promise<string> {

@@ -26,6 +26,11 @@ export const FramesManifest = z.object({
       frameCount: z.number().int().nonnegative(),
     })
     .optional(),
+  /**
+   * false: the frames are stored only in `archive` (the extractor wrote no loose frame objects),
+   * so there is nothing to build a zip from without it. Absent: loose frames too (older manifests).
+   */
+  looseFrames: z.boolean().optional(),
 });
 export type FramesManifest = z.infer<typeof FramesManifest>;
 
@@ -46,6 +51,8 @@ export interface ArchivePlan {
   maxSize: number;
   /** The extractor's zip of exactly these frames, under the job's prefix, to adopt instead of building one; else null. */
   staged: StagedArchive | null;
+  /** The frames are objects of their own too, so a zip can be built from them when `staged` cannot be adopted. */
+  looseFrames: boolean;
 }
 
 export type StagedArchive = NonNullable<FramesManifest["archive"]>;
@@ -129,5 +136,5 @@ export function planArchive(source: EventOf<"frames-extracted">, raw: unknown): 
     a && a.key.startsWith(source.data.prefix) && !a.key.includes("..") && a.frameCount === frames.length && a.size <= ZIP_MAX_BYTES
       ? a
       : null;
-  return { frames, manifest, maxSize, staged };
+  return { frames, manifest, maxSize, staged, looseFrames: m.looseFrames !== false };
 }

@@ -36,7 +36,13 @@ export async function runEffect(io: EffectAdapters, effect: PackagerEffect, log:
           io.metrics.bytesProcessed.inc({ stage: STAGE }, staged.size);
           return { bucket: io.resultsBucket, key, size: staged.size, sha256: staged.sha256, frameCount: staged.frameCount };
         }
-        log.warn({ archive: staged.key }, "the extraction's zip is gone or replaced; building the zip from the frames");
+        if (plan.looseFrames)
+          log.warn({ archive: staged.key }, "the extraction's zip is gone or replaced; building the zip from the frames");
+      }
+      if (!plan.looseFrames) {
+        // The extraction stored its frames only in its zip: re-driving the extractor makes both again.
+        const what = staged ? `the extraction's zip ${staged.key} is gone or replaced` : "the manifest names no usable zip";
+        throw new AppError("SOURCE_NOT_FOUND", `${what}, and it held the only copy of the frames; re-drive the extraction`);
       }
       const zip = await packFrames(io.storage, { source, plan, bucket: io.resultsBucket, key }, io.readAhead);
       io.metrics.bytesProcessed.inc({ stage: STAGE }, zip.size);

@@ -12,7 +12,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { unzipSync } from "fflate";
 import { createS3, getBytes, headObject, listKeys } from "@hfp/aws";
-import { answerId, createEvent, parseEvent, type JobEvent } from "@hfp/events";
+import { answerId, createEvent, parseEvent, type EventOf, type JobEvent } from "@hfp/events";
 import { readJobHistory, type Handler } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
 import { testDelivery, testStageDeps, type TestStage } from "@hfp/service";
@@ -205,6 +205,28 @@ it("an extraction zip replaced since (other ETag) or outside the prefix is not a
     assert.equal(Object.keys(unzipSync(zip)), [...job.frames.map((f) => f.name), "manifest.json"], where);
     assert.equal(storage.calls, { readFrame: 2, adoptZip: where === "outside" ? 0 : 1 }, where);
   }
+});
+
+it("frames stored only in an extraction zip that is gone since: a permanent SOURCE_NOT_FOUND that says to re-drive the extraction", async (ctx) => {
+  const jobId = uniqueName("job");
+  const archive = {
+    key: `frames/${jobId}/frames.zip`,
+    size: 16,
+    sha256: "a".repeat(64),
+    etag: '"0123456789abcdef0123456789abcdef"',
+    frameCount: 2,
+  };
+  const fx = framesFixture({ jobId, bucket: ctx.bucket, sizes: [10, 20], archive, looseFrames: false });
+  await ctx.s3.send(new PutObjectCommand({ Bucket: ctx.bucket, Key: fx.event.data.manifestKey, Body: fx.manifestBytes }));
+  await ctx.deps.publisher.publish(fx.event);
+  const storage = new ReadCountingStorage(ctx.s3);
+  const outcome = await handler(ctx, {}, storage)(delivery(fx.event), log);
+  assert.is(outcome.kind, "term");
+  assert.equal(storage.calls, { readFrame: 0, adoptZip: 1 }, "no frame object is looked for");
+  const failed = (await eventsOf(ctx, jobId, "packaging-failed"))[0] as EventOf<"packaging-failed">;
+  assert.equal([failed.data.code, failed.data.retryable], ["SOURCE_NOT_FOUND", false]);
+  assert.match(failed.data.message, `the extraction's zip frames/${jobId}/frames.zip is gone or replaced`);
+  assert.match(failed.data.message, "re-drive the extraction");
 });
 
 it("packs the frames in index order into a stored zip, publishes its true size and sha256, then removes the frames", async (ctx) => {

@@ -16,6 +16,8 @@ export function framesFixture(opts: {
   at?: Date;
   /** The zip the extractor wrote, as its manifest names it. */
   archive?: { key: string; size: number; sha256: string; etag: string; frameCount: number };
+  /** false: the manifest says the frames are stored only in `archive`. */
+  looseFrames?: false;
 }) {
   const format = opts.format ?? "jpg";
   const prefix = `frames/${opts.jobId}/`;
@@ -26,7 +28,15 @@ export function framesFixture(opts: {
     key: `${prefix}${frameName(index, format)}`,
     size,
   }));
-  const manifest = { jobId: opts.jobId, format, frameCount: frames.length, frames, probe, ...(opts.archive && { archive: opts.archive }) };
+  const manifest = {
+    jobId: opts.jobId,
+    format,
+    frameCount: frames.length,
+    frames,
+    probe,
+    ...(opts.archive && { archive: opts.archive }),
+    ...(opts.looseFrames === false && { looseFrames: false }),
+  };
   /** The manifest object as stored; the event names its sha256. */
   const manifestBytes = Buffer.from(JSON.stringify(manifest));
   const event: EventOf<"frames-extracted"> = createEvent({
