@@ -100,7 +100,9 @@ const seconds = (s: number) => String(Math.round(s * 1e6) / 1e6);
  * - picture.ts: deinterlacing goes before the timing (it needs the neighbouring fields),
  *   tone mapping and the square-pixel scale after it, on the kept frames only.
  */
-export function buildFfmpegArgs(path: string, outDir: string, output: OutputSpec, run: Run): string[] {
+export function buildFfmpegArgs(path: string, outDir: string, output: OutputSpec, run: Run, threads?: number): string[] {
+  // Decoder, filter and encoder threads alike; absent, ffmpeg picks (about one per core).
+  const threadArgs = threads ? ["-threads", String(threads)] : [];
   const filters: string[] = [...beforeTiming(output.picture)];
   const shift = run.from - run.seek;
   if (shift > 0) filters.push(`setpts=PTS-${seconds(shift)}/TB`);
@@ -112,6 +114,7 @@ export function buildFfmpegArgs(path: string, outDir: string, output: OutputSpec
     "-loglevel",
     "error",
     ...(run.seek > 0 ? ["-noaccurate_seek", "-ss", seconds(run.seek)] : []),
+    ...threadArgs,
     ...input(path),
     "-map",
     `0:${output.streamIndex}`,
@@ -125,6 +128,8 @@ export function buildFfmpegArgs(path: string, outDir: string, output: OutputSpec
     "-frames:v",
     String(run.count),
     ...codecArgs(output.format),
+    ...threadArgs,
+    ...(threads ? ["-filter_threads", String(threads)] : []),
     "-map_metadata",
     "-1",
     "-f",

@@ -54,6 +54,8 @@ export interface ExtractorContext {
    * oversubscribes the cores. Absent: only the per-job bound applies.
    */
   ffmpegSlots?: LimitFunction;
+  /** Cores of the replica, shared as threads among the ffmpeg processes running at once (runs.ts). Absent: ffmpeg picks. */
+  cores?: number;
   /** How runs are split and how many ffmpeg processes one job may use (the bounds come from `limits`). */
   plan: Omit<PlanConfig, "maxDurationSeconds" | "maxFrames">;
   /** Parent of the per-job temp directories. */
@@ -254,6 +256,7 @@ export async function extract(
               runs,
               parallelism: ctx.plan.parallelism,
               ...(ctx.ffmpegSlots && { slots: ctx.ffmpegSlots }),
+              ...(ctx.cores && { cores: ctx.cores }),
               signal: stop,
               timeoutMs: ctx.ffmpegTimeoutMs,
               redact: { [sourcePath]: "input", [outDir]: "frames" },

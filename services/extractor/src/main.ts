@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { HeadBucketCommand } from "@aws-sdk/client-s3";
 import { createS3 } from "@hfp/aws";
 import pLimit from "p-limit";
@@ -59,6 +60,7 @@ export async function main(): Promise<void> {
         },
         uploadConcurrency: config.EXTRACTOR_UPLOAD_CONCURRENCY,
         ffmpegSlots,
+        cores: availableParallelism(),
         archiveMaxWaitingBytes: config.EXTRACTOR_ARCHIVE_MAX_WAITING_BYTES,
         plan: {
           parallelism: config.EXTRACTOR_PARALLELISM,

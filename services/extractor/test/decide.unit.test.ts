@@ -32,7 +32,7 @@ const extraction = { bucket: "b", prefix: "frames/job-1/", manifestKey: "frames/
 const spec = deciderSpec(extractorDecider);
 const state = (over: Partial<ExtractorState> = {}): ExtractorState => ({ uploaded, extraction: null, ...over });
 const source = { bucket: "b", key: "uploads/o/job-1/v.mp4", versionId: undefined };
-const job = { jobId: "job-1", source, size: 10, options: normalizeOptions({}) };
+const job = { jobId: "job-1", source, size: 10, options: normalizeOptions({}), uploadedAt: uploaded.occurredAt };
 const extractedData = (attempt: number) => ({
   bucket: "b",
   prefix: "frames/job-1/",
