@@ -101,43 +101,54 @@ const seconds = (s: number) => String(Math.round(s * 1e6) / 1e6);
  *   tone mapping and the square-pixel scale after it, on the kept frames only.
  */
 export function buildFfmpegArgs(path: string, outDir: string, output: OutputSpec, run: Run, threads?: number): string[] {
+  return buildBatchArgs(path, outDir, output, [run], threads);
+}
+
+/**
+ * Several runs in one ffmpeg process: each its own input (opened at its own seek) and its own
+ * output, exactly as `buildFfmpegArgs` writes a run alone, so the frames are the same. A
+ * sparse plan's runs are a frame each: one process per frame spent more on starting ffmpeg
+ * than on decoding (runs.ts, `batchRuns`).
+ */
+export function buildBatchArgs(path: string, outDir: string, output: OutputSpec, runs: readonly Run[], threads?: number): string[] {
   // Decoder, filter and encoder threads alike; absent, ffmpeg picks (about one per core).
   const threadArgs = threads ? ["-threads", String(threads)] : [];
-  const filters: string[] = [...beforeTiming(output.picture)];
-  const shift = run.from - run.seek;
-  if (shift > 0) filters.push(`setpts=PTS-${seconds(shift)}/TB`);
-  filters.push(`fps=fps=${output.fpsText ?? fpsExpression(output.fps)}:round=up:start_time=0`);
-  filters.push(...afterTiming(output.picture, output.width));
-  return [
-    "-hide_banner",
-    "-nostdin",
-    "-loglevel",
-    "error",
+  const inputs = runs.flatMap((run) => [
     ...(run.seek > 0 ? ["-noaccurate_seek", "-ss", seconds(run.seek)] : []),
     ...threadArgs,
     ...input(path),
-    "-map",
-    `0:${output.streamIndex}`,
-    // Both bounds on every run: a container may under-state its duration by hours.
-    "-t",
-    seconds(run.limit),
-    "-vf",
-    filters.join(","),
-    "-fps_mode",
-    "passthrough",
-    "-frames:v",
-    String(run.count),
-    ...codecArgs(output.format),
-    ...threadArgs,
-    ...(threads ? ["-filter_threads", String(threads)] : []),
-    "-map_metadata",
-    "-1",
-    "-f",
-    "image2",
-    "-atomic_writing",
-    "1",
-    "-start_number",
-    String(run.firstIndex),
-    join(outDir, `${LOCAL_PATTERN}.${output.format}`),
-  ];
+  ]);
+  const outputs = runs.flatMap((run, k) => {
+    const filters: string[] = [...beforeTiming(output.picture)];
+    const shift = run.from - run.seek;
+    if (shift > 0) filters.push(`setpts=PTS-${seconds(shift)}/TB`);
+    filters.push(`fps=fps=${output.fpsText ?? fpsExpression(output.fps)}:round=up:start_time=0`);
+    filters.push(...afterTiming(output.picture, output.width));
+    return [
+      "-map",
+      `${k}:${output.streamIndex}`,
+      // Both bounds on every run: a container may under-state its duration by hours.
+      "-t",
+      seconds(run.limit),
+      "-vf",
+      filters.join(","),
+      "-fps_mode",
+      "passthrough",
+      "-frames:v",
+      String(run.count),
+      ...codecArgs(output.format),
+      ...threadArgs,
+      "-map_metadata",
+      "-1",
+      "-f",
+      "image2",
+      "-atomic_writing",
+      "1",
+      "-start_number",
+      String(run.firstIndex),
+      join(outDir, `${LOCAL_PATTERN}.${output.format}`),
+    ];
+  });
+  const filterThreads = threads ? ["-filter_threads", String(threads)] : [];
+  return ["-hide_banner", "-nostdin", "-loglevel", "error", ...filterThreads, ...inputs, ...outputs];
 }

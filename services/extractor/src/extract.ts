@@ -257,6 +257,8 @@ export async function extract(
               parallelism: ctx.plan.parallelism,
               ...(ctx.ffmpegSlots && { slots: ctx.ffmpegSlots }),
               ...(ctx.cores && { cores: ctx.cores }),
+              // At most 3 bytes a pixel: 10-bit 4:2:0 and 8-bit 4:4:4 alike.
+              pictureBytes: probe.facts.width * probe.facts.height * 3,
               signal: stop,
               timeoutMs: ctx.ffmpegTimeoutMs,
               redact: { [sourcePath]: "input", [outDir]: "frames" },

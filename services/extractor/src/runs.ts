@@ -1,6 +1,6 @@
 import type { AppError } from "@hfp/events";
 import pLimit, { type LimitFunction } from "p-limit";
-import { buildFfmpegArgs, type OutputSpec } from "./args.ts";
+import { buildBatchArgs, type OutputSpec } from "./args.ts";
 import { runFfmpeg } from "./ffmpeg.ts";
 import type { Run } from "./plan.ts";
 import type { RunProgress } from "./progress.ts";
@@ -24,6 +24,11 @@ export interface RunPlanSpec {
    * ffmpeg picks its own thread count.
    */
   cores?: number;
+  /**
+   * Bytes of one decoded picture (at most width x height x 3), which bounds how many
+   * runs may share a process (`batchRuns`); absent, every run has a process of its own.
+   */
+  pictureBytes?: number;
   /** Each run's ffmpeg progress, by the run's index in `runs`. */
   onProgress?: (run: number, p: RunProgress) => void;
 }
@@ -45,8 +50,29 @@ export function threadsFor(
   return together > 1 ? Math.max(1, Math.floor(cores / together)) : 0;
 }
 
+/** Runs that may share one ffmpeg process at most. */
+const MAX_BATCH = 8;
+/** What the decoders of one batch may hold: each keeps up to 16 reference pictures. */
+const BATCH_DECODER_BYTES = 512 * 1024 ** 2;
+
 /**
- * Runs a plan's ffmpeg processes, `parallelism` at a time, all writing into one
+ * Groups a plan's runs (in order) into ffmpeg processes. Up to `parallelism` runs each get a
+ * process of their own. A plan of more (a sparse plan: a run per frame) shares processes, up
+ * to MAX_BATCH runs each and no more than the decoders of `pictureBytes` pictures fit in
+ * BATCH_DECODER_BYTES: starting an ffmpeg (loading its libraries, opening the input) cost more
+ * than seeking to a keyframe and decoding up to the frame, so a process per frame doubled the
+ * CPU of sparse sampling.
+ */
+export function batchRuns(runs: readonly Run[], parallelism: number, pictureBytes?: number): Run[][] {
+  const fit = pictureBytes ? Math.floor(BATCH_DECODER_BYTES / (16 * pictureBytes)) : 1;
+  const size = Math.max(1, Math.min(MAX_BATCH, fit, Math.ceil(runs.length / Math.max(1, parallelism))));
+  const batches: Run[][] = [];
+  for (let i = 0; i < runs.length; i += size) batches.push(runs.slice(i, i + size));
+  return batches;
+}
+
+/**
+ * Runs a plan's ffmpeg processes (`batchRuns`), `parallelism` at a time, all writing into one
  * directory (their index ranges do not overlap). The first failure stops the others and
  * is thrown once they have all ended.
  */
@@ -57,11 +83,14 @@ export async function runPlan(spec: RunPlanSpec): Promise<{ canceled: boolean }>
   let error: AppError | null = null;
   const limit = pLimit(Math.max(1, spec.parallelism));
   const { onProgress } = spec;
-  const one = async (run: Run, i: number) => {
+  const batches = batchRuns(spec.runs, spec.parallelism, spec.pictureBytes);
+  const one = async (batch: readonly Run[], first: number) => {
     if (stop.signal.aborted) return;
-    const threads = spec.cores && threadsFor(spec.cores, Math.min(spec.runs.length, spec.parallelism), spec.slots);
-    const args = buildFfmpegArgs(spec.source, spec.outDir, spec.output, run, threads || undefined);
-    const progress = onProgress && { onProgress: (p: RunProgress) => onProgress(i, p) };
+    const threads = spec.cores && threadsFor(spec.cores, Math.min(batches.length, spec.parallelism), spec.slots);
+    const args = buildBatchArgs(spec.source, spec.outDir, spec.output, batch, threads || undefined);
+    // A batch's report covers its outputs together: its runs count as done when it ends.
+    const report = (p: RunProgress) => (batch.length === 1 || p.ended ? batch.forEach((_, k) => onProgress!(first + k, p)) : undefined);
+    const progress = onProgress && { onProgress: report };
     try {
       await runFfmpeg(spec.ffmpeg, { args, signal: stop.signal, timeoutMs: spec.timeoutMs, redact: spec.redact, ...progress });
     } catch (err) {
@@ -71,7 +100,9 @@ export async function runPlan(spec: RunPlanSpec): Promise<{ canceled: boolean }>
   };
   try {
     const slot = spec.slots ?? ((fn: () => Promise<void>) => fn());
-    await Promise.all(spec.runs.map((run, i) => limit(() => slot(() => one(run, i)))));
+    let first = 0;
+    const starts = batches.map((b) => ((first += b.length), first - b.length));
+    await Promise.all(batches.map((batch, b) => limit(() => slot(() => one(batch, starts[b]!)))));
   } finally {
     spec.signal.removeEventListener("abort", onAbort);
   }

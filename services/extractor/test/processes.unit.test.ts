@@ -1,9 +1,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import pLimit from "p-limit";
-import { buildFfmpegArgs, type OutputSpec } from "../src/args.ts";
+import { buildBatchArgs, buildFfmpegArgs, type OutputSpec } from "../src/args.ts";
 import type { Run } from "../src/plan.ts";
-import { threadsFor } from "../src/runs.ts";
+import { batchRuns, threadsFor } from "../src/runs.ts";
 
 const output: OutputSpec = { fps: 1, format: "jpg", streamIndex: 0 };
 const whole: Run = { firstIndex: 0, from: 0, seek: 0, count: 61, limit: 60.5 };
@@ -38,6 +38,50 @@ test("threads go to the decoder before the input and to the filters and encoder 
   assert.ok(at[0]! < input && at[1]! > input);
   assert.equal([list[at[0]! + 1], list[at[1]! + 1], list[list.indexOf("-filter_threads") + 1]], ["1", "1", "1"]);
   assert.not.ok(buildFfmpegArgs("/in", "/out", output, whole).includes("-threads"), "absent: ffmpeg picks");
+});
+
+const sparseRun = (i: number): Run => ({ firstIndex: i, from: i * 10, seek: Math.max(0, i * 10 - 2), count: 1, limit: 2.05 });
+
+test("a plan of no more runs than processes keeps a process per run; a sparse plan shares them, bounded by memory", () => {
+  const two = [sparseRun(0), sparseRun(1)];
+  assert.equal(batchRuns(two, 2, 1280 * 720 * 3), [[two[0]], [two[1]]]);
+  const runs = Array.from({ length: 120 }, (_, i) => sparseRun(i));
+  const hd = batchRuns(runs, 2, 1280 * 720 * 3);
+  assert.equal(
+    hd.map((b) => b.length),
+    Array(15).fill(8),
+  );
+  assert.equal(hd.flat(), runs, "every run once, in order");
+  assert.equal(
+    batchRuns(runs.slice(0, 5), 2, 1280 * 720 * 3).map((b) => b.length),
+    [3, 2],
+  );
+  assert.ok(
+    batchRuns(runs, 2, 3840 * 2160 * 3).every((b) => b.length === 1),
+    "4K decoders do not fit 512 MiB by eight",
+  );
+  assert.ok(
+    batchRuns(runs, 2).every((b) => b.length === 1),
+    "no picture size: a process each",
+  );
+});
+
+test("a batch is each run's input, then each run's output reading its own input, as the run alone would be", () => {
+  const runs = [sparseRun(3), sparseRun(4)];
+  const list = buildBatchArgs("/in", "/out", output, runs);
+  const alone = runs.map((r) => buildFfmpegArgs("/in", "/out", output, r));
+  const inputs = list.flatMap((a, i) => (a === "-i" ? [i] : []));
+  const maps = list.flatMap((a, i) => (a === "-map" ? [list[i + 1]] : []));
+  assert.is(inputs.length, 2);
+  assert.equal(maps, ["0:0", "1:0"]);
+  assert.ok(inputs[1]! < list.indexOf("-map"), "inputs first");
+  assert.equal(list.filter((a) => a === "-ss").length, 2);
+  // Each output's options are the lone run's, after its -map.
+  for (const [k, one] of alone.entries()) {
+    const own = one.slice(one.indexOf("-map") + 2);
+    const at = list.indexOf(`${k}:0`) + 1;
+    assert.equal(list.slice(at, at + own.length), own, `output ${k}`);
+  }
 });
 
 test.run();
