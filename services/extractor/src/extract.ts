@@ -141,12 +141,19 @@ export async function extract(
 
     const t0 = performance.now();
     const sourceBytes = await downloadSource(ctx.s3, job.source, sourcePath, ctx.limits.maxInputBytes, signal);
+    const downloadMs = Math.round(performance.now() - t0);
     onSource?.(sourceBytes);
 
     const probe = parseProbe((await runProbe(ctx.tools.ffprobe, sourcePath, ctx.probeTimeoutMs)).json);
     validateProbe(probe, ctx.limits, options.start);
     log.info(
-      { bytes: sourceBytes, probe: probe.facts, format: probe.formatName, downloadMs: Math.round(performance.now() - t0) },
+      {
+        bytes: sourceBytes,
+        probe: probe.facts,
+        format: probe.formatName,
+        downloadMs,
+        probeMs: Math.round(performance.now() - t0) - downloadMs,
+      },
       "source probed",
     );
 

