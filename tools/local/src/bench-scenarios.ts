@@ -39,18 +39,19 @@ export const DESCRIPTIONS: Record<ScenarioName, string> = {
  */
 export const BOUNDS: Record<ScenarioName, string> = {
   "latency-60s":
-    "the source crosses S3 twice before decoding starts (the upload through the bridge, the extractor's download), and " +
-    "decoding is bound by the 2 cores: one ffmpeg already uses both, so two segments take about 0.76× of one",
+    "the source crosses S3 twice before decoding starts (the upload through the bridge, the extractor's download), about " +
+    "a sixth of the pipeline's time, which the raw CLI never spends; the decoding itself (two runs, a thread each) is " +
+    "already faster than the raw CLI's one ffmpeg on both cores, and on 2 cores the S3 emulator and the services take " +
+    "their CPU from it",
   "long-10min":
-    "the same on 10× the bytes (204 MB up through the bridge and down to the extractor) and decoding the raw CLI already " +
-    "spreads over both cores; ≤ 0.75× needs the segments spread over several extractor replicas",
+    "the same on 10× the bytes (204 MB up through the bridge and down to the extractor); the raw CLI already decodes on " +
+    "both cores, so on 2 cores the pipeline's two runs can only save what frame threading costs: ≤ 0.75× needs more " +
+    "cores, the segments spread over several extractor replicas",
   "many-small":
-    "CPU: on 2 cores the batch costs the pipeline several times the raw CLI's CPU seconds (see the CPU rows): per job an " +
-    "ffprobe and an ffmpeg process, the read model's writes of every event on the local MongoDB-compatible server, six " +
-    "event hops and 15 S3 requests; jobs wait their turn for the extractor (`extraction-started`) and the read model " +
-    "trails the last events (`visible to the client`). The local MongoDB-compatible server (FerretDB on SQLite) gets " +
-    "slower with every job it holds, so each repetition (30 more jobs) takes longer, and a stack kept from other runs " +
-    "much longer (the run of 2026-12-01 16:01 UTC says by how much). The client follows the caller's event stream, not a polled list",
+    "CPU: on 2 cores the batch costs the pipeline about twice the raw CLI's CPU seconds (see the CPU rows): per job an " +
+    "ffprobe and an ffmpeg process (each ffmpeg start loads its libraries: about 50 ms of CPU), the read model's writes " +
+    "of every event, six event hops and 10 S3 requests, all on the same 2 cores as the S3 emulator; jobs wait their turn " +
+    "for the extractor (`extraction-started`). The client follows the caller's event stream, not a polled list",
   "large-2gb": "the memory target is per service; time is the 2 GB crossing the local S3 emulator twice",
   outputs:
     "the outputs share the one decode, but each adds its own scaling and encoding (sprite sheets, the contact sheet, the " +
