@@ -83,6 +83,25 @@ export function codecArgs(format: FrameFormat): string[] {
   }
 }
 
+/**
+ * The output's frames as `f-<index>.<ext>` files in `dir` from `firstIndex` on: encoded as
+ * `format`, no metadata, each written as `<name>.tmp` and renamed when complete.
+ */
+export function frameFiles(format: FrameFormat, firstIndex: number, dir: string): string[] {
+  return [
+    ...codecArgs(format),
+    "-map_metadata",
+    "-1",
+    "-f",
+    "image2",
+    "-atomic_writing",
+    "1",
+    "-start_number",
+    String(firstIndex),
+    join(dir, `${LOCAL_PATTERN}.${format}`),
+  ];
+}
+
 const seconds = (s: number) => String(Math.round(s * 1e6) / 1e6);
 
 /**
@@ -136,17 +155,8 @@ export function buildBatchArgs(path: string, outDir: string, output: OutputSpec,
       "passthrough",
       "-frames:v",
       String(run.count),
-      ...codecArgs(output.format),
       ...threadArgs,
-      "-map_metadata",
-      "-1",
-      "-f",
-      "image2",
-      "-atomic_writing",
-      "1",
-      "-start_number",
-      String(run.firstIndex),
-      join(outDir, `${LOCAL_PATTERN}.${output.format}`),
+      ...frameFiles(output.format, run.firstIndex, outDir),
     ];
   });
   const filterThreads = threads ? ["-filter_threads", String(threads)] : [];

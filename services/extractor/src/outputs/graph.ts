@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { AppError, type FrameFormat } from "@hfp/events";
-import { codecArgs, FORMAT_WHITELIST, LOCAL_PATTERN, PROTOCOL_WHITELIST } from "../args.ts";
+import { FORMAT_WHITELIST, frameFiles, PROTOCOL_WHITELIST } from "../args.ts";
 import { beforeTiming, sizeFilters, toneMapFilters, type Picture } from "../picture.ts";
 import type { ContactSheetPlan, FramesBranch, MomentGrid, OutputsPlan, PreviewPlan, StoryboardPlan } from "./plan.ts";
 
@@ -129,16 +129,7 @@ function framesOutput(branch: FramesBranch, spec: PassSpec, label: string): stri
     "passthrough",
     "-frames:v",
     String(budget),
-    ...codecArgs(spec.format),
-    "-map_metadata",
-    "-1",
-    "-f",
-    "image2",
-    "-atomic_writing",
-    "1",
-    "-start_number",
-    "0",
-    join(spec.paths.framesDir, `${LOCAL_PATTERN}.${spec.format}`),
+    ...frameFiles(spec.format, 0, spec.paths.framesDir),
   ];
 }
 
