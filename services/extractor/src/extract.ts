@@ -108,8 +108,8 @@ async function emptyDir(dir: string): Promise<void> {
 }
 
 /**
- * One extraction: source → temp file → ffprobe → checks → ffmpeg, uploading frames as
- * they appear → manifest. Expected failures are thrown as a coded AppError; the temp
+ * One extraction: source → temp file → ffprobe → checks → ffmpeg, storing frames as they
+ * appear (into the job's zip, or as objects) → manifest. Expected failures are thrown as a coded AppError; the temp
  * directory is removed on every path (and swept at start-up after a crash). `onSource`
  * hears the source bytes once downloaded, whether the extraction then succeeds or not.
  * `signal` (shutdown, a cancel) stops the download and ffmpeg; `onProgress` hears how far
@@ -171,7 +171,7 @@ export async function extract(
           })
         : null;
     // Each frame's object, or (on the plain path) its entry in the zip written during extraction.
-    const uploadAs =
+    const storeAs =
       (timeOf: (index: number) => number | Promise<number>) =>
       async ({ index, path }: ReadyFrame) => {
         const timestamp = await timeOf(index);
@@ -229,9 +229,10 @@ export async function extract(
         concurrency: ctx.uploadConcurrency,
         ...(signal && { signal }),
         run: (stop) => runner.run(ctx.tools.ffmpeg, stop, ctx.ffmpegTimeoutMs, onRun),
-        upload: uploadAs(runner.timeOf),
+        upload: storeAs(runner.timeOf),
       });
       outputs = await storeOutputs(ctx.s3, ctx.bucket, job.jobId, runner, outputsDir);
+      checkFrameCount(produced.frames.length);
     } else {
       // `count` alone is a rate: count frames over the window's length, on the planner's parallel runs.
       const rate =
@@ -271,7 +272,7 @@ export async function extract(
               redact: { [sourcePath]: "input", [outDir]: "frames" },
               ...(progress && { onProgress: (i: number, p: RunProgress) => progress.update(i, p) }),
             }),
-          upload: uploadAs((index) => frameTimestamp(index, planned.fps, planned.start)),
+          upload: storeAs((index) => frameTimestamp(index, planned.fps, planned.start)),
         });
       };
       // A sparse plan opens the input once per frame: at the keyframe before each, when the index says where.
@@ -319,7 +320,6 @@ export async function extract(
         zipped = false;
       }
     }
-    checkFrameCount(produced.frames.length);
     const listed = manifestOf(produced.frames);
     const manifest: Manifest = staged ? { ...listed, archive: staged, looseFrames: false } : listed;
     const key = manifestKey(job.jobId);

@@ -37,7 +37,7 @@ export interface RunPlanSpec {
  * Threads for an ffmpeg process about to start: the cores shared among the processes that will
  * run at once, this job's (`ownRuns`) or the replica's slots in use or waiting, whichever is more.
  * Frame-threaded decoding costs CPU of its own, so processes that already fill the cores each
- * decode on fewer threads (on 2 cores, two runs of a 60 s clip take 0.94x the time and 0.95x the
+ * decode on fewer threads (on 2 cores, two runs of a 60 s clip take 0.94x the time and 0.93x the
  * CPU that way). 0 when this process is alone: ffmpeg then uses every core.
  */
 export function threadsFor(

@@ -8,7 +8,7 @@ import { CreateBucketCommand, DeleteBucketCommand, PutObjectCommand, type S3Clie
 import { execa } from "execa";
 import { unzipSync } from "fflate";
 import { suite, type Test } from "uvu";
-import { createS3, deletePrefix, getBytes, listKeys } from "@hfp/aws";
+import { createS3, deletePrefix, getBytes, isMissing, listKeys } from "@hfp/aws";
 import { createEvent, deterministicId, MAX_FRAMES, normalizeOptions, type EventOf, type ExtractionOptionsInput } from "@hfp/events";
 import { readJobHistory, type Delivery, type EventPublisher, type Handler } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
@@ -204,12 +204,14 @@ export async function looseFrameKeys(w: World, jobId: string): Promise<string[]>
 
 /** An object's bytes; a frame key of a job whose frames are stored only in its zip reads that entry. */
 export async function objectBytes(w: World, key: string): Promise<Buffer> {
-  const m = /^frames\/([^/]+)\/(frame-[^/]+)$/.exec(key);
-  if (m && !(await listKeys(w.s3, w.bucket, key)).includes(key)) {
-    const entry = (await zipEntries(w, m[1]!))[m[2]!];
-    if (entry) return Buffer.from(entry);
+  try {
+    return await getBytes(w.s3, w.bucket, key);
+  } catch (err) {
+    const m = /^frames\/([^/]+)\/(frame-[^/]+)$/.exec(key);
+    const entry = m && isMissing(err) ? (await zipEntries(w, m[1]!))[m[2]!] : undefined;
+    if (!entry) throw err;
+    return Buffer.from(entry);
   }
-  return getBytes(w.s3, w.bucket, key);
 }
 
 /** Saves an S3 object as `name` among the clips, for ffprobe / ffmpeg to look at. */
