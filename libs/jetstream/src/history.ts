@@ -35,7 +35,9 @@ export async function readJobRecords(nc: NatsConnection, stream: string, jobId: 
   if (total === 0) return [];
   const consumer = await js.consumers.get(stream, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
   const out: HistoryRecord[] = [];
-  const messages = await consumer.consume();
+  // A pull that reaches a replica before the new consumer is ready there (a cluster) gets
+  // nothing until it expires: 2 s, not the default 30 s, bounds that wait for a short read.
+  const messages = await consumer.consume({ expires: 2000 });
   try {
     for await (const m of messages) {
       try {
