@@ -24,6 +24,8 @@ export interface Latest {
   target: string;
   met: boolean;
   verdict: string;
+  /** Where the target is missed: the least time this run's own work allowed (bench-scenarios.ts, floorOf). */
+  floor?: string;
   /** Median ms per step of the pipeline. */
   steps: Record<string, number>;
 }
@@ -37,6 +39,7 @@ export interface RunMeta {
   machine: string;
 }
 
+const cap = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
 const sec = (ms: number) => (ms / 1000).toFixed(2);
 const mib = (n: number) => (n / 1024 / 1024).toFixed(0);
 export const RUNS_MARKER = "<!-- Runs: each `npm run bench` appends its section below this line. -->";
@@ -52,6 +55,7 @@ export function latestOf(r: ScenarioResult, meta: RunMeta): Latest {
     target: r.target.text,
     met: r.verdict.met,
     verdict: r.verdict.text,
+    ...(r.floor && !r.verdict.met && { floor: r.floor }),
     steps: Object.fromEntries(Object.entries(r.steps).map(([k, xs]) => [k, Math.round(median(xs))])),
   };
 }
@@ -67,7 +71,7 @@ export function head(order: readonly ScenarioName[], latest: LatestTable, chartF
   const verdicts = order.flatMap((name) => {
     const l = latest[name];
     if (!l) return [`- **${name}**: not measured yet.`];
-    return [`- **${name}** (${l.run}): ${l.verdict}${l.met ? "" : `; bounded by ${bounds[name]}`}.`];
+    return [`- **${name}** (${l.run}): ${l.verdict}${l.met ? "" : `; bounded by ${bounds[name]}${l.floor ? `. ${cap(l.floor)}` : ""}`}.`];
   });
   return `# Benchmarks
 
@@ -112,7 +116,7 @@ ${[...r.others.filter((o) => o.label === "decode floor"), r.raw, r.pipeline, ...
   .map(series)
   .join("\n")}
 
-Target ${r.target.text}${r.target.limit !== undefined ? ` (${r.pipeline.label} / ${r.raw.label})` : ""}: **${r.verdict.text}**.
+Target ${r.target.text}${r.target.limit !== undefined ? ` (${r.pipeline.label} / ${r.raw.label})` : ""}: **${r.verdict.text}**.${r.floor && !r.verdict.met ? ` ${cap(r.floor)}.` : ""}
 
 | step (ms from the previous one; the first from the upload request, the last until the client reads it) | median ms |
 |---|---|
