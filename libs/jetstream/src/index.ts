@@ -7,3 +7,4 @@ export * from "./history.ts";
 export * from "./projection.ts";
 export * from "./permissions.ts";
 export * from "./source-watch.ts";
+export * from "./upload-lookup.ts";

@@ -1,6 +1,7 @@
 import { CONSUMING_STAGES, SERVICE_NAME, SUBJECT_PREFIX, type ConsumingStage, type EventType, type ServiceName } from "@hfp/events";
 import { deadLetterStreamName } from "./topology.ts";
 import { jobChangesSubject, projectionStreamName } from "./projection.ts";
+import { UPLOAD_LOOKUP_SUBJECT } from "./upload-lookup.ts";
 
 /**
  * Who may say what on the bus: one NATS user per service, allowed to publish only its own
@@ -12,6 +13,8 @@ import { jobChangesSubject, projectionStreamName } from "./projection.ts";
 export interface SubjectPermissions {
   publish: { allow: string[]; deny?: string[] };
   subscribe: { allow: string[] };
+  /** May answer the requests it receives (one reply each, to their reply subject) and nothing more on inboxes. */
+  allow_responses?: boolean;
 }
 
 /** The user that provisions streams and consumers and runs operator commands. */
@@ -35,6 +38,8 @@ export const PUBLISHES: Record<ServiceName, readonly EventType[]> = {
 function liveSubjects(service: ServiceName, stream: string, prefix: string): string[] {
   if (service === SERVICE_NAME.extractor) return [`${prefix}.*.cancel-requested`];
   if (service === SERVICE_NAME.projector) return [jobChangesSubject(stream)];
+  // The status API's requests for a presigned upload S3 has not announced yet (upload-lookup.ts).
+  if (service === SERVICE_NAME.ingestBridge) return [UPLOAD_LOOKUP_SUBJECT];
   return [];
 }
 
@@ -95,7 +100,7 @@ export function servicePermissions(stream = "JOBS", prefix = SUBJECT_PREFIX): Re
   const stage = (s: ConsumingStage) => user(s, durableAccess(stream, s));
   const projection = projectionStreamName(stream);
   return {
-    [SERVICE_NAME.ingestBridge]: user(SERVICE_NAME.ingestBridge),
+    [SERVICE_NAME.ingestBridge]: { ...user(SERVICE_NAME.ingestBridge), allow_responses: true },
     [SERVICE_NAME.extractor]: stage(SERVICE_NAME.extractor),
     [SERVICE_NAME.packager]: stage(SERVICE_NAME.packager),
     [SERVICE_NAME.notifier]: stage(SERVICE_NAME.notifier),
@@ -109,6 +114,7 @@ export function servicePermissions(stream = "JOBS", prefix = SUBJECT_PREFIX): Re
       `${API}.CONSUMER.MSG.NEXT.${projection}.*`,
       `$JS.ACK.${projection}.>`,
       jobChangesSubject(stream),
+      UPLOAD_LOOKUP_SUBJECT,
     ]),
   };
 }
@@ -135,6 +141,7 @@ export function renderAuthorization(users: readonly ConfigUser[]): string {
       `    { user: ${quote(u.user)}, password: ${password}, permissions: {`,
       `        publish: { allow: ${list(p.publish.allow)}${deny} }`,
       `        subscribe: { allow: ${list(p.subscribe.allow)} }`,
+      ...(p.allow_responses ? [`        allow_responses: true`] : []),
       `    } }`,
     ].join("\n");
   });

@@ -17,7 +17,10 @@ import {
   jobsStreamSpec,
   lastEventOf,
   readJobHistory,
+  requestUploadLookup,
   runConsumer,
+  serveUploadLookups,
+  UPLOAD_LOOKUP_SUBJECT,
   type NatsConnection,
 } from "../src/index.ts";
 
@@ -129,6 +132,55 @@ auth("the extractor cannot delete the JOBS stream nor read the packager's durabl
   } finally {
     await nc.close();
     await admin.drain();
+  }
+});
+
+auth("upload lookups: the projector asks and the bridge answers; no other service may ask, serve, or forge an answer", async () => {
+  const bridge = await as("ingest_bridge");
+  const projector = await as("projector");
+  const extractor = await as("extractor");
+  const asked: string[] = [];
+  const sub = serveUploadLookups(
+    bridge,
+    async (req) => {
+      asked.push(`${req.owner} ${req.jobId}`);
+      return req.jobId === "FoundJob0123456789abcd";
+    },
+    log,
+  );
+  try {
+    await bridge.flush();
+    assert.is(await requestUploadLookup(projector, { owner: "alice", jobId: "FoundJob0123456789abcd" }), true);
+    assert.is(await requestUploadLookup(projector, { owner: "alice", jobId: "OtherJob0123456789abcd" }), false);
+    // The extractor may not ask: its request never reaches the bridge.
+    assert.is(await requestUploadLookup(extractor, { owner: "mallory", jobId: "FoundJob0123456789abcd" }, { timeoutMs: 500 }), false);
+    assert.equal(asked, ["alice FoundJob0123456789abcd", "alice OtherJob0123456789abcd"]);
+
+    // Nor serve: a subscription of its own on the subject is refused, so the projector's
+    // requests still reach only the bridge.
+    const rogue: string[] = [];
+    const refused: string[] = [];
+    extractor.subscribe(UPLOAD_LOOKUP_SUBJECT, {
+      callback: (e, m) => void (e ? refused.push(String(e)) : rogue.push(m.subject)),
+    });
+    await extractor.flush();
+    for (let i = 0; i < 3; i++) await requestUploadLookup(projector, { owner: "alice", jobId: "FoundJob0123456789abcd" });
+    assert.equal(rogue, [], "the extractor heard lookups");
+    assert.match(refused.join(" "), /permissions violation/i);
+
+    // The bridge answers requests it received, and cannot publish on the projector's inbox
+    // otherwise (allow_responses, not the inbox itself).
+    const inbox = "_INBOX_projector.forged";
+    const heard: string[] = [];
+    projector.subscribe(inbox, { callback: (e, m) => void (e ? heard.push(String(e)) : heard.push(m.string())) });
+    await projector.flush();
+    bridge.publish(inbox, JSON.stringify({ found: true }));
+    await bridge.flush();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(heard, [], "a forged reply reached the projector's inbox");
+  } finally {
+    sub.unsubscribe();
+    await Promise.all([bridge.close(), projector.close(), extractor.close()]);
   }
 });
 

@@ -4,12 +4,13 @@ import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { createVerifier } from "@hfp/auth";
 import { createS3, createSqs, queueUrl } from "@hfp/aws";
 import { natsAuth } from "@hfp/config";
-import { connectNats, EventPublisher, lastEventOf, onShutdown } from "@hfp/jetstream";
+import { connectNats, EventPublisher, lastEventOf, onShutdown, serveUploadLookups } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
 import { bootConfig, isEntrypoint, packageVersion } from "@hfp/service";
 import { createBridgeApp, SERVICE } from "./app.ts";
 import { configSchema } from "./config.ts";
 import { DEFAULT_UPLOAD_LIMITS, UploadLimiter } from "./core/limits.ts";
+import { lookupUpload } from "./lookup.ts";
 import { createPoller } from "./poller.ts";
 
 /** The bridge's composition root: configuration, clients, the HTTP app and the SQS poller. */
@@ -74,6 +75,8 @@ export async function main(): Promise<void> {
     hasUploaded,
   });
   poller.start();
+  // The status API asks for a presigned upload S3 has not announced yet (lookup.ts).
+  const lookups = serveUploadLookups(nc, (req) => lookupUpload({ s3, bucket: cfg.S3_BUCKET, publisher, producer, log, metrics }, req), log);
   log.info(
     { port: cfg.HTTP_PORT, queue: cfg.SQS_INPUT_QUEUE, bucket: cfg.S3_BUCKET, maxBytes: cfg.UPLOAD_MAX_BYTES },
     "ingest-bridge started",
@@ -85,6 +88,7 @@ export async function main(): Promise<void> {
       // Stop taking work first (the batch in hand is finished and its messages deleted),
       // then let uploads in progress complete, then flush what was published.
       await poller.stop();
+      lookups.unsubscribe();
       await app.close();
       await nc.drain();
     },

@@ -37,6 +37,12 @@ export function bridgeMetrics(registry: Registry) {
       labelNames: ["source", "duplicate"] as const,
       registers: [registry],
     }),
+    uploadLookups: new Counter({
+      name: "upload_lookups_total",
+      help: "Status-API lookups of a presigned upload not in the stream yet: published (before S3's notification), already (in the stream), none",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
     ingestFailures: new Counter({
       name: "ingest_failures_published_total",
       help: "Terminal failed events published by the bridge for objects it cannot start a job for, by code",

@@ -5,9 +5,11 @@ import * as assert from "uvu/assert";
 import { HeadObjectCommand, ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
 import { getBytes, listKeys } from "@hfp/aws";
 import { readJobHistory } from "@hfp/jetstream";
+import { createLogger } from "@hfp/logging";
 import { stackEnv } from "@hfp/testkit";
 import { decideIngest } from "../src/core/decide.ts";
 import { UploadLimiter } from "../src/core/limits.ts";
+import { lookupUpload } from "../src/lookup.ts";
 import { counter, multipart, setup, stalled, type Fixture, type Part } from "./support.ts";
 
 const LIMIT = 64 * 1024;
@@ -296,6 +298,70 @@ s("presigned upload: the client PUTs to S3 with the returned headers; a poll pub
   assert.equal(event.data.contentType, "video/quicktime");
   assert.equal(event.data.options, { fps: 0.5, format: "jpg", start: 0, width: 320 });
 });
+
+s(
+  "upload lookup: a presigned PUT S3 has not announced is ingested for its owner, with its notification's event id; other owners and ids find nothing",
+  async (ctx) => {
+    const data = randomBytes(20_000);
+    const res = await ctx.web.app.inject({
+      method: "POST",
+      url: "/videos/presign",
+      payload: { filename: "phone.mp4", contentType: "video/mp4", size: data.length, options: { fps: 2 } },
+      headers: ctx.auth,
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    const p = res.json() as { jobId: string; uploadUrl: string; headers: Record<string, string>; key: string };
+    const lookup = (owner: string, jobId: string) =>
+      lookupUpload(
+        {
+          s3: ctx.fx.s3,
+          bucket: ctx.fx.bucket,
+          publisher: ctx.fx.publisher,
+          producer: "ingest-bridge@0.1.0",
+          log: createLogger("ingest-bridge", "silent"),
+          metrics: ctx.web.metrics,
+        },
+        { owner, jobId },
+      );
+    const events = async () => readJobHistory(ctx.fx.nc, ctx.fx.stream, p.jobId, ctx.fx.prefix);
+
+    // Before the PUT there is nothing to find.
+    assert.is(await lookup(OWNER, p.jobId), false);
+    const put = await fetch(p.uploadUrl, { method: "PUT", headers: p.headers, body: data });
+    assert.equal(put.status, 200, await put.text());
+
+    // Another owner's prefix holds nothing; an owner whose key segment is the same (auth0|alice
+    // and auth0_alice both become auth0_alice) is not the object's owner; another job id of the
+    // right owner has no object.
+    assert.is(await lookup("auth0|bob", p.jobId), false);
+    assert.is(await lookup("auth0_alice", p.jobId), false);
+    assert.is(await lookup(OWNER, "NoSuchJob0123456789abc"), false);
+    assert.equal(await events(), [], "nothing published for them");
+    assert.is(await counter(ctx.web.metrics.uploadLookups, { outcome: "none" }), 4);
+
+    assert.is(await lookup(OWNER, p.jobId), true);
+    const history = await events();
+    assert.equal(history.length, 1);
+    const event = history[0]!.event;
+    if (event.type !== "uploaded") throw new Error(`${event.type} published`);
+    assert.equal([event.data.key, event.data.owner, event.data.size, event.data.source], [p.key, OWNER, data.length, "s3-event"]);
+    assert.equal(event.data.options.fps, 2);
+    assert.is(await counter(ctx.web.metrics.uploadLookups, { outcome: "published" }), 1);
+
+    // The notification, arriving now, gives the same event: the stream drops it, and a second
+    // lookup finds the job already there.
+    const duplicates = () => counter(ctx.web.metrics.uploadedPublished, { source: "s3-event", duplicate: "true" });
+    const before = await duplicates();
+    assert.equal(await ctx.fx.poller(ctx.web.metrics).pollOnce(), { received: 1, deleted: 1, kept: 0 });
+    assert.is(await duplicates(), before + 1);
+    assert.is(await lookup(OWNER, p.jobId), true);
+    assert.is(await counter(ctx.web.metrics.uploadLookups, { outcome: "already" }), 1);
+    assert.equal(
+      (await events()).map((r) => r.event.id),
+      [event.id],
+    );
+  },
+);
 
 s("presign refusals: over the limit 413, not a video 415, bad options 400 naming the field, bad body 400", async (ctx) => {
   const presign = (payload: object) => ctx.web.app.inject({ method: "POST", url: "/videos/presign", payload, headers: ctx.auth });

@@ -15,6 +15,7 @@ import {
   projectionPartitions,
   projectionStreamName,
   readJobRecords,
+  requestUploadLookup,
   watchSources,
 } from "@hfp/jetstream";
 import { createLogger } from "@hfp/logging";
@@ -115,6 +116,7 @@ registerStatusApi(app, {
   openapi,
   cancel: streamCancel({ nc, stream, publisher: new EventPublisher(nc), producer: `${SERVICE_NAME.projector}@${version}` }),
   changes,
+  lookupUpload: (owner, jobId) => requestUploadLookup(nc, { owner, jobId }, { log }),
 });
 await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
 const partitions = startPartitions({ nc, jobsStream: stream, partitions: partitionCount, handler, log });

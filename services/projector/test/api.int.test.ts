@@ -20,6 +20,10 @@ const secret = TEST_SECRET;
 interface Ctx extends StatusApiFixture {
   s3: S3Client;
   bucket: string;
+  /** What the API asked the (here simulated) bridge for: `<owner> <jobId>`. */
+  lookups: string[];
+  /** Uploads S3 holds that no notification has announced: the bridge publishes them when asked. */
+  unannounced: Map<string, { owner: string; story: JobStory }>;
 }
 
 const api = suite<Ctx>("status api");
@@ -28,9 +32,20 @@ api.before(async (ctx) => {
   ctx.s3 = createS3({ region: env.AWS_REGION!, s3Endpoint: env.S3_ENDPOINT });
   ctx.bucket = uniqueName("projector");
   await ctx.s3.send(new CreateBucketCommand({ Bucket: ctx.bucket }));
+  ctx.lookups = [];
+  ctx.unannounced = new Map();
   Object.assign(
     ctx,
-    await statusApiFixture("projector-api-test", () => ({
+    await statusApiFixture("projector-api-test", (f) => ({
+      // As the bridge's lookup.ts: the caller's own upload only, published to the stream before the answer.
+      lookupUpload: async (owner, jobId) => {
+        ctx.lookups.push(`${owner} ${jobId}`);
+        const upload = ctx.unannounced.get(jobId);
+        if (!upload || upload.owner !== owner) return false;
+        for (const { event } of upload.story.events) await f.publisher.publish(event);
+        upload.story.events.length = 0;
+        return true;
+      },
       presign: (bucket, key, filename) => presignGet(ctx.s3, bucket, key, 300, filename),
       objects: {
         bytes: (bucket, key, start, end) => getRange(ctx.s3, bucket, key, start, end),
@@ -62,6 +77,36 @@ const get = async (ctx: Ctx, url: string, sub?: string) =>
 function b64url(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString("base64url");
 }
+
+api(
+  "a presigned upload S3 holds but has not announced is found by asking the bridge; other owners and unknown ids stay 404",
+  async (ctx) => {
+    ctx.unannounced.set("presigned-job", { owner: "alice", story: new JobStory("presigned-job").uploaded(0, "alice") });
+    ctx.lookups.length = 0;
+
+    // Someone else asking gets the same 404 as for no job, and publishes nothing.
+    const bob = await get(ctx, "/videos/presigned-job", "bob");
+    assert.is(bob.statusCode, 404);
+    assert.equal(await readJobHistory(ctx.nc, ctx.stream, "presigned-job", ctx.prefix), []);
+
+    const alice = await get(ctx, "/videos/presigned-job", "alice");
+    assert.is(alice.statusCode, 200, alice.body);
+    assert.equal([alice.json().id, alice.json().status, alice.json().owner], ["presigned-job", "queued", "alice"]);
+    // The events route finds it from the stream too, without asking again.
+    const events = await get(ctx, "/videos/presigned-job/events", "alice");
+    assert.equal(
+      events.json().events.map((e: { type: string }) => e.type),
+      ["uploaded"],
+    );
+
+    assert.is((await get(ctx, "/videos/never-uploaded", "alice")).statusCode, 404);
+    // A job the read model has is never looked up; an id that is no job id is refused before.
+    await record(ctx, JobStory.completed("projected-job", "alice"));
+    assert.is((await get(ctx, "/videos/projected-job", "alice")).statusCode, 200);
+    assert.is((await get(ctx, "/videos/not%20a%20job%20id", "alice")).statusCode, 400);
+    assert.equal(ctx.lookups, ["bob presigned-job", "alice presigned-job", "alice never-uploaded"]);
+  },
+);
 
 api("every bad token is a 401 with a code, on every authenticated route", async (ctx) => {
   await record(ctx, JobStory.completed("auth-job", "alice"));

@@ -19,7 +19,7 @@ export interface paths {
         put?: never;
         /**
          * Upload a video and start a job
-         * @description The file is streamed to S3, never held whole; the job starts when S3 announces the object, normally well under a second later. A refused upload leaves no object behind; a refusal before the body was read in full answers with `Connection: close`.
+         * @description The file is streamed to S3, never held whole; the job is in the stream before the `201` is sent, so its `Location` answers at once. A refused upload leaves no object behind; a refusal before the body was read in full answers with `Connection: close`.
          */
         post: operations["uploadVideo"];
         delete?: never;
@@ -39,7 +39,7 @@ export interface paths {
         put?: never;
         /**
          * Get a presigned URL to upload a large video directly to S3
-         * @description PUT the file to `uploadUrl` with exactly the returned `headers` before `expiresAt`; they are part of the signature. The job starts when S3 announces the object.
+         * @description PUT the file to `uploadUrl` with exactly the returned `headers` before `expiresAt`; they are part of the signature. The job exists once the PUT is done: its status URL then answers (the status API asks the bridge for an upload S3 has not announced yet); before the PUT it is 404.
          */
         post: operations["presignVideoUpload"];
         delete?: never;
@@ -946,7 +946,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The upload URL. The job exists once S3 announces the uploaded object. */
+            /** @description The upload URL. The job exists once the PUT to it is done. */
             201: {
                 headers: {
                     /** @description The job's status URL, `/videos/<jobId>`. */

@@ -13,7 +13,7 @@ export function ingestApiDocument(version = pkg.version) {
       version,
       description:
         "Start jobs: upload a video (multipart, streamed to S3), or get a presigned URL to PUT a large one " +
-        "to S3 directly. A job starts when S3 announces the object. Errors are `{code, message}`.",
+        "to S3 directly. A job exists once its upload is stored. Errors are `{code, message}`.",
     },
     ...ingestApi,
     securitySchemes: bearerAuthSchemes,

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, onRequestHookHandler } from "fastify";
 import { MongoNetworkError, MongoNotConnectedError, MongoServerSelectionError, MongoTopologyClosedError } from "mongodb";
 import { ownerOf, requireAuth, type Verifier } from "@hfp/auth";
-import { AppError, InvalidEventError } from "@hfp/events";
+import { AppError, InvalidEventError, JobId } from "@hfp/events";
 import { enforceRouteTable, fastifySchema, findRoute, PUBLIC_PATHS, refuseUnsupportedMethods, type HttpMethod } from "@hfp/http";
 import { isUndecodable, type HistoryRecord, type StoredEvent } from "@hfp/jetstream";
 import { projectJob, type JobDoc, type JobStatus } from "../projection.ts";
@@ -34,6 +34,12 @@ export interface ApiDeps {
   changes?: JobChanges;
   /** Bounds and rhythm of the event streams (stream.ts has the defaults). */
   streams?: Partial<StreamLimits>;
+  /**
+   * Asks the ingest-bridge to ingest the owner's upload of this job now, when S3 holds it but
+   * its notification has not arrived (a presigned PUT just done): true once the job's
+   * `uploaded` is in the stream. Absent, such a job is 404 until the notification.
+   */
+  lookupUpload?: (owner: string, jobId: string) => Promise<boolean>;
 }
 
 /** What a route file registered beside these needs of them. */
@@ -85,13 +91,18 @@ export function registerStatusApi(app: FastifyInstance, deps: ApiDeps): void {
    * The job from the read model or, when the read model has not caught up with it yet, from
    * the stream it is projected from: a job its creator was just told about is always found.
    */
+  const fromStream = async (id: string, owner: string) =>
+    viewOf(
+      (await history(id)).filter((r): r is StoredEvent => !isUndecodable(r)),
+      owner,
+    );
   const ownedJob = async (id: string, owner: string): Promise<JobView> => {
-    const job =
-      (await mongo(() => findOwnedJob(store, id, owner))) ??
-      viewOf(
-        (await history(id)).filter((r): r is StoredEvent => !isUndecodable(r)),
-        owner,
-      );
+    let job = (await mongo(() => findOwnedJob(store, id, owner))) ?? (await fromStream(id, owner));
+    // A presigned PUT S3 has not announced yet: the bridge ingests it now, so the job its
+    // owner uploaded is found the moment the PUT is done (libs/jetstream/src/upload-lookup.ts).
+    if (!job && deps.lookupUpload && JobId.safeParse(id).success && (await deps.lookupUpload(owner, id))) {
+      job = await fromStream(id, owner);
+    }
     // The same answer for someone else's job as for none: existence is not revealed.
     if (!job) throw new AppError("NOT_FOUND", `job ${id} not found`);
     return job;
