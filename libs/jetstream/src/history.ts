@@ -1,6 +1,7 @@
 import { jetstream, jetstreamManager, DeliverPolicy } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { decodeEvent, InvalidEventError, SUBJECT_PREFIX, type EventOf, type EventType, type JobEvent } from "@hfp/events";
+import { subjectMismatch } from "./consume.ts";
 
 export interface StoredEvent<E extends JobEvent = JobEvent> {
   seq: number;
@@ -22,7 +23,8 @@ export const isUndecodable = (r: HistoryRecord): r is UndecodableRecord => "unde
 
 /**
  * Every stored message of one job, oldest first: events, and in their place a marker for any
- * message that does not decode (one bad message must not hide the rest of the history).
+ * message that does not decode or whose event names another job or type than its subject
+ * (one bad message must not hide the rest of the history).
  * Read with an ordered consumer that is deleted afterwards, so each read leaves nothing on
  * the server.
  */
@@ -41,7 +43,12 @@ export async function readJobRecords(nc: NatsConnection, stream: string, jobId: 
   try {
     for await (const m of messages) {
       try {
-        out.push({ seq: m.seq, event: decodeEvent(m.data) });
+        const event = decodeEvent(m.data);
+        // As the consumers refuse it (consume.ts): an event on another job's subject is not this job's.
+        const mismatch = subjectMismatch(m.subject, event);
+        out.push(
+          mismatch ? { seq: m.seq, undecodable: true, reason: `SUBJECT_MISMATCH: ${mismatch}`.slice(0, 500) } : { seq: m.seq, event },
+        );
       } catch (err) {
         out.push({ seq: m.seq, undecodable: true, reason: (err instanceof Error ? err.message : String(err)).slice(0, 500) });
       }
@@ -66,8 +73,8 @@ function isOfType<T extends EventType>(event: JobEvent, type: T): event is Event
 
 /**
  * The newest event of one type for a job, or null (a direct last-by-subject read), typed
- * by `type`. The subject names the type; an event that says otherwise is rejected here
- * rather than re-checked by every caller.
+ * by `type`. The subject names the job and the type; an event that says otherwise is rejected
+ * here rather than re-checked by every caller.
  */
 export async function lastEventOf<T extends EventType>(
   nc: NatsConnection,
@@ -81,5 +88,6 @@ export async function lastEventOf<T extends EventType>(
   if (!msg) return null;
   const event = decodeEvent(msg.data);
   if (!isOfType(event, type)) throw new InvalidEventError(`${msg.subject} holds a ${event.type} event`);
+  if (event.jobId !== jobId) throw new InvalidEventError(`${msg.subject} holds an event of job ${event.jobId}`);
   return { seq: msg.seq, event };
 }

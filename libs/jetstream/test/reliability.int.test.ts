@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { jetstream } from "@nats-io/jetstream";
-import { createEvent, type JobEvent } from "@hfp/events";
+import { createEvent, encodeEvent, type JobEvent } from "@hfp/events";
 import { createLogger } from "@hfp/logging";
 import { eventually, sleep } from "@hfp/testkit";
 import {
@@ -11,6 +11,7 @@ import {
   ensureStream,
   EventPublisher,
   jobsStreamSpec,
+  lastEventOf,
   nak,
   readJobHistory,
   readJobRecords,
@@ -180,6 +181,31 @@ it("a job's history skips and marks an undecodable message, and the read leaves 
 
   const info = await ctx.jsm.streams.info(ctx.stream);
   assert.is(info.state.consumer_count, 0, "every history read deleted its consumer");
+});
+
+it("an event stored on another job's subject is not that job's: its history marks it, its last event of the type refuses it", async (ctx) => {
+  const own = started("victim");
+  await ctx.publisher.publish(own);
+  // A real event of job "victim", stored on job "intruded"'s subject (as a publisher that may
+  // write uploaded events could): the consumers terminate it, and readers must not fold it either.
+  const forged = { ...started("victim"), id: "forged-copy" };
+  const js = jetstream(ctx.nc);
+  const stored = await js.publish(`${ctx.prefix}.intruded.extraction-started`, encodeEvent(forged));
+  const records = await readJobRecords(ctx.nc, ctx.stream, "intruded", ctx.prefix);
+  assert.is(records.length, 1);
+  assert.ok("undecodable" in records[0]! && records[0].seq === stored.seq, JSON.stringify(records[0]));
+  assert.match("reason" in records[0]! ? records[0].reason : "", /^SUBJECT_MISMATCH: .*victim/);
+  assert.equal(await readJobHistory(ctx.nc, ctx.stream, "intruded", ctx.prefix), []);
+  const last = await lastEventOf(ctx.nc, ctx.stream, "intruded", "extraction-started", ctx.prefix).then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+  assert.match(String(last), /holds an event of job victim/);
+  // The victim's own history is untouched.
+  assert.equal(
+    (await readJobHistory(ctx.nc, ctx.stream, "victim", ctx.prefix)).map((r) => r.event.id),
+    [own.id],
+  );
 });
 
 it("a publish that finds no stream yet (NATS or JetStream coming back) is retried at once, not failed", async (ctx) => {

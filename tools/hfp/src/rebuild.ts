@@ -1,6 +1,6 @@
 import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { decodeEvent, type JobEvent } from "@hfp/events";
-import { partitionDurable, projectionPartitions, projectionStreamName, type NatsConnection } from "@hfp/jetstream";
+import { partitionDurable, projectionPartitions, projectionStreamName, subjectMismatch, type NatsConnection } from "@hfp/jetstream";
 import { applyEvents, ensureStoreIndexes, jobStore } from "@hfp/projector";
 import type { Db } from "mongodb";
 import type { Context } from "./context.ts";
@@ -46,7 +46,10 @@ export async function replay(
         break;
       }
       try {
-        events.push({ seq: m.seq, event: decodeEvent(m.data) });
+        const event = decodeEvent(m.data);
+        // The live projector's consumer refuses an event on another job's subject: so does a rebuild.
+        if (subjectMismatch(m.subject, event)) progress.invalid++;
+        else events.push({ seq: m.seq, event });
       } catch (err) {
         if ((err as { code?: string }).code !== "INVALID_EVENT") throw err;
         progress.invalid++;
