@@ -122,6 +122,14 @@ ops("rebuild: the read model rebuilt from the stream equals the live one, while 
     const seed = [];
     for (let i = 0; i < 3; i++) seed.push(String((await upload(p, user, h264Clip(`seed-${i}.mp4`, 2))).body.jobId));
     for (const id of seed) assert.equal((await waitDone(p, user, id)).status, "completed");
+    // A real event of the first job stored on another job's subject: the live projector refuses
+    // it (SUBJECT_MISMATCH), and so must the rebuild, or the first job's rebuilt document differs.
+    const uploaded = (await history(p, seed[0]!)).find((h) => h.event.type === "uploaded")!.event;
+    p.nc.publish(
+      `jobs.ops-intruded-${Date.now()}.uploaded`,
+      new TextEncoder().encode(JSON.stringify({ ...uploaded, id: `${uploaded.id}-copy` })),
+    );
+    await p.nc.flush();
     // Every job the stream holds. Another test file may have left read-model documents whose
     // events live in another stream store (chaos.e2e runs jobs on a 3-node cluster and switches
     // the stack back): no rebuild can bring those back, so they are not compared.
