@@ -87,15 +87,15 @@ export function registerStatusApi(app: FastifyInstance, deps: ApiDeps): void {
       throw new AppError("NATS_UNAVAILABLE", "cannot read the job's events", { cause: err });
     });
 
-  /**
-   * The job from the read model or, when the read model has not caught up with it yet, from
-   * the stream it is projected from: a job its creator was just told about is always found.
-   */
   const fromStream = async (id: string, owner: string) =>
     viewOf(
       (await history(id)).filter((r): r is StoredEvent => !isUndecodable(r)),
       owner,
     );
+  /**
+   * The job from the read model or, when the read model has not caught up with it yet, from
+   * the stream it is projected from: a job its creator was just told about is always found.
+   */
   const ownedJob = async (id: string, owner: string): Promise<JobView> => {
     let job = (await mongo(() => findOwnedJob(store, id, owner))) ?? (await fromStream(id, owner));
     // A presigned PUT S3 has not announced yet: the bridge ingests it now, so the job its
