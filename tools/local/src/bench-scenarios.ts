@@ -113,6 +113,8 @@ export interface BenchContext {
    * then) to the event being stored in the job stream (the stream's own timestamp).
    */
   storedHop: (jobId: string) => Promise<number>;
+  /** The extractor's source download and probe of a job, from its log; null when not logged. */
+  sourceTimes: (jobId: string) => { downloadMs: number; probeMs: number } | null;
   /** The extractor's ffmpeg runs so far (`extractor_ffmpeg_runs_total`, every kind). */
   ffmpegRuns: () => Promise<number>;
 }
@@ -206,14 +208,18 @@ const toolsOf = (span: CpuSpan) =>
  * meet it with this much work on this machine; below it, the difference is time the cores
  * waited (serial steps, imperfect overlap).
  */
-export function floorOf(
-  cpu: readonly CpuSpan[],
-  rawMs: number,
-  pipelineMs: number,
-  limit: number,
-  uploadMs?: number,
-  cores = availableParallelism(),
-): { facts: [string, string][]; text: string | undefined } {
+export function floorOf(opts: {
+  cpu: readonly CpuSpan[];
+  rawMs: number;
+  pipelineMs: number;
+  limit: number;
+  /** One job's upload, median: nothing decodes before it ends. */
+  uploadMs?: number;
+  /** Single-threaded steps after the upload (the extractor's download and probe), medians: named where the cores waited. */
+  serialSteps?: readonly [string, number][];
+  cores?: number;
+}): { facts: [string, string][]; text: string | undefined } {
+  const { cpu, rawMs, pipelineMs, limit, uploadMs, serialSteps = [], cores = availableParallelism() } = opts;
   if (!cpu.length) return { facts: [], text: undefined };
   const all = median(cpu.map((c) => sum(c.services) + sum(c.servers)));
   const tools = median(cpu.map(toolsOf));
@@ -241,7 +247,8 @@ export function floorOf(
         `CLI, above ${limit.toFixed(2)}: only less work, not better scheduling, meets it; to reach ${limit.toFixed(2)} ` +
         `about ${(((least - limit * rawMs) / 1000) * cores).toFixed(1)} CPU s less`
       : `measured in this run: its work allows ${ratio.toFixed(2)}× (${s(least)}: ${why}); the other ` +
-        `${s(Math.max(0, pipelineMs - least))} the cores waited on serial steps`;
+        `${s(Math.max(0, pipelineMs - least))} the cores waited on serial steps` +
+        (serialSteps.length ? ` (among them ${serialSteps.map(([what, ms]) => `${what} ${ms.toFixed(0)} ms`).join(", ")})` : "");
   return { facts, text };
 }
 
@@ -281,6 +288,7 @@ async function singleJobs(ctx: BenchContext, spec: SingleSpec) {
   const stepsMs: Record<string, number[]> = {};
   const hop: number[] = [];
   const stored: number[] = [];
+  const source: { downloadMs: number; probeMs: number }[] = [];
   let readYourWrites = 0;
   let frames = { raw: 0, pipeline: 0 };
   const stopSampling = startSampling(ctx.pids, "extractor", ctx.scratchDir);
@@ -304,6 +312,8 @@ async function singleJobs(ctx: BenchContext, spec: SingleSpec) {
     collect(stepsMs, run.byStep);
     hop.push(run.byStep.uploaded ?? NaN);
     stored.push(await ctx.storedHop(run.job.jobId));
+    const times = ctx.sourceTimes(run.job.jobId);
+    if (times) source.push(times);
     readYourWrites += run.job.firstGet === 200 ? 1 : 0;
     frames = { raw: r.frames, pipeline: run.job.frameCount };
     let line = `[${spec.name}] ${rep}: ${spec.floor ? `decode floor ${s(floor[i]!)}, ` : ""}raw ${s(r.ms)}, pipeline ${s(pipeline[i]!)}`;
@@ -319,7 +329,7 @@ async function singleJobs(ctx: BenchContext, spec: SingleSpec) {
   const uploads = ctx.reps * (spec.presigned ? 2 : 1);
   const s3 = requestFact(requests(jobIds), jobIds.length);
   const cpu = cpuFacts(rawCpu, pipelineCpu);
-  return { floor, raw, pipeline, presigned, stepsMs, hop, stored, readYourWrites, uploads, frames, usage, s3, cpu, pipelineCpu };
+  return { floor, raw, pipeline, presigned, stepsMs, hop, stored, source, readYourWrites, uploads, frames, usage, s3, cpu, pipelineCpu };
 }
 
 async function runJob(ctx: BenchContext, spec: SingleSpec, api: Api, label: string, presigned = false): Promise<JobRun> {
@@ -356,7 +366,12 @@ async function ratioScenario(ctx: BenchContext, spec: SingleSpec, limit: number)
     r.s3,
     ...r.cpu,
   ];
-  const least = floorOf(r.pipelineCpu, raw, pipe, limit, median(r.hop));
+  const serialSteps: [string, number][] = [
+    ["the extractor's download", median(r.source.map((t) => t.downloadMs))],
+    ["its probe", median(r.source.map((t) => t.probeMs))],
+  ].filter((x): x is [string, number] => Number.isFinite(x[1]));
+  const least = floorOf({ cpu: r.pipelineCpu, rawMs: raw, pipelineMs: pipe, limit, uploadMs: median(r.hop), serialSteps });
+  for (const [what, ms] of serialSteps) facts.push([`${what}, median`, `${ms.toFixed(0)} ms`]);
   facts.push(...least.facts);
   if (spec.floor) {
     facts.push(["pipeline / decode floor", (pipe / median(r.floor)).toFixed(2)]);
@@ -490,7 +505,7 @@ async function manySmall(ctx: BenchContext): Promise<ScenarioResult> {
   }
   const usage = stopSampling();
   const total = BATCH * ctx.reps;
-  const least = floorOf(pipelineCpu, median(raw), median(pipeline), 2);
+  const least = floorOf({ cpu: pipelineCpu, rawMs: median(raw), pipelineMs: median(pipeline), limit: 2 });
   return {
     name: "many-small",
     reps: ctx.reps,

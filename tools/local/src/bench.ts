@@ -128,6 +128,22 @@ const storedHop = async (jobId: string): Promise<number> => {
   const event = decodeEvent(msg.data);
   return msg.time.getTime() - Date.parse(event.occurredAt);
 };
+/** A job's `downloadMs` and `probeMs` from the extractor's "source probed" line (its last attempt's). */
+const sourceTimes = (jobId: string): { downloadMs: number; probeMs: number } | null => {
+  let found: { downloadMs: number; probeMs: number } | null = null;
+  for (const line of readFileSync(join(work, "logs", "extractor.log"), "utf8").split("\n")) {
+    if (!line.includes(jobId) || !line.includes('"source probed"')) continue;
+    try {
+      const entry = JSON.parse(line) as { jobId?: string; downloadMs?: number; probeMs?: number };
+      if (entry.jobId === jobId && typeof entry.downloadMs === "number" && typeof entry.probeMs === "number") {
+        found = { downloadMs: entry.downloadMs, probeMs: entry.probeMs };
+      }
+    } catch {
+      // A line cut by a crash: not this job's.
+    }
+  }
+  return found;
+};
 const api = (user: string): Promise<Api> => mintDevToken(env.AUTH_JWT_SECRET!, user).then((token) => ({ baseUrl: gateway.url, token }));
 
 const results: ScenarioResult[] = [];
@@ -148,6 +164,7 @@ try {
     stackDir: stackStateDir,
     uploadMaxBytes,
     storedHop,
+    sourceTimes,
     ffmpegRuns: async () => {
       const text = await (await fetch(`${services.urls.extractor}/metrics`)).text();
       return [...text.matchAll(/^extractor_ffmpeg_runs_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
