@@ -89,8 +89,11 @@ export async function runPlan(spec: RunPlanSpec): Promise<{ canceled: boolean }>
     const threads = spec.cores && threadsFor(spec.cores, Math.min(batches.length, spec.parallelism), spec.slots);
     const args = buildBatchArgs(spec.source, spec.outDir, spec.output, batch, threads || undefined);
     // A batch's report covers its outputs together: its runs count as done when it ends.
-    const report = (p: RunProgress) => (batch.length === 1 || p.ended ? batch.forEach((_, k) => onProgress!(first + k, p)) : undefined);
-    const progress = onProgress && { onProgress: report };
+    const progress = onProgress && {
+      onProgress: (p: RunProgress) => {
+        if (batch.length === 1 || p.ended) batch.forEach((_, k) => onProgress(first + k, p));
+      },
+    };
     try {
       await runFfmpeg(spec.ffmpeg, { args, signal: stop.signal, timeoutMs: spec.timeoutMs, redact: spec.redact, ...progress });
     } catch (err) {
@@ -100,8 +103,9 @@ export async function runPlan(spec: RunPlanSpec): Promise<{ canceled: boolean }>
   };
   try {
     const slot = spec.slots ?? ((fn: () => Promise<void>) => fn());
-    let first = 0;
-    const starts = batches.map((b) => ((first += b.length), first - b.length));
+    // Each batch's first run, by its index in the plan: the batches are consecutive slices of it.
+    const starts: number[] = [];
+    for (let b = 0, at = 0; b < batches.length; at += batches[b]!.length, b++) starts.push(at);
     await Promise.all(batches.map((batch, b) => limit(() => slot(() => one(batch, starts[b]!)))));
   } finally {
     spec.signal.removeEventListener("abort", onAbort);
