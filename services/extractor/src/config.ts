@@ -32,6 +32,8 @@ export const configSchema = z.object({
   EXTRACTOR_SPARSE_MAX_FPS: env.number(0.1),
   EXTRACTOR_TMP_DIR: z.string().min(1).default(tmpdir()),
   EXTRACTOR_PROBE_TIMEOUT_SECONDS: env.int(60, 1),
+  /** Plain MP4 / QuickTime H.264 is probed from its header, sparing an ffprobe start (docs/extraction.md, "The probe"). */
+  EXTRACTOR_CONTAINER_PROBE: env.bool(true),
   EXTRACTOR_FFMPEG_TIMEOUT_SECONDS: env.int(7200, 1),
   /** The TrueType font the contact sheet's title, facts and times are drawn with. */
   EXTRACTOR_FONT_FILE: z.string().min(1).default(DEFAULT_FONT_FILE),

@@ -25,6 +25,7 @@ import { DEFAULT_FONT_FILE } from "./outputs/graph.ts";
 import { prepareOutputs, storeOutputs } from "./outputs/run.ts";
 import { produceFrames, type ReadyFrame } from "./pipeline.ts";
 import { isContiguous, planRuns, type PlanConfig, type Run } from "./plan.ts";
+import { probeContainer } from "./probe-mp4.ts";
 import { parseProbe, validateProbe, validateSize, type Limits } from "./probe.ts";
 import { downloadSource, type SourceObject } from "./source.ts";
 import { runPlan } from "./runs.ts";
@@ -61,6 +62,11 @@ export interface ExtractorContext {
   /** Parent of the per-job temp directories. */
   tmpRoot: string;
   probeTimeoutMs: number;
+  /**
+   * Describe the plain MP4 / QuickTime H.264 case from the file's header instead of starting
+   * ffprobe (probe-mp4.ts); anything else, and this off, is ffprobe's.
+   */
+  containerProbe: boolean;
   ffmpegTimeoutMs: number;
   /** The font the contact sheet's text is drawn with. */
   fontFile?: string;
@@ -108,7 +114,7 @@ async function emptyDir(dir: string): Promise<void> {
 }
 
 /**
- * One extraction: source → temp file → ffprobe → checks → ffmpeg, storing frames as they
+ * One extraction: source → temp file → probe (its header, else ffprobe) → checks → ffmpeg, storing frames as they
  * appear (into the job's zip, or as objects) → manifest. Expected failures are thrown as a coded AppError; the temp
  * directory is removed on every path (and swept at start-up after a crash). `onSource`
  * hears the source bytes once downloaded, whether the extraction then succeeds or not.
@@ -144,13 +150,16 @@ export async function extract(
     const downloadMs = Math.round(performance.now() - t0);
     onSource?.(sourceBytes);
 
-    const probe = parseProbe((await runProbe(ctx.tools.ffprobe, sourcePath, ctx.probeTimeoutMs)).json);
+    const fromHeader = ctx.containerProbe ? await probeContainer(sourcePath) : { why: "off" };
+    const probe = parseProbe(fromHeader.json ?? (await runProbe(ctx.tools.ffprobe, sourcePath, ctx.probeTimeoutMs)).json);
     validateProbe(probe, ctx.limits, options.start);
     log.info(
       {
         bytes: sourceBytes,
         probe: probe.facts,
         format: probe.formatName,
+        probedBy: fromHeader.json ? "container" : "ffprobe",
+        ...(fromHeader.why ? { containerProbe: fromHeader.why } : {}),
         downloadMs,
         probeMs: Math.round(performance.now() - t0) - downloadMs,
       },

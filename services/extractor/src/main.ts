@@ -71,6 +71,7 @@ export async function main(): Promise<void> {
         },
         tmpRoot: config.EXTRACTOR_TMP_DIR,
         probeTimeoutMs: config.EXTRACTOR_PROBE_TIMEOUT_SECONDS * 1000,
+        containerProbe: config.EXTRACTOR_CONTAINER_PROBE,
         ffmpegTimeoutMs: config.EXTRACTOR_FFMPEG_TIMEOUT_SECONDS * 1000,
         fontFile: config.EXTRACTOR_FONT_FILE,
       }),

@@ -57,6 +57,7 @@ export async function createWorld(overrides: Partial<ExtractorContext> = {}): Pr
     plan: { parallelism: 2, minSegmentSeconds: 10, sparseMaxFps: 0.1, seekMarginSeconds: 1 },
     tmpRoot,
     probeTimeoutMs: 30_000,
+    containerProbe: true,
     ffmpegTimeoutMs: 120_000,
     ...overrides,
   };
