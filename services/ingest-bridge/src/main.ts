@@ -27,7 +27,7 @@ export async function main(): Promise<void> {
   const presignS3 = createS3({ ...aws, s3Endpoint: cfg.S3_PUBLIC_ENDPOINT ?? cfg.S3_ENDPOINT, presign: true });
   const sqs = createSqs(aws);
   const inputQueueUrl = await queueUrl(sqs, cfg.SQS_INPUT_QUEUE);
-  const hasUploaded = async (jobId: string) => (await lastEventOf(nc, cfg.JOBS_STREAM, jobId, "uploaded")) !== null;
+  const uploadedOf = async (jobId: string) => (await lastEventOf(nc, cfg.JOBS_STREAM, jobId, "uploaded"))?.event.data ?? null;
 
   const { app, metrics } = createBridgeApp({
     log,
@@ -72,7 +72,7 @@ export async function main(): Promise<void> {
     producer,
     log,
     metrics,
-    hasUploaded,
+    uploadedOf,
   });
   poller.start();
   // The status API asks for a presigned upload S3 has not announced yet (lookup.ts).

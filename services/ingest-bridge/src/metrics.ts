@@ -21,7 +21,7 @@ export function bridgeMetrics(registry: Registry) {
     }),
     recordsSkipped: new Counter({
       name: "s3_records_skipped_total",
-      help: "S3 event records skipped on purpose (test events, other event types, overwritten objects)",
+      help: "S3 event records skipped on purpose (test events, other event types, overwritten objects, objects already ingested)",
       labelNames: ["reason"] as const,
       registers: [registry],
     }),

@@ -9,6 +9,7 @@ import {
 import type { EventPublisher } from "@hfp/jetstream";
 import { forEvent, type Logger } from "@hfp/logging";
 import { decideIngest } from "./core/decide.ts";
+import { jobIdFromKey } from "./core/keys.ts";
 import { parseMessage, type RejectReason, type Target } from "./core/messages.ts";
 import type { BridgeMetrics } from "./metrics.ts";
 import { headObject } from "./s3-head.ts";
@@ -22,8 +23,11 @@ export interface PollerDeps {
   producer: string;
   log: Logger;
   metrics: BridgeMetrics;
-  /** Whether a job already has its `uploaded`: an ingest `failed` must never end a running job. */
-  hasUploaded: (jobId: string) => Promise<boolean>;
+  /**
+   * The object a job's `uploaded` in the stream names, or null when it has none: an ingest
+   * `failed` must never end a running job, and a notification of that very object needs no HEAD.
+   */
+  uploadedOf: (jobId: string) => Promise<UploadedObject | null>;
   /** Long-poll wait (SQS maximum, and default, 20 s). */
   waitTimeSeconds?: number;
   /** Batch size (SQS maximum, and default, 10). */
@@ -35,6 +39,25 @@ export interface PollerDeps {
    */
   visibilitySeconds?: number;
   now?: () => Date;
+}
+
+/** The object an `uploaded` event names. */
+export interface UploadedObject {
+  bucket: string;
+  key: string;
+  etag: string;
+  versionId?: string | undefined;
+}
+
+/**
+ * Whether an S3 record announces the object a job's `uploaded` already names. The POST routes
+ * publish that event before S3's notification arrives, so the notification is then a known
+ * duplicate, and the HEAD it would cost (and the publish JetStream would refuse) are spared.
+ */
+export function alreadyIngested(target: Target, known: UploadedObject | null): boolean {
+  if (!known || known.bucket !== target.bucket || known.key !== target.key) return false;
+  if (target.versionId) return known.versionId === target.versionId;
+  return target.etag !== undefined && known.etag === target.etag;
 }
 
 export interface PollSummary {
@@ -63,6 +86,12 @@ export function createPoller(deps: PollerDeps): Poller {
 
   /** One object: returns the reason to keep the message, or undefined when it is done. */
   async function ingest(target: Target, mlog: Logger): Promise<RejectReason | undefined> {
+    const jobId = target.source === "s3-event" ? jobIdFromKey(target.key) : undefined;
+    if (jobId && alreadyIngested(target, await deps.uploadedOf(jobId))) {
+      metrics.recordsSkipped.inc({ reason: "already_ingested" });
+      mlog.info({ jobId, bucket: target.bucket, key: target.key }, "uploaded already in the stream; no HEAD needed");
+      return undefined;
+    }
     const decision = decideIngest(target, await headObject(s3, target), { producer: deps.producer, now: now() });
     switch (decision.kind) {
       case "reject":
@@ -85,7 +114,7 @@ export function createPoller(deps: PollerDeps): Poller {
       }
       case "failed": {
         const elog = forEvent(mlog, decision.event);
-        if (await deps.hasUploaded(decision.event.jobId)) {
+        if ((await deps.uploadedOf(decision.event.jobId)) !== null) {
           elog.warn({ detail: decision.event.data.message }, "job already started from another object; this one is ignored");
           return undefined;
         }

@@ -96,7 +96,7 @@ export async function setup(): Promise<Fixture> {
         producer: "ingest-bridge@0.1.0",
         log,
         metrics,
-        hasUploaded: async (jobId) => (await lastEventOf(nc, stream, jobId, "uploaded", prefix)) !== null,
+        uploadedOf: async (jobId) => (await lastEventOf(nc, stream, jobId, "uploaded", prefix))?.event.data ?? null,
         waitTimeSeconds: 1,
         // The queue's own visibility (2 s), so redeliveries come as quickly as the tests expect.
         visibilitySeconds: 2,

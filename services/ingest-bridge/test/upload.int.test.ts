@@ -109,7 +109,9 @@ s(
     assert.equal(history, direct, "still exactly the one uploaded: the S3 path's copy was dropped");
     assert.equal(await counter(ctx.web.metrics.uploads, { route: "/videos", outcome: "created" }), 1);
     assert.equal(await counter(ctx.web.metrics.uploadedPublished, { source: "http", duplicate: "false" }), 1);
-    assert.equal(await counter(ctx.web.metrics.uploadedPublished, { source: "s3-event", duplicate: "true" }), 1);
+    // The notification names the object the stream's event names: known without a HEAD or a publish.
+    assert.equal(await counter(ctx.web.metrics.recordsSkipped, { reason: "already_ingested" }), 1);
+    assert.equal(await counter(ctx.web.metrics.uploadedPublished, { source: "s3-event", duplicate: "true" }), 0);
     assert.equal(await counter(ctx.web.metrics.uploadedPublished, { source: "s3-event", duplicate: "false" }), 0);
   },
 );
@@ -348,9 +350,9 @@ s(
     assert.equal(event.data.options.fps, 2);
     assert.is(await counter(ctx.web.metrics.uploadLookups, { outcome: "published" }), 1);
 
-    // The notification, arriving now, gives the same event: the stream drops it, and a second
-    // lookup finds the job already there.
-    const duplicates = () => counter(ctx.web.metrics.uploadedPublished, { source: "s3-event", duplicate: "true" });
+    // The notification, arriving now, names the object the lookup's event names: known from the
+    // stream without a HEAD; and a second lookup finds the job already there.
+    const duplicates = () => counter(ctx.web.metrics.recordsSkipped, { reason: "already_ingested" });
     const before = await duplicates();
     assert.equal(await ctx.fx.poller(ctx.web.metrics).pollOnce(), { received: 1, deleted: 1, kept: 0 });
     assert.is(await duplicates(), before + 1);

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { JobId } from "@hfp/events";
 
 /** Where source videos live; the bucket notification announces objects under it. */
 export const UPLOADS_PREFIX = "uploads/";
@@ -51,6 +52,16 @@ export function safeFilename(name: string | undefined): string {
 /** `uploads/<safeOwner>/<jobId>/<safeFilename>`: the job id is recoverable from the key. */
 export function uploadKey(owner: string, jobId: string, filename: string | undefined): string {
   return `${UPLOADS_PREFIX}${safeOwner(owner)}/${jobId}/${safeFilename(filename)}`;
+}
+
+/**
+ * The job id segment of an `uploads/<owner>/<jobId>/<file>` key. A hint only: the object's
+ * metadata says which job it is; the key says which job's `uploaded` to look at.
+ */
+export function jobIdFromKey(key: string): string | undefined {
+  if (!key.startsWith(UPLOADS_PREFIX)) return undefined;
+  const [owner, jobId, ...rest] = key.slice(UPLOADS_PREFIX.length).split("/");
+  return owner && rest.length > 0 && jobId && JobId.safeParse(jobId).success ? jobId : undefined;
 }
 
 /**

@@ -20,7 +20,7 @@ export interface Target {
 /** Why a message is kept for the DLQ; bounded, because it is a metric label. */
 export type RejectReason = "not_json" | "unknown_shape" | "invalid_record" | "object_missing" | "no_owner";
 /** Why a record is skipped on purpose (the message is still deleted). */
-export type SkipReason = "test_event" | "not_object_created" | "superseded";
+export type SkipReason = "test_event" | "not_object_created" | "superseded" | "already_ingested";
 
 export type RecordPlan =
   | { kind: "ingest"; target: Target }
