@@ -229,12 +229,24 @@ it("frames stored only in an extraction zip that is gone since: a permanent SOUR
   assert.match(failed.data.message, "re-drive the extraction");
 });
 
+/** Counts the look-ups of an existing result zip (one S3 HEAD each). */
+class LookupCountingStorage extends PackagerStorage {
+  lookups = 0;
+  override findZip(...args: Parameters<PackagerStorage["findZip"]>) {
+    this.lookups++;
+    return super.findZip(...args);
+  }
+}
+
 it("packs the frames in index order into a stored zip, publishes its true size and sha256, then removes the frames", async (ctx) => {
   // Two 4.5 MiB frames push the archive past one 8 MiB part: a real multipart upload.
   const sizes = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => n * 3 * KiB + n).concat([Math.round(4.5 * MiB), Math.round(4.5 * MiB)]);
   const job = await seedJob(ctx, sizes);
-  const outcome = await handler(ctx)(delivery(job.event), log);
+  const first = new LookupCountingStorage(ctx.s3);
+  const outcome = await handler(ctx, {}, first)(delivery(job.event), log);
   assert.equal(outcome, { kind: "ack" });
+  // No attempt before this one, no packaged stored: no zip can be there, and no HEAD asks.
+  assert.is(first.lookups, 0);
 
   const [packaged, ...more] = await eventsOf(ctx, job.jobId, "packaged");
   assert.ok(packaged && packaged.type === "packaged");
@@ -276,8 +288,10 @@ it("packs the frames in index order into a stored zip, publishes its true size a
 
   // A redelivery (the frames are gone by now) re-publishes the same event from the object.
   const before = await headObject(ctx.s3, ctx.bucket, key);
-  const again = await handler(ctx)(delivery(job.event, 2), log);
+  const looking = new LookupCountingStorage(ctx.s3);
+  const again = await handler(ctx, {}, looking)(delivery(job.event, 2), log);
   assert.equal(again, { kind: "ack" });
+  assert.is(looking.lookups, 1, "a redelivery looks for the zip an earlier attempt may have made");
   const after = await headObject(ctx.s3, ctx.bucket, key);
   assert.equal(
     [after?.ETag, after?.VersionId, after?.LastModified?.toISOString()],

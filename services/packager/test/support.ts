@@ -82,4 +82,10 @@ export class FaultyStorage extends PackagerStorage {
     if (this.keys.has(key)) throw new AppError("INTERNAL", "fault injected");
     return super.findZip(bucket, key, framesEventId);
   }
+  // The first read of a job's first attempt (its zip is looked up only when it may exist).
+  override async readManifest(bucket: string, key: string, sha256?: string): Promise<unknown | null> {
+    const jobId = key.split("/")[1] ?? "";
+    if (this.keys.has(resultKey(jobId))) throw new AppError("INTERNAL", "fault injected");
+    return super.readManifest(bucket, key, sha256);
+  }
 }
