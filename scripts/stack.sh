@@ -17,6 +17,7 @@ ROOT=$HFP_ROOT
 NATS_VERSION=v2.14.9
 FERRETDB_VERSION=v1.24.2
 MOTO_VERSION=5.1.22
+WAITRESS_VERSION=3.0.2
 
 CACHE=$HFP_CACHE
 BIN=$CACHE/bin
@@ -34,7 +35,8 @@ NATS_NODES=3
 NATS_BIN=$BIN/nats-server-$NATS_VERSION
 # Named for its patch (below), so a cached build without it is never reused.
 FERRET_BIN=$BIN/ferretdb-$FERRETDB_VERSION-id-lookup
-MOTO_VENV=$CACHE/moto-$MOTO_VERSION
+# moto runs under waitress (scripts/moto-server.py); a venv without it is never reused.
+MOTO_VENV=$CACHE/moto-$MOTO_VERSION-waitress-$WAITRESS_VERSION
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 
@@ -94,14 +96,15 @@ do_build_ferretdb() {
 do_build_moto() {
   rm -rf "$MOTO_VENV"
   python3 -m venv "$MOTO_VENV"
-  "$MOTO_VENV/bin/pip" install --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  "$MOTO_VENV/bin/pip" install --disable-pip-version-check "moto[server]==$MOTO_VERSION" "waitress==$WAITRESS_VERSION"
   moto_ok
 }
-# moto_server has no --version: the venv's Python must import the pinned moto's server,
-# and the entry point must be an executable that answers --help.
+# moto has no --version: the venv's Python must import the pinned moto's server and the
+# pinned waitress, and the launcher must answer --help.
 moto_ok() {
-  verify_exe "$MOTO_VENV/bin/python" "$MOTO_VERSION" -c 'import moto, moto.server; print(moto.__version__)' &&
-    verify_exe "$MOTO_VENV/bin/moto_server" "usage: moto_server" --help
+  verify_exe "$MOTO_VENV/bin/python" "$MOTO_VERSION $WAITRESS_VERSION" -c \
+    'import importlib.metadata as m, moto.server, waitress; print(m.version("moto"), m.version("waitress"))' &&
+    verify_exe "$MOTO_VENV/bin/python" "usage: moto-server.py" "$ROOT/scripts/moto-server.py" --help
 }
 
 build_nats() {
@@ -117,10 +120,10 @@ build_ferretdb() {
 build_moto() {
   moto_ok >/dev/null 2>&1 && return
   if [ -e "$MOTO_VENV" ]; then
-    log "cache entry $MOTO_VENV is broken (moto $MOTO_VERSION does not import or moto_server does not run); removing it and reinstalling"
+    log "cache entry $MOTO_VENV is broken (moto $MOTO_VERSION or waitress $WAITRESS_VERSION does not import, or the launcher does not run); removing it and reinstalling"
     rm -rf "$MOTO_VENV"
   fi
-  need_python && step "installing moto[server] $MOTO_VERSION from PyPI into a virtualenv" do_build_moto
+  need_python && step "installing moto[server] $MOTO_VERSION and waitress $WAITRESS_VERSION from PyPI into a virtualenv" do_build_moto
 }
 
 build() { build_nats && build_ferretdb && build_moto; }
@@ -277,7 +280,7 @@ up() {
   start ferretdb "$FERRET_BIN" --handler=sqlite --sqlite-url="file:$STATE/ferretdb/" \
     --state-dir="$STATE/ferretdb" --listen-addr="127.0.0.1:$MONGO_PORT" \
     --debug-addr="127.0.0.1:$FERRET_DEBUG_PORT" --telemetry=disable --log-level=WARN
-  start moto env MOTO_PORT="$MOTO_PORT" "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT"
+  start moto env MOTO_PORT="$MOTO_PORT" "$MOTO_VENV/bin/python" "$ROOT/scripts/moto-server.py" -H 127.0.0.1 -p "$MOTO_PORT"
   for s in $(nats_servers "$mode"); do
     wait_for "$s" curl -fsS "http://127.0.0.1:$(nats_ports "$s" | cut -d: -f2)/healthz?js-enabled-only=true"
   done

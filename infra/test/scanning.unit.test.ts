@@ -148,6 +148,7 @@ test("renovate: each custom manager matches exactly one pin, in the file that ho
     "github.com/nats-io/nats-server/v2": ["go", "scripts/stack.sh", "NATS_VERSION"],
     "github.com/FerretDB/FerretDB": ["go", "scripts/stack.sh", "FERRETDB_VERSION"],
     moto: ["pypi", "scripts/stack.sh", "MOTO_VERSION"],
+    waitress: ["pypi", "scripts/stack.sh", "WAITRESS_VERSION"],
     schemathesis: ["pypi", "scripts/tools/schemathesis.sh", "SCHEMATHESIS_VERSION"],
     "sigs.k8s.io/kustomize/kustomize/v5": ["go", "infra/tools/install.sh", "KUSTOMIZE_VERSION"],
     "kubernetes-validate": ["pypi", "infra/tools/install.sh", "KUBERNETES_VALIDATE_VERSION"],
