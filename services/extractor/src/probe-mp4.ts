@@ -317,44 +317,50 @@ function editOf(trak: Buffer): bigint | undefined {
   return mediaTime;
 }
 
-/** The track's first presentation time, in its timescale: from the decode times (stts) and offsets (ctts). */
-function firstPresentation(stbl: Buffer, mediaTime: bigint | undefined): bigint {
+/**
+ * The track's first presentation time, in its timescale: from the decode times (stts) and
+ * offsets (ctts). Plain numbers: at most 2 million samples of at most 2^32 units each stay
+ * below 2^53, and a walk over hours of video takes milliseconds.
+ */
+function firstPresentation(stbl: Buffer, edit: bigint | undefined): bigint {
   const stts = need(stbl, "stts");
   const runs = stts.readUInt32BE(4);
   if (8 + runs * 8 > stts.length) unsure("short stts");
   const ctts = child(stbl, "ctts");
   const cttsRuns = ctts ? ctts.readUInt32BE(4) : 0;
   if (ctts && 8 + cttsRuns * 8 > ctts.length) unsure("short ctts");
-  let dts = 0n;
+  if (edit !== undefined && edit > BigInt(Number.MAX_SAFE_INTEGER)) unsure("edit beyond the media");
+  const mediaTime = edit === undefined ? undefined : Number(edit);
+  let dts = 0;
   let c = 0;
   let cLeft = cttsRuns ? ctts!.readUInt32BE(8) : 0;
-  let min: bigint | undefined;
+  let min = Infinity;
   let exact = false;
   let samples = 0;
   for (let i = 0; i < runs; i++) {
     const count = stts.readUInt32BE(8 + i * 8);
-    const delta = BigInt(stts.readUInt32BE(12 + i * 8));
+    const delta = stts.readUInt32BE(12 + i * 8);
     samples += count;
     if (samples > MAX_SAMPLES) unsure("too many samples to walk");
     for (let k = 0; k < count; k++) {
-      let offset = 0n;
+      let offset = 0;
       if (ctts) {
         while (cLeft === 0 && c + 1 < cttsRuns) cLeft = ctts.readUInt32BE(8 + ++c * 8);
         if (cLeft > 0) {
-          offset = BigInt(ctts.readInt32BE(12 + c * 8));
+          offset = ctts.readInt32BE(12 + c * 8);
           cLeft--;
         }
       }
       const pts = dts + offset;
-      if (mediaTime === undefined || pts >= mediaTime) min = min === undefined || pts < min ? pts : min;
-      if (mediaTime !== undefined && pts === mediaTime) exact = true;
+      if ((mediaTime === undefined || pts >= mediaTime) && pts < min) min = pts;
+      if (pts === mediaTime) exact = true;
       dts += delta;
     }
   }
-  if (min === undefined) return unsure("no samples");
+  if (min === Infinity) return unsure("no samples");
   if (mediaTime === undefined) {
-    if (min < 0n) unsure("negative first time");
-    return min;
+    if (min < 0) unsure("negative first time");
+    return BigInt(min);
   }
   // An edit that starts between two samples is played from a frame ffmpeg may show early: unsure.
   if (!exact) unsure("edit starts between samples");
