@@ -49,10 +49,11 @@ export const BOUNDS: Record<ScenarioName, string> = {
     "both cores, so on 2 cores the pipeline's two runs can only save what frame threading costs: ≤ 0.75× needs more " +
     "cores, the segments spread over several extractor replicas",
   "many-small":
-    "CPU: on 2 cores the batch costs the pipeline about twice the raw CLI's CPU seconds (see the CPU rows): per job an " +
-    "ffprobe and an ffmpeg process (each ffmpeg start loads its libraries: about 50 ms of CPU), the read model's writes " +
-    "of every event, six event hops and 10 S3 requests, all on the same 2 cores as the S3 emulator; jobs wait their turn " +
-    "for the extractor (`extraction-started`). The client follows the caller's event stream, not a polled list",
+    "CPU: on 2 cores the batch costs the pipeline about twice the raw CLI's CPU seconds (see the CPU rows). The " +
+    "extractor's ffmpeg costs what the raw CLI's does (these clips are probed from their header, without an ffprobe " +
+    "start); the rest is per job: the upload, six event hops, the read model's writes of every event and about 8 S3 " +
+    "requests, on the same 2 cores as the S3 emulator and the database; jobs wait their turn for the extractor " +
+    "(`extraction-started`). The client follows the caller's event stream, not a polled list",
   "large-2gb": "the memory target is per service; time is the 2 GB crossing the local S3 emulator twice",
   outputs:
     "the outputs share the one decode, but each adds its own scaling and encoding (sprite sheets, the contact sheet, the " +
