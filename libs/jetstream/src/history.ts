@@ -22,6 +22,13 @@ export type HistoryRecord = StoredEvent | UndecodableRecord;
 export const isUndecodable = (r: HistoryRecord): r is UndecodableRecord => "undecodable" in r;
 
 /**
+ * A manager for the reads below, which the stages make on every event. Without `checkAPI` it
+ * skips the account-info request each creation would send first; on a server without
+ * JetStream the read itself fails instead.
+ */
+const readManager = (nc: NatsConnection) => jetstreamManager(nc, { checkAPI: false });
+
+/**
  * Every stored message of one job, oldest first: events, and in their place a marker for any
  * message that does not decode or whose event names another job or type than its subject
  * (one bad message must not hide the rest of the history).
@@ -31,7 +38,7 @@ export const isUndecodable = (r: HistoryRecord): r is UndecodableRecord => "unde
 export async function readJobRecords(nc: NatsConnection, stream: string, jobId: string, prefix = SUBJECT_PREFIX): Promise<HistoryRecord[]> {
   const js = jetstream(nc);
   const subject = `${prefix}.${jobId}.>`;
-  const jsm = await jetstreamManager(nc);
+  const jsm = await readManager(nc);
   const info = await jsm.streams.info(stream, { subjects_filter: subject });
   const total = Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
   if (total === 0) return [];
@@ -83,7 +90,7 @@ export async function lastEventOf<T extends EventType>(
   type: T,
   prefix = SUBJECT_PREFIX,
 ): Promise<StoredEventOf<T> | null> {
-  const jsm = await jetstreamManager(nc);
+  const jsm = await readManager(nc);
   const msg = await jsm.streams.getMessage(stream, { last_by_subj: `${prefix}.${jobId}.${type}` });
   if (!msg) return null;
   const event = decodeEvent(msg.data);

@@ -119,7 +119,8 @@ t("the answers carry the facts that differ between the files", async ({ dir }) =
   const facts = async (name: string) => parseProbe((await probeContainer(join(dir, name))).json).facts;
   assert.equal(await Promise.all(TURNED.map(async (name) => (await facts(name)).rotation)), [270, 180, 90]);
   // A quarter turn shows the picture upright: taller than wide.
-  assert.equal([(await facts("turned-a.mp4")).width, (await facts("turned-a.mp4")).height], [240, 320]);
+  const turned = await facts("turned-a.mp4");
+  assert.equal([turned.width, turned.height], [240, 320]);
   assert.is((await facts("cropped-360.mp4")).height, 360);
   assert.is((await facts("odd-size.mp4")).width, 322);
   // Without an edit list the B-frame delay shows: the first frame is shown at 2/30 s.
