@@ -26,6 +26,7 @@ import { prepareOutputs, storeOutputs } from "./outputs/run.ts";
 import { produceFrames, type ReadyFrame } from "./pipeline.ts";
 import { isContiguous, planRuns, type PlanConfig, type Run } from "./plan.ts";
 import { probeContainer } from "./probe-mp4.ts";
+import { thinSource } from "./thin.ts";
 import { parseProbe, validateProbe, validateSize, type Limits } from "./probe.ts";
 import { downloadSource, type SourceObject } from "./source.ts";
 import { runPlan } from "./runs.ts";
@@ -67,6 +68,11 @@ export interface ExtractorContext {
    * ffprobe (probe-mp4.ts); anything else, and this off, is ffprobe's.
    */
   containerProbe: boolean;
+  /**
+   * On a file the header probe answered for, leave out of its index the unreferenced pictures
+   * no frame shows, so they are never decoded (thin.ts).
+   */
+  skipUnshown: boolean;
   ffmpegTimeoutMs: number;
   /** The font the contact sheet's text is drawn with. */
   fontFile?: string;
@@ -297,6 +303,12 @@ export async function extract(
       const input = { options: planned, duration: probe.facts.duration, durationKnown: probe.durationKnown, seekable, keyframes };
       // Throws TOO_MANY_FRAMES before anything is decoded.
       let runs = planRuns(input, { ...ctx.plan, ...bounds });
+      if (ctx.skipUnshown && fromHeader.json) {
+        const t2 = performance.now();
+        const thin = await thinSource(sourcePath, { streamIndex, startTime: probe.facts.startTime, from: planned.start, fps: planned.fps });
+        const thinMs = Math.round(performance.now() - t2);
+        log.info({ pictures: thin.pictures, decoded: thin.kept, thinMs, ...(thin.why ? { why: thin.why } : {}) }, "pictures to decode");
+      }
       // The plain path writes the zip while extracting (the outputs pass leaves it to the packager)
       // and stores the frames only in it. Each way back round the loop is taken at most once.
       let zipped = ctx.archiveMaxWaitingBytes > 0;

@@ -72,6 +72,7 @@ export async function main(): Promise<void> {
         tmpRoot: config.EXTRACTOR_TMP_DIR,
         probeTimeoutMs: config.EXTRACTOR_PROBE_TIMEOUT_SECONDS * 1000,
         containerProbe: config.EXTRACTOR_CONTAINER_PROBE,
+        skipUnshown: config.EXTRACTOR_SKIP_UNSHOWN,
         ffmpegTimeoutMs: config.EXTRACTOR_FFMPEG_TIMEOUT_SECONDS * 1000,
         fontFile: config.EXTRACTOR_FONT_FILE,
       }),

@@ -46,18 +46,20 @@ const PICTURE_BOXES = new Set(["clap", "mdcv", "clli", "dvcC", "dvvC", "dvwC", "
 /** Transfer characteristics (ISO/IEC 23091-2) of HDR: PQ, HLG. */
 const HDR_TRANSFERS = new Set([16, 18]);
 
-class Unsure extends Error {}
-const unsure = (why: string): never => {
+export class Unsure extends Error {}
+export const unsure = (why: string): never => {
   throw new Unsure(why);
 };
 
-interface Box {
+export interface Box {
   type: string;
   /** Payload, after the size and type. */
   body: Buffer;
+  /** The whole box, header included. */
+  raw: Buffer;
 }
 
-function* boxes(buf: Buffer, start = 0, end = buf.length): Generator<Box> {
+export function* boxes(buf: Buffer, start = 0, end = buf.length): Generator<Box> {
   let at = start;
   while (at + 8 <= end) {
     let size = buf.readUInt32BE(at);
@@ -73,26 +75,36 @@ function* boxes(buf: Buffer, start = 0, end = buf.length): Generator<Box> {
       size = end - at;
     }
     if (size < header || at + size > end) unsure(`box ${type} beyond its parent`);
-    yield { type, body: buf.subarray(at + header, at + size) };
+    yield { type, body: buf.subarray(at + header, at + size), raw: buf.subarray(at, at + size) };
     at += size;
   }
   // Fewer than 8 bytes left over (QuickTime ends some lists with a zero word) hold no box.
 }
 
-const child = (parent: Buffer, type: string): Buffer | undefined => {
+export const child = (parent: Buffer, type: string): Buffer | undefined => {
   for (const b of boxes(parent)) if (b.type === type) return b.body;
   return undefined;
 };
-const need = (parent: Buffer | undefined, type: string): Buffer => (parent && child(parent, type)) ?? unsure(`no ${type}`);
+export const need = (parent: Buffer | undefined, type: string): Buffer => (parent && child(parent, type)) ?? unsure(`no ${type}`);
+
+/** Where the moov box is in the file: its payload, its offset, and its header's length. */
+export interface MoovAt {
+  body: Buffer;
+  offset: number;
+  header: number;
+  /** A top-level box (the moov or another) has size 0: it runs to the end of the file. */
+  openEnded: boolean;
+}
 
 /** Reads the top-level boxes' headers and the moov box: undefined when this is no ISO BMFF file. */
-async function readMoov(path: string): Promise<Buffer | undefined> {
+export async function readMoov(path: string): Promise<MoovAt | undefined> {
   const file = await open(path, "r");
   try {
     const { size } = await file.stat();
     const head = Buffer.alloc(16);
     let at = 0;
-    let moov: Buffer | undefined;
+    let moov: MoovAt | undefined;
+    let openEnded = false;
     for (let n = 0; at < size; n++) {
       if (n > 64) return undefined;
       const { bytesRead } = await file.read(head, 0, 16, at);
@@ -102,23 +114,26 @@ async function readMoov(path: string): Promise<Buffer | undefined> {
       if (n === 0 && type !== "ftyp") return undefined;
       if (!TOP_LEVEL_OK.has(type)) return undefined;
       let header = 8;
+      const toEnd = boxSize === 0;
       if (boxSize === 1) {
         if (bytesRead < 16) return undefined;
         boxSize = Number(head.readBigUInt64BE(8));
         header = 16;
-      } else if (boxSize === 0) {
+      } else if (toEnd) {
         boxSize = size - at;
+        openEnded = true;
       }
       if (boxSize < header || at + boxSize > size) return undefined;
       if (type === "moov") {
         if (moov || boxSize - header > MAX_MOOV_BYTES) return undefined;
-        moov = Buffer.alloc(boxSize - header);
-        const read = await file.read(moov, 0, moov.length, at + header);
-        if (read.bytesRead !== moov.length) return undefined;
+        const body = Buffer.alloc(boxSize - header);
+        const read = await file.read(body, 0, body.length, at + header);
+        if (read.bytesRead !== body.length) return undefined;
+        moov = { body, offset: at, header, openEnded: false };
       }
       at += boxSize;
     }
-    return moov;
+    return moov && { ...moov, openEnded };
   } finally {
     await file.close();
   }
@@ -198,12 +213,14 @@ class Bits {
 
 const HIGH_PROFILES = new Set([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135]);
 
-interface Sps {
+export interface Sps {
   width: number;
   height: number;
   progressive: boolean;
   square: boolean;
   transfer?: number;
+  /** How picture order is coded (0: explicit counts, 1 and 2: derived from frame numbers). */
+  pocType: number;
 }
 
 /** The facts of an H.264 sequence parameter set (ITU-T H.264 7.3.2.1.1, E.1.1) the decision needs. */
@@ -278,7 +295,7 @@ export function parseSps(nal: Buffer): Sps {
       }
     }
   }
-  return { width, height, progressive: frameMbsOnly, square, ...(transfer !== undefined ? { transfer } : {}) };
+  return { width, height, progressive: frameMbsOnly, square, pocType, ...(transfer !== undefined ? { transfer } : {}) };
 }
 
 interface Track {
@@ -292,13 +309,13 @@ interface Track {
   video?: { width: number; height: number; rotation: number };
 }
 
-function fullBox(body: Buffer): { version: number; flags: number } {
+export function fullBox(body: Buffer): { version: number; flags: number } {
   if (body.length < 4) unsure("short full box");
   return { version: body[0]!, flags: body.readUIntBE(1, 3) };
 }
 
 /** A single edit that plays the media from `mediaTime` at normal rate, or none; empty edits and rate changes are unsure. */
-function editOf(trak: Buffer): bigint | undefined {
+export function editOf(trak: Buffer): bigint | undefined {
   const edts = child(trak, "edts");
   if (!edts) return undefined;
   const elst = child(edts, "elst");
@@ -500,7 +517,7 @@ export async function probeContainer(path: string): Promise<{ json?: ContainerPr
   const moov = await readMoov(path);
   if (!moov) return { why: "not an unfragmented MP4/QuickTime file" };
   try {
-    return { json: describe(moov) };
+    return { json: describe(moov.body) };
   } catch (err) {
     if (err instanceof Unsure) return { why: err.message };
     if (err instanceof RangeError) return { why: "header ends early" };

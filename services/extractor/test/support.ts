@@ -58,6 +58,7 @@ export async function createWorld(overrides: Partial<ExtractorContext> = {}): Pr
     tmpRoot,
     probeTimeoutMs: 30_000,
     containerProbe: true,
+    skipUnshown: true,
     ffmpegTimeoutMs: 120_000,
     ...overrides,
   };
