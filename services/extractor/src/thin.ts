@@ -3,26 +3,29 @@ import { setImmediate as yieldLoop } from "node:timers/promises";
 import { boxes, child, editOf, fullBox, need, parseSps, readMoov, Unsure, unsure } from "./probe-mp4.ts";
 
 /**
- * Decoding only the pictures the frames need. At one frame a second from 30 fps, an H.264
- * stream with B-frames has about half its pictures marked as references for no other
- * (nal_ref_idc 0): no later picture is predicted from them, so leaving one out changes no
- * other picture, bit for bit (ITU-T H.264 7.4.1, 8.2.5). Those that no frame shows cost a
- * third of the decoding and are thrown away by the fps filter.
+ * Decoding only the pictures the frames need. At one frame a second from 30 fps, 29 of every 30
+ * decoded pictures are thrown away by the fps filter, and two kinds of them are needed by
+ * nothing (ITU-T H.264 7.4.1, 8.2.1, 8.2.5):
+ * - after the last picture a frame needs before an IDR picture, the rest up to that IDR: an IDR
+ *   ends every reference before it, so nothing after it is predicted from them (with a keyframe
+ *   every 2 s, the second half of every GOP);
+ * - unreferenced pictures (nal_ref_idc 0, most B-frames) that no frame shows: no picture is
+ *   predicted from them. Only with picture order type 0, where each picture states its own order.
  *
  * `thinSource` rewrites the index of the plain MP4 the header probe answered for (probe-mp4.ts):
- * a new moov, appended to the file, lists the video track's samples without the unreferenced
- * pictures no frame time falls on, and the old one becomes a `free` box. No sample data moves,
- * so it costs a read of a few bytes per picture and the new index, never a copy of the video.
- * Every other track, every time and every keyframe stay as they were: each kept sample keeps its
- * decode and presentation time, so the fps filter picks the same pictures, which decode to the
- * same pixels. Anything it cannot be sure of leaves the file untouched, with the reason.
+ * a new moov, appended to the file, lists the video track's samples without those, and the old
+ * one becomes a `free` box. No sample data moves, so it costs a read of a few bytes per picture
+ * and the new index, never a copy of the video. Every other track and box stays as it was, and
+ * each kept sample keeps its decode and presentation time, so the fps filter picks the same
+ * pictures, which decode to the same pixels. Anything it cannot be sure of leaves the file
+ * untouched, with the reason.
  */
 
 /** Pictures kept around each frame time: more than any rounding of a time between ffmpeg and here. */
 const NEAR_SECONDS = 0.001;
 /** The end of the stream is ffmpeg's to round (the last frame's duration, the end-of-stream candidate): kept whole. */
 const TAIL_SECONDS = 0.5;
-/** Fewer unreferenced pictures to leave out than this share is not worth a new index. */
+/** Fewer pictures to leave out than this share is not worth a new index. */
 const MIN_DROPPED_SHARE = 0.1;
 /** Samples handled between yields to the event loop. */
 const YIELD_EVERY = 4096;
@@ -30,6 +33,8 @@ const YIELD_EVERY = 4096;
 const PEEK_BYTES = 64;
 /** NAL units before a picture's first slice at most (delimiters, SEI, parameter sets). */
 const MAX_LEADING_NALS = 32;
+/** A parameter set sent in the stream is read whole; none is near this long. */
+const MAX_SPS_BYTES = 1024;
 
 export interface ThinRequest {
   /** The video stream (its track, in the order ffmpeg numbers streams). */
@@ -151,13 +156,18 @@ function readSamples(stbl: Buffer, fileSize: number): Samples {
   return { count, offsets, sizes, dts, ctts, cttsVersion: cttsBox ? fullBox(cttsBox).version : 0, sync, end: t };
 }
 
+/** A picture's kind, as flags: other pictures may be predicted from it; it starts a coded video sequence. */
+const REFERENCE = 1;
+const IDR = 2;
+
 /**
- * Whether each picture is a reference (true) or not (false): its first slice's nal_ref_idc.
- * Data partitioning and scalable or multi-view extensions are unsure: their references are
- * not the picture's alone.
+ * Each picture's kind (REFERENCE, IDR), from its first slice's NAL header, and the picture order
+ * types of the parameter sets sent in the stream itself. Data partitioning and scalable or
+ * multi-view extensions are unsure: their pictures' dependencies are not their own.
  */
-async function referenceFlags(fd: number, s: Samples, lengthSize: number): Promise<Uint8Array> {
-  const refs = new Uint8Array(s.count);
+async function pictureKinds(fd: number, s: Samples, lengthSize: number): Promise<{ kinds: Uint8Array; pocTypes: Set<number> }> {
+  const kinds = new Uint8Array(s.count);
+  const pocTypes = new Set<number>();
   const peek = Buffer.alloc(PEEK_BYTES);
   let peekAt = -1;
   let peekLen = 0;
@@ -178,40 +188,64 @@ async function referenceFlags(fd: number, s: Samples, lengthSize: number): Promi
       const head = byteAt(pos, lengthSize + 1);
       const len = head.readUIntBE(0, lengthSize);
       if (len < 1 || pos + lengthSize + len > end) unsure("bad NAL length");
-      const type = head[lengthSize]! & 0x1f;
+      const header = head[lengthSize]!;
+      const type = header & 0x1f;
       if (type === 1 || type === 5) {
-        refs[i] = (head[lengthSize]! >> 5) & 3 ? 1 : 0;
+        kinds[i] = ((header >> 5) & 3 ? REFERENCE : 0) | (type === 5 ? IDR : 0);
         found = true;
         break;
       }
       if ((type >= 2 && type <= 4) || type === 14 || type === 15 || type === 20 || type === 21) unsure(`NAL unit type ${type}`);
+      if (type === 7) {
+        if (len > MAX_SPS_BYTES) unsure("long parameter set");
+        const sps = Buffer.alloc(len);
+        if (readSync(fd, sps, 0, len, pos + lengthSize) !== len) unsure("sample ends early");
+        pocTypes.add(parseSps(sps).pocType);
+      }
       pos += lengthSize + len;
     }
     if (!found) unsure("a sample without a slice near its start");
   }
-  return refs;
+  return { kinds, pocTypes };
 }
 
-/** Which samples the new index lists: every reference, and the unreferenced pictures a frame may show. */
-function choose(s: Samples, refs: Uint8Array, times: Float64Array, req: ThinRequest): Uint8Array {
-  const keep = refs.slice();
+/**
+ * Which samples the new index lists. First the pictures a frame may show: for each frame time
+ * T, those within NEAR of it, and the last before it when none is at it (within NEAR, a
+ * picture's time in ffmpeg only rounds down, so one at T is shown at T); the first picture
+ * after the first frame's time, the first picture shown, and the last TAIL_SECONDS. Then what they are decoded from, in decode
+ * order: an IDR picture ends every reference before it, so after the last needed picture
+ * before an IDR nothing is needed until that IDR; before it, every reference is kept (any may
+ * be predicted from), and an unreferenced picture only when it may be shown and
+ * `unreferenced` allows leaving the others out.
+ */
+function choose(s: Samples, kinds: Uint8Array, times: Float64Array, req: ThinRequest, unreferenced: boolean): Uint8Array {
+  const shownNeed = new Uint8Array(s.count);
   const order = Array.from({ length: s.count }, (_, i) => i).sort((a, b) => times[a]! - times[b]!);
   const shown = order.filter((i) => times[i]! >= -NEAR_SECONDS);
   if (!shown.length) unsure("no picture is shown");
-  keep[shown[0]!] = 1;
+  shownNeed[shown[0]!] = 1;
   const last = times[shown[shown.length - 1]!]!;
-  for (const i of shown) if (times[i]! >= last - TAIL_SECONDS) keep[i] = 1;
-  keep[s.count - 1] = 1;
-  // For each frame time T: the last picture at or before T - NEAR, those within NEAR of T, the first after.
+  for (const i of shown) if (times[i]! >= last - TAIL_SECONDS) shownNeed[i] = 1;
+  shownNeed[s.count - 1] = 1;
   let p = 0;
   for (let k = 0; ; k++) {
     const at = req.from + k / req.fps;
     if (at > last + 1 / req.fps) break;
-    while (p < shown.length && times[shown[p]!]! <= at - NEAR_SECONDS) p++;
-    if (p > 0) keep[shown[p - 1]!] = 1;
+    while (p < shown.length && times[shown[p]!]! < at - NEAR_SECONDS) p++;
     let q = p;
-    while (q < shown.length && times[shown[q]!]! <= at + NEAR_SECONDS) keep[shown[q++]!] = 1;
-    if (q < shown.length) keep[shown[q]!] = 1;
+    while (q < shown.length && times[shown[q]!]! <= at + NEAR_SECONDS) shownNeed[shown[q++]!] = 1;
+    // No picture at T (within NEAR): the one shown then is the last before.
+    if (!(q > p && times[shown[p]!]! <= at) && p > 0) shownNeed[shown[p - 1]!] = 1;
+    // The first frame may be pinned to the first picture after its time.
+    if (k === 0 && q < shown.length) shownNeed[shown[q]!] = 1;
+  }
+  const keep = new Uint8Array(s.count);
+  let neededLater = false;
+  for (let i = s.count - 1; i >= 0; i--) {
+    if (shownNeed[i]) neededLater = true;
+    keep[i] = neededLater && (shownNeed[i] || kinds[i]! & REFERENCE || !unreferenced) ? 1 : 0;
+    if (kinds[i]! & IDR) neededLater = false;
   }
   return keep;
 }
@@ -349,8 +383,6 @@ export async function thinSource(path: string, req: ThinRequest): Promise<ThinRe
     const lengthSize = (avcC[4]! & 3) + 1;
     if (lengthSize === 3) unsure("bad NAL length size");
     const sps = parseSps(avcC.subarray(8, 8 + avcC.readUInt16BE(6)));
-    // Picture order from explicit counts: leaving a picture out changes no other's order.
-    if (sps.pocType !== 0) unsure(`picture order type ${sps.pocType}`);
     if (!sps.progressive) unsure("interlaced coding");
 
     const s = readSamples(stbl, fileSize);
@@ -359,10 +391,13 @@ export async function thinSource(path: string, req: ThinRequest): Promise<ThinRe
     const shift = edit === undefined ? 0 : Number(edit);
     const times = new Float64Array(s.count);
     for (let i = 0; i < s.count; i++) times[i] = (s.dts[i]! + (s.ctts?.[i] ?? 0) - shift) / timescale - req.startTime;
-    const refs = await referenceFlags(fd, s, lengthSize);
-    const keep = choose(s, refs, times, req);
+    const { kinds, pocTypes } = await pictureKinds(fd, s, lengthSize);
+    // Unreferenced pictures go only where each picture states its own order (type 0): with types
+    // 1 and 2 it is counted from the frame numbers of the pictures before it.
+    const unreferenced = sps.pocType === 0 && [...pocTypes].every((t) => t === 0);
+    const keep = choose(s, kinds, times, req, unreferenced);
     const kept = keep.reduce((n, k) => n + k, 0);
-    if (s.count - kept < s.count * MIN_DROPPED_SHARE) return { pictures, kept: s.count, why: "few unreferenced pictures to leave out" };
+    if (s.count - kept < s.count * MIN_DROPPED_SHARE) return { pictures, kept: s.count, why: "few pictures to leave out" };
 
     let seen = -1;
     const parts: Buffer[] = [];
