@@ -34,7 +34,7 @@ export const configSchema = z.object({
   EXTRACTOR_PROBE_TIMEOUT_SECONDS: env.int(60, 1),
   /** Plain MP4 / QuickTime H.264 is probed from its header, sparing an ffprobe start (docs/extraction.md, "The probe"). */
   EXTRACTOR_CONTAINER_PROBE: env.bool(true),
-  /** Such a file's unreferenced pictures that no frame shows are left undecoded (docs/extraction.md, "Decoding less"). */
+  /** Such a file's pictures that no frame needs are left undecoded (docs/extraction.md, "Decoding less"). */
   EXTRACTOR_SKIP_UNSHOWN: env.bool(true),
   EXTRACTOR_FFMPEG_TIMEOUT_SECONDS: env.int(7200, 1),
   /** The TrueType font the contact sheet's title, facts and times are drawn with. */

@@ -26,7 +26,7 @@ import { prepareOutputs, storeOutputs } from "./outputs/run.ts";
 import { produceFrames, type ReadyFrame } from "./pipeline.ts";
 import { isContiguous, planRuns, type PlanConfig, type Run } from "./plan.ts";
 import { probeContainer } from "./probe-mp4.ts";
-import { thinSource } from "./thin.ts";
+import { keyframeTimes, thinSource } from "./thin.ts";
 import { parseProbe, validateProbe, validateSize, type Limits } from "./probe.ts";
 import { downloadSource, type SourceObject } from "./source.ts";
 import { runPlan } from "./runs.ts";
@@ -69,8 +69,8 @@ export interface ExtractorContext {
    */
   containerProbe: boolean;
   /**
-   * On a file the header probe answered for, leave out of its index the unreferenced pictures
-   * no frame shows, so they are never decoded (thin.ts).
+   * On a file the header probe answered for, leave out of its index the pictures no frame
+   * needs, so they are never decoded (thin.ts).
    */
   skipUnshown: boolean;
   ffmpegTimeoutMs: number;
@@ -291,15 +291,19 @@ export async function extract(
         });
       };
       // A sparse plan opens the input once per frame: at the keyframe before each, when the index says where.
+      const sparse = seekable && probe.durationKnown && planned.fps <= ctx.plan.sparseMaxFps;
+      // The header probe's file lists its keyframes in its index; ffprobe's packet list reads the whole file.
+      const fromIndex = sparse && fromHeader.json ? await keyframeTimes(sourcePath, streamIndex, probe.facts.startTime) : undefined;
       const keyframes =
-        seekable && probe.durationKnown && planned.fps <= ctx.plan.sparseMaxFps
+        fromIndex ??
+        (sparse
           ? await listKeyframes(ctx.tools.ffprobe, sourcePath, streamIndex, probe.facts.startTime, ctx.probeTimeoutMs).catch(
               (err: unknown) => {
                 log.warn({ err: String(err) }, "keyframes not listed; sparse runs open the input a margin early");
                 return undefined;
               },
             )
-          : undefined;
+          : undefined);
       const input = { options: planned, duration: probe.facts.duration, durationKnown: probe.durationKnown, seekable, keyframes };
       // Throws TOO_MANY_FRAMES before anything is decoded.
       let runs = planRuns(input, { ...ctx.plan, ...bounds });

@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync, writeSync, ftruncateSync } from "node:fs";
 import { setImmediate as yieldLoop } from "node:timers/promises";
-import { boxes, child, editOf, fullBox, need, parseSps, readMoov, Unsure, unsure } from "./probe-mp4.ts";
+import { stat } from "node:fs/promises";
+import { boxes, child, editOf, fullBox, need, parseSps, readMoov, Unsure, unsure, type Sps } from "./probe-mp4.ts";
 
 /**
  * Decoding only the pictures the frames need. At one frame a second from 30 fps, 29 of every 30
@@ -355,6 +356,61 @@ function replaced(body: Buffer, path: readonly string[], leaf: (old: Buffer) => 
   return Buffer.concat(parts);
 }
 
+interface VideoTrack {
+  stbl: Buffer;
+  sps: Sps;
+  lengthSize: number;
+  s: Samples;
+  /** Each sample's presentation time, in seconds from the input's start. */
+  times: Float64Array;
+}
+
+/** The H.264 track `streamIndex` of a moov: its samples and their times, measured from `startTime` as ffmpeg measures them. */
+function videoTrack(moov: Buffer, streamIndex: number, fileSize: number, startTime: number): VideoTrack {
+  const traks = [...boxes(moov)].filter((b) => b.type === "trak");
+  const trak = traks[streamIndex]?.body ?? unsure("no such track");
+  const mdia = need(trak, "mdia");
+  const mdhd = need(mdia, "mdhd");
+  const timescale = fullBox(mdhd).version === 1 ? mdhd.readUInt32BE(20) : mdhd.readUInt32BE(12);
+  if (!timescale) unsure("no timescale");
+  const stbl = need(need(mdia, "minf"), "stbl");
+  const stsd = need(stbl, "stsd");
+  const entry = [...boxes(stsd, 8)][0] ?? unsure("no sample description");
+  if (entry.type !== "avc1" && entry.type !== "avc3") unsure(`codec ${entry.type}`);
+  const avcC = child(entry.body.subarray(78), "avcC") ?? unsure("no avcC");
+  const lengthSize = (avcC[4]! & 3) + 1;
+  if (lengthSize === 3) unsure("bad NAL length size");
+  const sps = parseSps(avcC.subarray(8, 8 + avcC.readUInt16BE(6)));
+  if (!sps.progressive) unsure("interlaced coding");
+  const s = readSamples(stbl, fileSize);
+  const edit = editOf(trak);
+  const shift = edit === undefined ? 0 : Number(edit);
+  const times = new Float64Array(s.count);
+  for (let i = 0; i < s.count; i++) times[i] = (s.dts[i]! + (s.ctts?.[i] ?? 0) - shift) / timescale - startTime;
+  return { stbl, sps, lengthSize, s, times };
+}
+
+/**
+ * The video track's keyframe times (its sync samples), from the input's start, ascending and
+ * rounded to microseconds as ffprobe prints them: what `listKeyframes` reads from ffprobe's
+ * packet list, which reads the whole file. Undefined when the header cannot say.
+ */
+export async function keyframeTimes(path: string, streamIndex: number, startTime: number): Promise<number[] | undefined> {
+  const moov = await readMoov(path);
+  if (!moov) return undefined;
+  try {
+    const { size } = await stat(path);
+    const { s, times } = videoTrack(moov.body, streamIndex, size, startTime);
+    const sync = s.sync ?? Uint32Array.from({ length: s.count }, (_, i) => i + 1);
+    const out: number[] = [];
+    for (const n of sync) if (n >= 1 && n <= s.count) out.push(Math.round(times[n - 1]! * 1e6) / 1e6);
+    return out.sort((a, b) => a - b);
+  } catch (err) {
+    if (err instanceof Unsure || err instanceof RangeError) return undefined;
+    throw err;
+  }
+}
+
 /**
  * Leaves out of the file's index the unreferenced pictures no frame of `req` shows (see the
  * top of this file). Only for a file the header probe answered for; an ffmpeg run over the
@@ -369,28 +425,8 @@ export async function thinSource(path: string, req: ThinRequest): Promise<ThinRe
   let pictures = 0;
   try {
     const fileSize = fstatSync(fd).size;
-    const traks = [...boxes(moov.body)].filter((b) => b.type === "trak");
-    const trak = traks[req.streamIndex]?.body ?? unsure("no such track");
-    const mdia = need(trak, "mdia");
-    const mdhd = need(mdia, "mdhd");
-    const timescale = fullBox(mdhd).version === 1 ? mdhd.readUInt32BE(20) : mdhd.readUInt32BE(12);
-    if (!timescale) unsure("no timescale");
-    const stbl = need(need(mdia, "minf"), "stbl");
-    const stsd = need(stbl, "stsd");
-    const entry = [...boxes(stsd, 8)][0] ?? unsure("no sample description");
-    if (entry.type !== "avc1" && entry.type !== "avc3") unsure(`codec ${entry.type}`);
-    const avcC = child(entry.body.subarray(78), "avcC") ?? unsure("no avcC");
-    const lengthSize = (avcC[4]! & 3) + 1;
-    if (lengthSize === 3) unsure("bad NAL length size");
-    const sps = parseSps(avcC.subarray(8, 8 + avcC.readUInt16BE(6)));
-    if (!sps.progressive) unsure("interlaced coding");
-
-    const s = readSamples(stbl, fileSize);
+    const { stbl, sps, lengthSize, s, times } = videoTrack(moov.body, req.streamIndex, fileSize, req.startTime);
     pictures = s.count;
-    const edit = editOf(trak);
-    const shift = edit === undefined ? 0 : Number(edit);
-    const times = new Float64Array(s.count);
-    for (let i = 0; i < s.count; i++) times[i] = (s.dts[i]! + (s.ctts?.[i] ?? 0) - shift) / timescale - req.startTime;
     const { kinds, pocTypes } = await pictureKinds(fd, s, lengthSize);
     // Unreferenced pictures go only where each picture states its own order (type 0): with types
     // 1 and 2 it is counted from the frame numbers of the pictures before it.

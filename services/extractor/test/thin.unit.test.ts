@@ -11,7 +11,8 @@ import { buildFfmpegArgs, buildProbeArgs, type OutputSpec } from "../src/args.ts
 import { planRuns, type PlanConfig } from "../src/plan.ts";
 import { parseProbe } from "../src/probe.ts";
 import { probeContainer } from "../src/probe-mp4.ts";
-import { thinSource } from "../src/thin.ts";
+import { keyframeTimes, thinSource } from "../src/thin.ts";
+import { listKeyframes } from "../src/ffmpeg.ts";
 
 const src = (seconds: number, rate = "30") => ["-f", "lavfi", "-i", `testsrc2=s=320x240:r=${rate}:d=${seconds}`];
 const tone = (seconds: number) => ["-f", "lavfi", "-i", `sine=d=${seconds}`];
@@ -140,6 +141,17 @@ t("the decoder is asked for fewer pictures: ffmpeg counts them", async ({ dir })
   assert.is(await count(path), result.kept);
   // Every B-frame of a flat GOP is unreferenced: about half the pictures go.
   assert.ok(result.kept < 0.55 * 150, `kept ${result.kept}`);
+});
+
+t("the keyframes read from the index are those ffprobe's packet list gives", async ({ dir }) => {
+  for (const [name, { stream }] of Object.entries(WITH_BFRAMES)) {
+    const path = join(dir, name);
+    const startTime = Number((await probeContainer(path)).json!.format.start_time);
+    const mine = await keyframeTimes(path, stream, startTime);
+    const theirs = await listKeyframes("ffprobe", path, stream, startTime, 30_000);
+    assert.ok(theirs.length >= 2, `${name}: ${theirs.length} keyframes`);
+    assert.equal(mine, theirs, name);
+  }
 });
 
 t("a file it cannot thin is left byte for byte as it was, with the reason", async ({ dir }) => {
