@@ -40,18 +40,17 @@ export const DESCRIPTIONS: Record<ScenarioName, string> = {
  */
 export const BOUNDS: Record<ScenarioName, string> = {
   "latency-60s":
-    "the source crosses S3 twice before decoding starts (the upload through the bridge, the extractor's download), about " +
-    "a sixth of the pipeline's time, which the raw CLI never spends; the decoding itself (two runs, a thread each) is " +
-    "already faster than the raw CLI's one ffmpeg on both cores, and on 2 cores the S3 emulator and the services take " +
-    "their CPU from it",
+    "the source crosses S3 twice before decoding starts (the upload through the bridge, the extractor's download), which " +
+    "the raw CLI never spends; the decoding itself already costs less than the raw CLI's (the extractor decodes only the " +
+    "pictures the frames need, docs/extraction.md), and on 2 cores the S3 emulator and the services take their CPU from it",
   "long-10min":
-    "the same on 10× the bytes (204 MB up through the bridge and down to the extractor); the raw CLI already decodes on " +
-    "both cores, so on 2 cores the pipeline's two runs can only save what frame threading costs: ≤ 0.75× needs more " +
-    "cores, the segments spread over several extractor replicas",
+    "the same on 10× the bytes (204 MB up through the bridge and down to the extractor, see the steps); the extractor " +
+    "already decodes only the pictures the frames need, so on 2 cores what is left is the transfer and the services' " +
+    "CPU; more cores spread the segments over several extractor replicas",
   "many-small":
-    "CPU: on 2 cores the batch costs the pipeline about twice the raw CLI's CPU seconds (see the CPU rows). The " +
-    "extractor's ffmpeg costs what the raw CLI's does (these clips are probed from their header, without an ffprobe " +
-    "start); the rest is per job: the upload, six event hops, the read model's writes of every event and about 8 S3 " +
+    "CPU: on 2 cores the batch costs the pipeline more CPU seconds than the raw CLI (see the CPU rows), though the " +
+    "extractor's ffmpeg costs less than the raw CLI's (probed from the header, decoding only the pictures the frames " +
+    "need); the rest is per job: the upload, six event hops, the read model's writes of every event and about 8 S3 " +
     "requests, on the same 2 cores as the S3 emulator and the database; jobs wait their turn for the extractor " +
     "(`extraction-started`). The client follows the caller's event stream, not a polled list",
   "large-2gb": "the memory target is per service; time is the 2 GB crossing the local S3 emulator twice",
