@@ -248,6 +248,8 @@ function choose(s: Samples, kinds: Uint8Array, times: Float64Array, req: ThinReq
     keep[i] = neededLater && (shownNeed[i] || kinds[i]! & REFERENCE || !unreferenced) ? 1 : 0;
     if (kinds[i]! & IDR) neededLater = false;
   }
+  // The new index counts decode times from its first sample: the file's first keeps them all in place.
+  keep[0] = 1;
   return keep;
 }
 
