@@ -76,6 +76,8 @@ export interface ExtractorContext {
   ffmpegTimeoutMs: number;
   /** The font the contact sheet's text is drawn with. */
   fontFile?: string;
+  /** Hears, for a source whose index was thinned (thin.ts), its video's pictures and how many of them are decoded. */
+  onPictures?: (pictures: number, decoded: number) => void;
   /** Hears each ffmpeg process started: a `decode` reads every frame, `keyframes` only those. */
   onFfmpegRun?: (kind: "decode" | "keyframes") => void;
 }
@@ -312,6 +314,7 @@ export async function extract(
         const thin = await thinSource(sourcePath, { streamIndex, startTime: probe.facts.startTime, from: planned.start, fps: planned.fps });
         const thinMs = Math.round(performance.now() - t2);
         log.info({ pictures: thin.pictures, decoded: thin.kept, thinMs, ...(thin.why ? { why: thin.why } : {}) }, "pictures to decode");
+        if (thin.pictures > 0) ctx.onPictures?.(thin.pictures, thin.kept);
       }
       // The plain path writes the zip while extracting (the outputs pass leaves it to the packager)
       // and stores the frames only in it. Each way back round the loop is taken at most once.

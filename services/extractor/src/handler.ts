@@ -30,15 +30,32 @@ export function createHandler(deps: Deps, ctx: ExtractorContext, now?: () => Dat
         labelNames: ["kind"] as const,
         registers: [deps.registry],
       }));
-  const counted: ExtractorContext = runs
-    ? {
-        ...ctx,
-        onFfmpegRun: (kind) => {
-          runs.inc({ kind });
-          ctx.onFfmpegRun?.(kind);
-        },
-      }
-    : ctx;
+  // Pictures of the sources the header probe answered for, decoded or left out of the index (thin.ts).
+  const picturesName = "extractor_source_pictures_total";
+  const pictures =
+    deps.registry &&
+    ((deps.registry.getSingleMetric(picturesName) as Counter<"decoded"> | undefined) ??
+      new Counter({
+        name: picturesName,
+        help: "video pictures of the plain MP4 H.264 sources, by whether they were decoded or left out as needed by no frame",
+        labelNames: ["decoded"] as const,
+        registers: [deps.registry],
+      }));
+  const counted: ExtractorContext =
+    runs && pictures
+      ? {
+          ...ctx,
+          onFfmpegRun: (kind) => {
+            runs.inc({ kind });
+            ctx.onFfmpegRun?.(kind);
+          },
+          onPictures: (total, decoded) => {
+            pictures.inc({ decoded: "true" }, decoded);
+            pictures.inc({ decoded: "false" }, total - decoded);
+            ctx.onPictures?.(total, decoded);
+          },
+        }
+      : ctx;
   const cancels = new CancelWatch(deps.nc, deps.subjectPrefix, deps.log);
   return stageHandler(
     {

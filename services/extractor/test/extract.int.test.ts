@@ -8,6 +8,7 @@ import {
   ffmpeg,
   frameKeys,
   frameNames,
+  handlerWith,
   history,
   leftovers,
   looseFrameKeys,
@@ -26,8 +27,14 @@ const test = worldSuite("extractor: frames from a 10 s clip", { name: "clip10.mp
 
 test("default options: ten JPEG frames at 0..9 s, each the frame ffmpeg -ss t shows", async ({ w, clip }) => {
   const job = await uploadJob(w, clip);
-  const outcome = await w.handler(job.delivery, log);
+  // The pictures no frame needs are left undecoded, and the frames are still those of the untouched clip.
+  const heard: [number, number][] = [];
+  const handler = handlerWith(w, { onPictures: (pictures, decoded) => heard.push([pictures, decoded]) });
+  const outcome = await handler(job.delivery, log);
   assert.equal(outcome, { kind: "ack" });
+  assert.is(heard.length, 1);
+  assert.is(heard[0]![0], 250);
+  assert.ok(heard[0]![1] < 250 * 0.6, `decoded ${heard[0]![1]} of 250`);
 
   const keys = await frameKeys(w, job.jobId);
   assert.equal(
