@@ -34,6 +34,8 @@ const YIELD_EVERY = 4096;
 const PEEK_BYTES = 64;
 /** NAL units before a picture's first slice at most (delimiters, SEI, parameter sets). */
 const MAX_LEADING_NALS = 32;
+/** NAL units of an unreferenced picture's sample read at most (each of its slices is checked). */
+const MAX_NALS = 1024;
 /** A parameter set sent in the stream is read whole; none is near this long. */
 const MAX_SPS_BYTES = 1024;
 
@@ -55,7 +57,7 @@ export interface ThinResult {
   why?: string;
 }
 
-interface Samples {
+export interface Samples {
   count: number;
   offsets: Float64Array;
   sizes: Uint32Array;
@@ -158,15 +160,15 @@ function readSamples(stbl: Buffer, fileSize: number): Samples {
 }
 
 /** A picture's kind, as flags: other pictures may be predicted from it; it starts a coded video sequence. */
-const REFERENCE = 1;
-const IDR = 2;
+export const REFERENCE = 1;
+export const IDR = 2;
 
 /**
- * Each picture's kind (REFERENCE, IDR), from its first slice's NAL header, and the picture order
+ * Each picture's kind (REFERENCE, IDR), from its slices' NAL headers, and the picture order
  * types of the parameter sets sent in the stream itself. Data partitioning and scalable or
  * multi-view extensions are unsure: their pictures' dependencies are not their own.
  */
-async function pictureKinds(fd: number, s: Samples, lengthSize: number): Promise<{ kinds: Uint8Array; pocTypes: Set<number> }> {
+export async function pictureKinds(fd: number, s: Samples, lengthSize: number): Promise<{ kinds: Uint8Array; pocTypes: Set<number> }> {
   const kinds = new Uint8Array(s.count);
   const pocTypes = new Set<number>();
   const peek = Buffer.alloc(PEEK_BYTES);
@@ -184,28 +186,35 @@ async function pictureKinds(fd: number, s: Samples, lengthSize: number): Promise
     if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldLoop();
     const end = s.offsets[i]! + s.sizes[i]!;
     let pos = s.offsets[i]!;
-    let found = false;
-    for (let n = 0; n < MAX_LEADING_NALS && pos + lengthSize + 1 <= end; n++) {
+    let slices = 0;
+    for (let n = 0; pos + lengthSize + 1 <= end; n++) {
+      if (n >= (slices ? MAX_NALS : MAX_LEADING_NALS))
+        unsure(slices ? "too many NAL units in a sample" : "a sample without a slice near its start");
       const head = byteAt(pos, lengthSize + 1);
       const len = head.readUIntBE(0, lengthSize);
       if (len < 1 || pos + lengthSize + len > end) unsure("bad NAL length");
       const header = head[lengthSize]!;
       const type = header & 0x1f;
       if (type === 1 || type === 5) {
-        kinds[i] = ((header >> 5) & 3 ? REFERENCE : 0) | (type === 5 ? IDR : 0);
-        found = true;
-        break;
-      }
-      if ((type >= 2 && type <= 4) || type === 14 || type === 15 || type === 20 || type === 21) unsure(`NAL unit type ${type}`);
-      if (type === 7) {
-        if (len > MAX_SPS_BYTES) unsure("long parameter set");
-        const sps = Buffer.alloc(len);
-        if (readSync(fd, sps, 0, len, pos + lengthSize) !== len) unsure("sample ends early");
-        pocTypes.add(parseSps(sps).pocType);
+        const reference = (header >> 5) & 3 ? REFERENCE : 0;
+        // The first slice says what the picture is. A sample that holds more (another picture
+        // muxed into it) is left out only if none of them is a reference.
+        kinds[i] = slices === 0 ? reference | (type === 5 ? IDR : 0) : kinds[i]! | reference;
+        slices++;
+        // A reference is kept anyway: the rest of its sample need not be read.
+        if (kinds[i]! & REFERENCE) break;
+      } else {
+        if ((type >= 2 && type <= 4) || type === 14 || type === 15 || type === 20 || type === 21) unsure(`NAL unit type ${type}`);
+        if (type === 7) {
+          if (len > MAX_SPS_BYTES) unsure("long parameter set");
+          const sps = Buffer.alloc(len);
+          if (readSync(fd, sps, 0, len, pos + lengthSize) !== len) unsure("sample ends early");
+          pocTypes.add(parseSps(sps).pocType);
+        }
       }
       pos += lengthSize + len;
     }
-    if (!found) unsure("a sample without a slice near its start");
+    if (!slices) unsure("a sample without a slice");
   }
   return { kinds, pocTypes };
 }

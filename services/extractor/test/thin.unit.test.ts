@@ -11,7 +11,8 @@ import { buildFfmpegArgs, buildProbeArgs, type OutputSpec } from "../src/args.ts
 import { planRuns, type PlanConfig } from "../src/plan.ts";
 import { parseProbe } from "../src/probe.ts";
 import { probeContainer } from "../src/probe-mp4.ts";
-import { keyframeTimes, thinSource } from "../src/thin.ts";
+import { closeSync, openSync } from "node:fs";
+import { IDR, keyframeTimes, pictureKinds, REFERENCE, thinSource, type Samples } from "../src/thin.ts";
 import { listKeyframes } from "../src/ffmpeg.ts";
 
 const src = (seconds: number, rate = "30") => ["-f", "lavfi", "-i", `testsrc2=s=320x240:r=${rate}:d=${seconds}`];
@@ -190,6 +191,46 @@ t("a slice header that lies about its length leaves the file alone", async ({ di
   const result = await thinSource(path, { streamIndex: 0, startTime: 0, from: 0, fps: 1 });
   assert.match(result.why ?? "", /bad NAL length/);
   assert.ok((await readFile(path)).equals(file));
+});
+
+t("a sample is unreferenced only if every slice in it is: another picture muxed into it counts", async ({ dir }) => {
+  // NAL units with 4-byte lengths: an IDR slice, an unreferenced slice, a referenced non-IDR slice, an SEI.
+  const nal = (header: number, size = 6) => {
+    const b = Buffer.alloc(4 + size, 0x11);
+    b.writeUInt32BE(size, 0);
+    b[4] = header;
+    return b;
+  };
+  const [idr, unref, ref, sei] = [nal(0x65), nal(0x01), nal(0x21), nal(0x06, 20)];
+  const samples = [
+    Buffer.concat([sei, idr]),
+    Buffer.concat([unref]),
+    Buffer.concat([unref, unref]),
+    Buffer.concat([unref, ref]),
+    Buffer.concat([sei, unref, sei, unref]),
+  ];
+  const path = join(dir, "slices.h264");
+  await writeFile(path, Buffer.concat(samples));
+  const count = samples.length;
+  const offsets = new Float64Array(count);
+  samples.reduce((at, b, i) => ((offsets[i] = at), at + b.length), 0);
+  const s: Samples = {
+    count,
+    offsets,
+    sizes: Uint32Array.from(samples.map((b) => b.length)),
+    dts: new Float64Array(count),
+    ctts: null,
+    cttsVersion: 0,
+    sync: null,
+    end: count,
+  };
+  const fd = openSync(path, "r");
+  try {
+    const { kinds } = await pictureKinds(fd, s, 4);
+    assert.equal([...kinds], [REFERENCE | IDR, 0, 0, REFERENCE, 0]);
+  } finally {
+    closeSync(fd);
+  }
 });
 
 t.run();
