@@ -63,12 +63,28 @@ export interface Samples {
   sizes: Uint32Array;
   dts: Float64Array;
   /** Composition offsets, as stored (ctts), or null. */
-  ctts: Int32Array | null;
+  ctts: Float64Array | null;
   cttsVersion: number;
   /** Sync samples, 1-based, or null when every sample is one. */
   sync: Uint32Array | null;
   /** The track's decode end: the last sample's time plus its duration. */
   end: number;
+}
+
+/** A table of runs (stts, ctts: a sample count and a value each) as one value per sample. */
+function perSample(table: Buffer, count: number, name: string, signed: boolean): Float64Array {
+  const runs = table.readUInt32BE(4);
+  if (8 + runs * 8 > table.length) unsure(`short ${name}`);
+  const out = new Float64Array(count);
+  let sample = 0;
+  for (let r = 0; r < runs; r++) {
+    const n = table.readUInt32BE(8 + r * 8);
+    if (n > count - sample) unsure(`${name} lists more samples than stsz`);
+    out.fill(signed ? table.readInt32BE(12 + r * 8) : table.readUInt32BE(12 + r * 8), sample, sample + n);
+    sample += n;
+  }
+  if (sample !== count) unsure(`${name} lists fewer samples than stsz`);
+  return out;
 }
 
 function readSamples(stbl: Buffer, fileSize: number): Samples {
@@ -113,40 +129,15 @@ function readSamples(stbl: Buffer, fileSize: number): Samples {
   }
   if (sample !== count) unsure("chunks hold fewer samples than stsz");
 
-  const stts = need(stbl, "stts");
-  const sttsRuns = stts.readUInt32BE(4);
-  if (8 + sttsRuns * 8 > stts.length) unsure("short stts");
+  const deltas = perSample(need(stbl, "stts"), count, "stts", false);
   const dts = new Float64Array(count);
   let t = 0;
-  sample = 0;
-  for (let r = 0; r < sttsRuns; r++) {
-    const n = stts.readUInt32BE(8 + r * 8);
-    const delta = stts.readUInt32BE(12 + r * 8);
-    for (let k = 0; k < n; k++) {
-      if (sample >= count) unsure("stts lists more samples than stsz");
-      dts[sample++] = t;
-      t += delta;
-    }
+  for (let i = 0; i < count; i++) {
+    dts[i] = t;
+    t += deltas[i]!;
   }
-  if (sample !== count) unsure("stts lists fewer samples than stsz");
-
   const cttsBox = child(stbl, "ctts");
-  let ctts: Int32Array | null = null;
-  if (cttsBox) {
-    const cttsRuns = cttsBox.readUInt32BE(4);
-    if (8 + cttsRuns * 8 > cttsBox.length) unsure("short ctts");
-    ctts = new Int32Array(count);
-    sample = 0;
-    for (let r = 0; r < cttsRuns; r++) {
-      const n = cttsBox.readUInt32BE(8 + r * 8);
-      const offset = cttsBox.readInt32BE(12 + r * 8);
-      for (let k = 0; k < n; k++) {
-        if (sample >= count) unsure("ctts lists more samples than stsz");
-        ctts[sample++] = offset;
-      }
-    }
-    if (sample !== count) unsure("ctts lists fewer samples than stsz");
-  }
+  const ctts = cttsBox ? perSample(cttsBox, count, "ctts", true) : null;
 
   const stss = child(stbl, "stss");
   let sync: Uint32Array | null = null;
