@@ -295,7 +295,8 @@ export async function extract(
       // A sparse plan opens the input once per frame: at the keyframe before each, when the index says where.
       const sparse = seekable && probe.durationKnown && planned.fps <= ctx.plan.sparseMaxFps;
       // The header probe's file lists its keyframes in its index; ffprobe's packet list reads the whole file.
-      const fromIndex = sparse && fromHeader.json ? await keyframeTimes(sourcePath, streamIndex, probe.facts.startTime) : undefined;
+      const fromIndex =
+        sparse && fromHeader.json ? await keyframeTimes(sourcePath, streamIndex, probe.facts.startTime, fromHeader.moov) : undefined;
       const keyframes =
         fromIndex ??
         (sparse
@@ -311,7 +312,8 @@ export async function extract(
       let runs = planRuns(input, { ...ctx.plan, ...bounds });
       if (ctx.skipUnshown && fromHeader.json) {
         const t2 = performance.now();
-        const thin = await thinSource(sourcePath, { streamIndex, startTime: probe.facts.startTime, from: planned.start, fps: planned.fps });
+        const ask = { streamIndex, startTime: probe.facts.startTime, from: planned.start, fps: planned.fps };
+        const thin = await thinSource(sourcePath, ask, fromHeader.moov);
         const thinMs = Math.round(performance.now() - t2);
         log.info({ pictures: thin.pictures, decoded: thin.kept, thinMs, ...(thin.why ? { why: thin.why } : {}) }, "pictures to decode");
         if (thin.pictures > 0) ctx.onPictures?.(thin.pictures, thin.kept);

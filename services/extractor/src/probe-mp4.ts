@@ -512,12 +512,12 @@ function describe(moov: Buffer): ContainerProbe {
   };
 }
 
-/** The plain case's probe from the file's header, or undefined (with why) when ffprobe must decide. */
-export async function probeContainer(path: string): Promise<{ json?: ContainerProbe; why?: string }> {
+/** The plain case's probe from the file's header (and the header, for thin.ts), or undefined (with why) when ffprobe must decide. */
+export async function probeContainer(path: string): Promise<{ json?: ContainerProbe; why?: string; moov?: MoovAt }> {
   const moov = await readMoov(path);
   if (!moov) return { why: "not an unfragmented MP4/QuickTime file" };
   try {
-    return { json: describe(moov.body) };
+    return { json: describe(moov.body), moov };
   } catch (err) {
     if (err instanceof Unsure) return { why: err.message };
     if (err instanceof RangeError) return { why: "header ends early" };

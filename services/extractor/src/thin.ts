@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync, writeSync, ftruncateSync } from "node:fs";
 import { setImmediate as yieldLoop } from "node:timers/promises";
 import { stat } from "node:fs/promises";
-import { boxes, child, editOf, fullBox, need, parseSps, readMoov, Unsure, unsure, type Sps } from "./probe-mp4.ts";
+import { boxes, child, editOf, fullBox, need, parseSps, readMoov, Unsure, unsure, type MoovAt, type Sps } from "./probe-mp4.ts";
 
 /**
  * Decoding only the pictures the frames need. At one frame a second from 30 fps, 29 of every 30
@@ -395,10 +395,11 @@ function videoTrack(moov: Buffer, streamIndex: number, fileSize: number, startTi
 /**
  * The video track's keyframe times (its sync samples), from the input's start, ascending and
  * rounded to microseconds as ffprobe prints them: what `listKeyframes` reads from ffprobe's
- * packet list, which reads the whole file. Undefined when the header cannot say.
+ * packet list, which reads the whole file. `header`: the moov the header probe read, else it is
+ * read again. Undefined when the header cannot say.
  */
-export async function keyframeTimes(path: string, streamIndex: number, startTime: number): Promise<number[] | undefined> {
-  const moov = await readMoov(path);
+export async function keyframeTimes(path: string, streamIndex: number, startTime: number, header?: MoovAt): Promise<number[] | undefined> {
+  const moov = header ?? (await readMoov(path));
   if (!moov) return undefined;
   try {
     const { size } = await stat(path);
@@ -414,13 +415,13 @@ export async function keyframeTimes(path: string, streamIndex: number, startTime
 }
 
 /**
- * Leaves out of the file's index the unreferenced pictures no frame of `req` shows (see the
- * top of this file). Only for a file the header probe answered for; an ffmpeg run over the
- * result yields the frames a run over the original yields.
+ * Leaves out of the file's index the pictures no frame of `req` needs (see the top of this
+ * file). Only for a file the header probe answered for, whose moov it read (`header`; else it is
+ * read again); an ffmpeg run over the result yields the frames a run over the original yields.
  */
-export async function thinSource(path: string, req: ThinRequest): Promise<ThinResult> {
+export async function thinSource(path: string, req: ThinRequest, header?: MoovAt): Promise<ThinResult> {
   if (!(req.fps > 0)) return { pictures: 0, kept: 0, why: "no rate" };
-  const moov = await readMoov(path);
+  const moov = header ?? (await readMoov(path));
   if (!moov) return { pictures: 0, kept: 0, why: "not an unfragmented MP4/QuickTime file" };
   if (moov.openEnded) return { pictures: 0, kept: 0, why: "a box runs to the end of the file" };
   const fd = openSync(path, "r+");
