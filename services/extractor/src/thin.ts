@@ -28,6 +28,12 @@ const NEAR_SECONDS = 0.001;
 const TAIL_SECONDS = 0.5;
 /** Fewer pictures to leave out than this share is not worth a new index. */
 const MIN_DROPPED_SHARE = 0.1;
+/**
+ * Pictures a track may have to be thinned: 3 h (the duration limit) at 60 fps, with room. Its
+ * tables cost about 100 bytes a picture while they are worked on, so a header claiming more
+ * (the header probe allows 2 million) is left as it is rather than held in memory.
+ */
+const MAX_SAMPLES = 700_000;
 /** Samples handled between yields to the event loop. */
 const YIELD_EVERY = 4096;
 /** Bytes read at a picture's start: the length and header of its first NAL units. */
@@ -93,7 +99,7 @@ function readSamples(stbl: Buffer, fileSize: number): Samples {
   const fixed = stsz.readUInt32BE(4);
   const count = stsz.readUInt32BE(8);
   if (count === 0) unsure("no samples");
-  if (count > 2_000_000) unsure("too many samples");
+  if (count > MAX_SAMPLES) unsure("too many samples");
   const sizes = new Uint32Array(count);
   if (fixed) sizes.fill(fixed);
   else {
@@ -222,7 +228,7 @@ export async function pictureKinds(fd: number, s: Samples, lengthSize: number): 
  */
 function choose(s: Samples, kinds: Uint8Array, times: Float64Array, req: ThinRequest, unreferenced: boolean): Uint8Array {
   const shownNeed = new Uint8Array(s.count);
-  const order = Array.from({ length: s.count }, (_, i) => i).sort((a, b) => times[a]! - times[b]!);
+  const order = Uint32Array.from({ length: s.count }, (_, i) => i).sort((a, b) => times[a]! - times[b]!);
   const shown = order.filter((i) => times[i]! >= -NEAR_SECONDS);
   if (!shown.length) unsure("no picture is shown");
   shownNeed[shown[0]!] = 1;
