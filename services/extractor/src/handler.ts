@@ -1,4 +1,4 @@
-import { Counter } from "prom-client";
+import { Counter, type Registry } from "prom-client";
 import { deletePrefix } from "@hfp/aws";
 import type { Handler } from "@hfp/jetstream";
 import { stageHandler, type StageDeps } from "@hfp/service";
@@ -12,6 +12,14 @@ import { loadState } from "./state.ts";
 type Deps = Pick<StageDeps, "nc" | "stream" | "subjectPrefix" | "publisher" | "metrics" | "producer" | "worker" | "log"> &
   Partial<Pick<StageDeps, "registry">>;
 
+/** One counter per registry, however many handlers are made on it (tests make several). */
+function counterOn<L extends string>(registry: Registry, name: string, label: L, help: string): Counter<L> {
+  return (
+    (registry.getSingleMetric(name) as Counter<L> | undefined) ??
+    new Counter({ name, help, labelNames: [label] as const, registers: [registry] })
+  );
+}
+
 /**
  * The extractor's consumer handler: its decisions, run by the shared runner against S3, ffmpeg
  * and the stream. An extraction reports its progress on the side and stops when `cancels`
@@ -19,28 +27,23 @@ type Deps = Pick<StageDeps, "nc" | "stream" | "subjectPrefix" | "publisher" | "m
  */
 export function createHandler(deps: Deps, ctx: ExtractorContext, now?: () => Date): Handler {
   // Decodes are the cost (docs/extraction.md, "Outputs"): counted so one job's outputs can be seen to share one.
-  // One counter per registry, however many handlers are made on it (tests make several).
-  const name = "extractor_ffmpeg_runs_total";
   const runs =
     deps.registry &&
-    ((deps.registry.getSingleMetric(name) as Counter<"kind"> | undefined) ??
-      new Counter({
-        name,
-        help: "ffmpeg processes the extractor started, by kind: decode (every frame) or keyframes (keyframes only)",
-        labelNames: ["kind"] as const,
-        registers: [deps.registry],
-      }));
+    counterOn(
+      deps.registry,
+      "extractor_ffmpeg_runs_total",
+      "kind",
+      "ffmpeg processes the extractor started, by kind: decode (every frame) or keyframes (keyframes only)",
+    );
   // Pictures of the sources the header probe answered for, decoded or left out of the index (thin.ts).
-  const picturesName = "extractor_source_pictures_total";
   const pictures =
     deps.registry &&
-    ((deps.registry.getSingleMetric(picturesName) as Counter<"decoded"> | undefined) ??
-      new Counter({
-        name: picturesName,
-        help: "video pictures of the plain MP4 H.264 sources, by whether they were decoded or left out as needed by no frame",
-        labelNames: ["decoded"] as const,
-        registers: [deps.registry],
-      }));
+    counterOn(
+      deps.registry,
+      "extractor_source_pictures_total",
+      "decoded",
+      "video pictures of the plain MP4 H.264 sources, by whether they were decoded or left out as needed by no frame",
+    );
   const counted: ExtractorContext =
     runs && pictures
       ? {

@@ -87,11 +87,10 @@ export const child = (parent: Buffer, type: string): Buffer | undefined => {
 };
 export const need = (parent: Buffer | undefined, type: string): Buffer => (parent && child(parent, type)) ?? unsure(`no ${type}`);
 
-/** Where the moov box is in the file: its payload, its offset, and its header's length. */
+/** Where the moov box is in the file: its payload and its offset. */
 export interface MoovAt {
   body: Buffer;
   offset: number;
-  header: number;
   /** A top-level box (the moov or another) has size 0: it runs to the end of the file. */
   openEnded: boolean;
 }
@@ -129,7 +128,7 @@ export async function readMoov(path: string): Promise<MoovAt | undefined> {
         const body = Buffer.alloc(boxSize - header);
         const read = await file.read(body, 0, body.length, at + header);
         if (read.bytesRead !== body.length) return undefined;
-        moov = { body, offset: at, header, openEnded: false };
+        moov = { body, offset: at, openEnded: false };
       }
       at += boxSize;
     }
@@ -384,6 +383,16 @@ function firstPresentation(stbl: Buffer, edit: bigint | undefined): bigint {
   return 0n;
 }
 
+/** A track's media: its timescale, its handler (`vide`, `soun`, …) and its sample table. */
+export function mediaOf(trak: Buffer): { timescale: number; handler: string; stbl: Buffer } {
+  const mdia = need(trak, "mdia");
+  const mdhd = need(mdia, "mdhd");
+  const timescale = fullBox(mdhd).version === 1 ? mdhd.readUInt32BE(20) : mdhd.readUInt32BE(12);
+  if (!timescale) unsure("no timescale");
+  const handler = need(mdia, "hdlr").toString("latin1", 8, 12);
+  return { timescale, handler, stbl: need(need(mdia, "minf"), "stbl") };
+}
+
 function readTrack(trak: Buffer): Track {
   const tkhd = need(trak, "tkhd");
   const { version, flags } = fullBox(tkhd);
@@ -391,13 +400,7 @@ function readTrack(trak: Buffer): Track {
   const matrix = matrixAt(tkhd, matrixAtOffset);
   const tkWidth = tkhd.readUInt32BE(matrixAtOffset + 36) / 0x10000;
   const tkHeight = tkhd.readUInt32BE(matrixAtOffset + 40) / 0x10000;
-  const mdia = need(trak, "mdia");
-  const mdhd = need(mdia, "mdhd");
-  const timescale = fullBox(mdhd).version === 1 ? mdhd.readUInt32BE(20) : mdhd.readUInt32BE(12);
-  if (!timescale) unsure("no timescale");
-  const hdlr = need(mdia, "hdlr");
-  const handler = hdlr.toString("latin1", 8, 12);
-  const stbl = need(need(mdia, "minf"), "stbl");
+  const { timescale, handler, stbl } = mediaOf(trak);
   const mediaTime = editOf(trak);
   if (handler === "soun") {
     // Sound moves the file's start only when it starts before the picture. Without an edit and

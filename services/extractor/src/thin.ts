@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync, writeSync, ftruncateSync } from "node:fs";
 import { setImmediate as yieldLoop } from "node:timers/promises";
 import { stat } from "node:fs/promises";
-import { boxes, child, editOf, fullBox, need, parseSps, readMoov, Unsure, unsure, type MoovAt, type Sps } from "./probe-mp4.ts";
+import { boxes, child, editOf, fullBox, mediaOf, need, parseSps, readMoov, Unsure, unsure, type MoovAt, type Sps } from "./probe-mp4.ts";
 
 /**
  * Decoding only the pictures the frames need. At one frame a second from 30 fps, 29 of every 30
@@ -377,11 +377,8 @@ interface VideoTrack {
 function videoTrack(moov: Buffer, streamIndex: number, fileSize: number, startTime: number): VideoTrack {
   const traks = [...boxes(moov)].filter((b) => b.type === "trak");
   const trak = traks[streamIndex]?.body ?? unsure("no such track");
-  const mdia = need(trak, "mdia");
-  const mdhd = need(mdia, "mdhd");
-  const timescale = fullBox(mdhd).version === 1 ? mdhd.readUInt32BE(20) : mdhd.readUInt32BE(12);
-  if (!timescale) unsure("no timescale");
-  const stbl = need(need(mdia, "minf"), "stbl");
+  const { timescale, handler, stbl } = mediaOf(trak);
+  if (handler !== "vide") unsure(`a ${handler} track`);
   const stsd = need(stbl, "stsd");
   const entry = [...boxes(stsd, 8)][0] ?? unsure("no sample description");
   if (entry.type !== "avc1" && entry.type !== "avc3") unsure(`codec ${entry.type}`);
